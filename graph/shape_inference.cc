@@ -1,0 +1,91 @@
+#include "graph/shape_inference.h"
+
+namespace edgeinfer {
+
+InferContext MakeInferContext(const Graph& g, const Node& n) {
+  InferContext ctx{n, {}, {}, {}, {}, {}};
+  for (ValueId v : n.inputs) {
+    if (v == kNoValue) {
+      ctx.in_dtype.push_back(DType::kUndefined);
+      ctx.in_shape.emplace_back();
+      ctx.in_value.push_back(nullptr);
+    } else {
+      const Value& val = g.value(v);
+      ctx.in_dtype.push_back(val.dtype);
+      ctx.in_shape.push_back(val.shape);
+      ctx.in_value.push_back(val.constant.get());
+    }
+  }
+  ctx.out_dtype.assign(n.outputs.size(), DType::kUndefined);
+  ctx.out_shape.assign(n.outputs.size(), Shape());
+  return ctx;
+}
+
+Status InferNode(const OpDef& def, InferContext& ctx) {
+  const Node& n = ctx.node;
+  int nin = static_cast<int>(n.inputs.size());
+  while (nin > 0 && n.inputs[static_cast<size_t>(nin - 1)] == kNoValue) --nin;
+  if (nin < def.min_inputs || (def.max_inputs >= 0 && nin > def.max_inputs)) {
+    return ctx.Fail("has " + std::to_string(nin) + " inputs; the op takes " + std::to_string(def.min_inputs) +
+                    (def.max_inputs < 0 ? " or more" : " to " + std::to_string(def.max_inputs)));
+  }
+  for (int i = 0; i < def.min_inputs; ++i) {
+    if (!ctx.HasInput(static_cast<size_t>(i))) return ctx.Fail("required input " + std::to_string(i) + " is missing");
+  }
+  int nout = static_cast<int>(n.outputs.size());
+  if (nout < def.min_outputs || (def.max_outputs >= 0 && nout > def.max_outputs)) {
+    return ctx.Fail("has " + std::to_string(nout) + " outputs; the op gives " + std::to_string(def.min_outputs) +
+                    (def.max_outputs < 0 ? " or more" : " to " + std::to_string(def.max_outputs)));
+  }
+  return def.infer(ctx);
+}
+
+Status InferShapes(Graph& g) {
+  EI_ASSIGN_OR_RETURN(std::vector<NodeId> order, g.TopoOrder());
+  for (NodeId id : order) {
+    const Node& n = g.node(id);
+    const OpDef* def = FindOp(n.op);
+    if (!def) return Status::Error(g.Label(id) + ": unsupported op '" + n.op + "'");
+    InferContext ctx = MakeInferContext(g, n);
+    EI_RETURN_IF_ERROR(InferNode(*def, ctx));
+    for (size_t i = 0; i < n.outputs.size(); ++i) {
+      Value& out = g.value(n.outputs[i]);
+      out.dtype = ctx.out_dtype[i];
+      // Keep symbolic names of dims the inference left dynamic.
+      Shape s = ctx.out_shape[i];
+      if (s.symbols.empty() && !ctx.in_shape.empty() && !ctx.in_shape[0].symbols.empty() && s.rank() > 0 &&
+          s.dims[0] == kDynamic && !ctx.in_shape[0].symbols.empty()) {
+        s.symbols.assign(s.rank(), "");
+        s.symbols[0] = ctx.in_shape[0].symbols[0];
+      }
+      out.shape = std::move(s);
+    }
+  }
+  return Status::Ok();
+}
+
+Status VerifyGraph(const Graph& g) {
+  EI_RETURN_IF_ERROR(g.VerifyStructure());
+  EI_ASSIGN_OR_RETURN(std::vector<NodeId> order, g.TopoOrder());
+  for (NodeId id : order) {
+    const Node& n = g.node(id);
+    const OpDef* def = FindOp(n.op);
+    if (!def) return Status::Error(g.Label(id) + ": unsupported op '" + n.op + "'");
+    InferContext ctx = MakeInferContext(g, n);
+    EI_RETURN_IF_ERROR(InferNode(*def, ctx));
+    for (size_t i = 0; i < n.outputs.size(); ++i) {
+      const Value& out = g.value(n.outputs[i]);
+      if (out.dtype != ctx.out_dtype[i]) {
+        return Status::Error(g.Label(id) + ": output '" + out.name + "' is " + DTypeName(out.dtype) +
+                             " but the op produces " + DTypeName(ctx.out_dtype[i]) + " (rule: dtypes agree)");
+      }
+      if (out.shape != ctx.out_shape[i]) {
+        return Status::Error(g.Label(id) + ": output '" + out.name + "' has shape " + out.shape.ToString() +
+                             " but the op produces " + ctx.out_shape[i].ToString() + " (rule: shapes agree)");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace edgeinfer

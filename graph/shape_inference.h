@@ -1,0 +1,19 @@
+// Shape and type inference over a whole graph, through the op table.
+#pragma once
+#include "graph/ir.h"
+#include "graph/op_table.h"
+#include "graph/status.h"
+
+namespace edgeinfer {
+
+// Builds the InferContext of a node from the graph's value info (constant values included).
+InferContext MakeInferContext(const Graph& g, const Node& n);
+// Checks arity against the table and runs the op's inference.
+Status InferNode(const OpDef& def, InferContext& ctx);
+// Infers every node in topological order and stores the results on the output values.
+// Fails on the first unknown op, arity error or inference error (message names the node).
+Status InferShapes(Graph& g);
+// VerifyStructure + every op known + stored dtypes/shapes agree with a fresh inference.
+Status VerifyGraph(const Graph& g);
+
+}  // namespace edgeinfer
