@@ -2,6 +2,7 @@
 #include "graph/op_table.h"
 
 #include "graph/ops/activation.h"
+#include "graph/ops/fused.h"
 
 namespace edgeinfer {
 
@@ -10,6 +11,11 @@ const std::vector<OpDef>& OpTable() {
   static const std::vector<OpDef> table = {
       // name        class                 in min/max  out min/max  inference          reference
       {"Relu", OpClass::kActivation, 1, 1, 1, 1, InferSameAsInput, ReluReference},
+      // ---- fused ops (graph/ops/fused) ----
+      {"ConvBiasAct", OpClass::kFused, 2, 3, 1, 1, InferConvBiasAct, ConvBiasActReference},
+      {"ConvBiasActPool", OpClass::kFused, 2, 3, 1, 1, InferConvBiasActPool, ConvBiasActPoolReference},
+      {"ConvEltwiseAct", OpClass::kFused, 2, 4, 1, 1, InferConvEltwiseAct, ConvEltwiseActReference},
+      {"GemmBiasAct", OpClass::kFused, 2, 3, 1, 1, InferGemmBiasAct, GemmBiasActReference},
   };
   return table;
 }
