@@ -3,11 +3,14 @@
 
 #include "graph/ops/activation.h"
 #include "graph/ops/conv.h"
+#include "graph/ops/data_movement.h"
+#include "graph/ops/eltwise.h"
 #include "graph/ops/fused.h"
 #include "graph/ops/gemm.h"
 #include "graph/ops/norm.h"
 #include "graph/ops/pad.h"
 #include "graph/ops/pool.h"
+#include "graph/ops/quant.h"
 #include "graph/ops/resize.h"
 
 namespace edgeinfer {
@@ -16,7 +19,6 @@ const std::vector<OpDef>& OpTable() {
   using namespace ops;  // NOLINT
   static const std::vector<OpDef> table = {
       // name        class                 in min/max  out min/max  inference          reference
-      {"Relu", OpClass::kActivation, 1, 1, 1, 1, InferSameAsInput, ReluReference},
       // ---- compute ops (reference: graph/ops/{conv,pool,gemm,norm,resize,pad}) ----
       {"Conv", OpClass::kConv, 2, 3, 1, 1, InferConv, ConvReference},
       {"ConvTranspose", OpClass::kConv, 2, 3, 1, 1, InferConvTranspose, ConvTransposeReference},
@@ -37,6 +39,35 @@ const std::vector<OpDef>& OpTable() {
       {"ConvBiasActPool", OpClass::kFused, 2, 3, 1, 1, InferConvBiasActPool, ConvBiasActPoolReference},
       {"ConvEltwiseAct", OpClass::kFused, 2, 4, 1, 1, InferConvEltwiseAct, ConvEltwiseActReference},
       {"GemmBiasAct", OpClass::kFused, 2, 3, 1, 1, InferGemmBiasAct, GemmBiasActReference},
+      // ---- elementwise, activation, data-movement, quantization ops ----
+      {"Relu", OpClass::kActivation, 1, 1, 1, 1, InferNumericActivation, ReluReference},
+      {"LeakyRelu", OpClass::kActivation, 1, 1, 1, 1, InferFloatActivation, ActivationReference},
+      {"Clip", OpClass::kActivation, 1, 3, 1, 1, InferClip, ClipReference},
+      {"Sigmoid", OpClass::kActivation, 1, 1, 1, 1, InferFloatActivation, ActivationReference},
+      {"Tanh", OpClass::kActivation, 1, 1, 1, 1, InferFloatActivation, ActivationReference},
+      {"HardSigmoid", OpClass::kActivation, 1, 1, 1, 1, InferFloatActivation, ActivationReference},
+      {"HardSwish", OpClass::kActivation, 1, 1, 1, 1, InferFloatActivation, ActivationReference},
+      {"PRelu", OpClass::kEltwise, 2, 2, 1, 1, InferPRelu, PReluReference},  // binary: slope broadcasts
+      {"Identity", OpClass::kDataMovement, 1, 1, 1, 1, InferSameAsInput, IdentityReference},
+      {"Dropout", OpClass::kDataMovement, 1, 3, 1, 2, InferDropout, DropoutReference},  // inference: copy
+      {"Add", OpClass::kEltwise, 2, 2, 1, 1, InferEltwise, EltwiseReference},
+      {"Sub", OpClass::kEltwise, 2, 2, 1, 1, InferEltwise, EltwiseReference},
+      {"Mul", OpClass::kEltwise, 2, 2, 1, 1, InferEltwise, EltwiseReference},
+      {"Div", OpClass::kEltwise, 2, 2, 1, 1, InferEltwise, EltwiseReference},
+      {"Flatten", OpClass::kDataMovement, 1, 1, 1, 1, InferFlatten, CopyReference},
+      {"Reshape", OpClass::kDataMovement, 2, 2, 1, 1, InferReshape, CopyReference},
+      {"Transpose", OpClass::kDataMovement, 1, 1, 1, 1, InferTranspose, TransposeReference},
+      {"Concat", OpClass::kDataMovement, 1, -1, 1, 1, InferConcat, ConcatReference},
+      {"Split", OpClass::kDataMovement, 1, 2, 1, -1, InferSplit, SplitReference},
+      {"Slice", OpClass::kDataMovement, 3, 5, 1, 1, InferSlice, SliceReference},
+      {"Squeeze", OpClass::kDataMovement, 1, 2, 1, 1, InferSqueeze, CopyReference},
+      {"Unsqueeze", OpClass::kDataMovement, 2, 2, 1, 1, InferUnsqueeze, CopyReference},
+      {"Gather", OpClass::kDataMovement, 2, 2, 1, 1, InferGather, GatherReference},
+      {"Cast", OpClass::kDataMovement, 1, 1, 1, 1, InferCast, CastReference},
+      {"Shape", OpClass::kSource, 1, 1, 1, 1, InferShapeOp, ShapeReference},
+      {"ConstantOfShape", OpClass::kSource, 1, 1, 1, 1, InferConstantOfShape, ConstantOfShapeReference},
+      {"QuantizeLinear", OpClass::kQuant, 2, 3, 1, 1, InferQuantizeLinear, QuantizeLinearReference},
+      {"DequantizeLinear", OpClass::kQuant, 2, 3, 1, 1, InferDequantizeLinear, DequantizeLinearReference},
   };
   return table;
 }
