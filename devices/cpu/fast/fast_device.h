@@ -1,0 +1,54 @@
+// The fast CPU device: runs a graph on oneDNN primitives (FP32 and INT8), with prepare-time fusion
+// of convolution chains into post-ops, blocked layouts kept between oneDNN layers, weights packed
+// once, and every intermediate tensor in one arena planned by lifetimes.
+//
+// Ops oneDNN does not cover run through the op table's reference kernel on plain buffers in the
+// same arena (Supports says which; Explain() lists them), so any graph the reference runs, runs here.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "devices/device.h"
+
+namespace edgeinfer::devices {
+
+struct CpuFastOptions {
+  int num_threads = 0;                  // 0: every core the process may use
+  bool fuse = true;                     // prepare-time Conv(+BN)(+Add)(+act) / Gemm(+act) matching
+  bool reject_non_finite_inputs = false;
+};
+
+class CpuFastDevice : public Device {
+ public:
+  explicit CpuFastDevice(CpuFastOptions options = {});
+  ~CpuFastDevice() override;
+  std::string name() const override { return "cpu-fast"; }
+  // Yes for every op with a oneDNN mapping or a reference kernel; the reason names the op otherwise.
+  Support Supports(const Graph& g, NodeId id) const override;
+  // Validates every node; when all graph input shapes are static, also builds the plan (primitives,
+  // packed weights, arena) now. A symbolic batch is planned at the first Launch of each shape.
+  Status Prepare(std::shared_ptr<const Graph> graph) override;
+  // Runs synchronously. Re-plans when input shapes differ from the last plan's (one plan is kept).
+  Status Launch(const TensorMap& inputs, TensorMap* outputs) override;
+  Status Sync() override { return Status::Ok(); }
+
+  // One line per step of the current plan: node, how it runs (oneDNN implementation, fused parts,
+  // or "reference"), and the arena/weight totals. Empty before a plan exists.
+  std::string Explain() const;
+  // Bytes of the activation arena, of packed weights, and of the shared scratchpad (current plan).
+  size_t arena_bytes() const;
+  size_t packed_weight_bytes() const;
+  int num_threads() const { return threads_; }
+
+  struct Plan;
+
+ private:
+  Status BuildPlan(const TensorMap* inputs);
+  CpuFastOptions options_;
+  int threads_ = 1;
+  std::shared_ptr<const Graph> graph_;
+  std::unique_ptr<Plan> plan_;
+};
+
+}  // namespace edgeinfer::devices

@@ -1,0 +1,147 @@
+// INT8 convolution on oneDNN with edgeinfer's requantization. Steps:
+//   1. Create: describe the conv as s8 (NHWC) x s8 (any: oneDNN packs for VNNI) -> s32 (NHWC), no
+//      bias, no scales, no post-ops, so oneDNN only accumulates; pack the weights once.
+//   2. Run: execute the conv into the s32 accumulator buffer, then RequantizeRows adds the int32
+//      bias and applies the shared epilogue (multiplier, residual, activation, saturation).
+// RequantizeRows is written branch-free on 64-bit lanes so the compiler vectorises it; a clone for
+// x86-64-v4 (AVX-512) is picked at run time when the CPU has it.
+#include "devices/cpu/fast/int8_conv.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "devices/cpu/fast/dnnl_util.h"
+
+namespace edgeinfer::devices::fast {
+
+namespace {
+
+// MulByQuantizedMultiplier of int8_math.h without branches (same results for every input; the
+// INT32_MIN*INT32_MIN saturation case cannot occur because multipliers are >= 0).
+inline int32_t MulQ(int32_t x, int32_t mult, int32_t left, int32_t right) {
+  int64_t shifted = static_cast<int64_t>(x) << left;
+  shifted = std::min<int64_t>(std::max<int64_t>(shifted, INT32_MIN), INT32_MAX);
+  const int64_t ab = shifted * static_cast<int64_t>(mult);
+  const int64_t v = ab + (ab >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30)));
+  const int32_t q = static_cast<int32_t>(v >= 0 ? (v >> 31) : -((-v) >> 31));   // truncating / 2^31
+  const int32_t mask = static_cast<int32_t>((int64_t{1} << right) - 1);
+  const int32_t remainder = q & mask;
+  const int32_t threshold = (mask >> 1) + (q < 0 ? 1 : 0);
+  return (q >> right) + (remainder > threshold ? 1 : 0);
+}
+
+struct RowParams {
+  const int32_t* mult;
+  const int32_t* left;
+  const int32_t* right;
+  const int32_t* bias;   // never null here (zeros when absent)
+  int32_t mr, lr, rr;    // residual multiplier
+  int32_t lo, hi;        // clamp bounds in the int8 domain (kNone: -128..127)
+};
+
+template <bool kResidual>
+__attribute__((target_clones("arch=x86-64-v4", "default")))
+void RowsClamp(const RowParams p, const int32_t* acc, const int8_t* res, int8_t* y, int64_t rows, int64_t k) {
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int32_t* a = acc + r * k;
+    const int8_t* rr = kResidual ? res + r * k : nullptr;
+    int8_t* o = y + r * k;
+    for (int64_t c = 0; c < k; ++c) {
+      int64_t v = MulQ(a[c] + p.bias[c], p.mult[c], p.left[c], p.right[c]);
+      if (kResidual) v += MulQ(rr[c], p.mr, p.lr, p.rr);
+      v = std::min<int64_t>(std::max<int64_t>(v, INT32_MIN), INT32_MAX);
+      int32_t t = static_cast<int32_t>(v);
+      t = t < p.lo ? p.lo : (t > p.hi ? p.hi : t);
+      o[c] = static_cast<int8_t>(t < -128 ? -128 : (t > 127 ? 127 : t));
+    }
+  }
+}
+
+}  // namespace
+
+void RequantizeRows(const int8::Epilogue& e, const int32_t* acc, const int32_t* bias, const int8_t* residual,
+                    int8_t* y, int64_t rows, int64_t channels) {
+  const size_t k = static_cast<size_t>(channels);
+  std::vector<int32_t> mult(k), left(k), right(k), b(k, 0);
+  for (size_t c = 0; c < k; ++c) {
+    const int8::Multiplier& m = e.m.size() == 1 ? e.m[0] : e.m[c];
+    mult[c] = m.multiplier;
+    left[c] = m.shift > 0 ? m.shift : 0;
+    right[c] = m.shift > 0 ? 0 : -m.shift;
+    if (bias) b[c] = bias[c];
+  }
+  if (e.mode == int8::Epilogue::Mode::kLut) {
+    // Rare (sigmoid-like activations): the reference formula element by element.
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      for (size_t c = 0; c < k; ++c) {
+        const size_t i = static_cast<size_t>(r) * k + c;
+        y[i] = int8::ApplyEpilogue(e, acc[i] + b[c], c, residual ? residual[i] : 0);
+      }
+    }
+    return;
+  }
+  RowParams p{mult.data(), left.data(), right.data(), b.data(), e.m_r.multiplier,
+              e.m_r.shift > 0 ? e.m_r.shift : 0, e.m_r.shift > 0 ? 0 : -e.m_r.shift, -128, 127};
+  if (e.mode == int8::Epilogue::Mode::kRelu) p.lo = 0;
+  if (e.mode == int8::Epilogue::Mode::kClamp) { p.lo = e.lo; p.hi = e.hi; }
+  if (e.has_residual && residual) RowsClamp<true>(p, acc, residual, y, rows, channels);
+  else RowsClamp<false>(p, acc, nullptr, y, rows, channels);
+}
+
+Result<std::unique_ptr<Int8Conv>> Int8Conv::Create(const int8::Conv2DGeometry& g, const int8_t* w_kcrs,
+                                                   const int32_t* bias, int8::Epilogue epilogue,
+                                                   const dnnl::engine& eng) {
+  if (g.group <= 0 || g.c % g.group || g.k % g.group) return Status::Error("INT8 conv: group does not divide channels");
+  std::unique_ptr<Int8Conv> cv(new Int8Conv());
+  cv->g_ = g;
+  cv->epilogue_ = std::move(epilogue);
+  cv->eng_ = eng;
+  if (bias) cv->bias_.assign(bias, bias + g.k);
+  const std::vector<int64_t> xd = {g.n, g.c, g.h, g.w}, yd = {g.n, g.k, g.oh, g.ow};
+  cv->src_md_ = ChannelsLastMd(xd, dnnl_dt::s8);
+  cv->dst_md_ = ChannelsLastMd(yd, dnnl_dt::s8);
+  cv->acc_md_ = ChannelsLastMd(yd, dnnl_dt::s32);
+  dnnl::memory::dims wd, wplain_strides;
+  dnnl::memory::desc w_plain;
+  if (g.group == 1) {
+    w_plain = PlainMd({g.k, g.c, g.r, g.s}, dnnl_dt::s8);
+    wd = {g.k, g.c, g.r, g.s};
+  } else {
+    w_plain = PlainMd({g.group, g.k / g.group, g.c / g.group, g.r, g.s}, dnnl_dt::s8);
+    wd = {g.group, g.k / g.group, g.c / g.group, g.r, g.s};
+  }
+  dnnl::memory::desc w_any(wd, dnnl_dt::s8, dnnl_tag::any);
+  try {
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                      cv->src_md_, w_any, cv->acc_md_, {g.stride_h, g.stride_w},
+                                      {g.dil_h - 1, g.dil_w - 1}, {g.pad_t, g.pad_l}, {g.pad_b, g.pad_r});
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    cv->pd_ = dnnl::convolution_forward::primitive_desc(d, attr, eng);
+    cv->prim_ = dnnl::convolution_forward(cv->pd_);
+    cv->weights_ = dnnl::memory(cv->pd_.weights_desc(), eng);
+    dnnl::memory src_w(w_plain, eng, const_cast<int8_t*>(w_kcrs));
+    dnnl::stream s(eng);
+    dnnl::reorder(src_w, cv->weights_).execute(s, src_w, cv->weights_);
+    s.wait();
+  } catch (const dnnl::error& e) {
+    return Status::Error(std::string("INT8 conv: oneDNN refused the convolution: ") + e.what());
+  }
+  return cv;
+}
+
+std::string Int8Conv::impl() const { return ImplName(pd_); }
+
+void Int8Conv::Run(dnnl::stream& s, const int8_t* x, const int8_t* residual, int8_t* y, int32_t* acc,
+                   void* scratch) const {
+  dnnl::memory src(src_md_, eng_, const_cast<int8_t*>(x));
+  dnnl::memory dst(acc_md_, eng_, acc);
+  dnnl::memory sp(pd_.scratchpad_desc(), eng_, scratch);
+  prim_.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, sp}});
+  s.wait();
+  RequantizeRows(epilogue_, acc, bias_.empty() ? nullptr : bias_.data(), residual, y, g_.n * g_.oh * g_.ow, g_.k);
+}
+
+}  // namespace edgeinfer::devices::fast
