@@ -1,0 +1,1707 @@
+// CudaDevice implementation (the algorithm is described in cuda_device.h).
+#include "devices/cuda/cuda_device.h"
+
+#include <cublasLt.h>
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include "devices/cuda/cuda_memory.h"
+#include "devices/cuda/kernels.h"
+#include "graph/quant/int8_math.h"
+
+namespace edgeinfer::devices {
+namespace {
+
+using cuda::KAct;
+using cuda::KActParams;
+using cuda::KType;
+
+#define CU_CHECK(expr)                                                                                     \
+  do {                                                                                                     \
+    cudaError_t e_ = (expr);                                                                               \
+    if (e_ != cudaSuccess) return Status::Error(std::string("cuda: ") + #expr + ": " + cudaGetErrorString(e_)); \
+  } while (0)
+#define DNN_CHECK(expr)                                                                                        \
+  do {                                                                                                         \
+    cudnnStatus_t e_ = (expr);                                                                                 \
+    if (e_ != CUDNN_STATUS_SUCCESS) return Status::Error(std::string("cudnn: ") + #expr + ": " + cudnnGetErrorString(e_)); \
+  } while (0)
+#define BLAS_CHECK(expr)                                                                                          \
+  do {                                                                                                            \
+    cublasStatus_t e_ = (expr);                                                                                   \
+    if (e_ != CUBLAS_STATUS_SUCCESS) return Status::Error(std::string("cublas: ") + #expr + ": " + cublasGetStatusString(e_)); \
+  } while (0)
+
+size_t KSize(KType t) {
+  switch (t) {
+    case KType::kF32: return 4;
+    case KType::kF16: return 2;
+    case KType::kI8: return 1;
+    case KType::kI32: return 4;
+  }
+  return 4;
+}
+KType ToK(DType d) {
+  switch (d) {
+    case DType::kFloat16: return KType::kF16;
+    case DType::kInt8: return KType::kI8;
+    case DType::kInt32: return KType::kI32;
+    default: return KType::kF32;
+  }
+}
+cudnnDataType_t ToDnn(KType t) {
+  switch (t) {
+    case KType::kF16: return CUDNN_DATA_HALF;
+    case KType::kI8: return CUDNN_DATA_INT8;
+    case KType::kI32: return CUDNN_DATA_INT32;
+    default: return CUDNN_DATA_FLOAT;
+  }
+}
+int64_t Prod(const std::vector<int64_t>& d, size_t from = 0, size_t to = SIZE_MAX) {
+  int64_t p = 1;
+  for (size_t i = from; i < std::min(to, d.size()); ++i) p *= d[i];
+  return p;
+}
+std::string DimsStr(const std::vector<int64_t>& d) {
+  std::string s = "[";
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
+  return s + "]";
+}
+size_t AlignUp(size_t x, size_t a) { return (x + a - 1) / a * a; }
+
+// Parses an activation given by op name ("Relu") or the fused `activation` attribute.
+bool ParseAct(const std::string& name, float alpha, float beta, float mn, float mx, KActParams* p) {
+  KActParams a;
+  a.alpha = alpha;
+  a.beta = beta;
+  a.min = mn;
+  a.max = mx;
+  if (name.empty() || name == "Identity") a.kind = KAct::kNone;
+  else if (name == "Relu") a.kind = KAct::kRelu;
+  else if (name == "LeakyRelu") a.kind = KAct::kLeakyRelu;
+  else if (name == "Clip") a.kind = KAct::kClip;
+  else if (name == "Sigmoid") a.kind = KAct::kSigmoid;
+  else if (name == "Tanh") a.kind = KAct::kTanh;
+  else if (name == "HardSigmoid") a.kind = KAct::kHardSigmoid;
+  else if (name == "HardSwish") a.kind = KAct::kHardSwish;
+  else return false;
+  *p = a;
+  return true;
+}
+
+float ApplyActHost(const KActParams& p, float x) {
+  switch (p.kind) {
+    case KAct::kNone: return x;
+    case KAct::kRelu: return x > 0.f ? x : 0.f;
+    case KAct::kLeakyRelu: return x >= 0.f ? x : p.alpha * x;
+    case KAct::kClip: return std::min(std::max(x, p.min), p.max);
+    case KAct::kSigmoid: return 1.f / (1.f + std::exp(-x));
+    case KAct::kTanh: return std::tanh(x);
+    case KAct::kHardSigmoid: return std::max(0.f, std::min(1.f, p.alpha * x + p.beta));
+    case KAct::kHardSwish: return x * std::max(0.f, std::min(1.f, x / 6.f + 0.5f));
+  }
+  return x;
+}
+
+enum class SK {
+  kInput, kOutput, kConv, kConvInt8, kGemm, kGemmInt8, kPool, kGlobalPool, kAct, kBinary, kSoftmax, kConcat,
+  kResize, kReshape, kQuantize, kDequantize
+};
+const char* SKName(SK k) {
+  switch (k) {
+    case SK::kInput: return "input";
+    case SK::kOutput: return "output";
+    case SK::kConv: return "conv";
+    case SK::kConvInt8: return "conv-int8";
+    case SK::kGemm: return "gemm";
+    case SK::kGemmInt8: return "gemm-int8";
+    case SK::kPool: return "pool";
+    case SK::kGlobalPool: return "global-pool";
+    case SK::kAct: return "activation";
+    case SK::kBinary: return "binary";
+    case SK::kSoftmax: return "softmax";
+    case SK::kConcat: return "concat";
+    case SK::kResize: return "resize";
+    case SK::kReshape: return "reshape";
+    case SK::kQuantize: return "quantize";
+    case SK::kDequantize: return "dequantize";
+  }
+  return "?";
+}
+
+struct PoolAttr {
+  bool on = false;
+  int kind = 0;   // 0 max, 1 average
+  int k[2] = {1, 1}, s[2] = {1, 1}, p[4] = {0, 0, 0, 0}, d[2] = {1, 1};
+  bool ceil = false, count_include_pad = false;
+  std::string auto_pad = "NOTSET";
+};
+
+// Everything a step needs that does not depend on the batch size.
+struct Step {
+  SK kind;
+  NodeId node = kNoNode;               // the node whose name labels the step (first of a chain)
+  std::string label;                   // "Conv 'name'" (+ "+Relu" ... for matched chains)
+  std::vector<ValueId> in;             // activation (non-weight) inputs
+  ValueId out = kNoValue;
+  int graph_io = -1;                   // kInput/kOutput: index into the graph's inputs/outputs
+  // Conv / Gemm
+  int k = 0, c = 0, r = 1, s = 1, group = 1;
+  int pads[4] = {0, 0, 0, 0}, strides[2] = {1, 1}, dil[2] = {1, 1};
+  std::string auto_pad = "NOTSET";
+  KActParams act;
+  bool residual = false;               // in[1] is the residual
+  PoolAttr pool;                       // ConvBiasActPool's pool, or the Pool step's
+  void* w_dev = nullptr;               // KRSC weights (compute dtype) / int8 [K, ldw] / gemm [N, K]
+  float* bias_f32 = nullptr;           // device FP32 bias (our kernels)
+  void* bias_cd = nullptr;             // device bias in the compute dtype (cuDNN's fused call)
+  int ldw = 0;                         // int8: padded row length of the weight matrix
+  // INT8
+  int32_t* bias_i32 = nullptr;
+  cuda::KMultiplier* mult_dev = nullptr;
+  cuda::KMultiplier res_mult{0, 0};
+  cuda::KIntAct iact;
+  int8_t* lut_dev = nullptr;
+  // Binary / Softmax / Concat / Resize / Reshape / Quant
+  cuda::KBinary bop = cuda::KBinary::kAdd;
+  int axis = 0;
+  std::vector<int64_t> reshape;        // Reshape target (constant), Flatten axis in axis
+  bool flatten = false;
+  cuda::ResizeDesc rz{};
+  std::vector<float> rz_scales;        // from the node (scales input), or empty when sizes given
+  std::vector<int64_t> rz_sizes;
+  float qscale = 1.f;
+};
+
+struct ConvRun {   // per batch, per conv step
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr, b = nullptr, z = nullptr;
+  cudnnFilterDescriptor_t w = nullptr;
+  cudnnConvolutionDescriptor_t conv = nullptr;
+  cudnnActivationDescriptor_t act = nullptr;
+  cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
+  size_t ws = 0;
+  bool fused = false;   // cudnnConvolutionBiasActivationForward (ReLU or identity, optional residual)
+  std::string how;
+};
+struct LtRun {
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cublasLtMatmulAlgo_t algo{};
+  bool has_algo = false;
+  size_t ws = 0;
+  int m = 0, n = 0, kd = 0, ldb = 0;
+  bool im2col = false;
+  bool direct = false;  // grouped conv: our kernel
+  std::string how;
+};
+
+struct BatchPlan {
+  int n = 0;
+  std::vector<std::vector<int64_t>> dims;   // logical (NCHW) dims of each value at this batch
+  std::vector<size_t> off;                  // arena offset of each value (SIZE_MAX: none)
+  std::vector<size_t> host_off;             // graph I/O: offset of the NCHW graph-dtype staging copy
+  char* arena = nullptr;
+  size_t arena_bytes = 0, scratch_off = 0, scratch_bytes = 0, ws_off = 0, ws_bytes = 0;
+  std::vector<ConvRun> conv;
+  std::vector<LtRun> lt;
+  cudaGraphExec_t exec = nullptr;
+  bool ran_once = false;
+  std::string graph_note;
+};
+
+}  // namespace
+
+struct CudaDevice::Impl {
+  CudaOptions opt;
+  std::shared_ptr<const Graph> g;
+  KType fk = KType::kF32;   // storage type of float values
+  cudaStream_t stream = nullptr;
+  cudnnHandle_t dnn = nullptr;
+  cublasHandle_t blas = nullptr;
+  cublasLtHandle_t lt = nullptr;
+  std::vector<Step> steps;
+  std::vector<KType> vtype;      // storage type per value
+  std::vector<bool> nhwc;        // rank-4 activations live NHWC
+  std::vector<ValueId> alias;    // Reshape outputs that alias their input: root value, else kNoValue
+  std::vector<void*> const_dev;  // constants used as activation inputs (Add with a constant, ...)
+  std::vector<void*> owned;      // device allocations of weights
+  std::map<int, BatchPlan> plans;
+  std::map<std::string, std::string> cache;   // timing cache: key -> choice
+  bool cache_dirty = false;
+  std::vector<std::string> explain;
+
+  ~Impl() {
+    for (auto& [n, p] : plans) FreePlan(p);
+    for (void* p : owned) cudaFree(p);
+    if (lt) cublasLtDestroy(lt);
+    if (blas) cublasDestroy(blas);
+    if (dnn) cudnnDestroy(dnn);
+    if (stream) cudaStreamDestroy(stream);
+  }
+
+  void FreePlan(BatchPlan& p) {
+    for (ConvRun& c : p.conv) {
+      if (c.x) cudnnDestroyTensorDescriptor(c.x);
+      if (c.y) cudnnDestroyTensorDescriptor(c.y);
+      if (c.b) cudnnDestroyTensorDescriptor(c.b);
+      if (c.z) cudnnDestroyTensorDescriptor(c.z);
+      if (c.w) cudnnDestroyFilterDescriptor(c.w);
+      if (c.conv) cudnnDestroyConvolutionDescriptor(c.conv);
+      if (c.act) cudnnDestroyActivationDescriptor(c.act);
+    }
+    for (LtRun& l : p.lt) {
+      if (l.op) cublasLtMatmulDescDestroy(l.op);
+      if (l.a) cublasLtMatrixLayoutDestroy(l.a);
+      if (l.b) cublasLtMatrixLayoutDestroy(l.b);
+      if (l.c) cublasLtMatrixLayoutDestroy(l.c);
+    }
+    if (p.exec) cudaGraphExecDestroy(p.exec);
+    if (p.arena) cudaFree(p.arena);
+    p = BatchPlan{};
+  }
+
+  const Value& V(ValueId v) const { return g->value(v); }
+
+  Result<void*> Upload(const void* src, size_t bytes) {
+    void* d = nullptr;
+    if (bytes == 0) bytes = 4;
+    CU_CHECK(cudaMalloc(&d, bytes));
+    owned.push_back(d);
+    CU_CHECK(cudaMemcpy(d, src, bytes, cudaMemcpyHostToDevice));
+    return d;
+  }
+  // Host float vector -> device in type t.
+  Result<void*> UploadFloats(const std::vector<float>& v, KType t) {
+    if (t == KType::kF16) {
+      std::vector<uint16_t> h(v.size());
+      for (size_t i = 0; i < v.size(); ++i) h[i] = FloatToHalf(v[i]);
+      return Upload(h.data(), h.size() * 2);
+    }
+    return Upload(v.data(), v.size() * 4);
+  }
+
+  // ---- timing cache ----
+  void LoadCache() {
+    if (opt.timing_cache.empty()) return;
+    std::ifstream f(opt.timing_cache);
+    std::string line;
+    while (std::getline(f, line)) {
+      auto tab = line.find('\t');
+      if (tab != std::string::npos) cache[line.substr(0, tab)] = line.substr(tab + 1);
+    }
+  }
+  void SaveCache() {
+    if (opt.timing_cache.empty() || !cache_dirty) return;
+    std::ofstream f(opt.timing_cache, std::ios::trunc);
+    f << "# edgeinfer CUDA timing cache: layer signature -> chosen algorithm (cuDNN " << cudnnGetVersion() << ")\n";
+    for (auto& [k, v] : cache) f << k << '\t' << v << '\n';
+    cache_dirty = false;
+  }
+
+  Status Init() {
+    if (stream) return Status::Ok();
+    CU_CHECK(cudaSetDevice(opt.device_index));
+    CU_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    DNN_CHECK(cudnnCreate(&dnn));
+    DNN_CHECK(cudnnSetStream(dnn, stream));
+    BLAS_CHECK(cublasCreate(&blas));
+    BLAS_CHECK(cublasSetStream(blas, stream));
+    BLAS_CHECK(cublasLtCreate(&lt));
+    return Status::Ok();
+  }
+
+  Status BuildSteps();
+  Status AddConvStep(NodeId id, const std::vector<NodeId>& chain, Step st, ValueId x, ValueId w, ValueId b,
+                     ValueId res, const std::vector<float>* bn_scale, const std::vector<float>* bn_shift);
+  Status AddGemmStep(NodeId id, Step st, ValueId a, ValueId b, ValueId c, bool trans_b, float alpha, float beta);
+  Status PlanBatch(int n);
+  Status InferDims(BatchPlan& p, const Step& st);
+  Status PlanMemory(BatchPlan& p);
+  Status SetupLibraries(BatchPlan& p);
+  Status RunSteps(BatchPlan& p, bool first);
+  Status RunStep(BatchPlan& p, size_t i);
+  void* Ptr(const BatchPlan& p, ValueId v) const {
+    ValueId r = alias[static_cast<size_t>(v)] != kNoValue ? alias[static_cast<size_t>(v)] : v;
+    if (const_dev[static_cast<size_t>(r)]) return const_dev[static_cast<size_t>(r)];
+    return p.arena + p.off[static_cast<size_t>(r)];
+  }
+  Status Run(int n);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Prepare: nodes -> steps
+
+namespace {
+
+Status ConstFloats(const Graph& g, ValueId v, std::vector<float>* out, const std::string& what) {
+  if (v == kNoValue || !g.value(v).IsConstant()) return Status::Error(what + " must be a constant");
+  const Tensor& t = *g.value(v).constant;
+  out->resize(static_cast<size_t>(t.numel()));
+  for (int64_t i = 0; i < t.numel(); ++i) (*out)[static_cast<size_t>(i)] = static_cast<float>(t.GetAsDouble(i));
+  return Status::Ok();
+}
+
+void ReadConvAttrs(const Node& n, Step* st) {
+  auto ks = n.attrs.GetInts("kernel_shape");
+  auto pads = n.attrs.GetInts("pads", {0, 0, 0, 0});
+  auto strides = n.attrs.GetInts("strides", {1, 1});
+  auto dil = n.attrs.GetInts("dilations", {1, 1});
+  for (int i = 0; i < 4 && i < static_cast<int>(pads.size()); ++i) st->pads[i] = static_cast<int>(pads[static_cast<size_t>(i)]);
+  for (int i = 0; i < 2 && i < static_cast<int>(strides.size()); ++i) st->strides[i] = static_cast<int>(strides[static_cast<size_t>(i)]);
+  for (int i = 0; i < 2 && i < static_cast<int>(dil.size()); ++i) st->dil[i] = static_cast<int>(dil[static_cast<size_t>(i)]);
+  st->group = static_cast<int>(n.attrs.GetInt("group", 1));
+  st->auto_pad = n.attrs.GetString("auto_pad", "NOTSET");
+}
+
+void ReadPoolAttrs(const Node& n, const std::string& prefix, PoolAttr* p) {
+  auto ks = n.attrs.GetInts(prefix + "kernel_shape", {1, 1});
+  auto st = n.attrs.GetInts(prefix + "strides", {1, 1});
+  auto pads = n.attrs.GetInts(prefix + "pads", {0, 0, 0, 0});
+  auto dil = n.attrs.GetInts(prefix + "dilations", {1, 1});
+  for (int i = 0; i < 2; ++i) {
+    p->k[i] = ks.size() > static_cast<size_t>(i) ? static_cast<int>(ks[static_cast<size_t>(i)]) : 1;
+    p->s[i] = st.size() > static_cast<size_t>(i) ? static_cast<int>(st[static_cast<size_t>(i)]) : 1;
+    p->d[i] = dil.size() > static_cast<size_t>(i) ? static_cast<int>(dil[static_cast<size_t>(i)]) : 1;
+  }
+  for (int i = 0; i < 4; ++i) p->p[i] = pads.size() > static_cast<size_t>(i) ? static_cast<int>(pads[static_cast<size_t>(i)]) : 0;
+  p->ceil = n.attrs.GetInt(prefix + "ceil_mode", 0) != 0;
+  p->count_include_pad = n.attrs.GetInt(prefix + "count_include_pad", 0) != 0;
+  p->auto_pad = n.attrs.GetString(prefix + "auto_pad", "NOTSET");
+}
+
+// Output extent of a window op; pads are resolved for auto_pad (pads_begin/pads_end updated).
+int64_t WindowOut(int64_t in, int k, int s, int d, int* pb, int* pe, const std::string& auto_pad, bool ceil) {
+  int64_t ek = static_cast<int64_t>(d) * (k - 1) + 1;
+  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    int64_t out = (in + s - 1) / s;
+    int64_t total = std::max<int64_t>(0, (out - 1) * s + ek - in);
+    int small = static_cast<int>(total / 2), big = static_cast<int>(total - total / 2);
+    *pb = auto_pad == "SAME_UPPER" ? small : big;
+    *pe = auto_pad == "SAME_UPPER" ? big : small;
+    return out;
+  }
+  if (auto_pad == "VALID") { *pb = 0; *pe = 0; }
+  int64_t span = in + *pb + *pe - ek;
+  if (span < 0) return 0;
+  int64_t out = (ceil ? (span + s - 1) / s : span / s) + 1;
+  // ONNX ceil mode: the last window must start inside the input or the begin padding.
+  if (ceil && (out - 1) * s >= in + *pb) --out;
+  return out;
+}
+
+}  // namespace
+
+Status CudaDevice::Impl::AddConvStep(NodeId id, const std::vector<NodeId>& chain, Step st, ValueId x, ValueId w,
+                                     ValueId b, ValueId res, const std::vector<float>* bn_scale,
+                                     const std::vector<float>* bn_shift) {
+  const Node& n = g->node(id);
+  st.node = id;
+  st.in = {x};
+  if (res != kNoValue) { st.in.push_back(res); st.residual = true; }
+  ReadConvAttrs(n, &st);
+  if (!V(w).IsConstant()) return Status::Error(g->Label(id) + ": weights must be a constant on the GPU");
+  const Tensor& wt = *V(w).constant;
+  if (wt.rank() != 4) return Status::Error(g->Label(id) + ": only 2-D convolutions (4-D weights) are supported, got " + DimsStr(wt.dims()));
+  st.k = static_cast<int>(wt.dim(0));
+  int cpg = static_cast<int>(wt.dim(1));
+  st.r = static_cast<int>(wt.dim(2));
+  st.s = static_cast<int>(wt.dim(3));
+  st.c = cpg * st.group;
+  if (st.group < 1 || st.k % st.group != 0) return Status::Error(g->Label(id) + ": group=" + std::to_string(st.group) + " does not divide " + std::to_string(st.k) + " output channels");
+  std::string lbl = g->Label(id);
+  for (size_t i = 1; i < chain.size(); ++i) lbl += "+" + g->node(chain[i]).op;
+  st.label = lbl;
+  const bool int8 = V(x).dtype == DType::kInt8;
+  const size_t per_k = static_cast<size_t>(cpg) * st.r * st.s;
+  if (!int8) {
+    st.kind = SK::kConv;
+    std::vector<float> wf, bias(static_cast<size_t>(st.k), 0.f);
+    EI_RETURN_IF_ERROR(ConstFloats(*g, w, &wf, g->Label(id) + ": weights"));
+    if (b != kNoValue) {
+      std::vector<float> bf;
+      EI_RETURN_IF_ERROR(ConstFloats(*g, b, &bf, g->Label(id) + ": bias"));
+      if (bf.size() != static_cast<size_t>(st.k)) return Status::Error(g->Label(id) + ": bias has " + std::to_string(bf.size()) + " values for " + std::to_string(st.k) + " output channels");
+      bias = bf;
+    }
+    if (bn_scale) {   // fold y = scale*(conv + b) + shift
+      for (int k = 0; k < st.k; ++k) {
+        float sc = (*bn_scale)[static_cast<size_t>(k)];
+        for (size_t j = 0; j < per_k; ++j) wf[k * per_k + j] *= sc;
+        bias[static_cast<size_t>(k)] = bias[static_cast<size_t>(k)] * sc + (*bn_shift)[static_cast<size_t>(k)];
+      }
+    }
+    // OIHW -> KRSC (cuDNN's NHWC filter layout).
+    std::vector<float> krsc(wf.size());
+    for (int k = 0; k < st.k; ++k)
+      for (int c = 0; c < cpg; ++c)
+        for (int r = 0; r < st.r; ++r)
+          for (int s = 0; s < st.s; ++s)
+            krsc[((static_cast<size_t>(k) * st.r + r) * st.s + s) * cpg + c] = wf[((static_cast<size_t>(k) * cpg + c) * st.r + r) * st.s + s];
+    EI_ASSIGN_OR_RETURN(st.w_dev, UploadFloats(krsc, fk));
+    EI_ASSIGN_OR_RETURN(void* bf, UploadFloats(bias, KType::kF32));
+    st.bias_f32 = static_cast<float*>(bf);
+    EI_ASSIGN_OR_RETURN(st.bias_cd, UploadFloats(bias, fk));
+  } else {
+    st.kind = SK::kConvInt8;
+    const Value& xv = V(x);
+    const Value& wv = V(w);
+    ValueId yid = g->node(chain.back()).outputs[0];
+    const Value& yv = V(yid);
+    if (wt.dtype() != DType::kInt8) return Status::Error(st.label + ": INT8 convolution needs int8 weights, got " + DTypeName(wt.dtype()));
+    if (!xv.quant || xv.quant->scale.empty() || !yv.quant || yv.quant->scale.empty() || !wv.quant || wv.quant->scale.empty())
+      return Status::Error(st.label + ": INT8 convolution needs quantization scales on input, weights and output");
+    if (yv.dtype != DType::kInt8) return Status::Error(st.label + ": INT8 convolution must produce int8, got " + DTypeName(yv.dtype));
+    for (const QuantParams* q : {&*xv.quant, &*yv.quant})
+      for (int32_t z : q->zero_point) if (z != 0) return Status::Error(st.label + ": INT8 activations must be symmetric (zero point 0)");
+    const float xs = xv.quant->scale[0], ys = yv.quant->scale[0];
+    std::vector<cuda::KMultiplier> mult(static_cast<size_t>(st.k));
+    for (int k = 0; k < st.k; ++k) {
+      float ws = wv.quant->scale.size() == 1 ? wv.quant->scale[0] : wv.quant->scale[static_cast<size_t>(k)];
+      int8::Multiplier m = int8::QuantizeMultiplier(static_cast<double>(xs) * static_cast<double>(ws) / static_cast<double>(ys));
+      mult[static_cast<size_t>(k)] = {m.multiplier, m.shift};
+    }
+    if (wv.quant->scale.size() != 1 && wv.quant->scale.size() != static_cast<size_t>(st.k))
+      return Status::Error(st.label + ": weight scales (" + std::to_string(wv.quant->scale.size()) + ") must be 1 or one per output channel");
+    EI_ASSIGN_OR_RETURN(void* md, Upload(mult.data(), mult.size() * sizeof(cuda::KMultiplier)));
+    st.mult_dev = static_cast<cuda::KMultiplier*>(md);
+    if (res != kNoValue) {
+      const Value& rv = V(res);
+      if (rv.dtype != DType::kInt8 || !rv.quant || rv.quant->scale.empty()) return Status::Error(st.label + ": INT8 residual must be int8 with a scale");
+      int8::Multiplier m = int8::QuantizeMultiplier(static_cast<double>(rv.quant->scale[0]) / static_cast<double>(ys));
+      st.res_mult = {m.multiplier, m.shift};
+    }
+    if (b != kNoValue) {
+      const Tensor& bt = *V(b).constant;
+      if (!V(b).IsConstant() || bt.dtype() != DType::kInt32 || bt.numel() != st.k) return Status::Error(st.label + ": INT8 bias must be an int32 constant with one value per output channel");
+      EI_ASSIGN_OR_RETURN(void* bd, Upload(bt.raw(), bt.bytes()));
+      st.bias_i32 = static_cast<int32_t*>(bd);
+    }
+    // Integer activation in the output domain (int8_math.h).
+    switch (st.act.kind) {
+      case KAct::kNone: break;
+      case KAct::kRelu: st.iact.lo = 0; break;
+      case KAct::kClip:
+        st.iact.lo = int8::QuantizeToInt8(st.act.min, ys);
+        st.iact.hi = int8::QuantizeToInt8(st.act.max, ys);
+        break;
+      default: {
+        std::vector<int8_t> lut(256);
+        for (int q = -128; q < 128; ++q) lut[static_cast<size_t>(q + 128)] = int8::QuantizeToInt8(ApplyActHost(st.act, ys * static_cast<float>(q)), ys);
+        EI_ASSIGN_OR_RETURN(void* ld, Upload(lut.data(), 256));
+        st.iact.lut = static_cast<int8_t*>(ld);
+      }
+    }
+    // Weights: OIHW int8 -> [K, R*S*Cpg] (KRSC) rows padded to ldw (multiple of 16) with zeros.
+    st.ldw = st.group == 1 ? static_cast<int>(AlignUp(per_k, 16)) : static_cast<int>(per_k);
+    std::vector<int8_t> wq(static_cast<size_t>(st.k) * st.ldw, 0);
+    const int8_t* src = wt.data<int8_t>();
+    for (int k = 0; k < st.k; ++k)
+      for (int c = 0; c < cpg; ++c)
+        for (int r = 0; r < st.r; ++r)
+          for (int s = 0; s < st.s; ++s)
+            wq[static_cast<size_t>(k) * st.ldw + (static_cast<size_t>(r) * st.s + s) * cpg + c] = src[((static_cast<size_t>(k) * cpg + c) * st.r + r) * st.s + s];
+    EI_ASSIGN_OR_RETURN(st.w_dev, Upload(wq.data(), wq.size()));
+  }
+  steps.push_back(std::move(st));
+  return Status::Ok();
+}
+
+Status CudaDevice::Impl::AddGemmStep(NodeId id, Step st, ValueId a, ValueId b, ValueId c, bool trans_b, float alpha,
+                                     float beta) {
+  st.node = id;
+  st.in = {a};
+  if (st.label.empty()) st.label = g->Label(id);
+  if (!V(b).IsConstant() || V(b).constant->rank() != 2) return Status::Error(st.label + ": the GPU runs Gemm/MatMul with a constant 2-D B only");
+  const Tensor& bt = *V(b).constant;
+  const int kd = static_cast<int>(trans_b ? bt.dim(1) : bt.dim(0));
+  const int nn = static_cast<int>(trans_b ? bt.dim(0) : bt.dim(1));
+  st.k = nn;
+  st.c = kd;
+  std::vector<float> bias(static_cast<size_t>(nn), 0.f);
+  if (c != kNoValue) {
+    if (!V(c).IsConstant()) return Status::Error(st.label + ": C must be a constant");
+    const Tensor& ct = *V(c).constant;
+    if (ct.numel() != nn && ct.numel() != 1) return Status::Error(st.label + ": C of shape " + DimsStr(ct.dims()) + " is not a per-column bias of " + std::to_string(nn));
+    if (V(a).dtype == DType::kInt8) {
+      if (ct.dtype() != DType::kInt32 || ct.numel() != nn) return Status::Error(st.label + ": INT8 Gemm bias must be int32 per column");
+      EI_ASSIGN_OR_RETURN(void* bd, Upload(ct.raw(), ct.bytes()));
+      st.bias_i32 = static_cast<int32_t*>(bd);
+    } else {
+      for (int i = 0; i < nn; ++i) bias[static_cast<size_t>(i)] = beta * static_cast<float>(ct.GetAsDouble(ct.numel() == 1 ? 0 : i));
+    }
+  }
+  if (V(a).dtype != DType::kInt8) {
+    st.kind = SK::kGemm;
+    std::vector<float> w(static_cast<size_t>(nn) * kd);   // [N, K] row-major, alpha folded in
+    for (int i = 0; i < nn; ++i)
+      for (int j = 0; j < kd; ++j)
+        w[static_cast<size_t>(i) * kd + j] = alpha * static_cast<float>(bt.GetAsDouble(trans_b ? static_cast<int64_t>(i) * kd + j : static_cast<int64_t>(j) * nn + i));
+    EI_ASSIGN_OR_RETURN(st.w_dev, UploadFloats(w, fk));
+    EI_ASSIGN_OR_RETURN(void* bf, UploadFloats(bias, KType::kF32));
+    st.bias_f32 = static_cast<float*>(bf);
+  } else {
+    st.kind = SK::kGemmInt8;
+    if (alpha != 1.f || (c != kNoValue && beta != 1.f)) return Status::Error(st.label + ": INT8 Gemm needs alpha = beta = 1");
+    if (kd % 4 != 0) return Status::Error(st.label + ": INT8 Gemm needs K (" + std::to_string(kd) + ") to be a multiple of 4 for the IMMA path");
+    const Value& av = V(a);
+    const Value& bv = V(b);
+    const Value& yv = V(g->node(id).outputs[0]);
+    if (bt.dtype() != DType::kInt8 || !av.quant || !bv.quant || !yv.quant || yv.dtype != DType::kInt8 || av.quant->scale.empty() || bv.quant->scale.empty() || yv.quant->scale.empty())
+      return Status::Error(st.label + ": INT8 Gemm needs int8 A/B/Y with scales");
+    std::vector<cuda::KMultiplier> mult(static_cast<size_t>(nn));
+    for (int k = 0; k < nn; ++k) {
+      float ws = bv.quant->scale.size() == 1 ? bv.quant->scale[0] : bv.quant->scale[static_cast<size_t>(k)];
+      int8::Multiplier m = int8::QuantizeMultiplier(static_cast<double>(av.quant->scale[0]) * ws / static_cast<double>(yv.quant->scale[0]));
+      mult[static_cast<size_t>(k)] = {m.multiplier, m.shift};
+    }
+    EI_ASSIGN_OR_RETURN(void* md, Upload(mult.data(), mult.size() * sizeof(cuda::KMultiplier)));
+    st.mult_dev = static_cast<cuda::KMultiplier*>(md);
+    std::vector<int8_t> w(static_cast<size_t>(nn) * kd);
+    const int8_t* src = bt.data<int8_t>();
+    for (int i = 0; i < nn; ++i)
+      for (int j = 0; j < kd; ++j) w[static_cast<size_t>(i) * kd + j] = trans_b ? src[static_cast<size_t>(i) * kd + j] : src[static_cast<size_t>(j) * nn + i];
+    st.ldw = kd;
+    EI_ASSIGN_OR_RETURN(st.w_dev, Upload(w.data(), w.size()));
+    const float ys = yv.quant->scale[0];
+    if (st.act.kind == KAct::kRelu) st.iact.lo = 0;
+    else if (st.act.kind == KAct::kClip) { st.iact.lo = int8::QuantizeToInt8(st.act.min, ys); st.iact.hi = int8::QuantizeToInt8(st.act.max, ys); }
+    else if (st.act.kind != KAct::kNone) return Status::Error(st.label + ": INT8 Gemm supports Relu/Clip activations only");
+  }
+  steps.push_back(std::move(st));
+  return Status::Ok();
+}
+
+Status CudaDevice::Impl::BuildSteps() {
+  const Graph& G = *g;
+  EI_ASSIGN_OR_RETURN(std::vector<NodeId> order, G.TopoOrder());
+  const auto consumers = G.ConsumerMap();
+  vtype.assign(G.num_values(), KType::kF32);
+  nhwc.assign(G.num_values(), false);
+  alias.assign(G.num_values(), kNoValue);
+  const_dev.assign(G.num_values(), nullptr);
+  for (size_t i = 0; i < G.num_values(); ++i) {
+    const Value& v = G.value(static_cast<ValueId>(i));
+    DType d = v.IsConstant() ? v.constant->dtype() : v.dtype;
+    vtype[i] = IsFloating(d) ? fk : ToK(d);
+    nhwc[i] = !v.IsConstant() && v.shape.rank() == 4;
+  }
+  std::set<NodeId> absorbed;
+  // Sole consumer of v that is alive, when v is not a graph output.
+  auto sole = [&](ValueId v) -> NodeId {
+    if (G.IsGraphOutput(v)) return kNoNode;
+    const auto& cs = consumers[static_cast<size_t>(v)];
+    return cs.size() == 1 ? cs[0] : kNoNode;
+  };
+  auto act_of = [&](const Node& n, KActParams* a) -> bool {
+    if (n.op == "Clip") {
+      float mn = -INFINITY, mx = INFINITY;
+      if (n.inputs.size() > 1 && n.inputs[1] != kNoValue) {
+        if (!G.value(n.inputs[1]).IsConstant()) return false;
+        mn = static_cast<float>(G.value(n.inputs[1]).constant->GetAsDouble(0));
+      }
+      if (n.inputs.size() > 2 && n.inputs[2] != kNoValue) {
+        if (!G.value(n.inputs[2]).IsConstant()) return false;
+        mx = static_cast<float>(G.value(n.inputs[2]).constant->GetAsDouble(0));
+      }
+      return ParseAct("Clip", 0, 0, mn, mx, a);
+    }
+    float alpha = n.attrs.GetFloat("alpha", n.op == "HardSigmoid" ? 0.2f : 0.01f);
+    float beta = n.attrs.GetFloat("beta", 0.5f);
+    return ParseAct(n.op, alpha, beta, 0, 0, a);
+  };
+  // Graph inputs: staging copy (host dtype, NCHW) -> storage layout and type.
+  for (size_t i = 0; i < G.inputs().size(); ++i) {
+    Step st;
+    st.kind = SK::kInput;
+    st.out = G.inputs()[i];
+    st.graph_io = static_cast<int>(i);
+    st.label = "input '" + G.value(st.out).name + "'";
+    steps.push_back(st);
+  }
+  // Constants read as activations (not as weights of a conv/gemm step) are uploaded lazily below.
+  auto need_const = [&](ValueId v) -> Status {
+    if (v == kNoValue || !G.value(v).IsConstant() || const_dev[static_cast<size_t>(v)]) return Status::Ok();
+    const Tensor& t = *G.value(v).constant;
+    if (IsFloating(t.dtype())) {
+      std::vector<float> f(static_cast<size_t>(t.numel()));
+      for (int64_t i = 0; i < t.numel(); ++i) f[static_cast<size_t>(i)] = static_cast<float>(t.GetAsDouble(i));
+      EI_ASSIGN_OR_RETURN(const_dev[static_cast<size_t>(v)], UploadFloats(f, fk));
+    } else {
+      EI_ASSIGN_OR_RETURN(const_dev[static_cast<size_t>(v)], Upload(t.raw(), t.bytes()));
+    }
+    return Status::Ok();
+  };
+
+  for (NodeId id : order) {
+    if (absorbed.count(id)) continue;
+    const Node& n = G.node(id);
+    const std::string& op = n.op;
+    auto in = [&](size_t i) { return i < n.inputs.size() ? n.inputs[i] : kNoValue; };
+    Step st;
+    st.node = id;
+    st.label = G.Label(id);
+    st.out = n.outputs.empty() ? kNoValue : n.outputs[0];
+    for (ValueId v : n.inputs) if (v != kNoValue && !G.value(v).IsConstant() && G.value(v).dtype != DType::kInt8 && !IsFloating(G.value(v).dtype) && op != "Reshape")
+      return Status::Error(G.Label(id) + ": input '" + G.value(v).name + "' has dtype " + DTypeName(G.value(v).dtype) + ", which the GPU executor does not run");
+    if (op == "Conv" || op == "ConvBiasAct" || op == "ConvBiasActPool" || op == "ConvEltwiseAct") {
+      std::vector<NodeId> chain = {id};
+      ValueId res = kNoValue;
+      std::vector<float> bn_scale, bn_shift;
+      bool has_bn = false;
+      if (op != "Conv") {
+        if (!ParseAct(n.attrs.GetString("activation", ""), n.attrs.GetFloat("act_alpha", 0.01f), n.attrs.GetFloat("act_beta", 0.5f),
+                      n.attrs.GetFloat("act_min", -INFINITY), n.attrs.GetFloat("act_max", INFINITY), &st.act))
+          return Status::Error(G.Label(id) + ": activation '" + n.attrs.GetString("activation", "") + "' is not supported");
+        if (op == "ConvEltwiseAct") res = in(3);
+        if (op == "ConvBiasActPool") {
+          st.pool.on = true;
+          std::string pk = n.attrs.GetString("pool", "MaxPool");
+          if (pk != "MaxPool" && pk != "AveragePool") return Status::Error(G.Label(id) + ": pool '" + pk + "' is not supported");
+          st.pool.kind = pk == "MaxPool" ? 0 : 1;
+          ReadPoolAttrs(n, "pool_", &st.pool);
+        }
+      } else if (G.value(in(0)).dtype != DType::kInt8) {
+        // Prepare-time matching of the unfused chain Conv (+BatchNormalization) (+Add) (+Relu/Clip).
+        ValueId cur = n.outputs[0];
+        NodeId nx = sole(cur);
+        if (nx != kNoNode && G.node(nx).op == "BatchNormalization" && G.node(nx).inputs[0] == cur) {
+          const Node& bn = G.node(nx);
+          std::vector<float> sc, bb, mean, var;
+          bool ok = bn.inputs.size() >= 5 && ConstFloats(G, bn.inputs[1], &sc, "").ok() && ConstFloats(G, bn.inputs[2], &bb, "").ok() &&
+                    ConstFloats(G, bn.inputs[3], &mean, "").ok() && ConstFloats(G, bn.inputs[4], &var, "").ok() && bn.outputs.size() == 1;
+          if (ok) {
+            float eps = bn.attrs.GetFloat("epsilon", 1e-5f);
+            bn_scale.resize(sc.size());
+            bn_shift.resize(sc.size());
+            for (size_t k = 0; k < sc.size(); ++k) {
+              bn_scale[k] = sc[k] / std::sqrt(var[k] + eps);
+              bn_shift[k] = bb[k] - mean[k] * bn_scale[k];
+            }
+            has_bn = true;
+            chain.push_back(nx);
+            cur = bn.outputs[0];
+            nx = sole(cur);
+          }
+        }
+        if (nx != kNoNode && G.node(nx).op == "Add") {
+          const Node& add = G.node(nx);
+          ValueId other = add.inputs[0] == cur ? add.inputs[1] : add.inputs[0];
+          if (other != cur && !G.value(other).IsConstant() && G.value(other).shape == G.value(cur).shape && G.value(other).shape.rank() == 4) {
+            res = other;
+            chain.push_back(nx);
+            cur = add.outputs[0];
+            nx = sole(cur);
+          }
+        }
+        KActParams a;
+        if (nx != kNoNode && (G.node(nx).op == "Relu" || G.node(nx).op == "Clip") && act_of(G.node(nx), &a)) {
+          st.act = a;
+          chain.push_back(nx);
+          cur = G.node(nx).outputs[0];
+        }
+        st.out = cur;
+        for (size_t i = 1; i < chain.size(); ++i) absorbed.insert(chain[i]);
+      }
+      if (res != kNoValue && G.value(res).IsConstant()) return Status::Error(G.Label(id) + ": residual must be an activation");
+      st.out = op == "Conv" ? st.out : n.outputs[0];
+      // A matched chain runs at the position of its last node (the residual is ready by then).
+      EI_RETURN_IF_ERROR(AddConvStep(id, chain, st, in(0), in(1), in(2), res, has_bn ? &bn_scale : nullptr, has_bn ? &bn_shift : nullptr));
+      continue;
+    }
+    if (op == "Gemm" || op == "GemmBiasAct" || op == "MatMul") {
+      if (n.attrs.GetInt("transA", 0) != 0) return Status::Error(G.Label(id) + ": transA=1 is not supported on the GPU");
+      if (op == "GemmBiasAct" && !ParseAct(n.attrs.GetString("activation", ""), n.attrs.GetFloat("act_alpha", 0.01f), n.attrs.GetFloat("act_beta", 0.5f),
+                                           n.attrs.GetFloat("act_min", -INFINITY), n.attrs.GetFloat("act_max", INFINITY), &st.act))
+        return Status::Error(G.Label(id) + ": activation '" + n.attrs.GetString("activation", "") + "' is not supported");
+      if (op == "Gemm" && G.value(in(0)).dtype != DType::kInt8) {
+        NodeId nx = sole(n.outputs[0]);
+        KActParams a;
+        if (nx != kNoNode && (G.node(nx).op == "Relu" || G.node(nx).op == "Clip") && act_of(G.node(nx), &a)) {
+          st.act = a;
+          st.out = G.node(nx).outputs[0];
+          st.label += "+" + G.node(nx).op;
+          absorbed.insert(nx);
+        }
+      }
+      bool tb = op == "MatMul" ? false : n.attrs.GetInt("transB", 0) != 0;
+      EI_RETURN_IF_ERROR(AddGemmStep(id, st, in(0), in(1), op == "MatMul" ? kNoValue : in(2), tb,
+                                     n.attrs.GetFloat("alpha", 1.f), n.attrs.GetFloat("beta", 1.f)));
+      continue;
+    }
+    if (op == "MaxPool" || op == "AveragePool") {
+      st.kind = SK::kPool;
+      st.in = {in(0)};
+      st.pool.on = true;
+      st.pool.kind = op == "MaxPool" ? 0 : 1;
+      ReadPoolAttrs(n, "", &st.pool);
+      if (n.outputs.size() > 1 && n.outputs[1] != kNoValue) return Status::Error(G.Label(id) + ": MaxPool Indices output is not supported");
+      if (G.value(in(0)).dtype == DType::kInt8 && st.pool.kind != 0) return Status::Error(G.Label(id) + ": INT8 AveragePool is not supported on the GPU (rounding rule not defined)");
+    } else if (op == "GlobalAveragePool") {
+      st.kind = SK::kGlobalPool;
+      st.in = {in(0)};
+      if (G.value(in(0)).dtype == DType::kInt8) return Status::Error(G.Label(id) + ": INT8 GlobalAveragePool is not supported on the GPU");
+    } else if (op == "Relu" || op == "LeakyRelu" || op == "Clip" || op == "Sigmoid" || op == "Tanh" || op == "HardSigmoid" || op == "HardSwish" || op == "Identity") {
+      st.kind = SK::kAct;
+      st.in = {in(0)};
+      if (!act_of(n, &st.act) && op != "Identity") return Status::Error(G.Label(id) + ": Clip bounds must be constants");
+      if (op == "Identity") st.act.kind = KAct::kNone;
+      if (G.value(in(0)).dtype == DType::kInt8) return Status::Error(G.Label(id) + ": INT8 standalone activations are not supported on the GPU (fused ones are)");
+    } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Max" || op == "Min" || op == "Pow") {
+      if (n.inputs.size() != 2) return Status::Error(G.Label(id) + ": expects 2 inputs");
+      st.kind = SK::kBinary;
+      st.in = {in(0), in(1)};
+      st.bop = op == "Add" ? cuda::KBinary::kAdd : op == "Sub" ? cuda::KBinary::kSub : op == "Mul" ? cuda::KBinary::kMul
+             : op == "Div" ? cuda::KBinary::kDiv : op == "Max" ? cuda::KBinary::kMax : op == "Min" ? cuda::KBinary::kMin : cuda::KBinary::kPow;
+      for (ValueId v : st.in) {
+        if (G.value(v).dtype == DType::kInt8 || (G.value(v).IsConstant() && G.value(v).constant->dtype() == DType::kInt8))
+          return Status::Error(G.Label(id) + ": INT8 elementwise ops are not supported on the GPU (the fused residual add is)");
+        EI_RETURN_IF_ERROR(need_const(v));
+      }
+    } else if (op == "Softmax") {
+      st.kind = SK::kSoftmax;
+      st.in = {in(0)};
+      st.axis = static_cast<int>(n.attrs.GetInt("axis", -1));
+    } else if (op == "Concat") {
+      st.kind = SK::kConcat;
+      st.in.assign(n.inputs.begin(), n.inputs.end());
+      st.axis = static_cast<int>(n.attrs.GetInt("axis", 1));
+      for (ValueId v : st.in) {
+        if (G.value(v).IsConstant() && G.value(v).constant->rank() == 4) return Status::Error(G.Label(id) + ": a 4-D constant input to Concat is not supported on the GPU");
+        EI_RETURN_IF_ERROR(need_const(v));
+      }
+    } else if (op == "Resize") {
+      st.kind = SK::kResize;
+      st.in = {in(0)};
+      std::string mode = n.attrs.GetString("mode", "nearest");
+      std::string coord = n.attrs.GetString("coordinate_transformation_mode", "half_pixel");
+      std::string nm = n.attrs.GetString("nearest_mode", "round_prefer_floor");
+      st.rz.mode = mode == "nearest" ? 0 : mode == "linear" ? 1 : -1;
+      st.rz.coord = coord == "half_pixel" ? 0 : coord == "asymmetric" ? 1 : coord == "align_corners" ? 2 : coord == "pytorch_half_pixel" ? 3 : -1;
+      st.rz.nearest = nm == "round_prefer_floor" ? 0 : nm == "floor" ? 1 : nm == "round_prefer_ceil" ? 2 : nm == "ceil" ? 3 : -1;
+      if (st.rz.mode < 0 || st.rz.coord < 0 || st.rz.nearest < 0) return Status::Error(G.Label(id) + ": Resize mode '" + mode + "' / '" + coord + "' / '" + nm + "' is not supported on the GPU");
+      if (in(2) != kNoValue && G.value(in(2)).IsConstant() && G.value(in(2)).constant->numel() > 0) {
+        std::vector<float> sc;
+        EI_RETURN_IF_ERROR(ConstFloats(G, in(2), &sc, G.Label(id) + ": scales"));
+        st.rz_scales = sc;
+      } else if (in(3) != kNoValue && G.value(in(3)).IsConstant()) {
+        const Tensor& t = *G.value(in(3)).constant;
+        for (int64_t i = 0; i < t.numel(); ++i) st.rz_sizes.push_back(t.GetAsInt64(i));
+      } else {
+        return Status::Error(G.Label(id) + ": Resize needs constant scales or sizes on the GPU");
+      }
+    } else if (op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze") {
+      st.kind = SK::kReshape;
+      st.in = {in(0)};
+      if (op == "Flatten") { st.flatten = true; st.axis = static_cast<int>(n.attrs.GetInt("axis", 1)); }
+      else if (op == "Reshape") {
+        if (!G.value(in(1)).IsConstant()) return Status::Error(G.Label(id) + ": shape must be a constant on the GPU");
+        const Tensor& t = *G.value(in(1)).constant;
+        for (int64_t i = 0; i < t.numel(); ++i) st.reshape.push_back(t.GetAsInt64(i));
+      } else {
+        // Squeeze/Unsqueeze: the output shape comes from the graph's inferred shape (batch kept).
+        const Shape& os = G.value(n.outputs[0]).shape;
+        if (os.rank() == 0) return Status::Error(G.Label(id) + ": output shape unknown");
+        for (size_t i = 0; i < os.rank(); ++i) st.reshape.push_back(i == 0 ? 0 : os.dims[i]);
+        if (G.value(in(0)).shape.rank() == 0 || G.value(in(0)).shape.dims[0] != os.dims[0]) return Status::Error(G.Label(id) + ": only squeezes that keep the batch axis are supported");
+      }
+    } else if (op == "QuantizeLinear" || op == "DequantizeLinear") {
+      st.kind = op == "QuantizeLinear" ? SK::kQuantize : SK::kDequantize;
+      st.in = {in(0)};
+      std::vector<float> sc;
+      EI_RETURN_IF_ERROR(ConstFloats(G, in(1), &sc, G.Label(id) + ": scale"));
+      if (sc.size() != 1) return Status::Error(G.Label(id) + ": only per-tensor scales are supported for activations");
+      if (in(2) != kNoValue) {
+        const Tensor& z = *G.value(in(2)).constant;
+        for (int64_t i = 0; i < z.numel(); ++i) if (z.GetAsInt64(i) != 0) return Status::Error(G.Label(id) + ": zero point must be 0");
+        if (op == "QuantizeLinear" && z.dtype() != DType::kInt8) return Status::Error(G.Label(id) + ": only int8 quantization is supported");
+      }
+      st.qscale = sc[0];
+      if (op == "DequantizeLinear" && G.value(in(0)).IsConstant()) return Status::Error(G.Label(id) + ": constant DequantizeLinear should be folded before the GPU");
+    } else {
+      return Status::Error(G.Label(id) + ": op '" + op + "' is not supported by the CUDA executor");
+    }
+    steps.push_back(std::move(st));
+  }
+  for (size_t i = 0; i < G.outputs().size(); ++i) {
+    Step st;
+    st.kind = SK::kOutput;
+    st.in = {G.outputs()[i]};
+    st.graph_io = static_cast<int>(i);
+    st.label = "output '" + G.value(G.outputs()[i]).name + "'";
+    steps.push_back(st);
+  }
+  // Reshapes alias their input unless the layout forces a copy (decided per batch, see InferDims);
+  // the alias root is fixed here when neither side is a 4-D tensor with spatial extent.
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per batch: shapes, memory, library setup
+
+Status CudaDevice::Impl::InferDims(BatchPlan& p, const Step& st) {
+  auto& D = p.dims;
+  auto dims_of = [&](ValueId v) -> std::vector<int64_t>& { return D[static_cast<size_t>(v)]; };
+  std::vector<int64_t> out;
+  const std::vector<int64_t> x = st.in.empty() ? std::vector<int64_t>{} : dims_of(st.in[0]);
+  switch (st.kind) {
+    case SK::kInput: return Status::Ok();
+    case SK::kOutput: return Status::Ok();
+    case SK::kConv:
+    case SK::kConvInt8: {
+      if (x.size() != 4) return Status::Error(st.label + ": input must be 4-D, got " + DimsStr(x));
+      if (x[1] != st.c) return Status::Error(st.label + ": input has " + std::to_string(x[1]) + " channels, weights expect " + std::to_string(st.c));
+      int pb = st.pads[0], pe = st.pads[2], qb = st.pads[1], qe = st.pads[3];
+      int64_t oh = WindowOut(x[2], st.r, st.strides[0], st.dil[0], &pb, &pe, st.auto_pad, false);
+      int64_t ow = WindowOut(x[3], st.s, st.strides[1], st.dil[1], &qb, &qe, st.auto_pad, false);
+      out = {x[0], st.k, oh, ow};
+      if (st.pool.on) {
+        PoolAttr pa = st.pool;
+        int64_t ph = WindowOut(oh, pa.k[0], pa.s[0], pa.d[0], &pa.p[0], &pa.p[2], pa.auto_pad, pa.ceil);
+        int64_t pw = WindowOut(ow, pa.k[1], pa.s[1], pa.d[1], &pa.p[1], &pa.p[3], pa.auto_pad, pa.ceil);
+        out = {x[0], st.k, ph, pw};
+      }
+      if (st.residual && dims_of(st.in[1]) != std::vector<int64_t>{x[0], st.k, oh, ow})
+        return Status::Error(st.label + ": residual " + DimsStr(dims_of(st.in[1])) + " does not match the convolution output");
+      break;
+    }
+    case SK::kGemm:
+    case SK::kGemmInt8: {
+      if (x.empty() || x.back() != st.c) return Status::Error(st.label + ": A " + DimsStr(x) + " does not have K=" + std::to_string(st.c) + " columns");
+      out = x;
+      out.back() = st.k;
+      break;
+    }
+    case SK::kPool: {
+      if (x.size() != 4) return Status::Error(st.label + ": input must be 4-D");
+      PoolAttr pa = st.pool;
+      int64_t ph = WindowOut(x[2], pa.k[0], pa.s[0], pa.d[0], &pa.p[0], &pa.p[2], pa.auto_pad, pa.ceil);
+      int64_t pw = WindowOut(x[3], pa.k[1], pa.s[1], pa.d[1], &pa.p[1], &pa.p[3], pa.auto_pad, pa.ceil);
+      out = {x[0], x[1], ph, pw};
+      break;
+    }
+    case SK::kGlobalPool:
+      if (x.size() != 4) return Status::Error(st.label + ": input must be 4-D");
+      out = {x[0], x[1], 1, 1};
+      break;
+    case SK::kAct:
+    case SK::kSoftmax:
+    case SK::kQuantize:
+    case SK::kDequantize:
+      out = x;
+      break;
+    case SK::kBinary: {
+      std::vector<int64_t> a = x, b = dims_of(st.in[1]);
+      size_t r = std::max(a.size(), b.size());
+      a.insert(a.begin(), r - a.size(), 1);
+      b.insert(b.begin(), r - b.size(), 1);
+      out.resize(r);
+      for (size_t i = 0; i < r; ++i) {
+        if (a[i] != b[i] && a[i] != 1 && b[i] != 1) return Status::Error(st.label + ": shapes " + DimsStr(x) + " and " + DimsStr(dims_of(st.in[1])) + " do not broadcast");
+        out[i] = std::max(a[i], b[i]);
+      }
+      if (r > static_cast<size_t>(cuda::kMaxRank)) return Status::Error(st.label + ": rank above 6");
+      break;
+    }
+    case SK::kConcat: {
+      out = x;
+      int ax = st.axis < 0 ? st.axis + static_cast<int>(x.size()) : st.axis;
+      if (ax < 0 || ax >= static_cast<int>(x.size())) return Status::Error(st.label + ": axis out of range");
+      out[static_cast<size_t>(ax)] = 0;
+      for (ValueId v : st.in) {
+        const auto& d = dims_of(v);
+        if (d.size() != x.size()) return Status::Error(st.label + ": inputs differ in rank");
+        out[static_cast<size_t>(ax)] += d[static_cast<size_t>(ax)];
+      }
+      break;
+    }
+    case SK::kResize: {
+      if (x.size() != 4) return Status::Error(st.label + ": only 4-D Resize is supported");
+      if (!st.rz_scales.empty()) {
+        if (st.rz_scales.size() != 4 || st.rz_scales[0] != 1.f || st.rz_scales[1] != 1.f) return Status::Error(st.label + ": only spatial scales are supported");
+        out = {x[0], x[1], static_cast<int64_t>(std::floor(x[2] * st.rz_scales[2])), static_cast<int64_t>(std::floor(x[3] * st.rz_scales[3]))};
+      } else {
+        if (st.rz_sizes.size() != 4) return Status::Error(st.label + ": sizes must have 4 values");
+        out = {x[0], x[1], st.rz_sizes[2], st.rz_sizes[3]};
+      }
+      break;
+    }
+    case SK::kReshape: {
+      int64_t total = Prod(x);
+      if (st.flatten) {
+        int ax = st.axis < 0 ? st.axis + static_cast<int>(x.size()) : st.axis;
+        out = {Prod(x, 0, static_cast<size_t>(ax)), Prod(x, static_cast<size_t>(ax))};
+      } else {
+        out = st.reshape;
+        int neg = -1;
+        int64_t known = 1;
+        for (size_t i = 0; i < out.size(); ++i) {
+          if (out[i] == 0) out[i] = i < x.size() ? x[i] : 1;
+          if (out[i] == -1) neg = static_cast<int>(i); else known *= out[i];
+        }
+        if (neg >= 0) out[static_cast<size_t>(neg)] = known ? total / known : 0;
+        if (Prod(out) != total) return Status::Error(st.label + ": cannot reshape " + DimsStr(x) + " to " + DimsStr(st.reshape));
+      }
+      break;
+    }
+  }
+  if (st.out != kNoValue) dims_of(st.out) = out;
+  return Status::Ok();
+}
+
+Status CudaDevice::Impl::PlanMemory(BatchPlan& p) {
+  const Graph& G = *g;
+  const size_t nv = G.num_values();
+  p.off.assign(nv, SIZE_MAX);
+  p.host_off.assign(nv, SIZE_MAX);
+  // Decide reshape aliases for this graph: alias when neither side has a spatial NHWC extent.
+  for (const Step& st : steps) {
+    if (st.kind != SK::kReshape) continue;
+    const auto& x = p.dims[static_cast<size_t>(st.in[0])];
+    const auto& y = p.dims[static_cast<size_t>(st.out)];
+    bool x_sp = nhwc[static_cast<size_t>(st.in[0])] && x.size() == 4 && x[2] * x[3] > 1;
+    bool y_sp = nhwc[static_cast<size_t>(st.out)] && y.size() == 4 && y[2] * y[3] > 1;
+    if (x_sp && y_sp && x != y) return Status::Error(st.label + ": reshaping between two spatial 4-D shapes is not supported on the GPU");
+    ValueId src = st.in[0];
+    if (!x_sp && !y_sp && !G.value(src).IsConstant()) {
+      alias[static_cast<size_t>(st.out)] = alias[static_cast<size_t>(src)] != kNoValue ? alias[static_cast<size_t>(src)] : src;
+    } else {
+      alias[static_cast<size_t>(st.out)] = kNoValue;
+    }
+  }
+  auto root = [&](ValueId v) { return alias[static_cast<size_t>(v)] != kNoValue ? alias[static_cast<size_t>(v)] : v; };
+  std::vector<int> last(nv, -1);
+  for (size_t i = 0; i < steps.size(); ++i)
+    for (ValueId v : steps[i].in) if (v != kNoValue) last[static_cast<size_t>(root(v))] = std::max(last[static_cast<size_t>(root(v))], static_cast<int>(i));
+  std::set<ValueId> pinned;   // never freed: graph inputs and outputs
+  for (ValueId v : G.inputs()) pinned.insert(root(v));
+  for (ValueId v : G.outputs()) pinned.insert(root(v));
+  // First-fit allocator over [0, top).
+  std::map<size_t, size_t> free_list;   // offset -> size
+  size_t top = 0;
+  auto alloc = [&](size_t bytes) -> size_t {
+    bytes = AlignUp(std::max<size_t>(bytes, 1), 256);
+    for (auto it = free_list.begin(); it != free_list.end(); ++it) {
+      if (it->second >= bytes) {
+        size_t off = it->first, rest = it->second - bytes;
+        free_list.erase(it);
+        if (rest) free_list[off + bytes] = rest;
+        return off;
+      }
+    }
+    size_t off = top;
+    top += bytes;
+    return off;
+  };
+  auto release = [&](size_t off, size_t bytes) {
+    bytes = AlignUp(std::max<size_t>(bytes, 1), 256);
+    auto it = free_list.emplace(off, bytes).first;
+    auto nx = std::next(it);
+    if (nx != free_list.end() && it->first + it->second == nx->first) { it->second += nx->second; free_list.erase(nx); }
+    if (it != free_list.begin()) {
+      auto pv = std::prev(it);
+      if (pv->first + pv->second == it->first) { pv->second += it->second; free_list.erase(it); }
+    }
+  };
+  auto vbytes = [&](ValueId v) { return static_cast<size_t>(Prod(p.dims[static_cast<size_t>(v)])) * KSize(vtype[static_cast<size_t>(v)]); };
+  size_t scratch = 0;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& st = steps[i];
+    if (st.kind == SK::kInput) {
+      ValueId v = st.out;
+      const Value& gv = G.value(v);
+      p.host_off[static_cast<size_t>(v)] = alloc(static_cast<size_t>(Prod(p.dims[static_cast<size_t>(v)])) * DTypeSize(gv.dtype));
+      p.off[static_cast<size_t>(v)] = alloc(vbytes(v));
+      continue;
+    }
+    if (st.kind == SK::kOutput) {
+      ValueId v = st.in[0];
+      p.host_off[static_cast<size_t>(v)] = alloc(static_cast<size_t>(Prod(p.dims[static_cast<size_t>(v)])) * DTypeSize(G.value(v).dtype));
+      continue;
+    }
+    if (st.out != kNoValue && alias[static_cast<size_t>(st.out)] == kNoValue) p.off[static_cast<size_t>(st.out)] = alloc(vbytes(st.out));
+    // Scratch needs of this step (serialised steps share one region).
+    const auto& y = p.dims[static_cast<size_t>(st.out == kNoValue ? 0 : st.out)];
+    if (st.kind == SK::kConvInt8 || st.kind == SK::kConv) {
+      const auto& x = p.dims[static_cast<size_t>(st.in[0])];
+      int pb = st.pads[0], pe = st.pads[2], qb = st.pads[1], qe = st.pads[3];
+      int64_t oh = WindowOut(x[2], st.r, st.strides[0], st.dil[0], &pb, &pe, st.auto_pad, false);
+      int64_t ow = WindowOut(x[3], st.s, st.strides[1], st.dil[1], &qb, &qe, st.auto_pad, false);
+      size_t m = static_cast<size_t>(x[0] * oh * ow);
+      size_t need = 0;
+      if (st.kind == SK::kConvInt8) {
+        need = AlignUp(m * static_cast<size_t>(st.k) * 4, 256);   // int32 accumulator
+        if (st.group == 1) need += AlignUp(m * static_cast<size_t>(st.ldw), 256);   // im2col
+        if (st.pool.on) need += AlignUp(m * static_cast<size_t>(st.k), 256);       // int8 pre-pool
+      } else if (st.pool.on) {
+        need = AlignUp(m * static_cast<size_t>(st.k) * KSize(fk), 256);
+      }
+      scratch = std::max(scratch, need);
+    } else if (st.kind == SK::kGemmInt8) {
+      scratch = std::max(scratch, AlignUp(static_cast<size_t>(Prod(y)) * 4, 256));
+    }
+    for (ValueId v : st.in) {
+      if (v == kNoValue) continue;
+      ValueId r = root(v);
+      if (last[static_cast<size_t>(r)] == static_cast<int>(i) && !pinned.count(r) && p.off[static_cast<size_t>(r)] != SIZE_MAX && !G.value(r).IsConstant()) {
+        release(p.off[static_cast<size_t>(r)], vbytes(r));
+        last[static_cast<size_t>(r)] = -2;
+      }
+    }
+  }
+  p.scratch_off = AlignUp(top, 256);
+  p.scratch_bytes = scratch;
+  p.ws_off = AlignUp(p.scratch_off + scratch, 256);
+  return Status::Ok();
+}
+
+
+namespace {
+
+cuda::ConvGeom Geom(const Step& st, const std::vector<int64_t>& x, int64_t oh, int64_t ow, int pb, int qb) {
+  cuda::ConvGeom g{};
+  g.n = static_cast<int>(x[0]);
+  g.c = static_cast<int>(x[1]);
+  g.h = static_cast<int>(x[2]);
+  g.w = static_cast<int>(x[3]);
+  g.k = st.k;
+  g.r = st.r;
+  g.s = st.s;
+  g.oh = static_cast<int>(oh);
+  g.ow = static_cast<int>(ow);
+  g.sh = st.strides[0];
+  g.sw = st.strides[1];
+  g.ph = pb;
+  g.pw = qb;
+  g.dh = st.dil[0];
+  g.dw = st.dil[1];
+  g.group = st.group;
+  return g;
+}
+
+struct ConvOut {
+  int64_t oh, ow;
+  int pb, pe, qb, qe;
+};
+ConvOut ConvOutDims(const Step& st, const std::vector<int64_t>& x) {
+  ConvOut o{};
+  o.pb = st.pads[0];
+  o.pe = st.pads[2];
+  o.qb = st.pads[1];
+  o.qe = st.pads[3];
+  o.oh = WindowOut(x[2], st.r, st.strides[0], st.dil[0], &o.pb, &o.pe, st.auto_pad, false);
+  o.ow = WindowOut(x[3], st.s, st.strides[1], st.dil[1], &o.qb, &o.qe, st.auto_pad, false);
+  return o;
+}
+
+cuda::PoolDesc MakePool(const PoolAttr& pa0, const std::vector<int64_t>& x) {
+  PoolAttr pa = pa0;
+  cuda::PoolDesc d{};
+  d.n = static_cast<int>(x[0]);
+  d.c = static_cast<int>(x[1]);
+  d.h = static_cast<int>(x[2]);
+  d.w = static_cast<int>(x[3]);
+  d.oh = static_cast<int>(WindowOut(x[2], pa.k[0], pa.s[0], pa.d[0], &pa.p[0], &pa.p[2], pa.auto_pad, pa.ceil));
+  d.ow = static_cast<int>(WindowOut(x[3], pa.k[1], pa.s[1], pa.d[1], &pa.p[1], &pa.p[3], pa.auto_pad, pa.ceil));
+  d.kh = pa.k[0];
+  d.kw = pa.k[1];
+  d.sh = pa.s[0];
+  d.sw = pa.s[1];
+  d.ph = pa.p[0];
+  d.pw = pa.p[1];
+  d.dh = pa.d[0];
+  d.dw = pa.d[1];
+  d.count_include_pad = pa.count_include_pad;
+  d.kind = pa.kind;
+  return d;
+}
+
+// Storage order of a logical rank-4 tensor kept NHWC: storage axis i holds logical axis kPerm[i].
+constexpr int kPerm[4] = {0, 2, 3, 1};
+int StorageAxis(int logical, bool is_nhwc) {
+  if (!is_nhwc) return logical;
+  for (int i = 0; i < 4; ++i) if (kPerm[i] == logical) return i;
+  return logical;
+}
+std::vector<int64_t> StorageDims(const std::vector<int64_t>& d, bool is_nhwc) {
+  if (!is_nhwc || d.size() != 4) return d;
+  return {d[0], d[2], d[3], d[1]};
+}
+
+}  // namespace
+
+Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
+  p.conv.assign(steps.size(), ConvRun{});
+  p.lt.assign(steps.size(), LtRun{});
+  // The arena first holds a generous tuning workspace; it is re-allocated at the chosen size after.
+  size_t free_b = 0, total_b = 0;
+  CU_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  size_t budget = free_b * 8 / 10;
+  if (p.ws_off + (64u << 20) > budget) return Status::Error("cuda: batch " + std::to_string(p.n) + " needs " + std::to_string((p.ws_off >> 20) + 64) + " MiB of arena, " + std::to_string(budget >> 20) + " MiB free");
+  size_t tune_ws = std::min(opt.max_workspace_bytes, budget - p.ws_off);
+  CU_CHECK(cudaMalloc(reinterpret_cast<void**>(&p.arena), p.ws_off + tune_ws));
+  CU_CHECK(cudaMemset(p.arena, 0, p.ws_off + tune_ws));
+  p.ws_bytes = tune_ws;
+  size_t need_ws = 32u << 20;   // floor: cuBLAS's own workspace during graph capture
+  const cudnnMathType_t math = fk == KType::kF32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
+  const float one = 1.f, zero = 0.f;
+  cudaEvent_t e0 = nullptr, e1 = nullptr;
+  CU_CHECK(cudaEventCreate(&e0));
+  CU_CHECK(cudaEventCreate(&e1));
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& st = steps[i];
+    if (st.kind == SK::kConv) {
+      ConvRun& cr = p.conv[i];
+      const auto& x = p.dims[static_cast<size_t>(st.in[0])];
+      ConvOut o = ConvOutDims(st, x);
+      if (o.pb != o.pe || o.qb != o.qe) return Status::Error(st.label + ": asymmetric padding is not supported by cuDNN's convolution");
+      cudnnDataType_t dt = ToDnn(fk);
+      DNN_CHECK(cudnnCreateTensorDescriptor(&cr.x));
+      DNN_CHECK(cudnnCreateTensorDescriptor(&cr.y));
+      DNN_CHECK(cudnnCreateTensorDescriptor(&cr.b));
+      DNN_CHECK(cudnnCreateFilterDescriptor(&cr.w));
+      DNN_CHECK(cudnnCreateConvolutionDescriptor(&cr.conv));
+      DNN_CHECK(cudnnCreateActivationDescriptor(&cr.act));
+      DNN_CHECK(cudnnSetTensor4dDescriptor(cr.x, CUDNN_TENSOR_NHWC, dt, static_cast<int>(x[0]), static_cast<int>(x[1]), static_cast<int>(x[2]), static_cast<int>(x[3])));
+      DNN_CHECK(cudnnSetTensor4dDescriptor(cr.y, CUDNN_TENSOR_NHWC, dt, static_cast<int>(x[0]), st.k, static_cast<int>(o.oh), static_cast<int>(o.ow)));
+      DNN_CHECK(cudnnSetTensor4dDescriptor(cr.b, CUDNN_TENSOR_NHWC, dt, 1, st.k, 1, 1));
+      DNN_CHECK(cudnnSetFilter4dDescriptor(cr.w, dt, CUDNN_TENSOR_NHWC, st.k, st.c / st.group, st.r, st.s));
+      DNN_CHECK(cudnnSetConvolution2dDescriptor(cr.conv, o.pb, o.qb, st.strides[0], st.strides[1], st.dil[0], st.dil[1], CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+      DNN_CHECK(cudnnSetConvolutionGroupCount(cr.conv, st.group));
+      DNN_CHECK(cudnnSetConvolutionMathType(cr.conv, math));
+      DNN_CHECK(cudnnSetActivationDescriptor(cr.act, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0));
+      // cuDNN's fused call: bias + optional residual (z) + ReLU. Other activations and the pool
+      // fusion run the plain convolution and then our epilogue kernel.
+      cr.fused = st.act.kind == KAct::kRelu && !st.pool.on;
+      std::ostringstream key;
+      key << "cudnn" << cudnnGetVersion() << (fk == KType::kF32 ? " fp32 " : " fp16 ") << DimsStr(x) << " k" << st.k << " " << st.r << "x" << st.s
+          << " p" << o.pb << "," << o.qb << " s" << st.strides[0] << "," << st.strides[1] << " d" << st.dil[0] << "," << st.dil[1] << " g" << st.group;
+      auto hit = cache.find(key.str());
+      int mt = static_cast<int>(math);
+      if (hit != cache.end()) {
+        int a = 0;
+        std::istringstream(hit->second) >> a >> cr.ws >> mt;
+        cr.algo = static_cast<cudnnConvolutionFwdAlgo_t>(a);
+        cr.how = "cached";
+      } else if (opt.autotune) {
+        cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+        int got = 0;
+        void* y = st.pool.on ? static_cast<void*>(p.arena + p.scratch_off) : Ptr(p, st.out);
+        DNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(dnn, cr.x, Ptr(p, st.in[0]), cr.w, st.w_dev, cr.conv, cr.y, y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
+                                                         &got, perf, p.arena + p.ws_off, p.ws_bytes));
+        bool found = false;
+        for (int j = 0; j < got && !found; ++j) {
+          if (perf[j].status != CUDNN_STATUS_SUCCESS || perf[j].memory > p.ws_bytes) continue;
+          if (fk == KType::kF32 && perf[j].mathType != CUDNN_FMA_MATH && perf[j].mathType != CUDNN_DEFAULT_MATH) continue;   // no TF32
+          cr.algo = perf[j].algo;
+          cr.ws = perf[j].memory;
+          mt = static_cast<int>(perf[j].mathType);
+          found = true;
+          std::ostringstream how;
+          how << "tuned " << perf[j].time << " ms";
+          cr.how = how.str();
+        }
+        if (!found) return Status::Error(st.label + ": cuDNN found no algorithm for " + key.str());
+        cache[key.str()] = std::to_string(static_cast<int>(cr.algo)) + " " + std::to_string(cr.ws) + " " + std::to_string(mt);
+        cache_dirty = true;
+      } else {
+        DNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(dnn, cr.x, cr.w, cr.conv, cr.y, cr.algo, &cr.ws));
+        cr.how = "default";
+      }
+      if (fk == KType::kF32 && mt != CUDNN_FMA_MATH && mt != CUDNN_DEFAULT_MATH) mt = CUDNN_FMA_MATH;
+      DNN_CHECK(cudnnSetConvolutionMathType(cr.conv, static_cast<cudnnMathType_t>(mt)));
+      need_ws = std::max(need_ws, cr.ws);
+    } else if (st.kind == SK::kConvInt8 || st.kind == SK::kGemmInt8) {
+      LtRun& L = p.lt[i];
+      const auto& x = p.dims[static_cast<size_t>(st.in[0])];
+      int lda = st.ldw;
+      if (st.kind == SK::kConvInt8) {
+        if (st.group != 1) { L.direct = true; L.how = "direct int8 kernel (grouped)"; continue; }
+        ConvOut o = ConvOutDims(st, x);
+        L.m = st.k;
+        L.n = static_cast<int>(x[0] * o.oh * o.ow);
+        bool plain = st.r == 1 && st.s == 1 && st.strides[0] == 1 && st.strides[1] == 1 && o.pb == 0 && o.qb == 0 && st.c % 16 == 0;
+        L.im2col = !plain;
+        L.kd = plain ? st.c : st.ldw;
+        L.ldb = L.kd;
+      } else {
+        L.m = st.k;
+        L.n = static_cast<int>(Prod(x) / st.c);
+        L.kd = st.c;
+        L.ldb = st.c;
+      }
+      cublasLtMatmulDescCreate(&L.op, CUBLAS_COMPUTE_32I, CUDA_R_32I);
+      cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+      BLAS_CHECK(cublasLtMatmulDescSetAttribute(L.op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
+      BLAS_CHECK(cublasLtMatmulDescSetAttribute(L.op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
+      BLAS_CHECK(cublasLtMatrixLayoutCreate(&L.a, CUDA_R_8I, L.kd, L.m, lda));
+      BLAS_CHECK(cublasLtMatrixLayoutCreate(&L.b, CUDA_R_8I, L.kd, L.n, L.ldb));
+      BLAS_CHECK(cublasLtMatrixLayoutCreate(&L.c, CUDA_R_32I, L.m, L.n, L.m));
+      cublasLtMatmulPreference_t pref = nullptr;
+      BLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+      size_t lt_ws = std::min<size_t>(p.ws_bytes, 64u << 20);
+      BLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &lt_ws, sizeof(lt_ws)));
+      cublasLtMatmulHeuristicResult_t res[8];
+      int got = 0;
+      cublasStatus_t hs = cublasLtMatmulAlgoGetHeuristic(lt, L.op, L.a, L.b, L.c, L.c, pref, 8, res, &got);
+      cublasLtMatmulPreferenceDestroy(pref);
+      if (hs != CUBLAS_STATUS_SUCCESS || got == 0) return Status::Error(st.label + ": cuBLASLt has no INT8 algorithm for m=" + std::to_string(L.m) + " n=" + std::to_string(L.n) + " k=" + std::to_string(L.kd));
+      std::ostringstream key;
+      key << "lt int8 m" << L.m << " n" << L.n << " k" << L.kd << " lda" << lda << " ldb" << L.ldb;
+      int best = 0;
+      auto hit = cache.find(key.str());
+      if (hit != cache.end()) {
+        best = std::min(std::atoi(hit->second.c_str()), got - 1);
+        L.how = "cached";
+      } else if (opt.autotune && got > 1) {
+        const int32_t ione = 1, izero = 0;
+        float best_ms = 1e30f;
+        const int8_t* bptr = reinterpret_cast<const int8_t*>(p.arena + p.scratch_off);
+        int32_t* cptr = reinterpret_cast<int32_t*>(p.arena + p.scratch_off + AlignUp(static_cast<size_t>(L.n) * L.ldb, 256));
+        if (st.kind == SK::kGemmInt8) { bptr = static_cast<const int8_t*>(Ptr(p, st.in[0])); cptr = reinterpret_cast<int32_t*>(p.arena + p.scratch_off); }
+        for (int j = 0; j < got; ++j) {
+          if (res[j].workspaceSize > lt_ws) continue;
+          cudaEventRecord(e0, stream);
+          bool ok = true;
+          for (int rep = 0; rep < 3 && ok; ++rep)
+            ok = cublasLtMatmul(lt, L.op, &ione, st.w_dev, L.a, bptr, L.b, &izero, cptr, L.c, cptr, L.c, &res[j].algo, p.arena + p.ws_off, lt_ws, stream) == CUBLAS_STATUS_SUCCESS;
+          cudaEventRecord(e1, stream);
+          CU_CHECK(cudaEventSynchronize(e1));
+          float ms = 0.f;
+          cudaEventElapsedTime(&ms, e0, e1);
+          if (ok && ms < best_ms) { best_ms = ms; best = j; }
+        }
+        cudaGetLastError();
+        std::ostringstream how;
+        how << "tuned " << best_ms / 3 << " ms (of " << got << ")";
+        L.how = how.str();
+        cache[key.str()] = std::to_string(best);
+        cache_dirty = true;
+      } else {
+        L.how = "heuristic";
+      }
+      L.algo = res[best].algo;
+      L.has_algo = true;
+      L.ws = res[best].workspaceSize;
+      need_ws = std::max(need_ws, L.ws);
+    }
+  }
+  cudaEventDestroy(e0);
+  cudaEventDestroy(e1);
+  (void)one;
+  (void)zero;
+  // Re-allocate the arena at its final size: activations + scratch + the largest chosen workspace.
+  CU_CHECK(cudaStreamSynchronize(stream));
+  CU_CHECK(cudaFree(p.arena));
+  p.arena = nullptr;
+  p.ws_bytes = AlignUp(need_ws, 256);
+  p.arena_bytes = p.ws_off + p.ws_bytes;
+  CU_CHECK(cudaMalloc(reinterpret_cast<void**>(&p.arena), p.arena_bytes));
+  CU_CHECK(cudaMemset(p.arena, 0, p.arena_bytes));
+  return Status::Ok();
+}
+
+Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
+  const Step& st = steps[i];
+  cudaStream_t s = stream;
+  auto& D = p.dims;
+  auto KC = [&](cudaError_t e) -> Status {
+    if (e == cudaSuccess) return Status::Ok();
+    return Status::Error(st.label + ": CUDA kernel launch failed: " + cudaGetErrorString(e));
+  };
+  switch (st.kind) {
+    case SK::kInput: {
+      ValueId v = st.out;
+      const auto& d = D[static_cast<size_t>(v)];
+      KType ht = ToK(g->value(v).dtype);
+      void* src = p.arena + p.host_off[static_cast<size_t>(v)];
+      void* dst = Ptr(p, v);
+      if (nhwc[static_cast<size_t>(v)]) return KC(cuda::NchwToNhwc(src, ht, dst, vtype[static_cast<size_t>(v)], static_cast<int>(d[0]), static_cast<int>(d[1]), static_cast<int>(d[2]), static_cast<int>(d[3]), s));
+      if (ht == vtype[static_cast<size_t>(v)]) return KC(cudaMemcpyAsync(dst, src, static_cast<size_t>(Prod(d)) * KSize(ht), cudaMemcpyDeviceToDevice, s));
+      return KC(cuda::Convert(src, ht, dst, vtype[static_cast<size_t>(v)], Prod(d), s));
+    }
+    case SK::kOutput: {
+      ValueId v = st.in[0];
+      const auto& d = D[static_cast<size_t>(v)];
+      KType ht = ToK(g->value(v).dtype);
+      void* dst = p.arena + p.host_off[static_cast<size_t>(v)];
+      const void* src = Ptr(p, v);
+      if (nhwc[static_cast<size_t>(v)] && d.size() == 4) return KC(cuda::NhwcToNchw(src, vtype[static_cast<size_t>(v)], dst, ht, static_cast<int>(d[0]), static_cast<int>(d[1]), static_cast<int>(d[2]), static_cast<int>(d[3]), s));
+      if (ht == vtype[static_cast<size_t>(v)]) return KC(cudaMemcpyAsync(dst, src, static_cast<size_t>(Prod(d)) * KSize(ht), cudaMemcpyDeviceToDevice, s));
+      return KC(cuda::Convert(src, vtype[static_cast<size_t>(v)], dst, ht, Prod(d), s));
+    }
+    case SK::kConv: {
+      ConvRun& cr = p.conv[i];
+      const auto& x = D[static_cast<size_t>(st.in[0])];
+      ConvOut o = ConvOutDims(st, x);
+      void* y = st.pool.on ? static_cast<void*>(p.arena + p.scratch_off) : Ptr(p, st.out);
+      const void* res = st.residual ? Ptr(p, st.in[1]) : nullptr;
+      const float one = 1.f, zero = 0.f, a2 = res ? 1.f : 0.f;
+      if (cr.fused) {
+        cudnnStatus_t e = cudnnConvolutionBiasActivationForward(dnn, &one, cr.x, Ptr(p, st.in[0]), cr.w, st.w_dev, cr.conv, cr.algo, p.arena + p.ws_off, cr.ws,
+                                                                &a2, cr.y, res ? res : y, cr.b, st.bias_cd, cr.act, cr.y, y);
+        if (e == CUDNN_STATUS_SUCCESS) return Status::Ok();
+        if (p.ran_once) return Status::Error(st.label + ": cudnnConvolutionBiasActivationForward: " + cudnnGetErrorString(e));
+        cr.fused = false;   // first (eager) run: fall back to convolution + our epilogue
+        cr.how += " (fused call refused: " + std::string(cudnnGetErrorString(e)) + ")";
+      }
+      DNN_CHECK(cudnnConvolutionForward(dnn, &one, cr.x, Ptr(p, st.in[0]), cr.w, st.w_dev, cr.conv, cr.algo, p.arena + p.ws_off, cr.ws, &zero, cr.y, y));
+      const int64_t count = x[0] * st.k * o.oh * o.ow;
+      if (st.pool.on) {
+        std::vector<int64_t> cd = {x[0], st.k, o.oh, o.ow};
+        return KC(cuda::BiasActPool(y, Ptr(p, st.out), fk, st.bias_f32, st.act, MakePool(st.pool, cd), s));
+      }
+      return KC(cuda::BiasActResidual(y, fk, st.bias_f32, res, count, st.k, st.act, s));
+    }
+    case SK::kConvInt8: {
+      LtRun& L = p.lt[i];
+      const auto& x = D[static_cast<size_t>(st.in[0])];
+      ConvOut o = ConvOutDims(st, x);
+      cuda::ConvGeom geo = Geom(st, x, o.oh, o.ow, o.pb, o.qb);
+      const int64_t m = x[0] * o.oh * o.ow;
+      char* sc = p.arena + p.scratch_off;
+      int32_t* acc = reinterpret_cast<int32_t*>(sc);
+      char* after_acc = sc + AlignUp(static_cast<size_t>(m) * st.k * 4, 256);
+      const int8_t* xin = static_cast<const int8_t*>(Ptr(p, st.in[0]));
+      if (L.direct) {
+        EI_RETURN_IF_ERROR(KC(cuda::GroupConvInt8(xin, static_cast<const int8_t*>(st.w_dev), acc, geo, s)));
+      } else {
+        const int8_t* bmat = xin;
+        if (L.im2col) {
+          int8_t* col = reinterpret_cast<int8_t*>(after_acc);
+          after_acc += AlignUp(static_cast<size_t>(m) * st.ldw, 256);
+          EI_RETURN_IF_ERROR(KC(cuda::Im2ColInt8(xin, col, geo, st.ldw, s)));
+          bmat = col;
+        }
+        const int32_t ione = 1, izero = 0;
+        BLAS_CHECK(cublasLtMatmul(lt, L.op, &ione, st.w_dev, L.a, bmat, L.b, &izero, acc, L.c, acc, L.c, &L.algo, p.arena + p.ws_off, L.ws, s));
+      }
+      const int8_t* res = st.residual ? static_cast<const int8_t*>(Ptr(p, st.in[1])) : nullptr;
+      int8_t* y = st.pool.on ? reinterpret_cast<int8_t*>(after_acc) : static_cast<int8_t*>(Ptr(p, st.out));
+      EI_RETURN_IF_ERROR(KC(cuda::Requantize(acc, m, st.k, st.bias_i32, st.mult_dev, res, st.res_mult, st.iact, y, s)));
+      if (st.pool.on) {
+        if (st.pool.kind != 0) return Status::Error(st.label + ": INT8 average pool is not supported");
+        std::vector<int64_t> cd = {x[0], st.k, o.oh, o.ow};
+        return KC(cuda::Pool(y, Ptr(p, st.out), KType::kI8, MakePool(st.pool, cd), s));
+      }
+      return Status::Ok();
+    }
+    case SK::kGemm: {
+      const auto& x = D[static_cast<size_t>(st.in[0])];
+      const int m = static_cast<int>(Prod(x) / st.c);
+      const float one = 1.f, zero = 0.f;
+      cudaDataType_t t = fk == KType::kF16 ? CUDA_R_16F : CUDA_R_32F;
+      cublasComputeType_t ct = fk == KType::kF16 ? CUBLAS_COMPUTE_32F : CUBLAS_COMPUTE_32F_PEDANTIC;
+      BLAS_CHECK(cublasGemmEx(blas, CUBLAS_OP_T, CUBLAS_OP_N, st.k, m, st.c, &one, st.w_dev, t, st.c, Ptr(p, st.in[0]), t, st.c, &zero, Ptr(p, st.out), t, st.k,
+                              ct, CUBLAS_GEMM_DEFAULT));
+      return KC(cuda::BiasActResidual(Ptr(p, st.out), fk, st.bias_f32, nullptr, static_cast<int64_t>(m) * st.k, st.k, st.act, s));
+    }
+    case SK::kGemmInt8: {
+      LtRun& L = p.lt[i];
+      int32_t* acc = reinterpret_cast<int32_t*>(p.arena + p.scratch_off);
+      const int32_t ione = 1, izero = 0;
+      BLAS_CHECK(cublasLtMatmul(lt, L.op, &ione, st.w_dev, L.a, Ptr(p, st.in[0]), L.b, &izero, acc, L.c, acc, L.c, &L.algo, p.arena + p.ws_off, L.ws, s));
+      return KC(cuda::Requantize(acc, L.n, st.k, st.bias_i32, st.mult_dev, nullptr, st.res_mult, st.iact, static_cast<int8_t*>(Ptr(p, st.out)), s));
+    }
+    case SK::kPool:
+      return KC(cuda::Pool(Ptr(p, st.in[0]), Ptr(p, st.out), vtype[static_cast<size_t>(st.in[0])], MakePool(st.pool, D[static_cast<size_t>(st.in[0])]), s));
+    case SK::kGlobalPool: {
+      const auto& x = D[static_cast<size_t>(st.in[0])];
+      return KC(cuda::GlobalAvgPool(Ptr(p, st.in[0]), Ptr(p, st.out), vtype[static_cast<size_t>(st.in[0])], static_cast<int>(x[0]), static_cast<int>(x[2] * x[3]), static_cast<int>(x[1]), s));
+    }
+    case SK::kAct:
+      return KC(cuda::Activation(Ptr(p, st.in[0]), Ptr(p, st.out), vtype[static_cast<size_t>(st.in[0])], Prod(D[static_cast<size_t>(st.in[0])]), st.act, s));
+    case SK::kBinary: {
+      const auto& od = D[static_cast<size_t>(st.out)];
+      const bool onhwc = nhwc[static_cast<size_t>(st.out)] && od.size() == 4;
+      cuda::BroadcastDesc bd;
+      bd.rank = static_cast<int>(od.size());
+      std::vector<int64_t> sdims = StorageDims(od, onhwc);
+      for (int k = 0; k < bd.rank; ++k) bd.out_dims[k] = sdims[static_cast<size_t>(k)];
+      for (int which = 0; which < 2; ++which) {
+        ValueId v = st.in[static_cast<size_t>(which)];
+        std::vector<int64_t> d = D[static_cast<size_t>(v)];
+        const bool vn = nhwc[static_cast<size_t>(v)] && d.size() == 4;
+        // Logical strides of the operand in its own storage.
+        std::vector<int64_t> lst(d.size());
+        std::vector<int64_t> sd = StorageDims(d, vn);
+        std::vector<int64_t> sst = ContiguousStrides(sd);
+        for (size_t a = 0; a < d.size(); ++a) lst[a] = vn ? sst[static_cast<size_t>(StorageAxis(static_cast<int>(a), true))] : sst[a];
+        // Right-align to the output rank; broadcast axes get stride 0.
+        std::vector<int64_t> full(od.size(), 0);
+        for (size_t a = 0; a < d.size(); ++a) {
+          size_t oa = od.size() - d.size() + a;
+          full[oa] = d[a] == 1 && od[oa] != 1 ? 0 : lst[a];
+        }
+        for (int k = 0; k < bd.rank; ++k) {
+          int la = onhwc ? kPerm[k] : k;
+          (which == 0 ? bd.a_strides : bd.b_strides)[k] = full[static_cast<size_t>(la)];
+        }
+      }
+      return KC(cuda::Binary(st.bop, Ptr(p, st.in[0]), Ptr(p, st.in[1]), Ptr(p, st.out), vtype[static_cast<size_t>(st.out)], bd, s));
+    }
+    case SK::kSoftmax: {
+      const auto& x = D[static_cast<size_t>(st.in[0])];
+      const bool vn = nhwc[static_cast<size_t>(st.in[0])] && x.size() == 4;
+      int ax = st.axis < 0 ? st.axis + static_cast<int>(x.size()) : st.axis;
+      int sa = StorageAxis(ax, vn);
+      std::vector<int64_t> sd = StorageDims(x, vn);
+      return KC(cuda::Softmax(Ptr(p, st.in[0]), Ptr(p, st.out), vtype[static_cast<size_t>(st.in[0])], Prod(sd, 0, static_cast<size_t>(sa)), sd[static_cast<size_t>(sa)],
+                              Prod(sd, static_cast<size_t>(sa) + 1), s));
+    }
+    case SK::kConcat: {
+      const auto& od = D[static_cast<size_t>(st.out)];
+      const bool vn = nhwc[static_cast<size_t>(st.out)] && od.size() == 4;
+      int ax = st.axis < 0 ? st.axis + static_cast<int>(od.size()) : st.axis;
+      int sa = StorageAxis(ax, vn);
+      std::vector<int64_t> sod = StorageDims(od, vn);
+      const int64_t outer = Prod(sod, 0, static_cast<size_t>(sa));
+      const int64_t out_len = Prod(sod, static_cast<size_t>(sa));
+      const int eb = static_cast<int>(KSize(vtype[static_cast<size_t>(st.out)]));
+      int64_t offset = 0;
+      for (ValueId v : st.in) {
+        std::vector<int64_t> sd = StorageDims(D[static_cast<size_t>(v)], vn);
+        int64_t len = Prod(sd, static_cast<size_t>(sa));
+        EI_RETURN_IF_ERROR(KC(cuda::ConcatPart(Ptr(p, v), Ptr(p, st.out), eb, outer, len, out_len, offset, s)));
+        offset += len;
+      }
+      return Status::Ok();
+    }
+    case SK::kResize: {
+      const auto& x = D[static_cast<size_t>(st.in[0])];
+      const auto& y = D[static_cast<size_t>(st.out)];
+      cuda::ResizeDesc d = st.rz;
+      d.n = static_cast<int>(x[0]);
+      d.c = static_cast<int>(x[1]);
+      d.h = static_cast<int>(x[2]);
+      d.w = static_cast<int>(x[3]);
+      d.oh = static_cast<int>(y[2]);
+      d.ow = static_cast<int>(y[3]);
+      d.scale_h = st.rz_scales.empty() ? static_cast<float>(y[2]) / static_cast<float>(x[2]) : st.rz_scales[2];
+      d.scale_w = st.rz_scales.empty() ? static_cast<float>(y[3]) / static_cast<float>(x[3]) : st.rz_scales[3];
+      return KC(cuda::Resize(Ptr(p, st.in[0]), Ptr(p, st.out), vtype[static_cast<size_t>(st.in[0])], d, s));
+    }
+    case SK::kReshape: {
+      if (alias[static_cast<size_t>(st.out)] != kNoValue) return Status::Ok();
+      const auto& x = D[static_cast<size_t>(st.in[0])];
+      const auto& y = D[static_cast<size_t>(st.out)];
+      KType t = vtype[static_cast<size_t>(st.in[0])];
+      if (nhwc[static_cast<size_t>(st.in[0])] && x.size() == 4 && x[2] * x[3] > 1)
+        return KC(cuda::NhwcToNchw(Ptr(p, st.in[0]), t, Ptr(p, st.out), t, static_cast<int>(x[0]), static_cast<int>(x[1]), static_cast<int>(x[2]), static_cast<int>(x[3]), s));
+      if (nhwc[static_cast<size_t>(st.out)] && y.size() == 4 && y[2] * y[3] > 1)
+        return KC(cuda::NchwToNhwc(Ptr(p, st.in[0]), t, Ptr(p, st.out), t, static_cast<int>(y[0]), static_cast<int>(y[1]), static_cast<int>(y[2]), static_cast<int>(y[3]), s));
+      return KC(cudaMemcpyAsync(Ptr(p, st.out), Ptr(p, st.in[0]), static_cast<size_t>(Prod(x)) * KSize(t), cudaMemcpyDeviceToDevice, s));
+    }
+    case SK::kQuantize:
+      return KC(cuda::QuantizeInt8(Ptr(p, st.in[0]), vtype[static_cast<size_t>(st.in[0])], static_cast<int8_t*>(Ptr(p, st.out)), Prod(D[static_cast<size_t>(st.in[0])]), st.qscale, s));
+    case SK::kDequantize:
+      return KC(cuda::DequantizeInt8(static_cast<const int8_t*>(Ptr(p, st.in[0])), Ptr(p, st.out), vtype[static_cast<size_t>(st.out)], Prod(D[static_cast<size_t>(st.in[0])]), st.qscale, s));
+  }
+  return Status::Ok();
+}
+
+Status CudaDevice::Impl::RunSteps(BatchPlan& p, bool first) {
+  for (size_t i = 0; i < steps.size(); ++i) {
+    Status s = RunStep(p, i);
+    if (!s.ok()) return s;
+    if (first) {   // eager first run: find the failing step by name, not at the end of the graph
+      cudaError_t e = cudaStreamSynchronize(stream);
+      if (e != cudaSuccess) return Status::Error(steps[i].label + ": " + cudaGetErrorString(e));
+    }
+  }
+  return Status::Ok();
+}
+
+Status CudaDevice::Impl::PlanBatch(int n) {
+  if (plans.count(n)) return Status::Ok();
+  EI_RETURN_IF_ERROR(Init());
+  BatchPlan p;
+  p.n = n;
+  const Graph& G = *g;
+  p.dims.assign(G.num_values(), {});
+  for (size_t i = 0; i < G.num_values(); ++i) {
+    const Value& v = G.value(static_cast<ValueId>(i));
+    if (v.IsConstant()) p.dims[i] = v.constant->dims();
+  }
+  for (ValueId v : G.inputs()) {
+    std::vector<int64_t> d = G.value(v).shape.dims;
+    for (size_t a = 0; a < d.size(); ++a) {
+      if (d[a] == kDynamic) {
+        if (a != 0) return Status::Error("input '" + G.value(v).name + "': only the batch axis may be dynamic on the GPU, shape " + G.value(v).shape.ToString());
+        d[a] = n;
+      }
+    }
+    p.dims[static_cast<size_t>(v)] = d;
+  }
+  for (const Step& st : steps) EI_RETURN_IF_ERROR(InferDims(p, st));
+  EI_RETURN_IF_ERROR(PlanMemory(p));
+  Status s = SetupLibraries(p);
+  if (!s.ok()) { FreePlan(p); return s; }
+  BLAS_CHECK(cublasSetWorkspace(blas, p.arena + p.ws_off, p.ws_bytes));
+  SaveCache();
+  plans[n] = std::move(p);
+  return Status::Ok();
+}
+
+Status CudaDevice::Impl::Run(int n) {
+  EI_RETURN_IF_ERROR(PlanBatch(n));
+  BatchPlan& p = plans[n];
+  BLAS_CHECK(cublasSetWorkspace(blas, p.arena + p.ws_off, p.ws_bytes));
+  if (p.exec) {
+    CU_CHECK(cudaGraphLaunch(p.exec, stream));
+    return Status::Ok();
+  }
+  if (!p.ran_once) {
+    EI_RETURN_IF_ERROR(RunSteps(p, true));
+    p.ran_once = true;
+    if (opt.cuda_graphs) {
+      cudaGraph_t graph = nullptr;
+      CU_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+      Status s = RunSteps(p, false);
+      cudaError_t e = cudaStreamEndCapture(stream, &graph);
+      if (s.ok() && e == cudaSuccess) e = cudaGraphInstantiate(&p.exec, graph, 0);
+      if (graph) cudaGraphDestroy(graph);
+      if (!s.ok() || e != cudaSuccess) {
+        p.exec = nullptr;
+        p.graph_note = "CUDA graph capture failed (" + (s.ok() ? std::string(cudaGetErrorString(e)) : s.message()) + "): running eagerly";
+        cudaGetLastError();
+      } else {
+        p.graph_note = "CUDA graph captured";
+      }
+    }
+    return Status::Ok();
+  }
+  return RunSteps(p, false);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+CudaDevice::CudaDevice(CudaOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->opt = std::move(options);
+  impl_->fk = impl_->opt.float_precision == DType::kFloat16 ? KType::kF16 : KType::kF32;
+}
+CudaDevice::~CudaDevice() = default;
+
+bool CudaDevice::Available(std::string* why) {
+  cuda::CudaDeviceInfo info = cuda::QueryCudaDevice(0);
+  if (!info.present && why) *why = info.why_absent;
+  return info.present;
+}
+
+std::string CudaDevice::name() const {
+  cuda::CudaDeviceInfo info = cuda::QueryCudaDevice(impl_->opt.device_index);
+  return std::string("cuda:") + (info.present ? info.name : "absent") + (impl_->fk == KType::kF16 ? " fp16" : " fp32");
+}
+
+Support CudaDevice::Supports(const Graph& g, NodeId id) const {
+  static const std::set<std::string> kOps = {
+      "Conv", "ConvBiasAct", "ConvBiasActPool", "ConvEltwiseAct", "Gemm", "GemmBiasAct", "MatMul", "MaxPool", "AveragePool",
+      "GlobalAveragePool", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Identity", "Add", "Sub",
+      "Mul", "Div", "Max", "Min", "Pow", "Softmax", "Concat", "Resize", "Reshape", "Flatten", "Squeeze", "Unsqueeze",
+      "QuantizeLinear", "DequantizeLinear", "BatchNormalization"};
+  const Node& n = g.node(id);
+  if (!kOps.count(n.op)) return Support::No("op '" + n.op + "' has no CUDA implementation");
+  if (n.op == "BatchNormalization") {
+    const auto cons = g.ConsumerMap();
+    ValueId x = n.inputs[0];
+    NodeId p = g.value(x).producer;
+    if (p == kNoNode || g.node(p).op != "Conv" || cons[static_cast<size_t>(x)].size() != 1 || g.IsGraphOutput(x))
+      return Support::No("BatchNormalization runs on the GPU only when folded into the Conv that feeds it");
+  }
+  const bool int8 = !n.inputs.empty() && n.inputs[0] != kNoValue && g.value(n.inputs[0]).dtype == DType::kInt8;
+  if (int8) {
+    static const std::set<std::string> kInt8Ops = {"ConvBiasAct", "ConvBiasActPool", "ConvEltwiseAct", "Conv", "GemmBiasAct", "Gemm", "MaxPool",
+                                                   "Reshape", "Flatten", "Squeeze", "Unsqueeze", "DequantizeLinear", "Concat", "Resize"};
+    if (!kInt8Ops.count(n.op)) return Support::No("INT8 " + n.op + " is not implemented on the GPU (runs in float after DequantizeLinear)");
+    if (n.op == "ConvBiasActPool" && n.attrs.GetString("pool", "MaxPool") != "MaxPool") return Support::No("INT8 average pooling is not implemented on the GPU");
+  }
+  return Support::Yes();
+}
+
+Status CudaDevice::Prepare(std::shared_ptr<const Graph> graph) {
+  std::string why;
+  if (!Available(&why)) return Status::Error("cuda: no usable CUDA device: " + why);
+  EI_RETURN_IF_ERROR(graph->VerifyStructure());
+  Impl& I = *impl_;
+  for (auto& [n, p] : I.plans) I.FreePlan(p);
+  I.plans.clear();
+  I.steps.clear();
+  I.g = std::move(graph);
+  EI_RETURN_IF_ERROR(I.Init());
+  I.LoadCache();
+  return I.BuildSteps();
+}
+
+Status CudaDevice::PrepareBatch(int batch) {
+  if (!impl_->g) return Status::Error("cuda: PrepareBatch before Prepare");
+  return impl_->PlanBatch(batch);
+}
+
+Status CudaDevice::Enqueue(int batch) {
+  if (!impl_->g) return Status::Error("cuda: Enqueue before Prepare");
+  return impl_->Run(batch);
+}
+
+void* CudaDevice::stream() const { return impl_->stream; }
+
+Status CudaDevice::Sync() {
+  if (!impl_->stream) return Status::Ok();
+  CU_CHECK(cudaStreamSynchronize(impl_->stream));
+  return Status::Ok();
+}
+
+Status CudaDevice::Launch(const TensorMap& inputs, TensorMap* outputs) {
+  Impl& I = *impl_;
+  if (!I.g) return Status::Error("cuda: Launch before Prepare");
+  const Graph& G = *I.g;
+  EI_RETURN_IF_ERROR(ValidateInputs(G, inputs, false));
+  int n = -1;
+  for (ValueId v : G.inputs()) {
+    const Tensor& t = inputs.at(G.value(v).name);
+    int bn = t.rank() > 0 ? static_cast<int>(t.dim(0)) : 1;
+    if (n >= 0 && bn != n) return Status::Error("cuda: inputs disagree on the batch size (" + std::to_string(n) + " vs " + std::to_string(bn) + ")");
+    n = bn;
+  }
+  if (n < 0) n = 1;
+  EI_RETURN_IF_ERROR(I.PlanBatch(n));
+  BatchPlan& p = I.plans[n];
+  for (ValueId v : G.inputs()) {
+    const Tensor& t = inputs.at(G.value(v).name);
+    if (t.dims() != p.dims[static_cast<size_t>(v)]) return Status::Error("cuda: input '" + G.value(v).name + "' has shape " + DimsStr(t.dims()) + ", expected " + DimsStr(p.dims[static_cast<size_t>(v)]));
+    CU_CHECK(cudaMemcpyAsync(p.arena + p.host_off[static_cast<size_t>(v)], t.raw(), t.bytes(), cudaMemcpyHostToDevice, I.stream));
+  }
+  EI_RETURN_IF_ERROR(I.Run(n));
+  outputs->clear();
+  for (ValueId v : G.outputs()) {
+    Tensor t(G.value(v).dtype, p.dims[static_cast<size_t>(v)]);
+    CU_CHECK(cudaMemcpyAsync(t.raw(), p.arena + p.host_off[static_cast<size_t>(v)], t.bytes(), cudaMemcpyDeviceToHost, I.stream));
+    (*outputs)[G.value(v).name] = t;
+  }
+  CU_CHECK(cudaStreamSynchronize(I.stream));
+  return Status::Ok();
+}
+
+std::vector<std::string> CudaDevice::Explain() const {
+  const Impl& I = *impl_;
+  std::vector<std::string> out;
+  const BatchPlan* p = I.plans.empty() ? nullptr : &I.plans.rbegin()->second;
+  if (p) out.push_back("batch " + std::to_string(p->n) + ": arena " + std::to_string(p->arena_bytes >> 20) + " MiB (workspace " + std::to_string(p->ws_bytes >> 20) + " MiB); " + p->graph_note);
+  for (size_t i = 0; i < I.steps.size(); ++i) {
+    const Step& st = I.steps[i];
+    std::string line = std::string(SKName(st.kind)) + "  " + st.label;
+    if (p && st.kind == SK::kConv) line += "  cudnn algo " + std::to_string(static_cast<int>(p->conv[i].algo)) + (p->conv[i].fused ? " fused-bias-act" : " +epilogue") + " " + p->conv[i].how;
+    if (p && (st.kind == SK::kConvInt8 || st.kind == SK::kGemmInt8)) line += std::string("  ") + (p->lt[i].direct ? "" : (p->lt[i].im2col ? "im2col+" : "")) + (p->lt[i].direct ? "" : "cublasLt int8 ") + p->lt[i].how + " +requant";
+    out.push_back(line);
+  }
+  return out;
+}
+
+}  // namespace edgeinfer::devices

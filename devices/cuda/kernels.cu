@@ -1,0 +1,599 @@
+// Our CUDA kernels (see kernels.h for the contracts). Simple grid-stride kernels: every one here is
+// memory bound, so the design goal is one pass over the data with coalesced NHWC access (the channel
+// index is the fastest-moving one) and F32 arithmetic inside. Known limits: no vectorised 16-byte
+// loads yet; pooling and resize recompute window bounds per output element.
+#include <cuda_fp16.h>
+
+#include "devices/cuda/kernels.h"
+
+namespace edgeinfer::devices::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+inline unsigned Blocks(int64_t count) {
+  int64_t b = (count + kThreads - 1) / kThreads;
+  if (b > 65535LL * 16) b = 65535LL * 16;
+  if (b < 1) b = 1;
+  return static_cast<unsigned>(b);
+}
+
+#define GRID_STRIDE(i, count) \
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (count); i += static_cast<int64_t>(blockDim.x) * gridDim.x)
+
+__device__ __forceinline__ float Load(const void* p, KType t, int64_t i) {
+  switch (t) {
+    case KType::kF32: return static_cast<const float*>(p)[i];
+    case KType::kF16: return __half2float(static_cast<const __half*>(p)[i]);
+    case KType::kI8: return static_cast<float>(static_cast<const int8_t*>(p)[i]);
+    case KType::kI32: return static_cast<float>(static_cast<const int32_t*>(p)[i]);
+  }
+  return 0.f;
+}
+
+__device__ __forceinline__ void Store(void* p, KType t, int64_t i, float v) {
+  switch (t) {
+    case KType::kF32: static_cast<float*>(p)[i] = v; break;
+    case KType::kF16: static_cast<__half*>(p)[i] = __float2half_rn(v); break;
+    case KType::kI8: static_cast<int8_t*>(p)[i] = static_cast<int8_t>(v); break;
+    case KType::kI32: static_cast<int32_t*>(p)[i] = static_cast<int32_t>(v); break;
+  }
+}
+
+template <class T> __device__ __forceinline__ float ToF(T v);
+template <> __device__ __forceinline__ float ToF<float>(float v) { return v; }
+template <> __device__ __forceinline__ float ToF<__half>(__half v) { return __half2float(v); }
+template <> __device__ __forceinline__ float ToF<int8_t>(int8_t v) { return static_cast<float>(v); }
+template <class T> __device__ __forceinline__ T FromF(float v);
+template <> __device__ __forceinline__ float FromF<float>(float v) { return v; }
+template <> __device__ __forceinline__ __half FromF<__half>(float v) { return __float2half_rn(v); }
+template <> __device__ __forceinline__ int8_t FromF<int8_t>(float v) { return static_cast<int8_t>(v); }
+
+__device__ __forceinline__ float ApplyAct(const KActParams& p, float x) {
+  switch (p.kind) {
+    case KAct::kNone: return x;
+    case KAct::kRelu: return x > 0.f ? x : 0.f;
+    case KAct::kLeakyRelu: return x >= 0.f ? x : p.alpha * x;
+    case KAct::kClip: return fminf(fmaxf(x, p.min), p.max);
+    case KAct::kSigmoid: return 1.f / (1.f + expf(-x));
+    case KAct::kTanh: return tanhf(x);
+    case KAct::kHardSigmoid: return fmaxf(0.f, fminf(1.f, p.alpha * x + p.beta));
+    case KAct::kHardSwish: return x * fmaxf(0.f, fminf(1.f, x / 6.f + 0.5f));
+  }
+  return x;
+}
+
+// ---- layout conversion: tiled transpose of the [C, HW] plane of each image ----
+template <class Ti, class To>
+__global__ void NchwToNhwcK(const Ti* __restrict__ src, To* __restrict__ dst, int c, int hw) {
+  __shared__ float tile[32][33];
+  const int n = blockIdx.z;
+  const int c0 = blockIdx.y * 32, p0 = blockIdx.x * 32;
+  const Ti* s = src + static_cast<int64_t>(n) * c * hw;
+  To* d = dst + static_cast<int64_t>(n) * c * hw;
+  for (int j = threadIdx.y; j < 32; j += blockDim.y) {
+    int cc = c0 + j, pp = p0 + threadIdx.x;
+    if (cc < c && pp < hw) tile[j][threadIdx.x] = ToF<Ti>(s[static_cast<int64_t>(cc) * hw + pp]);
+  }
+  __syncthreads();
+  for (int j = threadIdx.y; j < 32; j += blockDim.y) {
+    int pp = p0 + j, cc = c0 + threadIdx.x;
+    if (cc < c && pp < hw) d[static_cast<int64_t>(pp) * c + cc] = FromF<To>(tile[threadIdx.x][j]);
+  }
+}
+
+template <class Ti, class To>
+__global__ void NhwcToNchwK(const Ti* __restrict__ src, To* __restrict__ dst, int c, int hw) {
+  __shared__ float tile[32][33];
+  const int n = blockIdx.z;
+  const int c0 = blockIdx.y * 32, p0 = blockIdx.x * 32;
+  const Ti* s = src + static_cast<int64_t>(n) * c * hw;
+  To* d = dst + static_cast<int64_t>(n) * c * hw;
+  for (int j = threadIdx.y; j < 32; j += blockDim.y) {
+    int pp = p0 + j, cc = c0 + threadIdx.x;
+    if (cc < c && pp < hw) tile[j][threadIdx.x] = ToF<Ti>(s[static_cast<int64_t>(pp) * c + cc]);
+  }
+  __syncthreads();
+  for (int j = threadIdx.y; j < 32; j += blockDim.y) {
+    int cc = c0 + j, pp = p0 + threadIdx.x;
+    if (cc < c && pp < hw) d[static_cast<int64_t>(cc) * hw + pp] = FromF<To>(tile[threadIdx.x][j]);
+  }
+}
+
+template <class Ti, class To>
+void LaunchOne(bool to_nhwc, const void* src, void* dst, int n, int c, int hw, cudaStream_t s) {
+  dim3 block(32, 8);
+  dim3 grid((hw + 31) / 32, (c + 31) / 32, n);
+  if (to_nhwc) NchwToNhwcK<Ti, To><<<grid, block, 0, s>>>(static_cast<const Ti*>(src), static_cast<To*>(dst), c, hw);
+  else NhwcToNchwK<Ti, To><<<grid, block, 0, s>>>(static_cast<const Ti*>(src), static_cast<To*>(dst), c, hw);
+}
+
+template <class Ti>
+cudaError_t LaunchLayoutTo(bool to_nhwc, const void* src, void* dst, KType dt, int n, int c, int hw, cudaStream_t s) {
+  switch (dt) {
+    case KType::kF32: LaunchOne<Ti, float>(to_nhwc, src, dst, n, c, hw, s); break;
+    case KType::kF16: LaunchOne<Ti, __half>(to_nhwc, src, dst, n, c, hw, s); break;
+    case KType::kI8: LaunchOne<Ti, int8_t>(to_nhwc, src, dst, n, c, hw, s); break;
+    default: return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t LaunchLayout(bool to_nhwc, const void* src, KType st, void* dst, KType dt, int n, int c, int hw, cudaStream_t s) {
+  if ((st == KType::kI8) != (dt == KType::kI8)) return cudaErrorInvalidValue;   // no int8<->float here
+  if (n == 0 || c == 0 || hw == 0) return cudaSuccess;
+  switch (st) {
+    case KType::kF32: return LaunchLayoutTo<float>(to_nhwc, src, dst, dt, n, c, hw, s);
+    case KType::kF16: return LaunchLayoutTo<__half>(to_nhwc, src, dst, dt, n, c, hw, s);
+    case KType::kI8: return LaunchLayoutTo<int8_t>(to_nhwc, src, dst, dt, n, c, hw, s);
+    default: return cudaErrorInvalidValue;
+  }
+}
+
+__global__ void ConvertK(const void* src, KType st, void* dst, KType dt, int64_t count) {
+  GRID_STRIDE(i, count) Store(dst, dt, i, Load(src, st, i));
+}
+
+// ---- epilogues and activations ----
+template <class T>
+__global__ void BiasActResidualK(T* y, const float* __restrict__ bias, const T* __restrict__ res, int64_t count, int c,
+                                 KActParams act) {
+  GRID_STRIDE(i, count) {
+    float v = ToF<T>(y[i]);
+    if (bias) v += bias[i % c];
+    if (res) v += ToF<T>(res[i]);
+    y[i] = FromF<T>(ApplyAct(act, v));
+  }
+}
+
+template <class T>
+__global__ void ActivationK(const T* in, T* out, int64_t count, KActParams act) {
+  GRID_STRIDE(i, count) out[i] = FromF<T>(ApplyAct(act, ToF<T>(in[i])));
+}
+
+template <class T>
+__global__ void BinaryK(KBinary op, const T* a, const T* b, T* out, BroadcastDesc d, int64_t count) {
+  GRID_STRIDE(i, count) {
+    int64_t rem = i, ai = 0, bi = 0;
+    for (int k = d.rank - 1; k >= 0; --k) {
+      int64_t idx = rem % d.out_dims[k];
+      rem /= d.out_dims[k];
+      ai += idx * d.a_strides[k];
+      bi += idx * d.b_strides[k];
+    }
+    float x = ToF<T>(a[ai]), y = ToF<T>(b[bi]), r = 0.f;
+    switch (op) {
+      case KBinary::kAdd: r = x + y; break;
+      case KBinary::kSub: r = x - y; break;
+      case KBinary::kMul: r = x * y; break;
+      case KBinary::kDiv: r = x / y; break;
+      case KBinary::kMax: r = fmaxf(x, y); break;
+      case KBinary::kMin: r = fminf(x, y); break;
+      case KBinary::kPow: r = powf(x, y); break;
+    }
+    out[i] = FromF<T>(r);
+  }
+}
+
+// ---- pooling ----
+template <class T>
+__global__ void PoolK(const T* __restrict__ in, T* __restrict__ out, PoolDesc d, const float* __restrict__ bias,
+                      KActParams act, bool pre) {
+  const int64_t count = static_cast<int64_t>(d.n) * d.oh * d.ow * d.c;
+  GRID_STRIDE(i, count) {
+    int c = static_cast<int>(i % d.c);
+    int64_t t = i / d.c;
+    int ox = static_cast<int>(t % d.ow);
+    t /= d.ow;
+    int oy = static_cast<int>(t % d.oh);
+    int n = static_cast<int>(t / d.oh);
+    int y0 = oy * d.sh - d.ph, x0 = ox * d.sw - d.pw;
+    float acc = d.kind == 0 ? -INFINITY : 0.f;
+    int cnt = 0;
+    for (int ky = 0; ky < d.kh; ++ky) {
+      int y = y0 + ky * d.dh;
+      for (int kx = 0; kx < d.kw; ++kx) {
+        int x = x0 + kx * d.dw;
+        bool inside = y >= 0 && y < d.h && x >= 0 && x < d.w;
+        if (!inside) {
+          // ONNX count_include_pad counts the begin/end padding, not positions past the end pads.
+          if (d.count_include_pad && y >= -d.ph && x >= -d.pw && y < d.h + d.ph && x < d.w + d.pw) ++cnt;
+          continue;
+        }
+        float v = ToF<T>(in[((static_cast<int64_t>(n) * d.h + y) * d.w + x) * d.c + c]);
+        if (pre) v = ApplyAct(act, bias ? v + bias[c] : v);
+        if (d.kind == 0) acc = fmaxf(acc, v); else acc += v;
+        ++cnt;
+      }
+    }
+    if (d.kind == 1) acc = cnt > 0 ? acc / static_cast<float>(cnt) : 0.f;
+    out[i] = FromF<T>(acc);
+  }
+}
+
+template <class T>
+__global__ void GlobalAvgPoolK(const T* __restrict__ in, T* __restrict__ out, int n, int hw, int c) {
+  // One thread per (n, c); consecutive threads read consecutive channels (coalesced).
+  const int64_t count = static_cast<int64_t>(n) * c;
+  GRID_STRIDE(i, count) {
+    int cc = static_cast<int>(i % c);
+    int64_t nn = i / c;
+    const T* p = in + nn * hw * c + cc;
+    float acc = 0.f;
+    for (int k = 0; k < hw; ++k) acc += ToF<T>(p[static_cast<int64_t>(k) * c]);
+    out[i] = FromF<T>(acc / static_cast<float>(hw));
+  }
+}
+
+template <class T>
+__global__ void SoftmaxK(const T* __restrict__ in, T* __restrict__ out, int64_t outer, int64_t axis, int64_t inner) {
+  const int64_t rows = outer * inner;
+  GRID_STRIDE(r, rows) {
+    int64_t o = r / inner, in_i = r % inner;
+    const T* p = in + o * axis * inner + in_i;
+    T* q = out + o * axis * inner + in_i;
+    float m = -INFINITY;
+    for (int64_t k = 0; k < axis; ++k) m = fmaxf(m, ToF<T>(p[k * inner]));
+    float sum = 0.f;
+    for (int64_t k = 0; k < axis; ++k) sum += expf(ToF<T>(p[k * inner]) - m);
+    for (int64_t k = 0; k < axis; ++k) q[k * inner] = FromF<T>(expf(ToF<T>(p[k * inner]) - m) / sum);
+  }
+}
+
+__global__ void ConcatK(const uint8_t* __restrict__ in, uint8_t* __restrict__ out, int eb, int64_t outer, int64_t len,
+                        int64_t out_len, int64_t offset) {
+  const int64_t count = outer * len * eb;
+  const int64_t row_bytes = len * eb;
+  GRID_STRIDE(i, count) {
+    int64_t o = i / row_bytes, j = i % row_bytes;
+    out[(o * out_len + offset) * eb + j] = in[i];
+  }
+}
+
+__device__ __forceinline__ float SrcCoord(int o, float scale, int in_len, int out_len, int coord) {
+  switch (coord) {
+    case 0: return (o + 0.5f) / scale - 0.5f;
+    case 1: return o / scale;
+    case 2: return out_len > 1 ? o * static_cast<float>(in_len - 1) / (out_len - 1) : 0.f;
+    case 3: return out_len > 1 ? (o + 0.5f) / scale - 0.5f : 0.f;
+  }
+  return o / scale;
+}
+
+__device__ __forceinline__ int NearestIdx(float x, int mode, int len) {
+  int i;
+  switch (mode) {
+    case 0: i = static_cast<int>(ceilf(x - 0.5f)); break;    // round_prefer_floor
+    case 1: i = static_cast<int>(floorf(x)); break;
+    case 2: i = static_cast<int>(floorf(x + 0.5f)); break;   // round_prefer_ceil
+    default: i = static_cast<int>(ceilf(x)); break;
+  }
+  return i < 0 ? 0 : (i >= len ? len - 1 : i);
+}
+
+template <class T>
+__global__ void ResizeK(const T* __restrict__ in, T* __restrict__ out, ResizeDesc d) {
+  const int64_t count = static_cast<int64_t>(d.n) * d.oh * d.ow * d.c;
+  GRID_STRIDE(i, count) {
+    int c = static_cast<int>(i % d.c);
+    int64_t t = i / d.c;
+    int ox = static_cast<int>(t % d.ow);
+    t /= d.ow;
+    int oy = static_cast<int>(t % d.oh);
+    int n = static_cast<int>(t / d.oh);
+    float fy = SrcCoord(oy, d.scale_h, d.h, d.oh, d.coord), fx = SrcCoord(ox, d.scale_w, d.w, d.ow, d.coord);
+    const T* base = in + static_cast<int64_t>(n) * d.h * d.w * d.c + c;
+    if (d.mode == 0) {
+      int y = NearestIdx(fy, d.nearest, d.h), x = NearestIdx(fx, d.nearest, d.w);
+      out[i] = base[(static_cast<int64_t>(y) * d.w + x) * d.c];
+    } else {
+      fy = fminf(fmaxf(fy, 0.f), static_cast<float>(d.h - 1));
+      fx = fminf(fmaxf(fx, 0.f), static_cast<float>(d.w - 1));
+      int y0 = static_cast<int>(floorf(fy)), x0 = static_cast<int>(floorf(fx));
+      int y1 = min(y0 + 1, d.h - 1), x1 = min(x0 + 1, d.w - 1);
+      float ly = fy - y0, lx = fx - x0;
+      auto at = [&](int y, int x) { return ToF<T>(base[(static_cast<int64_t>(y) * d.w + x) * d.c]); };
+      float v = (1 - ly) * ((1 - lx) * at(y0, x0) + lx * at(y0, x1)) + ly * ((1 - lx) * at(y1, x0) + lx * at(y1, x1));
+      out[i] = FromF<T>(v);
+    }
+  }
+}
+
+// ---- INT8: the arithmetic of graph/quant/int8_math.h, line for line ----
+__device__ __forceinline__ int32_t SRDHM(int32_t a, int32_t b) {
+  if (a == b && a == INT32_MIN) return INT32_MAX;
+  long long ab = static_cast<long long>(a) * static_cast<long long>(b);
+  long long nudge = ab >= 0 ? (1ll << 30) : (1 - (1ll << 30));
+  return static_cast<int32_t>((ab + nudge) / (1ll << 31));
+}
+__device__ __forceinline__ int32_t RDBP(int32_t x, int exponent) {
+  if (exponent <= 0) return x;
+  const int32_t mask = static_cast<int32_t>((1ll << exponent) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + ((x < 0) ? 1 : 0);
+  return (x >> exponent) + ((remainder > threshold) ? 1 : 0);
+}
+__device__ __forceinline__ int32_t MBQM(int32_t x, KMultiplier m) {
+  int left = m.shift > 0 ? m.shift : 0;
+  int right = m.shift > 0 ? 0 : -m.shift;
+  long long shifted = static_cast<long long>(x) * (1ll << left);
+  if (shifted > INT32_MAX) shifted = INT32_MAX;
+  if (shifted < INT32_MIN) shifted = INT32_MIN;
+  return RDBP(SRDHM(static_cast<int32_t>(shifted), m.multiplier), right);
+}
+
+__global__ void RequantizeK(const int32_t* __restrict__ acc, int64_t m, int k, const int32_t* __restrict__ bias,
+                            const KMultiplier* __restrict__ mult, const int8_t* __restrict__ res, KMultiplier res_mult,
+                            KIntAct act, int8_t* __restrict__ out) {
+  const int64_t count = m * k;
+  GRID_STRIDE(i, count) {
+    int ch = static_cast<int>(i % k);
+    int32_t a = acc[i];
+    if (bias) a += bias[ch];
+    int32_t v = MBQM(a, mult[ch]);
+    if (res) v += MBQM(static_cast<int32_t>(res[i]), res_mult);
+    v = v < act.lo ? act.lo : (v > act.hi ? act.hi : v);
+    v = v < -128 ? -128 : (v > 127 ? 127 : v);
+    if (act.lut) v = act.lut[v + 128];
+    out[i] = static_cast<int8_t>(v);
+  }
+}
+
+__global__ void Im2ColInt8K(const int8_t* __restrict__ in, int8_t* __restrict__ col, ConvGeom g, int ldc) {
+  // One thread per 4 consecutive columns when C % 4 == 0 (a 4-byte word), else per byte.
+  const int64_t rows = static_cast<int64_t>(g.n) * g.oh * g.ow;
+  const bool vec = (g.c % 4 == 0) && (ldc % 4 == 0);
+  const int per_row = vec ? ldc / 4 : ldc;
+  const int64_t count = rows * per_row;
+  const int rsc = g.r * g.s * g.c;
+  GRID_STRIDE(i, count) {
+    int64_t row = i / per_row;
+    int colw = static_cast<int>(i % per_row);
+    int ox = static_cast<int>(row % g.ow);
+    int64_t t = row / g.ow;
+    int oy = static_cast<int>(t % g.oh);
+    int n = static_cast<int>(t / g.oh);
+    if (vec) {
+      int j = colw * 4;
+      int32_t v = 0;
+      if (j < rsc) {
+        int c = j % g.c, rs = j / g.c, sx = rs % g.s, ry = rs / g.s;
+        int y = oy * g.sh - g.ph + ry * g.dh, x = ox * g.sw - g.pw + sx * g.dw;
+        if (y >= 0 && y < g.h && x >= 0 && x < g.w)
+          v = *reinterpret_cast<const int32_t*>(in + ((static_cast<int64_t>(n) * g.h + y) * g.w + x) * g.c + c);
+      }
+      reinterpret_cast<int32_t*>(col + row * ldc)[colw] = v;
+    } else {
+      int j = colw;
+      int8_t v = 0;
+      if (j < rsc) {
+        int c = j % g.c, rs = j / g.c, sx = rs % g.s, ry = rs / g.s;
+        int y = oy * g.sh - g.ph + ry * g.dh, x = ox * g.sw - g.pw + sx * g.dw;
+        if (y >= 0 && y < g.h && x >= 0 && x < g.w) v = in[((static_cast<int64_t>(n) * g.h + y) * g.w + x) * g.c + c];
+      }
+      col[row * ldc + j] = v;
+    }
+  }
+}
+
+__global__ void GroupConvInt8K(const int8_t* __restrict__ in, const int8_t* __restrict__ w, int32_t* __restrict__ acc,
+                               ConvGeom g) {
+  const int64_t count = static_cast<int64_t>(g.n) * g.oh * g.ow * g.k;
+  const int cpg = g.c / g.group, kpg = g.k / g.group;
+  GRID_STRIDE(i, count) {
+    int k = static_cast<int>(i % g.k);
+    int64_t t = i / g.k;
+    int ox = static_cast<int>(t % g.ow);
+    t /= g.ow;
+    int oy = static_cast<int>(t % g.oh);
+    int n = static_cast<int>(t / g.oh);
+    int c0 = (k / kpg) * cpg;
+    int32_t a = 0;
+    for (int ry = 0; ry < g.r; ++ry) {
+      int y = oy * g.sh - g.ph + ry * g.dh;
+      if (y < 0 || y >= g.h) continue;
+      for (int sx = 0; sx < g.s; ++sx) {
+        int x = ox * g.sw - g.pw + sx * g.dw;
+        if (x < 0 || x >= g.w) continue;
+        const int8_t* ip = in + ((static_cast<int64_t>(n) * g.h + y) * g.w + x) * g.c + c0;
+        const int8_t* wp = w + ((static_cast<int64_t>(k) * g.r + ry) * g.s + sx) * cpg;
+        for (int c = 0; c < cpg; ++c) a += static_cast<int32_t>(ip[c]) * static_cast<int32_t>(wp[c]);
+      }
+    }
+    acc[i] = a;
+  }
+}
+
+template <class T>
+__global__ void QuantizeK(const T* __restrict__ in, int8_t* __restrict__ out, int64_t count, float scale) {
+  GRID_STRIDE(i, count) {
+    float q = nearbyintf(ToF<T>(in[i]) / scale);   // round half to even, as std::nearbyint
+    int v = isnan(q) ? 0 : (q < -128.f ? -128 : (q > 127.f ? 127 : static_cast<int>(q)));
+    out[i] = static_cast<int8_t>(v);
+  }
+}
+
+template <class T>
+__global__ void DequantizeK(const int8_t* __restrict__ in, T* __restrict__ out, int64_t count, float scale) {
+  GRID_STRIDE(i, count) out[i] = FromF<T>(scale * static_cast<float>(in[i]));
+}
+
+}  // namespace
+
+cudaError_t NchwToNhwc(const void* src, KType st, void* dst, KType dt, int n, int c, int h, int w, cudaStream_t s) {
+  return LaunchLayout(true, src, st, dst, dt, n, c, h * w, s);
+}
+cudaError_t NhwcToNchw(const void* src, KType st, void* dst, KType dt, int n, int c, int h, int w, cudaStream_t s) {
+  return LaunchLayout(false, src, st, dst, dt, n, c, h * w, s);
+}
+cudaError_t Convert(const void* src, KType st, void* dst, KType dt, int64_t count, cudaStream_t s) {
+  if (count == 0) return cudaSuccess;
+  ConvertK<<<Blocks(count), kThreads, 0, s>>>(src, st, dst, dt, count);
+  return cudaGetLastError();
+}
+
+cudaError_t BiasActResidual(void* y, KType t, const float* bias, const void* res, int64_t count, int c, KActParams act,
+                            cudaStream_t s) {
+  if (count == 0) return cudaSuccess;
+  if (t == KType::kF32) {
+    BiasActResidualK<float><<<Blocks(count), kThreads, 0, s>>>(static_cast<float*>(y), bias, static_cast<const float*>(res), count, c, act);
+  } else if (t == KType::kF16) {
+    BiasActResidualK<__half><<<Blocks(count), kThreads, 0, s>>>(static_cast<__half*>(y), bias, static_cast<const __half*>(res), count, c, act);
+  } else {
+    return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t Activation(const void* in, void* out, KType t, int64_t count, KActParams act, cudaStream_t s) {
+  if (count == 0) return cudaSuccess;
+  if (t == KType::kF32) {
+    ActivationK<float><<<Blocks(count), kThreads, 0, s>>>(static_cast<const float*>(in), static_cast<float*>(out), count, act);
+  } else if (t == KType::kF16) {
+    ActivationK<__half><<<Blocks(count), kThreads, 0, s>>>(static_cast<const __half*>(in), static_cast<__half*>(out), count, act);
+  } else {
+    return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t Binary(KBinary op, const void* a, const void* b, void* out, KType t, const BroadcastDesc& d, cudaStream_t s) {
+  int64_t count = 1;
+  for (int i = 0; i < d.rank; ++i) count *= d.out_dims[i];
+  if (count == 0) return cudaSuccess;
+  if (t == KType::kF32) {
+    BinaryK<float><<<Blocks(count), kThreads, 0, s>>>(op, static_cast<const float*>(a), static_cast<const float*>(b), static_cast<float*>(out), d, count);
+  } else if (t == KType::kF16) {
+    BinaryK<__half><<<Blocks(count), kThreads, 0, s>>>(op, static_cast<const __half*>(a), static_cast<const __half*>(b), static_cast<__half*>(out), d, count);
+  } else {
+    return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+static cudaError_t PoolImpl(const void* in, void* out, KType t, const float* bias, KActParams act, bool pre,
+                            const PoolDesc& d, cudaStream_t s) {
+  int64_t count = static_cast<int64_t>(d.n) * d.oh * d.ow * d.c;
+  if (count == 0) return cudaSuccess;
+  switch (t) {
+    case KType::kF32: PoolK<float><<<Blocks(count), kThreads, 0, s>>>(static_cast<const float*>(in), static_cast<float*>(out), d, bias, act, pre); break;
+    case KType::kF16: PoolK<__half><<<Blocks(count), kThreads, 0, s>>>(static_cast<const __half*>(in), static_cast<__half*>(out), d, bias, act, pre); break;
+    case KType::kI8:
+      if (d.kind != 0 || pre) return cudaErrorInvalidValue;
+      PoolK<int8_t><<<Blocks(count), kThreads, 0, s>>>(static_cast<const int8_t*>(in), static_cast<int8_t*>(out), d, bias, act, pre);
+      break;
+    default: return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t Pool(const void* in, void* out, KType t, const PoolDesc& d, cudaStream_t s) {
+  return PoolImpl(in, out, t, nullptr, KActParams{}, false, d, s);
+}
+cudaError_t BiasActPool(const void* in, void* out, KType t, const float* bias, KActParams act, const PoolDesc& d,
+                        cudaStream_t s) {
+  return PoolImpl(in, out, t, bias, act, true, d, s);
+}
+
+cudaError_t GlobalAvgPool(const void* in, void* out, KType t, int n, int hw, int c, cudaStream_t s) {
+  int64_t count = static_cast<int64_t>(n) * c;
+  if (count == 0) return cudaSuccess;
+  if (t == KType::kF32) {
+    GlobalAvgPoolK<float><<<Blocks(count), kThreads, 0, s>>>(static_cast<const float*>(in), static_cast<float*>(out), n, hw, c);
+  } else if (t == KType::kF16) {
+    GlobalAvgPoolK<__half><<<Blocks(count), kThreads, 0, s>>>(static_cast<const __half*>(in), static_cast<__half*>(out), n, hw, c);
+  } else {
+    return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t Softmax(const void* in, void* out, KType t, int64_t outer, int64_t axis, int64_t inner, cudaStream_t s) {
+  int64_t rows = outer * inner;
+  if (rows == 0) return cudaSuccess;
+  if (t == KType::kF32) {
+    SoftmaxK<float><<<Blocks(rows), kThreads, 0, s>>>(static_cast<const float*>(in), static_cast<float*>(out), outer, axis, inner);
+  } else if (t == KType::kF16) {
+    SoftmaxK<__half><<<Blocks(rows), kThreads, 0, s>>>(static_cast<const __half*>(in), static_cast<__half*>(out), outer, axis, inner);
+  } else {
+    return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t ConcatPart(const void* in, void* out, int elem_bytes, int64_t outer, int64_t len, int64_t out_len,
+                       int64_t offset, cudaStream_t s) {
+  int64_t count = outer * len * elem_bytes;
+  if (count == 0) return cudaSuccess;
+  if (outer == 1 || len == out_len) {
+    return cudaMemcpyAsync(static_cast<uint8_t*>(out) + offset * elem_bytes, in, count, cudaMemcpyDeviceToDevice, s);
+  }
+  ConcatK<<<Blocks(count), kThreads, 0, s>>>(static_cast<const uint8_t*>(in), static_cast<uint8_t*>(out), elem_bytes, outer,
+                                             len, out_len, offset);
+  return cudaGetLastError();
+}
+
+cudaError_t Resize(const void* in, void* out, KType t, const ResizeDesc& d, cudaStream_t s) {
+  int64_t count = static_cast<int64_t>(d.n) * d.oh * d.ow * d.c;
+  if (count == 0) return cudaSuccess;
+  switch (t) {
+    case KType::kF32: ResizeK<float><<<Blocks(count), kThreads, 0, s>>>(static_cast<const float*>(in), static_cast<float*>(out), d); break;
+    case KType::kF16: ResizeK<__half><<<Blocks(count), kThreads, 0, s>>>(static_cast<const __half*>(in), static_cast<__half*>(out), d); break;
+    case KType::kI8:
+      if (d.mode != 0) return cudaErrorInvalidValue;
+      ResizeK<int8_t><<<Blocks(count), kThreads, 0, s>>>(static_cast<const int8_t*>(in), static_cast<int8_t*>(out), d);
+      break;
+    default: return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t Requantize(const int32_t* acc, int64_t m, int k, const int32_t* bias, const KMultiplier* mult,
+                       const int8_t* res, KMultiplier res_mult, KIntAct act, int8_t* out, cudaStream_t s) {
+  int64_t count = m * k;
+  if (count == 0) return cudaSuccess;
+  RequantizeK<<<Blocks(count), kThreads, 0, s>>>(acc, m, k, bias, mult, res, res_mult, act, out);
+  return cudaGetLastError();
+}
+
+cudaError_t Im2ColInt8(const int8_t* in, int8_t* col, const ConvGeom& g, int ldc, cudaStream_t s) {
+  int64_t rows = static_cast<int64_t>(g.n) * g.oh * g.ow;
+  bool vec = (g.c % 4 == 0) && (ldc % 4 == 0);
+  int64_t count = rows * (vec ? ldc / 4 : ldc);
+  if (count == 0) return cudaSuccess;
+  Im2ColInt8K<<<Blocks(count), kThreads, 0, s>>>(in, col, g, ldc);
+  return cudaGetLastError();
+}
+
+cudaError_t GroupConvInt8(const int8_t* in, const int8_t* w, int32_t* acc, const ConvGeom& g, cudaStream_t s) {
+  int64_t count = static_cast<int64_t>(g.n) * g.oh * g.ow * g.k;
+  if (count == 0) return cudaSuccess;
+  GroupConvInt8K<<<Blocks(count), kThreads, 0, s>>>(in, w, acc, g);
+  return cudaGetLastError();
+}
+
+cudaError_t QuantizeInt8(const void* in, KType t, int8_t* out, int64_t count, float scale, cudaStream_t s) {
+  if (count == 0) return cudaSuccess;
+  if (t == KType::kF32) {
+    QuantizeK<float><<<Blocks(count), kThreads, 0, s>>>(static_cast<const float*>(in), out, count, scale);
+  } else if (t == KType::kF16) {
+    QuantizeK<__half><<<Blocks(count), kThreads, 0, s>>>(static_cast<const __half*>(in), out, count, scale);
+  } else {
+    return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t DequantizeInt8(const int8_t* in, void* out, KType t, int64_t count, float scale, cudaStream_t s) {
+  if (count == 0) return cudaSuccess;
+  if (t == KType::kF32) {
+    DequantizeK<float><<<Blocks(count), kThreads, 0, s>>>(in, static_cast<float*>(out), count, scale);
+  } else if (t == KType::kF16) {
+    DequantizeK<__half><<<Blocks(count), kThreads, 0, s>>>(in, static_cast<__half*>(out), count, scale);
+  } else {
+    return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+}  // namespace edgeinfer::devices::cuda

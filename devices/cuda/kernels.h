@@ -1,0 +1,119 @@
+// Our own CUDA kernels for everything cuDNN and cuBLAS do not do (or do not do exactly the way
+// edgeinfer defines it): format conversion, bias/activation/residual epilogues, pooling, binary
+// elementwise with broadcasting, softmax, concat, resize, and the INT8 path (im2col, requantization
+// bit-exact to graph/quant/int8_math.h, depthwise INT8 convolution, quantize/dequantize).
+//
+// Every launcher is asynchronous on `stream`, takes device pointers, allocates nothing and returns
+// cudaGetLastError() of its launch. Element counts are in elements, never bytes. 4-D activations are
+// NHWC ("channels last") unless a name says NCHW.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace edgeinfer::devices::cuda {
+
+// Element type of a device buffer as the kernels see it.
+enum class KType : int { kF32 = 0, kF16 = 1, kI8 = 2, kI32 = 3 };
+
+// Activation as kernels apply it (mirrors ops::ActKind; kept separate so kernels do not see graph/).
+enum class KAct : int { kNone = 0, kRelu, kLeakyRelu, kClip, kSigmoid, kTanh, kHardSigmoid, kHardSwish };
+struct KActParams {
+  KAct kind = KAct::kNone;
+  float alpha = 0.f, beta = 0.f, min = 0.f, max = 0.f;
+};
+
+// dst[n,h,w,c] = src[n,c,h,w] (or the reverse), converting element type (F32/F16 any direction, or
+// same type for I8).
+cudaError_t NchwToNhwc(const void* src, KType st, void* dst, KType dt, int n, int c, int h, int w, cudaStream_t s);
+cudaError_t NhwcToNchw(const void* src, KType st, void* dst, KType dt, int n, int c, int h, int w, cudaStream_t s);
+// Plain element-wise type conversion (F32 <-> F16).
+cudaError_t Convert(const void* src, KType st, void* dst, KType dt, int64_t count, cudaStream_t s);
+
+// y[i] = act(y[i] + bias[i % c] + (res ? res[i] : 0)) in place, F32 or F16. bias may be null (F32
+// bias always, so FP16 runs add an exactly-represented FP32 bias before rounding once).
+cudaError_t BiasActResidual(void* y, KType t, const float* bias, const void* res, int64_t count, int c,
+                            KActParams act, cudaStream_t s);
+// out[i] = act(in[i]); in and out may alias.
+cudaError_t Activation(const void* in, void* out, KType t, int64_t count, KActParams act, cudaStream_t s);
+
+// Binary elementwise with broadcasting. Shapes are given right-aligned as rank-`rank` strides in
+// elements (a stride of 0 broadcasts). out is contiguous with dims out_dims.
+enum class KBinary : int { kAdd = 0, kSub, kMul, kDiv, kMax, kMin, kPow };
+constexpr int kMaxRank = 6;
+struct BroadcastDesc {
+  int rank = 0;
+  int64_t out_dims[kMaxRank] = {};
+  int64_t a_strides[kMaxRank] = {};
+  int64_t b_strides[kMaxRank] = {};
+};
+cudaError_t Binary(KBinary op, const void* a, const void* b, void* out, KType t, const BroadcastDesc& d,
+                   cudaStream_t s);
+
+// Pooling over NHWC. kind 0 = max, 1 = average. Output dims are given (the caller computed them,
+// ceil mode included). count_include_pad as ONNX AveragePool. I8 only for max.
+struct PoolDesc {
+  int n, h, w, c, oh, ow;
+  int kh, kw, sh, sw, ph, pw;   // pads: begin (top/left); end pads only bound the output extent
+  int dh = 1, dw = 1;
+  bool count_include_pad = false;
+  int kind = 0;
+};
+cudaError_t Pool(const void* in, void* out, KType t, const PoolDesc& d, cudaStream_t s);
+// Pooling that applies y = act(x + bias[c]) to each input element before pooling: the epilogue of a
+// convolution fused into the pool that follows it (ConvBiasActPool when cuDNN cannot fuse the
+// activation). bias may be null.
+cudaError_t BiasActPool(const void* in, void* out, KType t, const float* bias, KActParams act, const PoolDesc& d,
+                        cudaStream_t s);
+// Global average pool: NHWC [n, hw, c] -> [n, c]. Accumulates in F32.
+cudaError_t GlobalAvgPool(const void* in, void* out, KType t, int n, int hw, int c, cudaStream_t s);
+
+// Softmax over the middle axis of [outer, axis, inner], F32 accumulation.
+cudaError_t Softmax(const void* in, void* out, KType t, int64_t outer, int64_t axis, int64_t inner, cudaStream_t s);
+
+// Copies a [outer, len] block of `in` into columns [offset, offset+len) of `out` rows of width
+// out_len: the concat of contiguous tensors along one axis (len and out_len in elements).
+cudaError_t ConcatPart(const void* in, void* out, int elem_bytes, int64_t outer, int64_t len, int64_t out_len,
+                       int64_t offset, cudaStream_t s);
+
+// Resize over NHWC. mode 0 = nearest (ONNX round_prefer_floor / asymmetric), 1 = linear
+// (half_pixel). Scales are out/in per axis as ONNX defines.
+struct ResizeDesc {
+  int n, h, w, c, oh, ow;
+  float scale_h, scale_w;
+  int mode = 0;
+  int coord = 0;   // 0 half_pixel, 1 asymmetric, 2 align_corners, 3 pytorch_half_pixel
+  int nearest = 0; // 0 round_prefer_floor, 1 floor, 2 round_prefer_ceil, 3 ceil
+};
+cudaError_t Resize(const void* in, void* out, KType t, const ResizeDesc& d, cudaStream_t s);
+
+// ---- INT8 ----
+// Requantization constants of one output channel: int8_math.h's Multiplier.
+struct KMultiplier {
+  int32_t multiplier;
+  int32_t shift;
+};
+// Integer activation applied after requantization: clamp to [lo, hi] (ReLU, Clip, none) or, when
+// lut is non-null, q = lut[q + 128] after saturation.
+struct KIntAct {
+  int32_t lo = -128, hi = 127;
+  const int8_t* lut = nullptr;   // device pointer to 256 entries, or null
+};
+// out[m, k] = act(sat(MBQM(acc[m,k] + bias[k], mult[k]) + (res ? MBQM(res[m,k], res_mult) : 0)))
+// over an M x K row-major int32 accumulator; bias may be null. Bit-exact to int8_math.h.
+cudaError_t Requantize(const int32_t* acc, int64_t m, int k, const int32_t* bias, const KMultiplier* mult,
+                       const int8_t* res, KMultiplier res_mult, KIntAct act, int8_t* out, cudaStream_t s);
+// im2col of NHWC int8 input for a (group 1) convolution: col[m, (r*S+s)*C + c], m over N*OH*OW,
+// row width ldc >= R*S*C (the tail is zero-filled so the GEMM K dim can be padded).
+struct ConvGeom {
+  int n, h, w, c, k, r, s, oh, ow, sh, sw, ph, pw, dh, dw, group;
+};
+cudaError_t Im2ColInt8(const int8_t* in, int8_t* col, const ConvGeom& g, int ldc, cudaStream_t s);
+// Direct INT8 convolution with int32 accumulation for grouped/depthwise layers (weights [K, R, S,
+// C/group] int8), writing the int32 accumulator M x K (bias added later by Requantize).
+cudaError_t GroupConvInt8(const int8_t* in, const int8_t* w, int32_t* acc, const ConvGeom& g, cudaStream_t s);
+// q = sat(round_half_even(x / scale)) from F32/F16; and x = scale * q to F32/F16.
+cudaError_t QuantizeInt8(const void* in, KType t, int8_t* out, int64_t count, float scale, cudaStream_t s);
+cudaError_t DequantizeInt8(const int8_t* in, void* out, KType t, int64_t count, float scale, cudaStream_t s);
+
+}  // namespace edgeinfer::devices::cuda
