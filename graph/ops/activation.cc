@@ -111,9 +111,7 @@ Status InferDropout(InferContext& ctx) {
     if (training && ratio != 0.0) {
       return ctx.Fail("training_mode=true with a non-zero ratio is not supported (rule: inference only)");
     }
-  } else if (ctx.HasInput(2)) {
-    return ctx.Fail("training_mode must be a constant (rule: inference only)");
-  }
+  }  // An unknown training_mode is checked when its value is known (at run time, every input is).
   ctx.SetOutput(0, ctx.in_dtype[0], ctx.in_shape[0]);
   if (ctx.out_dtype.size() > 1) ctx.SetOutput(1, DType::kBool, ctx.in_shape[0]);
   return Status::Ok();
