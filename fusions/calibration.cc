@@ -1,0 +1,222 @@
+#include "fusions/calibration.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace edgeinfer::fusions {
+
+Result<CalibratorKind> ParseCalibrator(const std::string& s) {
+  if (s == "minmax") return CalibratorKind::kMinMax;
+  if (s == "entropy") return CalibratorKind::kEntropy;
+  if (s == "percentile") return CalibratorKind::kPercentile;
+  return Status::Error("calibrator '" + s + "' is not one of entropy, minmax, percentile");
+}
+
+const char* CalibratorName(CalibratorKind k) {
+  switch (k) {
+    case CalibratorKind::kMinMax: return "minmax";
+    case CalibratorKind::kEntropy: return "entropy";
+    case CalibratorKind::kPercentile: return "percentile";
+  }
+  return "?";
+}
+
+void AbsHistogram::Add(const float* x, int64_t n) {
+  double m = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    double a = std::fabs(static_cast<double>(x[i]));
+    if (std::isfinite(a) && a > m) m = a;
+  }
+  if (m > amax_) amax_ = m;
+  if (range_ == 0.0) {
+    if (m == 0.0) { bins_[0] += static_cast<double>(n); total_ += static_cast<double>(n); return; }
+    range_ = m * (1.0 + 1e-6);
+  }
+  while (m >= range_) {   // double the range: bin j of the new histogram = bins 2j, 2j+1 of the old
+    for (int j = 0; j < kBins / 2; ++j) bins_[static_cast<size_t>(j)] = bins_[static_cast<size_t>(2 * j)] + bins_[static_cast<size_t>(2 * j + 1)];
+    std::fill(bins_.begin() + kBins / 2, bins_.end(), 0.0);
+    range_ *= 2.0;
+  }
+  const double inv = kBins / range_;
+  for (int64_t i = 0; i < n; ++i) {
+    double a = std::fabs(static_cast<double>(x[i]));
+    if (!std::isfinite(a)) continue;
+    int b = static_cast<int>(a * inv);
+    if (b >= kBins) b = kBins - 1;
+    bins_[static_cast<size_t>(b)] += 1.0;
+  }
+  total_ += static_cast<double>(n);
+}
+
+double EntropyThreshold(const AbsHistogram& h) {
+  constexpr int kLevels = 128;
+  const std::vector<double>& hist = h.bins();
+  if (h.range() == 0.0 || h.amax() == 0.0) return h.amax();
+  const double width = h.range() / AbsHistogram::kBins;
+  // Only bins up to the one holding amax matter; later ones are empty.
+  int last = std::min(AbsHistogram::kBins, static_cast<int>(h.amax() / width) + 1);
+  if (last <= kLevels) return h.amax();
+  double best_kl = INFINITY;
+  int best_i = last;
+  std::vector<double> p, q;
+  for (int i = kLevels; i <= last; ++i) {
+    p.assign(hist.begin(), hist.begin() + i);
+    double tail = 0.0;
+    for (int j = i; j < AbsHistogram::kBins; ++j) tail += hist[static_cast<size_t>(j)];
+    p[static_cast<size_t>(i - 1)] += tail;
+    // Quantize the first i bins (without the tail) to kLevels levels and expand back.
+    q.assign(static_cast<size_t>(i), 0.0);
+    const double merged = static_cast<double>(i) / kLevels;
+    for (int lvl = 0; lvl < kLevels; ++lvl) {
+      const int start = static_cast<int>(std::floor(lvl * merged));
+      const int stop = lvl == kLevels - 1 ? i : static_cast<int>(std::floor((lvl + 1) * merged));
+      double sum = 0.0;
+      int nonzero = 0;
+      for (int j = start; j < stop; ++j) {
+        sum += hist[static_cast<size_t>(j)];
+        nonzero += hist[static_cast<size_t>(j)] != 0.0;
+      }
+      if (nonzero == 0) continue;
+      for (int j = start; j < stop; ++j) if (hist[static_cast<size_t>(j)] != 0.0) q[static_cast<size_t>(j)] = sum / nonzero;
+    }
+    double ps = 0.0, qs = 0.0;
+    for (int j = 0; j < i; ++j) { ps += p[static_cast<size_t>(j)]; qs += q[static_cast<size_t>(j)]; }
+    if (ps == 0.0 || qs == 0.0) continue;
+    double kl = 0.0;
+    for (int j = 0; j < i; ++j) {
+      const double pj = p[static_cast<size_t>(j)] / ps;
+      if (pj == 0.0) continue;
+      double qj = q[static_cast<size_t>(j)] / qs;
+      if (qj == 0.0) qj = 1e-12;   // the folded tail bin can be empty in Q: smoothed
+      kl += pj * std::log(pj / qj);
+    }
+    if (kl < best_kl) { best_kl = kl; best_i = i; }
+  }
+  return std::min(h.amax(), (best_i + 0.5) * width);
+}
+
+double PercentileThreshold(const AbsHistogram& h, double fraction) {
+  if (h.range() == 0.0) return h.amax();
+  const double width = h.range() / AbsHistogram::kBins;
+  const double want = fraction * h.total();
+  double cum = 0.0;
+  for (int j = 0; j < AbsHistogram::kBins; ++j) {
+    cum += h.bins()[static_cast<size_t>(j)];
+    if (cum >= want) return std::min(h.amax(), (j + 1) * width);
+  }
+  return h.amax();
+}
+
+float CalibrationTable::Scale(const std::string& tensor) const {
+  auto it = amax.find(tensor);
+  if (it == amax.end()) return 0.f;
+  return it->second > 0.f ? it->second / 127.f : 1.f / 127.f;
+}
+
+std::string CalibrationTable::ToText() const {
+  std::ostringstream os;
+  os << "# edgeinfer calibration cache v1: one line per tensor, 'tensor<TAB>amax<TAB>name'; scale = amax/127\n";
+  os << "model_hash " << model_hash << "\n";
+  os << "calibrator " << calibrator << "\n";
+  os << "batches " << batches << "\n";
+  char buf[64];
+  for (const auto& [name, a] : amax) {
+    std::snprintf(buf, sizeof(buf), "%.9g", static_cast<double>(a));
+    os << "tensor\t" << buf << "\t" << name << "\n";
+  }
+  return os.str();
+}
+
+Result<CalibrationTable> CalibrationTable::FromText(const std::string& text, const std::string& what) {
+  CalibrationTable t;
+  std::istringstream is(text);
+  std::string line;
+  int lineno = 0;
+  bool header = false;
+  while (std::getline(is, line)) {
+    ++lineno;
+    if (line.empty() || line[0] == '#') { header = header || line.rfind("# edgeinfer calibration cache v1", 0) == 0; continue; }
+    auto bad = [&](const std::string& rule) {
+      return Status::Error("calibration cache '" + what + "' line " + std::to_string(lineno) + ": " + rule);
+    };
+    if (line.rfind("model_hash ", 0) == 0) { t.model_hash = line.substr(11); continue; }
+    if (line.rfind("calibrator ", 0) == 0) { t.calibrator = line.substr(11); continue; }
+    if (line.rfind("batches ", 0) == 0) { t.batches = std::atoi(line.c_str() + 8); continue; }
+    if (line.rfind("tensor\t", 0) == 0) {
+      size_t tab = line.find('\t', 7);
+      if (tab == std::string::npos) return bad("expected 'tensor<TAB>amax<TAB>name'");
+      char* end = nullptr;
+      const std::string num = line.substr(7, tab - 7);
+      float a = std::strtof(num.c_str(), &end);
+      if (end == num.c_str() || !(a >= 0.f) || !std::isfinite(a)) return bad("amax '" + num + "' is not a finite non-negative number");
+      t.amax[line.substr(tab + 1)] = a;
+      continue;
+    }
+    return bad("unknown line '" + line.substr(0, 40) + "'");
+  }
+  if (!header) return Status::Error("calibration cache '" + what + "': missing the '# edgeinfer calibration cache v1' header");
+  return t;
+}
+
+Status CalibrationTable::Save(const std::string& path) const {
+  std::ofstream f(path);
+  if (!f) return Status::Error("cannot write calibration cache '" + path + "'");
+  f << ToText();
+  return f ? Status::Ok() : Status::Error("error writing calibration cache '" + path + "'");
+}
+
+Result<CalibrationTable> CalibrationTable::Load(const std::string& path, const std::string& expected_hash) {
+  std::ifstream f(path);
+  if (!f) return Status::Error("cannot read calibration cache '" + path + "'");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  EI_ASSIGN_OR_RETURN(CalibrationTable t, FromText(ss.str(), path));
+  if (!expected_hash.empty() && t.model_hash != expected_hash) {
+    return Status::Error("calibration cache '" + path + "' was made for model " + t.model_hash + ", not this model (" +
+                         expected_hash + "); recalibrate or pass the matching model");
+  }
+  return t;
+}
+
+std::string HashModelBytes(const std::string& bytes) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "fnv1a64:%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+Result<std::string> HashModelFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Status::Error("cannot read model '" + path + "' to hash it");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return HashModelBytes(ss.str());
+}
+
+void Calibrator::Observe(const std::string& name, const Tensor& t) {
+  if (t.dtype() != DType::kFloat32 || t.numel() == 0) return;
+  hist_[name].Add(t.data<float>(), t.numel());
+}
+
+CalibrationTable Calibrator::Finish(const std::string& model_hash) const {
+  CalibrationTable t;
+  t.model_hash = model_hash;
+  t.calibrator = CalibratorName(kind_);
+  t.batches = batches_;
+  for (const auto& [name, h] : hist_) {
+    double a = h.amax();
+    if (kind_ == CalibratorKind::kEntropy) a = EntropyThreshold(h);
+    if (kind_ == CalibratorKind::kPercentile) a = PercentileThreshold(h, percentile_);
+    t.amax[name] = static_cast<float>(a);
+  }
+  return t;
+}
+
+}  // namespace edgeinfer::fusions

@@ -1,0 +1,133 @@
+// The ordered pass list. Order matters; each entry says why it sits where it does.
+#include "fusions/pass_list.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "fusions/passes.h"
+#include "graph/shape_inference.h"
+
+namespace edgeinfer::fusions {
+
+const char* PrecisionName(Precision p) {
+  switch (p) {
+    case Precision::kFp32: return "fp32";
+    case Precision::kFp16: return "fp16";
+    case Precision::kInt8: return "int8";
+  }
+  return "?";
+}
+
+Result<Precision> ParsePrecision(const std::string& s) {
+  if (s == "fp32") return Precision::kFp32;
+  if (s == "fp16") return Precision::kFp16;
+  if (s == "int8") return Precision::kInt8;
+  return Status::Error("precision '" + s + "' is not one of fp32, fp16, int8");
+}
+
+const std::vector<PassEntry>& PassList() {
+  static const std::vector<PassEntry> list = {
+      {"convert_qdq", ConvertQdq,
+       "first: an explicitly quantized (Q/DQ) model's scales must be read before folding hides them; "
+       "it turns DQ(Q(W)) weight pairs into int8 weights with their scales and records activation scales",
+       nullptr},
+      {"constant_folding", ConstantFolding,
+       "early: later matchers test 'is this input a constant' (BN parameters, Clip bounds, pads)", nullptr},
+      {"eliminate_identity", EliminateIdentity,
+       "before every matcher: Identity/Dropout between a Conv and its BatchNorm or activation would "
+       "break the single-consumer chains the folds and fusions look for",
+       nullptr},
+      {"fold_batchnorm", FoldBatchNorm,
+       "before the Conv fusions: Conv-BN-ReLU must first become Conv-ReLU; a lone BN becomes a "
+       "depthwise 1x1 conv that can then take an activation",
+       nullptr},
+      {"fold_pad", FoldPad, "before the fusions: a Pad between X and a Conv/Pool would hide the Conv's input", nullptr},
+      {"fold_scale_into_conv", FoldScaleIntoConv,
+       "after BN folding (a BN exported as Mul+Add folds here instead) and before ConvEltwiseAct, which "
+       "would otherwise take a bias Add for a residual",
+       nullptr},
+      {"matmul_add_to_gemm", MatMulAddToGemm, "before GemmBiasAct and Flatten normalisation, which look for Gemm", nullptr},
+      {"normalize_gemm_input", NormalizeGemmInput, "after MatMul->Gemm so every Gemm input A is seen", nullptr},
+      {"conv_eltwise_act", FuseConvEltwiseAct,
+       "first fusion: Conv-Add-ReLU must be taken whole before ConvBiasAct could take a Conv", nullptr},
+      {"conv_bias_act", FuseConvBiasAct, "after the residual fusion; before pool and horizontal fusion, which build on it", nullptr},
+      {"horizontal_conv", FuseHorizontalConv,
+       "after ConvBiasAct so merged siblings keep their activation; before ConvBiasActPool and "
+       "ConcatInPlace, which must see the final producers",
+       nullptr},
+      {"conv_bias_act_pool", FuseConvBiasActPool, "after ConvBiasAct: the activation is already inside the conv node", nullptr},
+      {"gemm_bias_act", FuseGemmBiasAct, "after Gemm normalisation", nullptr},
+      {"quantize_int8", QuantizeInt8,
+       "after every fusion: scales apply to fused nodes (the activations inside a fused node need no "
+       "quantization); before ConcatInPlace so Q/DQ boundary nodes are settled",
+       "int8"},
+      {"convert_fp16", ConvertFp16, "after every fusion, on the final set of nodes", "fp16"},
+      {"concat_in_place", MarkConcatInPlace, "last: marks the final producers of each Concat for the memory planner", nullptr},
+  };
+  return list;
+}
+
+namespace {
+
+Status Dump(const Graph& g, const std::string& dir, int index, const std::string& pass) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  char prefix[16];
+  std::snprintf(prefix, sizeof(prefix), "%02d_", index);
+  const std::string base = dir + "/" + prefix + pass;
+  std::ofstream t(base + ".txt"), d(base + ".dot");
+  if (!t || !d) return Status::Error("--dump-after: cannot write '" + base + ".txt/.dot'");
+  t << g.DumpText();
+  d << g.DumpDot();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status RunPipeline(Graph& g, const PipelineOptions& opts, CompileReport* report) {
+  for (const std::string& d : opts.disabled) {
+    bool known = false;
+    for (const PassEntry& e : PassList()) known = known || d == e.name;
+    if (!known) return Status::Error("--disable-pass '" + d + "': no pass of that name (see docs/compiler.md)");
+  }
+  for (const std::string& d : opts.dump_after) {
+    bool known = d == "all" || d == "input";
+    for (const PassEntry& e : PassList()) known = known || d == e.name;
+    if (!known) return Status::Error("--dump-after '" + d + "': no pass of that name (see docs/compiler.md)");
+  }
+  const std::string precision = PrecisionName(opts.precision);
+  report->precision = precision;
+  report->layers_before = CountLayers(g);
+  report->nodes_before = static_cast<int>(g.NumLiveNodes());
+  EI_RETURN_IF_ERROR(VerifyGraph(g).WithContext("input graph"));
+  const bool dump_all = opts.dump_after.count("all") != 0;
+  if (dump_all || opts.dump_after.count("input")) EI_RETURN_IF_ERROR(Dump(g, opts.dump_dir, 0, "input"));
+  PassContext ctx;
+  ctx.report = report;
+  ctx.calibration = opts.calibration;
+  ctx.options = opts.pass_options;
+  int index = 0;
+  for (const PassEntry& e : PassList()) {
+    ++index;
+    if (e.only_for && precision != e.only_for) continue;
+    if (opts.disabled.count(e.name)) {
+      report->notes.push_back(std::string("pass ") + e.name + " disabled");
+      continue;
+    }
+    ctx.pass = e.name;
+    auto t0 = std::chrono::steady_clock::now();
+    EI_RETURN_IF_ERROR(e.fn(g, ctx).WithContext(std::string("pass ") + e.name));
+    EI_RETURN_IF_ERROR(g.Compact().WithContext(std::string("after pass ") + e.name));
+    EI_RETURN_IF_ERROR(VerifyGraph(g).WithContext(std::string("graph invalid after pass ") + e.name));
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    report->passes.push_back({e.name, static_cast<int>(g.NumLiveNodes()), CountLayers(g), ms});
+    if (dump_all || opts.dump_after.count(e.name)) EI_RETURN_IF_ERROR(Dump(g, opts.dump_dir, index, e.name));
+  }
+  report->layers_after = CountLayers(g);
+  report->nodes_after = static_cast<int>(g.NumLiveNodes());
+  return Status::Ok();
+}
+
+}  // namespace edgeinfer::fusions

@@ -1,0 +1,42 @@
+// The compile pipeline: an explicit ordered list of passes (STYLE rules 6 and 10). Each pass is
+// Graph -> Graph returning Status; after each one the pipeline compacts the graph (dead nodes
+// dropped, ids renumbered deterministically) and verifies it (structure, op table, shapes and
+// dtypes re-inferred). A failing verification names the pass that broke the graph.
+#pragma once
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "fusions/pass.h"
+
+namespace edgeinfer::fusions {
+
+enum class Precision { kFp32, kFp16, kInt8 };
+const char* PrecisionName(Precision p);
+Result<Precision> ParsePrecision(const std::string& s);
+
+struct PassEntry {
+  const char* name;     // as given to --disable-pass and --dump-after
+  PassFn fn;
+  const char* why;      // why it sits at this place in the list
+  const char* only_for; // nullptr: every precision; "int8" / "fp16": that precision only
+};
+
+// The passes in the order they run.
+const std::vector<PassEntry>& PassList();
+
+struct PipelineOptions {
+  Precision precision = Precision::kFp32;
+  std::set<std::string> disabled;     // pass names; an unknown name is an error
+  std::set<std::string> dump_after;   // pass names, or "all"; writes <dump_dir>/<NN>_<pass>.txt and .dot
+  std::string dump_dir = ".";
+  const CalibrationTable* calibration = nullptr;   // required for kInt8 unless the model is Q/DQ
+  std::map<std::string, std::string> pass_options; // forwarded to PassContext::options
+};
+
+// Runs the pipeline on `g` in place and fills `report` (layers before/after, every rewrite and
+// refusal, per-pass node counts and host time). Dumps are also written for "input" when asked.
+Status RunPipeline(Graph& g, const PipelineOptions& opts, CompileReport* report);
+
+}  // namespace edgeinfer::fusions

@@ -1,0 +1,30 @@
+// Every pass of the compiler, one per file (fusions/<name>.cc, tested by
+// tests/fusions/<name>_test.cc). Their order, and why, is in pass_list.cc.
+#pragma once
+#include "fusions/pass.h"
+
+namespace edgeinfer::fusions {
+
+// ---- canonicalisation ----
+Status ConstantFolding(Graph& g, PassContext& ctx);        // constant_folding.cc
+Status EliminateIdentity(Graph& g, PassContext& ctx);      // eliminate_identity.cc (Identity, Dropout)
+Status FoldBatchNorm(Graph& g, PassContext& ctx);          // fold_batchnorm.cc
+Status FoldPad(Graph& g, PassContext& ctx);                // fold_pad.cc
+Status FoldScaleIntoConv(Graph& g, PassContext& ctx);      // fold_scale_into_conv.cc
+Status MatMulAddToGemm(Graph& g, PassContext& ctx);        // matmul_add_to_gemm.cc
+Status NormalizeGemmInput(Graph& g, PassContext& ctx);     // normalize_gemm_input.cc
+
+// ---- fusions ----
+Status FuseConvEltwiseAct(Graph& g, PassContext& ctx);     // conv_eltwise_act.cc
+Status FuseConvBiasAct(Graph& g, PassContext& ctx);        // conv_bias_act.cc
+Status FuseConvBiasActPool(Graph& g, PassContext& ctx);    // conv_bias_act_pool.cc
+Status FuseHorizontalConv(Graph& g, PassContext& ctx);     // horizontal_conv.cc
+Status FuseGemmBiasAct(Graph& g, PassContext& ctx);        // gemm_bias_act.cc
+Status MarkConcatInPlace(Graph& g, PassContext& ctx);      // concat_in_place.cc
+
+// ---- precision ----
+Status ConvertQdq(Graph& g, PassContext& ctx);             // convert_qdq.cc (explicitly quantized models)
+Status QuantizeInt8(Graph& g, PassContext& ctx);           // quantize_int8.cc (needs ctx.calibration)
+Status ConvertFp16(Graph& g, PassContext& ctx);            // convert_fp16.cc
+
+}  // namespace edgeinfer::fusions

@@ -1,0 +1,288 @@
+// INT8 quantization of the fused graph (post-training, from a calibration table).
+//
+//   X ─► ConvBiasAct(W, b) ─► Y      =>   X ─► Q ─► ConvBiasAct(Wq, bq; x_scale, w_scale, y_scale) ─► Yq ─► DQ ─► Y
+//   (a following quantized node reads Yq directly; Q/DQ pairs vanish between INT8 nodes)
+//
+// Steps, in topological order:
+//   1. a compute node (Conv, Gemm, ConvBiasAct, ConvBiasActPool, ConvEltwiseAct, GemmBiasAct) is
+//      quantized when its guards hold: X float32 with a known scale (from an INT8 producer, else the
+//      calibration table), constant float32 weights, 2-D Conv / 2-D Gemm with transA=0, reduction
+//      length <= 2^17 (int32 accumulation cannot overflow), Y's scale known (ConvBiasActPool: the
+//      pre-pool tensor's; a merged horizontal conv: the largest of its split outputs'), a LUT
+//      activation's input scale known, R's scale known, and not excluded by mixed precision
+//      (option "int8_exclude": comma-separated node names). Weights become int8 per output channel
+//      (scale max|w|/127), the bias int32 (x_scale*w_scale), Gemm's alpha/beta fold into them.
+//      A bare Conv/Gemm becomes ConvBiasAct/GemmBiasAct without activation (one INT8 op family).
+//   2. a scale-preserving node (MaxPool, Relu, Split, Flatten, Reshape, Squeeze, Unsqueeze,
+//      Transpose) whose input 0 is already int8 runs on int8 at the same scale.
+//   3. every int8 output gets a DequantizeLinear to its original float name, so float consumers
+//      and graph outputs are unchanged; the ones nobody reads are removed at the end.
+// Scales follow docs/int8-arithmetic.md; refusals say which guard failed and the node stays float.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "fusions/calibration.h"
+#include "fusions/fusion_util.h"
+#include "fusions/passes.h"
+#include "graph/ops/fused.h"
+#include "graph/quant/int8_math.h"
+
+namespace edgeinfer::fusions {
+
+namespace {
+
+struct QVal {
+  ValueId v = kNoValue;
+  float scale = 0.f;
+};
+
+class Quantizer {
+ public:
+  Quantizer(Graph& g, PassContext& ctx) : g_(g), ctx_(ctx), table_(ctx.calibration ? ctx.calibration : ctx.qdq_scales.get()) {
+    auto it = ctx.options.find("int8_exclude");
+    if (it != ctx.options.end()) {
+      std::stringstream ss(it->second);
+      std::string name;
+      while (std::getline(ss, name, ',')) if (!name.empty()) exclude_.insert(name);
+    }
+  }
+
+  Status Run() {
+    EI_ASSIGN_OR_RETURN(std::vector<NodeId> order, g_.TopoOrder());
+    for (NodeId id : order) {
+      const std::string op = g_.node(id).op;
+      if (op == "Conv" || op == "Gemm" || ops::IsFusedOp(op)) {
+        EI_RETURN_IF_ERROR(QuantizeCompute(id));
+      } else if (IsScalePreserving(op)) {
+        EI_RETURN_IF_ERROR(PassThrough(id));
+      }
+    }
+    // Drop the DequantizeLinear nodes nobody reads.
+    int removed = 0;
+    for (NodeId d : dq_nodes_) {
+      ValueId out = g_.node(d).outputs[0];
+      if (!g_.IsGraphOutput(out) && ConsumersOf(g_, out).empty()) { g_.RemoveNode(d); ++removed; }
+    }
+    if (ctx_.report) {
+      ctx_.report->notes.push_back("int8: " + std::to_string(quantized_) + " nodes quantized, " + std::to_string(q_nodes_) +
+                                   " QuantizeLinear and " + std::to_string(dq_nodes_.size() - static_cast<size_t>(removed)) +
+                                   " DequantizeLinear at float boundaries");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static bool IsScalePreserving(const std::string& op) {
+    return op == "MaxPool" || op == "Relu" || op == "Split" || op == "Flatten" || op == "Reshape" || op == "Squeeze" ||
+           op == "Unsqueeze" || op == "Transpose";
+  }
+
+  float Amax(const std::string& name) const {
+    if (!table_) return -1.f;
+    auto it = table_->amax.find(name);
+    return it == table_->amax.end() ? -1.f : it->second;
+  }
+  static float ScaleOfAmax(float amax) { return amax > 0.f ? amax / 127.f : 1.f / 127.f; }
+
+  // The scale an int8 version of float value v has or would have; 0 when unknown.
+  float ScaleFor(ValueId v) const {
+    auto it = qmap_.find(v);
+    if (it != qmap_.end()) return it->second.scale;
+    float a = Amax(g_.value(v).name);
+    return a < 0.f ? 0.f : ScaleOfAmax(a);
+  }
+
+  ValueId ScalarConst(const std::string& name, float s) {
+    return g_.AddConstant(name, Tensor::FromVector(DType::kFloat32, {}, std::vector<float>{s}));
+  }
+  ValueId ZeroPoint(const std::string& name) {
+    return g_.AddConstant(name, Tensor::FromVector(DType::kInt8, {}, std::vector<int8_t>{0}));
+  }
+
+  // The int8 version of float value v (a QuantizeLinear is added the first time).
+  QVal Quantized(ValueId v, float scale) {
+    auto it = qmap_.find(v);
+    if (it != qmap_.end()) return it->second;
+    const Value& fv = g_.value(v);
+    const std::string base = fv.name;
+    Shape shape = fv.shape;
+    ValueId q = g_.AddValue(base + "_i8", DType::kInt8, shape);
+    g_.value(q).quant = QuantParams{{scale}, {0}, -1};
+    ValueId sc = ScalarConst(base + "_scale", scale), zp = ZeroPoint(base + "_zp");
+    g_.AddNode("QuantizeLinear", base + "_quantize", {v, sc, zp}, {q});
+    ++q_nodes_;
+    qmap_[v] = {q, scale};
+    return qmap_[v];
+  }
+
+  // Makes output `slot` of node id int8 at `scale`: a new int8 value is written and a
+  // DequantizeLinear restores the float value under its original name.
+  void QuantizeOutput(NodeId id, size_t slot, float scale) {
+    const ValueId fv = g_.node(id).outputs[slot];
+    const std::string base = g_.value(fv).name;
+    Shape shape = g_.value(fv).shape;
+    ValueId q = g_.AddValue(base + "_i8", DType::kInt8, shape);
+    g_.value(q).quant = QuantParams{{scale}, {0}, -1};
+    g_.node(id).outputs[slot] = q;
+    g_.value(q).producer = id;
+    g_.value(fv).producer = kNoNode;
+    ValueId sc = ScalarConst(base + "_scale", scale), zp = ZeroPoint(base + "_zp");
+    dq_nodes_.push_back(g_.AddNode("DequantizeLinear", base + "_dequantize", {q, sc, zp}, {fv}));
+    qmap_[fv] = {q, scale};
+  }
+
+  Status PassThrough(NodeId id) {
+    const Node& n = g_.node(id);
+    if (n.inputs.empty() || !qmap_.count(n.inputs[0])) return Status::Ok();
+    if (n.op == "MaxPool" && n.outputs.size() > 1) return Status::Ok();
+    const QVal in = qmap_[n.inputs[0]];
+    g_.node(id).inputs[0] = in.v;
+    for (size_t i = 0; i < g_.node(id).outputs.size(); ++i) QuantizeOutput(id, i, in.scale);
+    return Status::Ok();
+  }
+
+  Status QuantizeCompute(NodeId id) {
+    const Node n = g_.node(id);
+    auto refuse = [&](const std::string& why) {
+      ctx_.Refuse(n.name, "stays float: " + why);
+      return Status::Ok();
+    };
+    if (exclude_.count(n.name)) return refuse("excluded by mixed precision (INT8 error above the threshold)");
+    const bool is_gemm = n.op == "Gemm" || n.op == "GemmBiasAct";
+    const ValueId x = n.inputs[0];
+    if (g_.value(x).dtype != DType::kFloat32) return refuse("input is not float32");
+    const Tensor* w = ConstantOf(g_, n.inputs[1]);
+    const bool has_b = n.inputs.size() > 2 && n.inputs[2] != kNoValue;
+    const Tensor* b = has_b ? ConstantOf(g_, n.inputs[2]) : nullptr;
+    if (!w || w->dtype() != DType::kFloat32 || (has_b && !b)) return refuse("weights or bias are not float32 constants");
+    const bool tb = n.attrs.GetInt("transB", 0) != 0;
+    int64_t channels = 0, reduction = 0;
+    if (is_gemm) {
+      if (w->rank() != 2 || g_.value(x).shape.rank() != 2 || n.attrs.GetInt("transA", 0) != 0) {
+        return refuse("INT8 Gemm needs 2-D A and B and transA=0");
+      }
+      channels = tb ? w->dim(0) : w->dim(1);
+      reduction = tb ? w->dim(1) : w->dim(0);
+      if (b && b->numel() != channels && b->numel() != 1) return refuse("C is not a per-column bias");
+    } else {
+      if (w->rank() != 4) return refuse("INT8 convolution is 2-D only");
+      channels = w->dim(0);
+      reduction = w->numel() / channels;
+    }
+    if (reduction > (1 << 17)) return refuse("reduction of " + std::to_string(reduction) + " terms could overflow int32");
+    const float x_scale = ScaleFor(x);
+    if (!(x_scale > 0.f)) return refuse("input '" + g_.value(x).name + "' has no calibrated range");
+    // Output scale.
+    const ValueId y = n.outputs[0];
+    float y_amax = Amax(n.op == "ConvBiasActPool" ? n.attrs.GetString("pool_input", "") : g_.value(y).name);
+    if (y_amax < 0.f) {
+      std::vector<NodeId> cons = ConsumersOf(g_, y);
+      if (cons.size() == 1 && g_.node(cons[0]).op == "Split") {
+        for (ValueId o : g_.node(cons[0]).outputs) y_amax = std::max(y_amax, Amax(g_.value(o).name));
+      }
+    }
+    if (y_amax < 0.f) return refuse("output '" + g_.value(y).name + "' has no calibrated range");
+    const float y_scale = ScaleOfAmax(y_amax);
+    // LUT activation input scale.
+    Result<std::optional<ops::ActParams>> act = ops::ParseFusedActivation(n.attrs);
+    if (!act.ok()) return act.status();
+    float act_in_scale = 0.f;
+    if (act.value() && act.value()->kind != ops::ActKind::kRelu && act.value()->kind != ops::ActKind::kClip) {
+      float a = -1.f;
+      for (const std::string& name : ActInputs(n)) a = std::max(a, Amax(name));
+      if (a < 0.f) return refuse("the pre-activation tensor of its " + n.attrs.GetString("activation", "") + " has no calibrated range");
+      act_in_scale = ScaleOfAmax(a);
+    }
+    float r_scale = 0.f;
+    const bool residual = n.op == "ConvEltwiseAct";
+    if (residual) {
+      r_scale = ScaleFor(n.inputs[3]);
+      if (!(r_scale > 0.f)) return refuse("residual '" + g_.value(n.inputs[3]).name + "' has no calibrated range");
+    }
+
+    // Weights per output channel, alpha folded (Gemm).
+    const float alpha = is_gemm ? n.attrs.GetFloat("alpha", 1.f) : 1.f;
+    const float beta = is_gemm ? n.attrs.GetFloat("beta", 1.f) : 1.f;
+    std::vector<float> wf = ToFloats(*w);
+    for (float& v : wf) v *= alpha;
+    auto widx = [&](int64_t ch, int64_t r) -> size_t {
+      if (!is_gemm || tb) return static_cast<size_t>(ch * reduction + r);
+      return static_cast<size_t>(r * channels + ch);   // Gemm B [K, N]
+    };
+    std::vector<float> w_scale(static_cast<size_t>(channels));
+    std::vector<int8_t> wq(wf.size());
+    for (int64_t ch = 0; ch < channels; ++ch) {
+      float m = 0.f;
+      for (int64_t r = 0; r < reduction; ++r) m = std::max(m, std::fabs(wf[widx(ch, r)]));
+      const float s = m > 0.f ? m / 127.f : 1.f;
+      w_scale[static_cast<size_t>(ch)] = s;
+      for (int64_t r = 0; r < reduction; ++r) wq[widx(ch, r)] = int8::QuantizeToInt8(wf[widx(ch, r)], s);
+    }
+    ValueId wv = g_.AddConstant(g_.value(n.inputs[1]).name + "_i8", Tensor::FromVector(DType::kInt8, w->dims(), wq));
+    g_.value(wv).quant = QuantParams{w_scale, {}, is_gemm && !tb ? 1 : 0};
+    ValueId bv = kNoValue;
+    if (b) {
+      std::vector<int32_t> bq(static_cast<size_t>(channels));
+      for (int64_t ch = 0; ch < channels; ++ch) {
+        float bf = static_cast<float>(b->GetAsDouble(b->numel() == 1 ? 0 : ch)) * beta;
+        bq[static_cast<size_t>(ch)] = int8::QuantizeBias(bf, x_scale, w_scale[static_cast<size_t>(ch)]);
+      }
+      bv = g_.AddConstant(n.name + "_bias_i32", Tensor::FromVector(DType::kInt32, {channels}, bq));
+    }
+    // Rewrite.
+    QVal xq = Quantized(x, x_scale);
+    QVal rq;
+    if (residual) rq = Quantized(n.inputs[3], r_scale);
+    Node& m = g_.node(id);
+    if (m.op == "Conv") m.op = "ConvBiasAct";
+    if (m.op == "Gemm") m.op = "GemmBiasAct";
+    m.inputs = {xq.v, wv, bv};
+    if (residual) m.inputs.push_back(rq.v);
+    while (!m.inputs.empty() && m.inputs.back() == kNoValue) m.inputs.pop_back();
+    if (is_gemm) {
+      m.attrs.Set("alpha", 1.f);
+      m.attrs.Set("beta", 1.f);
+    }
+    m.attrs.Set("x_scale", xq.scale);
+    m.attrs.Set("w_scale", w_scale);
+    m.attrs.Set("y_scale", y_scale);
+    if (residual) m.attrs.Set("r_scale", rq.scale);
+    if (act_in_scale > 0.f) m.attrs.Set("act_in_scale", act_in_scale);
+    QuantizeOutput(id, 0, y_scale);
+    ++quantized_;
+    ctx_.Fused("QuantizeInt8", {n.name}, n.name);
+    return Status::Ok();
+  }
+
+  static std::vector<std::string> ActInputs(const Node& n) {
+    auto it = n.attrs.all().find("act_input");
+    if (it == n.attrs.all().end()) return {};
+    if (auto* v = std::get_if<std::vector<std::string>>(&it->second)) return *v;
+    if (auto* s = std::get_if<std::string>(&it->second)) return {*s};
+    return {};
+  }
+
+  Graph& g_;
+  PassContext& ctx_;
+  const CalibrationTable* table_;
+  std::set<std::string> exclude_;
+  std::map<ValueId, QVal> qmap_;
+  std::vector<NodeId> dq_nodes_;
+  int quantized_ = 0;
+  int q_nodes_ = 0;
+};
+
+}  // namespace
+
+Status QuantizeInt8(Graph& g, PassContext& ctx) {
+  if (!ctx.calibration && !ctx.qdq_scales) {
+    return Status::Error("INT8 needs calibration data (--calib DATA or a calibration cache) or an explicitly quantized (Q/DQ) model");
+  }
+  Quantizer q(g, ctx);
+  return q.Run();
+}
+
+}  // namespace edgeinfer::fusions
