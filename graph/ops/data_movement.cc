@@ -140,25 +140,32 @@ Status InferReshape(InferContext& ctx) {
       if (v == 0) return ctx.Fail("shape " + ListToString(spec) + " has both 0 and -1 with allowzero=1");
     }
   }
-  int64_t total = in.NumElements();
-  if (total >= 0) {
-    int64_t known = 1;
-    bool all_known = true;
-    for (size_t i = 0; i < out.size(); ++i) {
-      if (static_cast<int>(i) == infer_at) continue;
-      if (out[i] < 0) { all_known = false; continue; }
-      known *= out[i];
-    }
-    if (all_known) {
-      if (infer_at >= 0) {
-        if (known == 0 || total % known != 0) {
-          return ctx.Fail("cannot reshape " + in.ToString() + " to " + ListToString(spec) + " (rule: element counts agree)");
-        }
-        out[static_cast<size_t>(infer_at)] = total / known;
-      } else if (known != total) {
-        return ctx.Fail("cannot reshape " + in.ToString() + " (" + std::to_string(total) + " elements) to " +
-                        ListToString(out) + " (rule: element counts agree)");
+  // Element-count check and the -1 extent. Dims copied by 0 appear on both sides and cancel, so a
+  // dynamic batch copied by 0 still lets -1 resolve ([N,3,4] -> [0,-1] gives [N,12]).
+  auto copied = [&](size_t i) { return i < spec.size() && spec[i] == 0 && !allowzero && i < in.rank(); };
+  int64_t in_rest = 1;
+  bool in_known = true;
+  for (size_t i = 0; i < in.rank(); ++i) {
+    if (copied(i)) continue;
+    if (in.dims[i] < 0) in_known = false;
+    else in_rest *= in.dims[i];
+  }
+  int64_t out_rest = 1;
+  bool out_known = true;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (copied(i) || static_cast<int>(i) == infer_at) continue;
+    if (out[i] < 0) out_known = false;
+    else out_rest *= out[i];
+  }
+  if (in_known && out_known) {
+    if (infer_at >= 0) {
+      if (out_rest == 0 || in_rest % out_rest != 0) {
+        return ctx.Fail("cannot reshape " + in.ToString() + " to " + ListToString(spec) + " (rule: element counts agree)");
       }
+      out[static_cast<size_t>(infer_at)] = in_rest / out_rest;
+    } else if (in_rest != out_rest) {
+      return ctx.Fail("cannot reshape " + in.ToString() + " (" + std::to_string(in.NumElements()) + " elements) to " +
+                      ListToString(out) + " (rule: element counts agree)");
     }
   }
   ctx.SetOutput(0, ctx.in_dtype[0], Shape(out));

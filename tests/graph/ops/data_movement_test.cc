@@ -61,11 +61,18 @@ TEST(DataMovement, ReshapeZeroMinusOneAllowzero) {
   EXPECT_EQ(sh[0], (Shape{kDynamic, kDynamic, kDynamic}));
   st = testing::InferOp("Reshape", {DType::kFloat32, DType::kInt64}, {Shape{2, 3}, Shape{kDynamic}}, {}, {}, 1, nullptr, &sh);
   EXPECT_EQ(st.message(), "Reshape 'n': the shape input must be constant (rule: output rank known at compile time)");
-  // Dynamic batch with a constant shape: 0 keeps the symbol's dim, -1 is dynamic.
+  // Dynamic batch with a constant shape: a batch copied by 0 cancels, so -1 still resolves.
   Tensor s3 = I64({2}, {0, -1});
   st = testing::InferOp("Reshape", {DType::kFloat32, DType::kInt64}, {Shape{kDynamic, 3, 4}, Shape{2}}, {nullptr, &s3}, {}, 1, nullptr, &sh);
   ASSERT_TRUE(st.ok()) << st.message();
-  EXPECT_EQ(sh[0], (Shape{kDynamic, kDynamic}));
+  EXPECT_EQ(sh[0], (Shape{kDynamic, 12}));
+  Tensor s4 = I64({2}, {-1, 12});   // the batch is not copied: -1 stays dynamic
+  st = testing::InferOp("Reshape", {DType::kFloat32, DType::kInt64}, {Shape{kDynamic, 3, 4}, Shape{2}}, {nullptr, &s4}, {}, 1, nullptr, &sh);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(sh[0], (Shape{kDynamic, 12}));
+  Tensor s5 = I64({3}, {0, 5, -1});
+  st = testing::InferOp("Reshape", {DType::kFloat32, DType::kInt64}, {Shape{kDynamic, 3, 4}, Shape{3}}, {nullptr, &s5}, {}, 1, nullptr, &sh);
+  EXPECT_EQ(st.message(), "Reshape 'n': cannot reshape [?,3,4] to [0,5,-1] (rule: element counts agree)");
 }
 
 TEST(DataMovement, TransposeDefaultAndPerm) {
