@@ -24,6 +24,7 @@
 
 #include "graph/op_table.h"
 #include "graph/shape_inference.h"
+#include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 
 namespace edgeinfer {
@@ -282,10 +283,26 @@ Status Importer::CheckOpset() {
     }
   }
   if (!found) return Status::Error("declares no opset for the default ONNX domain (rule: opset_import lists it)");
-  if (opset_ < kMinOpset || opset_ > kMaxOpset) {
-    return Status::Error("opset " + std::to_string(opset_) + " is not supported (edgeinfer imports opsets " +
-                         std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset) +
-                         "; convert the model with onnx.version_converter)");
+  const std::string unsupported = "opset " + std::to_string(opset_) + " is not supported (edgeinfer imports opsets " +
+                                  std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset) +
+                                  "; convert the model with onnx.version_converter)";
+  if (opset_ > kMaxOpset || opset_ < 1) return Status::Error(unsupported);
+  if (opset_ < kMinOpset) {
+    // An older opset is read as opset 7 when every op the model uses has the same definition in
+    // both (ONNX's schema registry says when each op last changed): the node tests of ops
+    // unchanged since opset 1 or 6 declare those opsets.
+    for (int i = 0; i < gp_.node_size(); ++i) {
+      const onnx::NodeProto& n = gp_.node(i);
+      if (!IsDefaultDomain(n.domain())) continue;
+      const auto* old_def = onnx::OpSchemaRegistry::Schema(n.op_type(), static_cast<int>(opset_), "");
+      const auto* new_def = onnx::OpSchemaRegistry::Schema(n.op_type(), static_cast<int>(kMinOpset), "");
+      if (!old_def || !new_def || old_def->since_version() != new_def->since_version()) {
+        return Status::Error(unsupported + ": " + n.op_type() + " " + Q(node_names_[static_cast<size_t>(i)]) +
+                             " changed between opset " +
+                             std::to_string(opset_) + " and " + std::to_string(kMinOpset));
+      }
+    }
+    opset_ = kMinOpset;
   }
   return Status::Ok();
 }
@@ -808,10 +825,10 @@ Status Importer::CheckOutputDTypes() {
 
 Result<Graph> Importer::Run(const std::string& model_label) {
   g_.name = gp_.name();
-  EI_RETURN_IF_ERROR(CheckOpset());
-  g_.opset = opset_;
   NameNodes();
   EI_RETURN_IF_ERROR(CheckOps(model_label));
+  EI_RETURN_IF_ERROR(CheckOpset());
+  g_.opset = opset_;
   EI_RETURN_IF_ERROR(LoadInitializers());
   EI_RETURN_IF_ERROR(AddInputs());
   EI_RETURN_IF_ERROR(DefineNodeOutputs());

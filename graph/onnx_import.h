@@ -1,8 +1,10 @@
 // ONNX import: reads an ONNX ModelProto (opsets 7 to 17, default domain) into a Graph.
+// Nodes of the domain "edgeinfer" (fused ops written by ExportOnnx) are read back too.
 //
 // Steps (onnx_import.cc):
 //   1. parse the protobuf (any parse failure, a missing graph or opset is an error, never a crash);
-//   2. check the opset and list EVERY unsupported op at once, with node names;
+//   2. list EVERY unsupported op at once, with node names; check the opset (an opset below 7 is
+//      read as 7 when every op it uses is unchanged between the two, per ONNX's schema registry);
 //   3. load weights: initializers (raw_data or typed fields, external data files), Constant nodes;
 //   4. build values and nodes (undefined input names, duplicate producers are errors), find a
 //      topological order (a cycle is an error);

@@ -957,6 +957,20 @@ TEST(OnnxImportBad, UnsupportedOpset) {
     EXPECT_HAS(m, "opset " + std::to_string(opset) + " is not supported");
     EXPECT_HAS(m, "7 to 17");
   }
+  // Opset 6 with Add (which changed in opset 7) is refused; a model whose ops did not change
+  // between its opset and 7 is read as opset 7.
+  ModelBuilder old = ValidModel();
+  old.model().mutable_opset_import(0)->set_version(6);
+  EXPECT_HAS(ErrorOf(Import(old)), "Add 'add' changed between opset 6 and 7");
+  ModelBuilder gap(1);
+  gap.Input("x", kF, {"1", "2", "3", "3"});
+  gap.Node("GlobalAveragePool", {"x"}, {"y"}, "gap");
+  gap.Output("y", kF);
+  auto r = Import(gap);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->opset, 7);
+  EXPECT_EQ(r->value(r->outputs()[0]).shape, (Shape{1, 2, 1, 1}));
+
   ModelBuilder c = ValidModel();
   c.model().mutable_opset_import(0)->set_domain("ai.onnx.ml");
   EXPECT_HAS(ErrorOf(Import(c)), "declares no opset for the default ONNX domain");
