@@ -121,6 +121,14 @@ Status InferPad(InferContext& ctx) {
                     " (rule: same dtype)");
   }
   std::vector<int64_t> pads;
+  if ((ctx.HasInput(1) && !ctx.in_value[1]) || (ctx.HasInput(3) && !ctx.in_value[3])) {
+    // pads/axes not known before run time (a graph input): rank is kept, every dim is dynamic.
+    if (ctx.HasInput(1) && ctx.in_shape[1].rank() != 1) {
+      return ctx.Fail("input pads " + ctx.in_shape[1].ToString() + " must be 1-D");
+    }
+    ctx.SetOutput(0, t, Shape(std::vector<int64_t>(ctx.in_shape[0].rank(), kDynamic)));
+    return Status::Ok();
+  }
   if (ctx.HasInput(1)) {
     EI_ASSIGN_OR_RETURN(pads, IntValues(ctx, 1, "pads"));
   } else {

@@ -36,6 +36,7 @@ Result<ResizeParams> ParseResize(const Node& n, const Shape& x, const Tensor* ro
   else if (mode == "cubic" || mode == "bicubic") p.mode = ResizeMode::kCubic;
   else return Fail(n, "mode='" + mode + "' is not one of nearest, linear, cubic");
   p.coord_mode = n.attrs.GetString("coordinate_transformation_mode", "half_pixel");
+  if (p.coord_mode == "tf_half_pixel_for_nn") p.coord_mode = "tf_half_pixel_for_nearest";  // spelling in early opset 11
   static const char* kCoordModes[] = {"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners",
                                       "asymmetric", "tf_half_pixel_for_nearest", "tf_crop_and_resize"};
   if (std::find_if(std::begin(kCoordModes), std::end(kCoordModes), [&](const char* m) { return p.coord_mode == m; }) ==
@@ -121,7 +122,9 @@ Result<ResizeParams> ParseResize(const Node& n, const Shape& x, const Tensor* ro
 ResizeTaps ComputeResizeTaps(const ResizeParams& p, size_t axis) {
   const int64_t in = p.in_dims[axis], out = p.out_dims[axis];
   const double scale = p.scales[axis];
-  const double len_in = static_cast<double>(in), len_out = static_cast<double>(out);
+  // ONNX's length_resized is in * scale before flooring (e.g. 2.4 for 4 * 0.6), so align_corners
+  // and friends divide by it, not by the integer output extent; with sizes, scale = sizes/in.
+  const double len_in = static_cast<double>(in), len_out = scale * len_in;
   ResizeTaps taps(static_cast<size_t>(out));
   for (int64_t o = 0; o < out; ++o) {
     const double xo = static_cast<double>(o);
@@ -130,19 +133,19 @@ ResizeTaps ComputeResizeTaps(const ResizeParams& p, size_t axis) {
     if (m == "half_pixel") {
       xi = (xo + 0.5) / scale - 0.5;
     } else if (m == "half_pixel_symmetric") {
-      const double adj = len_out / (scale * len_in);
+      const double adj = static_cast<double>(out) / len_out;
       xi = len_in / 2 * (1 - adj) + (xo + 0.5) / scale - 0.5;
     } else if (m == "pytorch_half_pixel") {
-      xi = out > 1 ? (xo + 0.5) / scale - 0.5 : 0.0;
+      xi = len_out > 1 ? (xo + 0.5) / scale - 0.5 : 0.0;
     } else if (m == "align_corners") {
-      xi = out == 1 ? 0.0 : xo * (len_in - 1) / (len_out - 1);
+      xi = len_out == 1 ? 0.0 : xo * (len_in - 1) / (len_out - 1);
     } else if (m == "asymmetric") {
       xi = xo / scale;
     } else if (m == "tf_half_pixel_for_nearest") {
       xi = (xo + 0.5) / scale;
     } else {  // tf_crop_and_resize
       const double s = p.roi_start[axis], e = p.roi_end[axis];
-      xi = out > 1 ? s * (len_in - 1) + xo * (e - s) * (len_in - 1) / (len_out - 1) : 0.5 * (s + e) * (len_in - 1);
+      xi = len_out > 1 ? s * (len_in - 1) + xo * (e - s) * (len_in - 1) / (len_out - 1) : 0.5 * (s + e) * (len_in - 1);
       if (xi < 0 || xi > len_in - 1) continue;  // empty taps: extrapolate
     }
     auto& t = taps[static_cast<size_t>(o)];
@@ -225,16 +228,37 @@ Status InferResize(InferContext& ctx) {
   if (ctx.in_dtype[0] != DType::kFloat32) {
     return ctx.Fail(std::string("input X is ") + DTypeName(ctx.in_dtype[0]) + "; the reference kernel runs float only");
   }
-  auto val = [&](size_t i) -> const Tensor* { return ctx.HasInput(i) ? ctx.in_value[i] : nullptr; };
-  for (size_t i = 1; i < 4; ++i) {
-    if (ctx.HasInput(i) && !ctx.in_value[i] && ctx.in_shape[i].NumElements() != 0) {
-      static const char* kNames[] = {"", "roi", "scales", "sizes"};
-      if (i == 1 && ctx.node.attrs.GetString("coordinate_transformation_mode", "") != "tf_crop_and_resize") continue;
-      return ctx.Fail(std::string("input ") + kNames[i] + " must be a constant (or foldable at import)");
-    }
+  // roi/scales/sizes known (constants at compile time, always at run time): the exact shape.
+  // Otherwise (a graph input, as in ONNX's node tests) the attributes are still validated against
+  // stand-in values and the resized dims are left dynamic until run time.
+  auto present = [&](size_t i) { return ctx.HasInput(i) && ctx.in_shape[i].NumElements() != 0; };
+  auto known = [&](size_t i) { return !present(i) || ctx.in_value[i] != nullptr; };
+  if (known(1) && known(2) && known(3)) {
+    auto val = [&](size_t i) -> const Tensor* { return present(i) ? ctx.in_value[i] : nullptr; };
+    EI_ASSIGN_OR_RETURN(ResizeParams p, ParseResize(ctx.node, ctx.in_shape[0], val(1), val(2), val(3)));
+    ctx.SetOutput(0, DType::kFloat32, Shape(p.out_dims));
+    return Status::Ok();
   }
-  EI_ASSIGN_OR_RETURN(ResizeParams p, ParseResize(ctx.node, ctx.in_shape[0], val(1), val(2), val(3)));
-  ctx.SetOutput(0, DType::kFloat32, Shape(p.out_dims));
+  const Shape& x = ctx.in_shape[0];
+  std::vector<int64_t> axes = ctx.node.attrs.GetInts("axes");
+  if (axes.empty()) for (size_t i = 0; i < x.rank(); ++i) axes.push_back(static_cast<int64_t>(i));
+  const int64_t na = static_cast<int64_t>(axes.size());
+  Tensor roi(DType::kFloat32, {2 * na}), scales(DType::kFloat32, {na});
+  for (int64_t i = 0; i < na; ++i) {
+    roi.data<float>()[na + i] = 1.f;
+    scales.data<float>()[i] = 1.f;
+  }
+  EI_ASSIGN_OR_RETURN(ResizeParams p, ParseResize(ctx.node, x, &roi, &scales, nullptr));
+  (void)p;
+  std::vector<int64_t> out = x.dims;
+  if (!known(2) || !known(3)) {
+    for (int64_t a : axes) out[static_cast<size_t>(a < 0 ? a + static_cast<int64_t>(x.rank()) : a)] = kDynamic;
+  } else {
+    auto val = [&](size_t i) -> const Tensor* { return present(i) ? ctx.in_value[i] : nullptr; };
+    EI_ASSIGN_OR_RETURN(ResizeParams q, ParseResize(ctx.node, x, &roi, val(2), val(3)));
+    out = q.out_dims;
+  }
+  ctx.SetOutput(0, DType::kFloat32, Shape(out));
   return Status::Ok();
 }
 

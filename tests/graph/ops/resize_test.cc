@@ -145,10 +145,16 @@ TEST(ResizeInfer, Errors) {
   s = infer(ResizeAttrs("linear", "half_pixel"), &scales, &sizes);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("exactly one"), std::string::npos) << s.message();
+  // scales only known at run time: attributes still checked, resized dims dynamic.
+  std::vector<Shape> dyn;
   s = testing::InferOp("Resize", {DType::kFloat32, DType::kUndefined, DType::kFloat32}, {Shape{1, 1, 2, 2}, Shape{}, Shape{4}},
-                       {nullptr, nullptr, nullptr}, ResizeAttrs("nearest", "asymmetric"), 1, nullptr, nullptr);
+                       {nullptr, nullptr, nullptr}, ResizeAttrs("nearest", "asymmetric"), 1, nullptr, &dyn);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(dyn[0], (Shape{kDynamic, kDynamic, kDynamic, kDynamic}));
+  s = testing::InferOp("Resize", {DType::kFloat32, DType::kUndefined, DType::kFloat32}, {Shape{1, 1, 2, 2}, Shape{}, Shape{4}},
+                       {nullptr, nullptr, nullptr}, ResizeAttrs("nearest", "sideways"), 1, nullptr, nullptr);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("scales must be a constant"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("coordinate_transformation_mode='sideways'"), std::string::npos) << s.message();
   s = infer(ResizeAttrs("area", "half_pixel"), &scales, nullptr);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("mode='area'"), std::string::npos) << s.message();
