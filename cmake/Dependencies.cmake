@@ -47,6 +47,7 @@ if(EDGEINFER_WITH_CUDA)
       if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
         set(CMAKE_CUDA_ARCHITECTURES 87 90)   # Orin (sm_87) and H100 (sm_90)
       endif()
+      set(CMAKE_CUDA_STANDARD 17)   # CMake 3.25 knows no CUDA20 flags for nvcc 13; .cu files are C++17
       enable_language(CUDA)
       message(STATUS "edgeinfer: CUDA ${CUDAToolkit_VERSION} and cuDNN found: building the iGPU executor for sm_${CMAKE_CUDA_ARCHITECTURES}")
     else()
