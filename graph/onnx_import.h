@@ -41,7 +41,9 @@ struct ImportOptions {
 // The returned Graph owns everything (weights are shared immutable tensors; nothing refers to the
 // file afterwards). Errors (missing/truncated/non-ONNX file, unsupported opset or ops, undefined
 // names, cycles, dtype/shape mismatches, missing external data) come back as a Status whose
-// message starts with "model '<file name>': " and names the element and the rule.
+// message starts with "model '<file name>': " and names the element and the rule; unsupported
+// ops come as one list, in order of first use: "model 'x.onnx' has 3 unsupported ops: TopK (nodes
+// 'tk1', 'tk2'), NonMaxSuppression (node 'nms1')" (other domains as "ai.onnx.ml.Normalizer").
 // Thread-safe: no shared state.
 Result<Graph> ImportOnnx(const std::string& path, const ImportOptions& opts = {});
 

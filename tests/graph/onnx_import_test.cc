@@ -868,6 +868,12 @@ TEST(OnnxImportBad, CorruptedModelsNeverCrash) {
   EXPECT_GT(errors, 0) << "seed " << seed;
 }
 
+TEST(OnnxImportBad, GraphWithoutOutputs) {
+  ModelBuilder b = ValidModel();
+  b.graph().clear_output();
+  EXPECT_HAS(ErrorOf(Import(b)), "the graph has no outputs");
+}
+
 TEST(OnnxImportBad, CyclicGraph) {
   ModelBuilder b(13);
   b.Input("x", kF, {"2"});
