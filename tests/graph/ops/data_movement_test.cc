@@ -268,6 +268,76 @@ TEST(DataMovement, ConstantOfShape) {
   EXPECT_EQ(sh[0], (Shape{kDynamic, kDynamic, kDynamic}));
 }
 
+// Python's slice.indices(), an independent formulation, with the one place the ONNX Slice spec
+// differs: with a negative step a start before the first element clamps to 0 (spec: start in
+// [0, dim-1]) where Python would give an empty slice.
+std::vector<int64_t> PySliceIndices(int64_t len, int64_t start, int64_t stop, int64_t step) {
+  int64_t lower = step > 0 ? 0 : -1, upper = step > 0 ? len : len - 1;
+  if (step < 0 && start < 0 && start + len < 0) start = -len;   // ONNX: clamps to index 0
+  auto fix = [&](int64_t v) {
+    if (v < 0) {
+      v += len;
+      if (v < lower) v = lower;
+    } else if (v > upper) {
+      v = upper;
+    }
+    return v;
+  };
+  start = fix(start);
+  stop = fix(stop);
+  std::vector<int64_t> idx;
+  for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) idx.push_back(i);
+  return idx;
+}
+
+TEST(DataMovement, RandomSliceSweep) {
+  const uint32_t seed = 99;
+  std::mt19937 rng(seed);
+  auto pick = [&](int64_t d) {
+    switch (rng() % 6) {
+      case 0: return std::numeric_limits<int64_t>::max();
+      case 1: return std::numeric_limits<int64_t>::min();
+      default: return static_cast<int64_t>(rng() % static_cast<uint32_t>(4 * d + 1)) - 2 * d;
+    }
+  };
+  for (int iter = 0; iter < 300; ++iter) {
+    std::vector<int64_t> dims = {1 + static_cast<int64_t>(rng() % 6), 1 + static_cast<int64_t>(rng() % 6)};
+    Tensor x = Iota(dims, DType::kInt32);
+    int64_t axis = rng() % 2;   // slice one axis, or both
+    bool both = rng() % 2;
+    std::vector<int64_t> st, en, ax, sp;
+    for (int64_t a = 0; a < 2; ++a) {
+      if (!both && a != axis) continue;
+      st.push_back(pick(dims[static_cast<size_t>(a)]));
+      en.push_back(pick(dims[static_cast<size_t>(a)]));
+      int64_t step = static_cast<int64_t>(rng() % 7) - 3;
+      sp.push_back(step == 0 ? 1 : step);
+      ax.push_back(rng() % 2 ? a : a - 2);
+    }
+    int64_t k = static_cast<int64_t>(st.size());
+    Tensor ts = I64({k}, st), te = I64({k}, en), ta = I64({k}, ax), tp = I64({k}, sp);
+    auto r = RunOp("Slice", {&x, &ts, &te, &ta, &tp});
+    ASSERT_TRUE(r.ok()) << r.status().message() << " seed=" << seed;
+    std::vector<int64_t> rows = {0}, cols = {0};
+    rows.clear();
+    cols.clear();
+    for (int64_t i = 0; i < dims[0]; ++i) rows.push_back(i);
+    for (int64_t j = 0; j < dims[1]; ++j) cols.push_back(j);
+    for (size_t q = 0; q < st.size(); ++q) {
+      int64_t a = ax[q] < 0 ? ax[q] + 2 : ax[q];
+      (a == 0 ? rows : cols) = PySliceIndices(dims[static_cast<size_t>(a)], st[q], en[q], sp[q]);
+    }
+    const Tensor& y = (*r)[0];
+    ASSERT_EQ(y.dims(), (std::vector<int64_t>{static_cast<int64_t>(rows.size()), static_cast<int64_t>(cols.size())}))
+        << "seed=" << seed << " iter=" << iter << " dims=" << Shape(dims).ToString() << " starts=" << ::testing::PrintToString(st)
+        << " ends=" << ::testing::PrintToString(en) << " axes=" << ::testing::PrintToString(ax)
+        << " steps=" << ::testing::PrintToString(sp);
+    for (size_t i = 0; i < rows.size(); ++i)
+      for (size_t j = 0; j < cols.size(); ++j)
+        ASSERT_EQ(y.data<int32_t>()[i * cols.size() + j], rows[i] * dims[1] + cols[j]) << "seed=" << seed << " iter=" << iter;
+  }
+}
+
 // Random transposes checked against the definition out[i_perm] = in[i].
 TEST(DataMovement, RandomTransposeSweep) {
   const uint32_t seed = 4242;
