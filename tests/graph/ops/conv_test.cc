@@ -284,7 +284,10 @@ TEST(ConvInfer, SymbolicBatchAndSame) {
   Shape out;
   ASSERT_TRUE(InferConvShapes(x, Shape{32, 3, 3, 3}, a, &out).ok());
   EXPECT_EQ(out, (Shape{kDynamic, 32, 112, 112}));
-  ops::ConvParams p = *ops::ParseConv(testing::MakeNode("Conv", {true, true}, 1, a), Shape{1, 3, 224, 224}, Shape{32, 3, 3, 3});
+  Node node;
+  node.op = "Conv";
+  node.attrs = a;
+  ops::ConvParams p = *ops::ParseConv(node, Shape{1, 3, 224, 224}, Shape{32, 3, 3, 3});
   EXPECT_EQ(p.pads_begin, (std::vector<int64_t>{0, 0}));
   EXPECT_EQ(p.pads_end, (std::vector<int64_t>{1, 1}));
 }
