@@ -16,6 +16,8 @@
 
 #include "devices/cuda/cuda_memory.h"
 #include "devices/cuda/kernels.h"
+#include "graph/ops/fused.h"
+#include "graph/quant/int8_kernels.h"
 #include "graph/quant/int8_math.h"
 
 namespace edgeinfer::devices {
@@ -96,20 +98,6 @@ bool ParseAct(const std::string& name, float alpha, float beta, float mn, float 
   else return false;
   *p = a;
   return true;
-}
-
-float ApplyActHost(const KActParams& p, float x) {
-  switch (p.kind) {
-    case KAct::kNone: return x;
-    case KAct::kRelu: return x > 0.f ? x : 0.f;
-    case KAct::kLeakyRelu: return x >= 0.f ? x : p.alpha * x;
-    case KAct::kClip: return std::min(std::max(x, p.min), p.max);
-    case KAct::kSigmoid: return 1.f / (1.f + std::exp(-x));
-    case KAct::kTanh: return std::tanh(x);
-    case KAct::kHardSigmoid: return std::max(0.f, std::min(1.f, p.alpha * x + p.beta));
-    case KAct::kHardSwish: return x * std::max(0.f, std::min(1.f, x / 6.f + 0.5f));
-  }
-  return x;
 }
 
 enum class SK {
@@ -323,6 +311,7 @@ struct CudaDevice::Impl {
   Status AddConvStep(NodeId id, const std::vector<NodeId>& chain, Step st, ValueId x, ValueId w, ValueId b,
                      ValueId res, const std::vector<float>* bn_scale, const std::vector<float>* bn_shift);
   Status AddGemmStep(NodeId id, Step st, ValueId a, ValueId b, ValueId c, bool trans_b, float alpha, float beta);
+  Status Int8Epilogue(NodeId id, ValueId x, ValueId w, ValueId y, ValueId r, Step* st);
   Status PlanBatch(int n);
   Status InferDims(BatchPlan& p, const Step& st);
   Status PlanMemory(BatchPlan& p);
@@ -400,6 +389,53 @@ int64_t WindowOut(int64_t in, int k, int s, int d, int* pb, int* pe, const std::
 
 }  // namespace
 
+namespace {
+
+float ScaleOf(const Graph& g, const Node& n, const char* attr, ValueId v) {
+  if (n.attrs.Has(attr)) return n.attrs.GetFloat(attr, 0.f);
+  if (v != kNoValue && g.value(v).quant && !g.value(v).quant->scale.empty()) return g.value(v).quant->scale[0];
+  return 0.f;
+}
+
+}  // namespace
+
+// The INT8 epilogue of a fused node, built by the reference's own host function (so multipliers,
+// clamp bounds and LUT are the reference's), then uploaded for our requantization kernel.
+Status CudaDevice::Impl::Int8Epilogue(NodeId id, ValueId x, ValueId w, ValueId y, ValueId r, Step* st) {
+  const Graph& G = *g;
+  const Node& n = G.node(id);
+  if (!ops::IsFusedOp(n.op)) return Status::Error(G.Label(id) + ": INT8 runs on the GPU as fused nodes (ConvBiasAct, ConvEltwiseAct, ConvBiasActPool, GemmBiasAct)");
+  EI_ASSIGN_OR_RETURN(std::optional<ops::ActParams> act, ops::ParseFusedActivation(n.attrs));
+  std::vector<float> ws = n.attrs.GetFloats("w_scale");
+  if (ws.empty() && G.value(w).quant) ws = G.value(w).quant->scale;
+  if (ws.size() != 1 && ws.size() != static_cast<size_t>(st->k))
+    return Status::Error(G.Label(id) + ": w_scale has " + std::to_string(ws.size()) + " values for " + std::to_string(st->k) + " output channels");
+  if (G.value(y).dtype != DType::kInt8) return Status::Error(G.Label(id) + ": INT8 node must produce int8");
+  auto e = int8::MakeEpilogue(act.value_or(ops::ActParams{ops::ActKind::kIdentity}), act.has_value(), ScaleOf(G, n, "x_scale", x), ws,
+                              ScaleOf(G, n, "y_scale", y), n.attrs.GetFloat("act_in_scale", 0.f), r != kNoValue, ScaleOf(G, n, "r_scale", r));
+  if (!e.ok()) return e.status().WithContext(G.Label(id));
+  std::vector<cuda::KMultiplier> mult(static_cast<size_t>(st->k));
+  for (int k = 0; k < st->k; ++k) {
+    const int8::Multiplier& m = e->m.size() == 1 ? e->m[0] : e->m[static_cast<size_t>(k)];
+    mult[static_cast<size_t>(k)] = {m.multiplier, m.shift};
+  }
+  EI_ASSIGN_OR_RETURN(void* md, Upload(mult.data(), mult.size() * sizeof(cuda::KMultiplier)));
+  st->mult_dev = static_cast<cuda::KMultiplier*>(md);
+  if (e->has_residual) st->res_mult = {e->m_r.multiplier, e->m_r.shift};
+  st->iact = cuda::KIntAct{};
+  switch (e->mode) {
+    case int8::Epilogue::Mode::kNone: break;
+    case int8::Epilogue::Mode::kRelu: st->iact.lo = 0; break;
+    case int8::Epilogue::Mode::kClamp: st->iact.lo = e->lo; st->iact.hi = e->hi; break;
+    case int8::Epilogue::Mode::kLut: {
+      EI_ASSIGN_OR_RETURN(void* ld, Upload(e->lut.data(), 256));
+      st->iact.lut = static_cast<int8_t*>(ld);
+      break;
+    }
+  }
+  return Status::Ok();
+}
+
 Status CudaDevice::Impl::AddConvStep(NodeId id, const std::vector<NodeId>& chain, Step st, ValueId x, ValueId w,
                                      ValueId b, ValueId res, const std::vector<float>* bn_scale,
                                      const std::vector<float>* bn_shift) {
@@ -452,53 +488,13 @@ Status CudaDevice::Impl::AddConvStep(NodeId id, const std::vector<NodeId>& chain
     EI_ASSIGN_OR_RETURN(st.bias_cd, UploadFloats(bias, fk));
   } else {
     st.kind = SK::kConvInt8;
-    const Value& xv = V(x);
-    const Value& wv = V(w);
-    ValueId yid = g->node(chain.back()).outputs[0];
-    const Value& yv = V(yid);
     if (wt.dtype() != DType::kInt8) return Status::Error(st.label + ": INT8 convolution needs int8 weights, got " + DTypeName(wt.dtype()));
-    if (!xv.quant || xv.quant->scale.empty() || !yv.quant || yv.quant->scale.empty() || !wv.quant || wv.quant->scale.empty())
-      return Status::Error(st.label + ": INT8 convolution needs quantization scales on input, weights and output");
-    if (yv.dtype != DType::kInt8) return Status::Error(st.label + ": INT8 convolution must produce int8, got " + DTypeName(yv.dtype));
-    for (const QuantParams* q : {&*xv.quant, &*yv.quant})
-      for (int32_t z : q->zero_point) if (z != 0) return Status::Error(st.label + ": INT8 activations must be symmetric (zero point 0)");
-    const float xs = xv.quant->scale[0], ys = yv.quant->scale[0];
-    std::vector<cuda::KMultiplier> mult(static_cast<size_t>(st.k));
-    for (int k = 0; k < st.k; ++k) {
-      float ws = wv.quant->scale.size() == 1 ? wv.quant->scale[0] : wv.quant->scale[static_cast<size_t>(k)];
-      int8::Multiplier m = int8::QuantizeMultiplier(static_cast<double>(xs) * static_cast<double>(ws) / static_cast<double>(ys));
-      mult[static_cast<size_t>(k)] = {m.multiplier, m.shift};
-    }
-    if (wv.quant->scale.size() != 1 && wv.quant->scale.size() != static_cast<size_t>(st.k))
-      return Status::Error(st.label + ": weight scales (" + std::to_string(wv.quant->scale.size()) + ") must be 1 or one per output channel");
-    EI_ASSIGN_OR_RETURN(void* md, Upload(mult.data(), mult.size() * sizeof(cuda::KMultiplier)));
-    st.mult_dev = static_cast<cuda::KMultiplier*>(md);
-    if (res != kNoValue) {
-      const Value& rv = V(res);
-      if (rv.dtype != DType::kInt8 || !rv.quant || rv.quant->scale.empty()) return Status::Error(st.label + ": INT8 residual must be int8 with a scale");
-      int8::Multiplier m = int8::QuantizeMultiplier(static_cast<double>(rv.quant->scale[0]) / static_cast<double>(ys));
-      st.res_mult = {m.multiplier, m.shift};
-    }
+    EI_RETURN_IF_ERROR(Int8Epilogue(id, x, w, g->node(chain.back()).outputs[0], res, &st));
     if (b != kNoValue) {
       const Tensor& bt = *V(b).constant;
       if (!V(b).IsConstant() || bt.dtype() != DType::kInt32 || bt.numel() != st.k) return Status::Error(st.label + ": INT8 bias must be an int32 constant with one value per output channel");
       EI_ASSIGN_OR_RETURN(void* bd, Upload(bt.raw(), bt.bytes()));
       st.bias_i32 = static_cast<int32_t*>(bd);
-    }
-    // Integer activation in the output domain (int8_math.h).
-    switch (st.act.kind) {
-      case KAct::kNone: break;
-      case KAct::kRelu: st.iact.lo = 0; break;
-      case KAct::kClip:
-        st.iact.lo = int8::QuantizeToInt8(st.act.min, ys);
-        st.iact.hi = int8::QuantizeToInt8(st.act.max, ys);
-        break;
-      default: {
-        std::vector<int8_t> lut(256);
-        for (int q = -128; q < 128; ++q) lut[static_cast<size_t>(q + 128)] = int8::QuantizeToInt8(ApplyActHost(st.act, ys * static_cast<float>(q)), ys);
-        EI_ASSIGN_OR_RETURN(void* ld, Upload(lut.data(), 256));
-        st.iact.lut = static_cast<int8_t*>(ld);
-      }
     }
     // Weights: OIHW int8 -> [K, R*S*Cpg] (KRSC) rows padded to ldw (multiple of 16) with zeros.
     st.ldw = st.group == 1 ? static_cast<int>(AlignUp(per_k, 16)) : static_cast<int>(per_k);
@@ -552,29 +548,14 @@ Status CudaDevice::Impl::AddGemmStep(NodeId id, Step st, ValueId a, ValueId b, V
     st.kind = SK::kGemmInt8;
     if (alpha != 1.f || (c != kNoValue && beta != 1.f)) return Status::Error(st.label + ": INT8 Gemm needs alpha = beta = 1");
     if (kd % 4 != 0) return Status::Error(st.label + ": INT8 Gemm needs K (" + std::to_string(kd) + ") to be a multiple of 4 for the IMMA path");
-    const Value& av = V(a);
-    const Value& bv = V(b);
-    const Value& yv = V(g->node(id).outputs[0]);
-    if (bt.dtype() != DType::kInt8 || !av.quant || !bv.quant || !yv.quant || yv.dtype != DType::kInt8 || av.quant->scale.empty() || bv.quant->scale.empty() || yv.quant->scale.empty())
-      return Status::Error(st.label + ": INT8 Gemm needs int8 A/B/Y with scales");
-    std::vector<cuda::KMultiplier> mult(static_cast<size_t>(nn));
-    for (int k = 0; k < nn; ++k) {
-      float ws = bv.quant->scale.size() == 1 ? bv.quant->scale[0] : bv.quant->scale[static_cast<size_t>(k)];
-      int8::Multiplier m = int8::QuantizeMultiplier(static_cast<double>(av.quant->scale[0]) * ws / static_cast<double>(yv.quant->scale[0]));
-      mult[static_cast<size_t>(k)] = {m.multiplier, m.shift};
-    }
-    EI_ASSIGN_OR_RETURN(void* md, Upload(mult.data(), mult.size() * sizeof(cuda::KMultiplier)));
-    st.mult_dev = static_cast<cuda::KMultiplier*>(md);
+    if (bt.dtype() != DType::kInt8) return Status::Error(st.label + ": INT8 Gemm needs int8 B");
+    EI_RETURN_IF_ERROR(Int8Epilogue(id, a, b, g->node(id).outputs[0], kNoValue, &st));
     std::vector<int8_t> w(static_cast<size_t>(nn) * kd);
     const int8_t* src = bt.data<int8_t>();
     for (int i = 0; i < nn; ++i)
       for (int j = 0; j < kd; ++j) w[static_cast<size_t>(i) * kd + j] = trans_b ? src[static_cast<size_t>(i) * kd + j] : src[static_cast<size_t>(j) * nn + i];
     st.ldw = kd;
     EI_ASSIGN_OR_RETURN(st.w_dev, Upload(w.data(), w.size()));
-    const float ys = yv.quant->scale[0];
-    if (st.act.kind == KAct::kRelu) st.iact.lo = 0;
-    else if (st.act.kind == KAct::kClip) { st.iact.lo = int8::QuantizeToInt8(st.act.min, ys); st.iact.hi = int8::QuantizeToInt8(st.act.max, ys); }
-    else if (st.act.kind != KAct::kNone) return Status::Error(st.label + ": INT8 Gemm supports Relu/Clip activations only");
   }
   steps.push_back(std::move(st));
   return Status::Ok();
@@ -744,7 +725,6 @@ Status CudaDevice::Impl::BuildSteps() {
       st.pool.kind = op == "MaxPool" ? 0 : 1;
       ReadPoolAttrs(n, "", &st.pool);
       if (n.outputs.size() > 1 && n.outputs[1] != kNoValue) return Status::Error(G.Label(id) + ": MaxPool Indices output is not supported");
-      if (G.value(in(0)).dtype == DType::kInt8 && st.pool.kind != 0) return Status::Error(G.Label(id) + ": INT8 AveragePool is not supported on the GPU (rounding rule not defined)");
     } else if (op == "GlobalAveragePool") {
       st.kind = SK::kGlobalPool;
       st.in = {in(0)};
@@ -1117,6 +1097,8 @@ cuda::PoolDesc MakePool(const PoolAttr& pa0, const std::vector<int64_t>& x) {
   d.sw = pa.s[1];
   d.ph = pa.p[0];
   d.pw = pa.p[1];
+  d.pb = pa.p[2];
+  d.pr = pa.p[3];
   d.dh = pa.d[0];
   d.dw = pa.d[1];
   d.count_include_pad = pa.count_include_pad;
@@ -1388,7 +1370,6 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
       int8_t* y = st.pool.on ? reinterpret_cast<int8_t*>(after_acc) : static_cast<int8_t*>(Ptr(p, st.out));
       EI_RETURN_IF_ERROR(KC(cuda::Requantize(acc, m, st.k, st.bias_i32, st.mult_dev, res, st.res_mult, st.iact, y, s)));
       if (st.pool.on) {
-        if (st.pool.kind != 0) return Status::Error(st.label + ": INT8 average pool is not supported");
         std::vector<int64_t> cd = {x[0], st.k, o.oh, o.ow};
         return KC(cuda::Pool(y, Ptr(p, st.out), KType::kI8, MakePool(st.pool, cd), s));
       }
@@ -1542,6 +1523,9 @@ Status CudaDevice::Impl::PlanBatch(int n) {
     p.dims[static_cast<size_t>(v)] = d;
   }
   for (const Step& st : steps) EI_RETURN_IF_ERROR(InferDims(p, st));
+  // Every rank-4 activation lives NHWC (decided from the computed dims, so graphs without stored
+  // intermediate shapes work too).
+  for (size_t i = 0; i < G.num_values(); ++i) nhwc[i] = !G.value(static_cast<ValueId>(i)).IsConstant() && p.dims[i].size() == 4;
   EI_RETURN_IF_ERROR(PlanMemory(p));
   Status s = SetupLibraries(p);
   if (!s.ok()) { FreePlan(p); return s; }
@@ -1618,10 +1602,9 @@ Support CudaDevice::Supports(const Graph& g, NodeId id) const {
   }
   const bool int8 = !n.inputs.empty() && n.inputs[0] != kNoValue && g.value(n.inputs[0]).dtype == DType::kInt8;
   if (int8) {
-    static const std::set<std::string> kInt8Ops = {"ConvBiasAct", "ConvBiasActPool", "ConvEltwiseAct", "Conv", "GemmBiasAct", "Gemm", "MaxPool",
+    static const std::set<std::string> kInt8Ops = {"ConvBiasAct", "ConvBiasActPool", "ConvEltwiseAct", "GemmBiasAct", "MaxPool", "AveragePool",
                                                    "Reshape", "Flatten", "Squeeze", "Unsqueeze", "DequantizeLinear", "Concat", "Resize"};
     if (!kInt8Ops.count(n.op)) return Support::No("INT8 " + n.op + " is not implemented on the GPU (runs in float after DequantizeLinear)");
-    if (n.op == "ConvBiasActPool" && n.attrs.GetString("pool", "MaxPool") != "MaxPool") return Support::No("INT8 average pooling is not implemented on the GPU");
   }
   return Support::Yes();
 }

@@ -189,22 +189,37 @@ __global__ void PoolK(const T* __restrict__ in, T* __restrict__ out, PoolDesc d,
     int n = static_cast<int>(t / d.oh);
     int y0 = oy * d.sh - d.ph, x0 = ox * d.sw - d.pw;
     float acc = d.kind == 0 ? -INFINITY : 0.f;
-    int cnt = 0;
+    int32_t iacc = 0;
+    int cnt = 0, valid = 0;
     for (int ky = 0; ky < d.kh; ++ky) {
       int y = y0 + ky * d.dh;
       for (int kx = 0; kx < d.kw; ++kx) {
         int x = x0 + kx * d.dw;
         bool inside = y >= 0 && y < d.h && x >= 0 && x < d.w;
         if (!inside) {
-          // ONNX count_include_pad counts the begin/end padding, not positions past the end pads.
-          if (d.count_include_pad && y >= -d.ph && x >= -d.pw && y < d.h + d.ph && x < d.w + d.pw) ++cnt;
+          // ONNX count_include_pad counts the begin/end padding, not ceil-mode overhang past it.
+          if (d.count_include_pad && y >= -d.ph && x >= -d.pw && y < d.h + d.pb && x < d.w + d.pr) ++cnt;
           continue;
         }
-        float v = ToF<T>(in[((static_cast<int64_t>(n) * d.h + y) * d.w + x) * d.c + c]);
+        T raw = in[((static_cast<int64_t>(n) * d.h + y) * d.w + x) * d.c + c];
+        float v = ToF<T>(raw);
         if (pre) v = ApplyAct(act, bias ? v + bias[c] : v);
         if (d.kind == 0) acc = fmaxf(acc, v); else acc += v;
+        iacc += static_cast<int32_t>(v);
         ++cnt;
+        ++valid;
       }
+    }
+    if (sizeof(T) == 1) {   // int8: exact integer pooling
+      int32_t r;
+      if (d.kind == 0) {
+        r = valid > 0 ? static_cast<int32_t>(acc) : -128;
+      } else {
+        r = cnt > 0 ? (iacc >= 0 ? (iacc + cnt / 2) / cnt : -((-iacc + cnt / 2) / cnt)) : 0;
+        r = r < -128 ? -128 : (r > 127 ? 127 : r);
+      }
+      out[i] = static_cast<T>(r);
+      continue;
     }
     if (d.kind == 1) acc = cnt > 0 ? acc / static_cast<float>(cnt) : 0.f;
     out[i] = FromF<T>(acc);
@@ -330,8 +345,10 @@ __global__ void RequantizeK(const int32_t* __restrict__ acc, int64_t m, int k, c
     int ch = static_cast<int>(i % k);
     int32_t a = acc[i];
     if (bias) a += bias[ch];
-    int32_t v = MBQM(a, mult[ch]);
-    if (res) v += MBQM(static_cast<int32_t>(res[i]), res_mult);
+    long long w = MBQM(a, mult[ch]);
+    if (res) w += MBQM(static_cast<int32_t>(res[i]), res_mult);
+    w = w > INT32_MAX ? INT32_MAX : (w < INT32_MIN ? INT32_MIN : w);
+    int32_t v = static_cast<int32_t>(w);
     v = v < act.lo ? act.lo : (v > act.hi ? act.hi : v);
     v = v < -128 ? -128 : (v > 127 ? 127 : v);
     if (act.lut) v = act.lut[v + 128];
@@ -479,7 +496,7 @@ static cudaError_t PoolImpl(const void* in, void* out, KType t, const float* bia
     case KType::kF32: PoolK<float><<<Blocks(count), kThreads, 0, s>>>(static_cast<const float*>(in), static_cast<float*>(out), d, bias, act, pre); break;
     case KType::kF16: PoolK<__half><<<Blocks(count), kThreads, 0, s>>>(static_cast<const __half*>(in), static_cast<__half*>(out), d, bias, act, pre); break;
     case KType::kI8:
-      if (d.kind != 0 || pre) return cudaErrorInvalidValue;
+      if (pre) return cudaErrorInvalidValue;
       PoolK<int8_t><<<Blocks(count), kThreads, 0, s>>>(static_cast<const int8_t*>(in), static_cast<int8_t*>(out), d, bias, act, pre);
       break;
     default: return cudaErrorInvalidValue;

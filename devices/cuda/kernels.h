@@ -51,10 +51,12 @@ cudaError_t Binary(KBinary op, const void* a, const void* b, void* out, KType t,
                    cudaStream_t s);
 
 // Pooling over NHWC. kind 0 = max, 1 = average. Output dims are given (the caller computed them,
-// ceil mode included). count_include_pad as ONNX AveragePool. I8 only for max.
+// ceil mode included). count_include_pad as ONNX AveragePool. I8 average is integer: sum / count
+// rounded half away from zero (graph/quant/int8_kernels.h Pool2D); an all-padding I8 max window is -128.
 struct PoolDesc {
   int n, h, w, c, oh, ow;
-  int kh, kw, sh, sw, ph, pw;   // pads: begin (top/left); end pads only bound the output extent
+  int kh, kw, sh, sw, ph, pw;   // pads: begin (top/left)
+  int pb = 0, pr = 0;           // end pads (bottom/right): only count_include_pad reads them
   int dh = 1, dw = 1;
   bool count_include_pad = false;
   int kind = 0;
@@ -100,7 +102,8 @@ struct KIntAct {
   const int8_t* lut = nullptr;   // device pointer to 256 entries, or null
 };
 // out[m, k] = act(sat(MBQM(acc[m,k] + bias[k], mult[k]) + (res ? MBQM(res[m,k], res_mult) : 0)))
-// over an M x K row-major int32 accumulator; bias may be null. Bit-exact to int8_math.h.
+// over an M x K row-major int32 accumulator; bias may be null. The sum with the residual is taken in
+// int64 and saturated to int32 before the activation. Bit-exact to graph/quant/int8_kernels.h.
 cudaError_t Requantize(const int32_t* acc, int64_t m, int k, const int32_t* bias, const KMultiplier* mult,
                        const int8_t* res, KMultiplier res_mult, KIntAct act, int8_t* out, cudaStream_t s);
 // im2col of NHWC int8 input for a (group 1) convolution: col[m, (r*S+s)*C + c], m over N*OH*OW,

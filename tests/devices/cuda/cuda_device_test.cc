@@ -1,0 +1,452 @@
+// Cross-device tests of devices::CudaDevice against devices::RunReference: every op the executor
+// runs, the unfused Conv+BN+Add+act chains it matches at prepare, and whole models, in FP32, FP16 and
+// INT8. Without a GPU (CI) every test skips and says why.
+//
+// Tolerances (error = max |gpu - ref| / max |ref| over an output):
+//   FP32            1e-4   cuDNN with FMA math (no TF32) and cuBLAS pedantic: only summation order differs
+//   FP16 one op     2e-2   inputs, weights and outputs rounded to FP16 (2^-11 each), FP32 accumulation
+//   FP16 model      5e-2   the same rounding compounded over 20-50 layers
+//   INT8            exact  integer accumulation, the reference's own requantization constants; outputs
+//                          that pass through float ops after DequantizeLinear use the FP32 bound
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "bench/gpu/cnn_models.h"
+#include "devices/cpu/reference_executor.h"
+#include "graph/shape_inference.h"
+#ifdef EDGEINFER_HAVE_CUDA
+#include "devices/cuda/cuda_device.h"
+#endif
+
+namespace edgeinfer {
+namespace {
+
+#ifndef EDGEINFER_HAVE_CUDA
+TEST(CudaDevice, SkipsWithoutCuda) { GTEST_SKIP() << "no CUDA device: built without CUDA (nvcc or cuDNN not found)"; }
+#else
+
+#define REQUIRE_GPU()                                                      \
+  do {                                                                     \
+    std::string why_;                                                      \
+    if (!devices::CudaDevice::Available(&why_)) GTEST_SKIP() << "no CUDA device: " << why_; \
+  } while (0)
+
+constexpr double kFp32Tol = 1e-4;
+constexpr double kFp16OpTol = 2e-2;
+constexpr double kFp16ModelTol = 5e-2;
+
+Tensor RandomTensor(DType t, std::vector<int64_t> dims, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  Tensor x(t, std::move(dims));
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    if (t == DType::kFloat32) x.data<float>()[i] = u(rng);
+    else if (t == DType::kInt8) x.data<int8_t>()[i] = static_cast<int8_t>(std::lround(u(rng) * 100.f));
+    else if (t == DType::kInt32) x.data<int32_t>()[i] = static_cast<int32_t>(std::lround(u(rng) * 1000.f));
+  }
+  return x;
+}
+
+// A small graph builder for single-op cases.
+struct Net {
+  Graph g;
+  ValueId In(const std::string& name, DType t, std::vector<int64_t> dims) {
+    Shape s(dims);
+    ValueId v = g.AddValue(name, t, s);
+    g.inputs().push_back(v);
+    return v;
+  }
+  ValueId Const(const std::string& name, Tensor t) { return g.AddConstant(name, std::move(t)); }
+  ValueId Op(const std::string& op, std::vector<ValueId> in, Attributes a = {}, DType out = DType::kFloat32) {
+    ValueId y = g.AddValue(op + std::to_string(g.num_values()) + ".out", out, Shape());
+    g.AddNode(op, op + std::to_string(g.num_node_slots()), std::move(in), {y}, std::move(a));
+    return y;
+  }
+  void Out(ValueId v) { g.outputs().push_back(v); }
+};
+
+Attributes ConvAttrs(int k, int s, int p, int group = 1, int dil = 1) {
+  Attributes a;
+  a.Set("kernel_shape", std::vector<int64_t>{k, k});
+  a.Set("strides", std::vector<int64_t>{s, s});
+  a.Set("pads", std::vector<int64_t>{p, p, p, p});
+  a.Set("dilations", std::vector<int64_t>{dil, dil});
+  a.Set("group", static_cast<int64_t>(group));
+  return a;
+}
+
+double Error(const Tensor& ref, const Tensor& got, int64_t* mismatches) {
+  double max_err = 0, max_ref = 0;
+  *mismatches = 0;
+  for (int64_t i = 0; i < ref.numel(); ++i) {
+    double r = ref.GetAsDouble(i), v = got.GetAsDouble(i);
+    if (std::isnan(v) || std::isnan(r)) { max_err = INFINITY; ++*mismatches; continue; }
+    max_err = std::max(max_err, std::fabs(r - v));
+    max_ref = std::max(max_ref, std::fabs(r));
+    if (r != v) ++*mismatches;
+  }
+  return max_err / std::max(max_ref, 1e-6);
+}
+
+// Runs g on the reference and on the GPU (twice: the eager first run and the CUDA graph replay) and
+// compares every output. exact: integer outputs must match bit for bit.
+void CheckAgainstReference(Graph g, const devices::TensorMap& inputs, DType precision, double tol, bool exact = false,
+                           const std::string& what = "") {
+  SCOPED_TRACE(what);
+  auto ref = devices::RunReference(g, inputs);
+  ASSERT_TRUE(ref.ok()) << ref.status().message();
+  devices::CudaOptions opt;
+  opt.float_precision = precision;
+  devices::CudaDevice dev(opt);
+  Status s = dev.Prepare(std::make_shared<const Graph>(std::move(g)));
+  ASSERT_TRUE(s.ok()) << s.message();
+  for (int run = 0; run < 2; ++run) {
+    devices::TensorMap out;
+    s = dev.Launch(inputs, &out);
+    ASSERT_TRUE(s.ok()) << s.message();
+    for (const auto& [name, r] : *ref) {
+      ASSERT_TRUE(out.count(name)) << name;
+      const Tensor& o = out.at(name);
+      ASSERT_EQ(o.dims(), r.dims()) << name;
+      ASSERT_EQ(o.dtype(), r.dtype()) << name;
+      int64_t mism = 0;
+      double err = Error(r, o, &mism);
+      if (exact) EXPECT_EQ(mism, 0) << name << " run " << run << ": " << mism << " of " << r.numel() << " differ (rel err " << err << ")";
+      else EXPECT_LE(err, tol) << name << " run " << run << " (" << DTypeName(precision) << ")";
+    }
+  }
+}
+
+Tensor Weights(int64_t k, int64_t c, int64_t r, uint32_t seed) { return RandomTensor(DType::kFloat32, {k, c, r, r}, seed, -0.3f, 0.3f); }
+
+// ---------------------------------------------------------------- convolutions
+
+TEST(CudaDevice, ConvShapesFp32AndFp16) {
+  REQUIRE_GPU();
+  struct Case { int c, k, hw, r, s, p, group, dil; };
+  const Case cases[] = {{8, 16, 12, 3, 1, 1, 1, 1}, {8, 16, 13, 3, 2, 1, 1, 1}, {16, 16, 10, 3, 1, 1, 16, 1}, {16, 32, 9, 1, 1, 0, 1, 1},
+                        {3, 8, 15, 7, 2, 3, 1, 1}, {8, 8, 12, 3, 1, 2, 2, 2}};
+  uint32_t seed = 10;
+  for (const Case& c : cases) {
+    for (DType prec : {DType::kFloat32, DType::kFloat16}) {
+      Net n;
+      ValueId x = n.In("x", DType::kFloat32, {2, c.c, c.hw, c.hw});
+      ValueId w = n.Const("w", Weights(c.k, c.c / c.group, c.r, seed));
+      ValueId b = n.Const("b", RandomTensor(DType::kFloat32, {c.k}, seed + 1));
+      n.Out(n.Op("Conv", {x, w, b}, ConvAttrs(c.r, c.s, c.p, c.group, c.dil)));
+      CheckAgainstReference(std::move(n.g), {{"x", RandomTensor(DType::kFloat32, {2, c.c, c.hw, c.hw}, seed + 2)}}, prec,
+                            prec == DType::kFloat32 ? kFp32Tol : kFp16OpTol, false, "conv case seed " + std::to_string(seed));
+      ++seed;
+    }
+  }
+}
+
+TEST(CudaDevice, UnfusedConvBnAddReluChainIsMatched) {
+  REQUIRE_GPU();
+  for (DType prec : {DType::kFloat32, DType::kFloat16}) {
+    Net n;
+    ValueId x = n.In("x", DType::kFloat32, {2, 8, 10, 10});
+    ValueId r = n.In("r", DType::kFloat32, {2, 16, 10, 10});
+    ValueId c = n.Op("Conv", {x, n.Const("w", Weights(16, 8, 3, 1)), n.Const("b", RandomTensor(DType::kFloat32, {16}, 2))}, ConvAttrs(3, 1, 1));
+    ValueId bn = n.Op("BatchNormalization", {c, n.Const("g", RandomTensor(DType::kFloat32, {16}, 3, 0.5f, 1.5f)), n.Const("be", RandomTensor(DType::kFloat32, {16}, 4)),
+                                             n.Const("m", RandomTensor(DType::kFloat32, {16}, 5)), n.Const("v", RandomTensor(DType::kFloat32, {16}, 6, 0.5f, 2.f))});
+    ValueId a = n.Op("Add", {bn, r});
+    n.Out(n.Op("Relu", {a}));
+    // A second chain: Conv + Clip (ReLU6), fused through our epilogue kernel.
+    Attributes none;
+    ValueId c2 = n.Op("Conv", {x, n.Const("w2", Weights(8, 8, 1, 7))}, ConvAttrs(1, 1, 0));
+    n.Out(n.Op("Clip", {c2, n.Const("lo", Tensor::FromVector(DType::kFloat32, {}, std::vector<float>{0.f})),
+                        n.Const("hi", Tensor::FromVector(DType::kFloat32, {}, std::vector<float>{0.5f}))}));
+    CheckAgainstReference(std::move(n.g), {{"x", RandomTensor(DType::kFloat32, {2, 8, 10, 10}, 7)}, {"r", RandomTensor(DType::kFloat32, {2, 16, 10, 10}, 8)}},
+                          prec, prec == DType::kFloat32 ? kFp32Tol : kFp16OpTol);
+  }
+}
+
+TEST(CudaDevice, FusedConvOpsEveryActivation) {
+  REQUIRE_GPU();
+  const char* acts[] = {"", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish"};
+  uint32_t seed = 100;
+  for (const char* act : acts) {
+    for (const std::string op : {"ConvBiasAct", "ConvEltwiseAct", "ConvBiasActPool"}) {
+      Net n;
+      ValueId x = n.In("x", DType::kFloat32, {2, 8, 12, 12});
+      Attributes a = ConvAttrs(3, 1, 1);
+      if (*act) a.Set("activation", std::string(act));
+      a.Set("act_min", -0.25f);
+      a.Set("act_max", 0.5f);
+      a.Set("act_alpha", 0.1f);
+      std::vector<ValueId> in = {x, n.Const("w", Weights(16, 8, 3, seed)), n.Const("b", RandomTensor(DType::kFloat32, {16}, seed + 1))};
+      devices::TensorMap inputs = {{"x", RandomTensor(DType::kFloat32, {2, 8, 12, 12}, seed + 2)}};
+      if (op == "ConvEltwiseAct") {
+        in.push_back(n.In("r", DType::kFloat32, {2, 16, 12, 12}));
+        inputs["r"] = RandomTensor(DType::kFloat32, {2, 16, 12, 12}, seed + 3);
+      }
+      if (op == "ConvBiasActPool") {
+        a.Set("pool", std::string(seed % 2 ? "MaxPool" : "AveragePool"));
+        a.Set("pool_kernel_shape", std::vector<int64_t>{3, 3});
+        a.Set("pool_strides", std::vector<int64_t>{2, 2});
+        a.Set("pool_pads", std::vector<int64_t>{1, 1, 1, 1});
+      }
+      n.Out(n.Op(op, in, a));
+      CheckAgainstReference(std::move(n.g), inputs, DType::kFloat32, kFp32Tol, false, op + " " + act);
+      ++seed;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- gemm
+
+TEST(CudaDevice, GemmMatMulGemmBiasAct) {
+  REQUIRE_GPU();
+  for (DType prec : {DType::kFloat32, DType::kFloat16}) {
+    Net n;
+    ValueId a = n.In("a", DType::kFloat32, {4, 64});
+    Attributes ga;
+    ga.Set("transB", static_cast<int64_t>(1));
+    ga.Set("alpha", 0.5f);
+    ga.Set("beta", 2.f);
+    n.Out(n.Op("Gemm", {a, n.Const("w", RandomTensor(DType::kFloat32, {24, 64}, 1)), n.Const("c", RandomTensor(DType::kFloat32, {24}, 2))}, ga));
+    n.Out(n.Op("MatMul", {a, n.Const("m", RandomTensor(DType::kFloat32, {64, 8}, 3))}));
+    Attributes fa;
+    fa.Set("activation", std::string("Relu"));
+    n.Out(n.Op("GemmBiasAct", {a, n.Const("w2", RandomTensor(DType::kFloat32, {64, 16}, 4)), n.Const("c2", RandomTensor(DType::kFloat32, {16}, 5))}, fa));
+    CheckAgainstReference(std::move(n.g), {{"a", RandomTensor(DType::kFloat32, {4, 64}, 6)}}, prec, prec == DType::kFloat32 ? kFp32Tol : kFp16OpTol);
+  }
+}
+
+// ---------------------------------------------------------------- our kernels
+
+TEST(CudaDevice, PoolingOps) {
+  REQUIRE_GPU();
+  Net n;
+  ValueId x = n.In("x", DType::kFloat32, {2, 5, 11, 11});
+  Attributes mp = ConvAttrs(3, 2, 1);
+  mp.Erase("group");
+  mp.Erase("dilations");
+  mp.Set("ceil_mode", static_cast<int64_t>(1));
+  n.Out(n.Op("MaxPool", {x}, mp));
+  Attributes ap;
+  ap.Set("kernel_shape", std::vector<int64_t>{3, 3});
+  ap.Set("strides", std::vector<int64_t>{2, 2});
+  ap.Set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  ap.Set("count_include_pad", static_cast<int64_t>(1));
+  n.Out(n.Op("AveragePool", {x}, ap));
+  ap.Set("count_include_pad", static_cast<int64_t>(0));
+  n.Out(n.Op("AveragePool", {x}, ap));
+  n.Out(n.Op("GlobalAveragePool", {x}));
+  CheckAgainstReference(std::move(n.g), {{"x", RandomTensor(DType::kFloat32, {2, 5, 11, 11}, 1)}}, DType::kFloat32, kFp32Tol);
+}
+
+TEST(CudaDevice, ActivationsAndElementwise) {
+  REQUIRE_GPU();
+  for (DType prec : {DType::kFloat32, DType::kFloat16}) {
+    Net n;
+    ValueId x = n.In("x", DType::kFloat32, {2, 6, 5, 7});
+    ValueId y = n.In("y", DType::kFloat32, {2, 6, 5, 7});
+    for (const char* op : {"Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish"}) n.Out(n.Op(op, {x}));
+    Attributes la;
+    la.Set("alpha", 0.2f);
+    n.Out(n.Op("LeakyRelu", {x}, la));
+    n.Out(n.Op("Add", {x, y}));
+    n.Out(n.Op("Sub", {x, n.Const("c", RandomTensor(DType::kFloat32, {6, 1, 1}, 3))}));
+    n.Out(n.Op("Mul", {x, n.Const("s", RandomTensor(DType::kFloat32, {7}, 4))}));
+    n.Out(n.Op("Div", {x, n.Const("d", RandomTensor(DType::kFloat32, {1, 6, 5, 1}, 5, 1.f, 2.f))}));
+    CheckAgainstReference(std::move(n.g), {{"x", RandomTensor(DType::kFloat32, {2, 6, 5, 7}, 1, -4.f, 4.f)}, {"y", RandomTensor(DType::kFloat32, {2, 6, 5, 7}, 2)}},
+                          prec, prec == DType::kFloat32 ? kFp32Tol : kFp16OpTol);
+  }
+}
+
+TEST(CudaDevice, SoftmaxConcatResizeReshape) {
+  REQUIRE_GPU();
+  Net n;
+  ValueId x = n.In("x", DType::kFloat32, {2, 4, 6, 6});
+  ValueId z = n.In("z", DType::kFloat32, {2, 3, 6, 6});
+  Attributes sa;
+  sa.Set("axis", static_cast<int64_t>(1));
+  n.Out(n.Op("Softmax", {x}, sa));
+  Attributes ca;
+  ca.Set("axis", static_cast<int64_t>(1));
+  n.Out(n.Op("Concat", {x, z, x}, ca));
+  Attributes ra;
+  ra.Set("mode", std::string("nearest"));
+  ra.Set("coordinate_transformation_mode", std::string("asymmetric"));
+  ra.Set("nearest_mode", std::string("floor"));
+  ValueId none = kNoValue;
+  n.Out(n.Op("Resize", {x, none, n.Const("sc", Tensor::FromVector(DType::kFloat32, {4}, std::vector<float>{1, 1, 2, 2}))}, ra));
+  Attributes rl;
+  rl.Set("mode", std::string("linear"));
+  n.Out(n.Op("Resize", {z, none, none, n.Const("sz", Tensor::FromVector(DType::kInt64, {4}, std::vector<int64_t>{2, 3, 9, 12}))}, rl));
+  Attributes fa;
+  fa.Set("axis", static_cast<int64_t>(1));
+  ValueId f = n.Op("Flatten", {x}, fa);
+  n.Out(f);
+  Attributes sm;
+  sm.Set("axis", static_cast<int64_t>(-1));
+  n.Out(n.Op("Softmax", {f}, sm));
+  n.Out(n.Op("Reshape", {f, n.Const("shape", Tensor::FromVector(DType::kInt64, {4}, std::vector<int64_t>{0, 12, 3, -1}))}));
+  CheckAgainstReference(std::move(n.g), {{"x", RandomTensor(DType::kFloat32, {2, 4, 6, 6}, 1)}, {"z", RandomTensor(DType::kFloat32, {2, 3, 6, 6}, 2)}},
+                        DType::kFloat32, kFp32Tol);
+}
+
+// ---------------------------------------------------------------- INT8, bit exact
+
+Graph Int8Node(const std::string& op, const std::string& act, int cin, int cout, int k, int stride, int group, int hw, uint32_t seed,
+               const std::string& pool = "") {
+  Net n;
+  ValueId x = n.In("x", DType::kInt8, {2, cin, hw, hw});
+  Attributes a = ConvAttrs(k, stride, k / 2, group);
+  std::vector<float> ws(static_cast<size_t>(cout));
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(0.002f, 0.02f);
+  for (float& v : ws) v = u(rng);
+  a.Set("x_scale", 0.05f);
+  a.Set("w_scale", ws);
+  a.Set("y_scale", 0.1f + 0.3f * u(rng));
+  if (!act.empty()) a.Set("activation", act);
+  if (act == "Clip") { a.Set("act_min", 0.f); a.Set("act_max", 6.f); }
+  if (act == "Sigmoid" || act == "HardSwish") a.Set("act_in_scale", 0.08f);
+  Tensor w = RandomTensor(DType::kInt8, {cout, cin / group, k, k}, seed + 1);
+  ValueId wv = n.Const("w", w);
+  QuantParams q;
+  q.scale = ws;
+  q.axis = 0;
+  n.g.value(wv).quant = q;
+  std::vector<ValueId> in = {x, wv, n.Const("b", RandomTensor(DType::kInt32, {cout}, seed + 2))};
+  if (op == "ConvEltwiseAct") {
+    in.push_back(n.In("r", DType::kInt8, {2, cout, (hw + 2 * (k / 2) - k) / stride + 1, (hw + 2 * (k / 2) - k) / stride + 1}));
+    a.Set("r_scale", 0.07f);
+  }
+  if (!pool.empty()) {
+    a.Set("pool", pool);
+    a.Set("pool_kernel_shape", std::vector<int64_t>{3, 3});
+    a.Set("pool_strides", std::vector<int64_t>{2, 2});
+    a.Set("pool_pads", std::vector<int64_t>{1, 1, 1, 1});
+  }
+  n.Out(n.Op(op, in, a, DType::kInt8));
+  return std::move(n.g);
+}
+
+TEST(CudaDevice, Int8FusedConvBitExact) {
+  REQUIRE_GPU();
+  struct Case { const char* op; const char* act; int cin, cout, k, stride, group, hw; const char* pool; };
+  const Case cases[] = {{"ConvBiasAct", "Relu", 16, 32, 3, 1, 1, 10, ""},   {"ConvBiasAct", "", 32, 16, 1, 1, 1, 9, ""},
+                        {"ConvBiasAct", "Clip", 16, 16, 3, 2, 1, 11, ""},   {"ConvBiasAct", "Sigmoid", 8, 24, 3, 1, 1, 8, ""},
+                        {"ConvBiasAct", "Relu", 24, 24, 3, 1, 24, 10, ""},  {"ConvBiasAct", "HardSwish", 3, 16, 7, 2, 1, 17, ""},
+                        {"ConvEltwiseAct", "Relu", 16, 32, 1, 1, 1, 8, ""}, {"ConvEltwiseAct", "", 16, 16, 3, 1, 1, 7, ""},
+                        {"ConvBiasActPool", "Relu", 8, 16, 3, 1, 1, 12, "MaxPool"}, {"ConvBiasActPool", "Relu", 8, 16, 3, 1, 1, 12, "AveragePool"}};
+  uint32_t seed = 500;
+  for (const Case& c : cases) {
+    Graph g = Int8Node(c.op, c.act, c.cin, c.cout, c.k, c.stride, c.group, c.hw, seed, c.pool);
+    devices::TensorMap in = {{"x", RandomTensor(DType::kInt8, {2, c.cin, c.hw, c.hw}, seed + 7)}};
+    if (std::string(c.op) == "ConvEltwiseAct") {
+      int o = (c.hw + 2 * (c.k / 2) - c.k) / c.stride + 1;
+      in["r"] = RandomTensor(DType::kInt8, {2, c.cout, o, o}, seed + 8);
+    }
+    CheckAgainstReference(std::move(g), in, DType::kFloat32, 0, true, std::string(c.op) + " " + c.act + " seed " + std::to_string(seed));
+    ++seed;
+  }
+}
+
+TEST(CudaDevice, Int8GemmPoolQuantBitExact) {
+  REQUIRE_GPU();
+  Net n;
+  ValueId a = n.In("a", DType::kInt8, {5, 64});
+  Attributes ga;
+  ga.Set("transB", static_cast<int64_t>(1));
+  ga.Set("x_scale", 0.05f);
+  ga.Set("w_scale", std::vector<float>{0.01f});
+  ga.Set("y_scale", 0.2f);
+  ga.Set("activation", std::string("Relu"));
+  Tensor w = RandomTensor(DType::kInt8, {40, 64}, 3);
+  ValueId wv = n.Const("w", w);
+  n.Out(n.Op("GemmBiasAct", {a, wv, n.Const("c", RandomTensor(DType::kInt32, {40}, 4))}, ga, DType::kInt8));
+  ValueId x = n.In("x", DType::kFloat32, {2, 8, 9, 9});
+  ValueId q = n.Op("QuantizeLinear", {x, n.Const("s", Tensor::FromVector(DType::kFloat32, {}, std::vector<float>{0.02f})), n.Const("z", Tensor(DType::kInt8, {}))}, {}, DType::kInt8);
+  n.Out(q);
+  Attributes mp;
+  mp.Set("kernel_shape", std::vector<int64_t>{3, 3});
+  mp.Set("strides", std::vector<int64_t>{2, 2});
+  mp.Set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  n.Out(n.Op("MaxPool", {q}, mp, DType::kInt8));
+  CheckAgainstReference(std::move(n.g), {{"a", RandomTensor(DType::kInt8, {5, 64}, 1)}, {"x", RandomTensor(DType::kFloat32, {2, 8, 9, 9}, 2, -3.f, 3.f)}},
+                        DType::kFloat32, 0, true);
+}
+
+// ---------------------------------------------------------------- whole models
+
+void CheckModel(cnn::Model m, bool int8, DType prec, int batch, double tol) {
+  Graph g = cnn::Build(m, int8);
+  ASSERT_TRUE(InferShapes(g).ok());
+  const Shape& s = g.value(g.inputs()[0]).shape;
+  devices::TensorMap in = {{"input", RandomTensor(DType::kFloat32, {batch, s.dims[1], s.dims[2], s.dims[3]}, 42, -2.f, 2.f)}};
+  CheckAgainstReference(std::move(g), in, prec, tol, false,
+                        std::string(cnn::ModelName(m)) + (int8 ? " int8" : " float") + " " + DTypeName(prec));
+}
+
+TEST(CudaDevice, TinyCnnAllPrecisions) {
+  REQUIRE_GPU();
+  CheckModel(cnn::Model::kTinyCnn, false, DType::kFloat32, 3, kFp32Tol);
+  CheckModel(cnn::Model::kTinyCnn, false, DType::kFloat16, 3, kFp16ModelTol);
+  // INT8 body is bit exact; the float head after DequantizeLinear is FP32.
+  CheckModel(cnn::Model::kTinyCnn, true, DType::kFloat32, 3, kFp32Tol);
+}
+
+TEST(CudaDevice, MobileNetV2AllPrecisions) {
+  REQUIRE_GPU();
+  CheckModel(cnn::Model::kMobileNetV2, false, DType::kFloat32, 2, kFp32Tol);
+  CheckModel(cnn::Model::kMobileNetV2, false, DType::kFloat16, 2, kFp16ModelTol);
+  CheckModel(cnn::Model::kMobileNetV2, true, DType::kFloat32, 2, kFp32Tol);
+}
+
+TEST(CudaDevice, ResNet50Fp32AndInt8) {
+  REQUIRE_GPU();
+  CheckModel(cnn::Model::kResNet50, false, DType::kFloat32, 1, kFp32Tol);
+  CheckModel(cnn::Model::kResNet50, true, DType::kFloat32, 1, kFp32Tol);
+}
+
+TEST(CudaDevice, SsdMobileNetBackboneInt8BitExact) {
+  REQUIRE_GPU();
+  Graph g = cnn::Build(cnn::Model::kSsdMobileNetBackbone, true);
+  devices::TensorMap in = {{"input", RandomTensor(DType::kFloat32, {1, 3, 300, 300}, 9, -2.f, 2.f)}};
+  // The output is DequantizeLinear of the int8 conv13: exact when the int8 tensor is.
+  CheckAgainstReference(std::move(g), in, DType::kFloat32, 0, true);
+}
+
+TEST(CudaDevice, BatchSizesShareOnePreparedGraph) {
+  REQUIRE_GPU();
+  Graph g = cnn::Build(cnn::Model::kTinyCnn, false);
+  auto shared = std::make_shared<const Graph>(g);
+  devices::CudaDevice dev;
+  ASSERT_TRUE(dev.Prepare(shared).ok());
+  for (int b : {1, 4, 2}) {
+    devices::TensorMap in = {{"input", RandomTensor(DType::kFloat32, {b, 3, 32, 32}, 100 + b)}}, out;
+    Status s = dev.Launch(in, &out);
+    ASSERT_TRUE(s.ok()) << s.message();
+    auto ref = devices::RunReference(g, in);
+    ASSERT_TRUE(ref.ok());
+    int64_t mism = 0;
+    EXPECT_LE(Error(ref->at("logits"), out.at("logits"), &mism), kFp32Tol) << "batch " << b;
+  }
+}
+
+TEST(CudaDevice, RefusesWhatItCannotRun) {
+  REQUIRE_GPU();
+  Net n;
+  ValueId x = n.In("x", DType::kFloat32, {1, 4, 4, 4});
+  Attributes ta;
+  ta.Set("perm", std::vector<int64_t>{0, 2, 3, 1});
+  ValueId t = n.Op("Transpose", {x}, ta);
+  n.Out(t);
+  devices::CudaDevice dev;
+  EXPECT_FALSE(dev.Supports(n.g, n.g.value(t).producer).ok);
+  Status s = dev.Prepare(std::make_shared<const Graph>(std::move(n.g)));
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("Transpose"), std::string::npos) << s.message();
+}
+
+#endif  // EDGEINFER_HAVE_CUDA
+
+}  // namespace
+}  // namespace edgeinfer
