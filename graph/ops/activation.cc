@@ -83,7 +83,7 @@ Status InferClip(InferContext& ctx) {
 }
 
 Status InferPRelu(InferContext& ctx) {
-  EI_RETURN_IF_ERROR(InferFloatActivation(ctx));
+  EI_RETURN_IF_ERROR(InferNumericActivation(ctx));   // opset 16: float and integer types
   if (ctx.in_dtype[1] != ctx.in_dtype[0]) {
     return ctx.Fail(std::string("input dtypes ") + DTypeName(ctx.in_dtype[0]) + " and " + DTypeName(ctx.in_dtype[1]) +
                     " differ (rule: inputs share one dtype)");
@@ -190,22 +190,20 @@ Status PReluReference(const Node& node, const std::vector<const Tensor*>& in, co
   const Tensor& s = *in[1];
   std::vector<int64_t> sx = ContiguousStrides(x.dims());
   std::vector<int64_t> ss = BroadcastStrides(s.dims(), x.dims());
-  auto run = [&](auto tag) {
+  bool ok = DispatchNumeric(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* xp = x.data<T>();
     const T* sp = s.data<T>();
     T* yp = out[0]->data<T>();
+    using C = typename Compute<T>::type;
     ForEachBroadcast(x.dims(), sx, ss, [&](int64_t i, int64_t ia, int64_t ib) {
-      auto v = Load<T>(xp, ia);
-      Store<T>(yp, i, v < 0 ? Load<T>(sp, ib) * v : v);
+      C v = Load<T>(xp, ia);
+      bool negative = false;
+      if constexpr (!std::is_unsigned_v<C>) negative = v < C(0);
+      Store<T>(yp, i, negative ? static_cast<C>(Load<T>(sp, ib) * v) : v);
     });
-  };
-  switch (x.dtype()) {
-    case DType::kFloat32: run(float{}); return Status::Ok();
-    case DType::kFloat64: run(double{}); return Status::Ok();
-    case DType::kFloat16: run(Half{}); return Status::Ok();
-    default: return NodeError(node, std::string("reference runs float16/float/double, not ") + DTypeName(x.dtype()));
-  }
+  });
+  return ok ? Status::Ok() : NodeError(node, std::string("dtype ") + DTypeName(x.dtype()) + " is not supported");
 }
 
 Status IdentityReference(const Node&, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {

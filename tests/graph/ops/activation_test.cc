@@ -132,6 +132,11 @@ TEST(Activation, PReluBroadcastsSlope) {
   r = RunOp("PRelu", {&x4, &s4});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(Values<float>((*r)[0]), (std::vector<float>{-0.5f, -0.5f, -2.f, 1.f}));
+  Tensor xi = testing::I32({3}, {-4, 0, 5});
+  Tensor si = testing::I32({1}, {3});
+  r = RunOp("PRelu", {&xi, &si});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(Values<int32_t>((*r)[0]), (std::vector<int32_t>{-12, 0, 5}));
   Status s = testing::InferOp("PRelu", {DType::kFloat32, DType::kFloat32}, {Shape{3}, Shape{2, 3}}, {}, {}, 1, nullptr, nullptr);
   EXPECT_EQ(s.message(), "PRelu 'n': slope shape [2,3] does not broadcast to input shape [3] (rule: unidirectional broadcasting)");
 }
