@@ -94,8 +94,10 @@ Result<GpuLayerTime> GpuLayerTiming(const SocProfile& soc, const LayerWork& w, c
     }
     t.compute_s = static_cast<double>(t.macs) / (t.peak_macs_per_s * t.efficiency);
   } else {
-    // Elementwise, pooling, activation: one operation per input element on CUDA cores.
-    const double elems = static_cast<double>(w.N * w.C * w.H * w.W) * std::max<int64_t>(w.R * w.S, 1);
+    // Elementwise and activation: one operation per input element; pooling: one per window tap of
+    // each output element. On CUDA cores.
+    const double elems = w.kind == LayerKind::kPool ? static_cast<double>(w.N * w.K * w.OH * w.OW * w.R * w.S)
+                                                    : static_cast<double>(w.N * w.C * w.H * w.W);
     t.peak_macs_per_s = cuda_rate;
     t.efficiency = g.tensor_core_efficiency;
     t.compute_s = elems / (cuda_rate * t.efficiency);
