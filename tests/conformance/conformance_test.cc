@@ -410,7 +410,7 @@ TEST(Conformance, OnnxBackendNodeTests) {
   const char* env_root = std::getenv("EDGEINFER_ONNX_NODE_TESTS");
   const fs::path root = env_root ? env_root : "/usr/share/libonnx-testdata/data/node";
   if (!fs::is_directory(root))
-    GTEST_SKIP() << "no ONNX node tests at " << root << " (install libonnx-testdata; scripts/bootstrap does)";
+    GTEST_SKIP() << "no ONNX node tests at " << root << " (install libonnx-testdata; scripts/bootstrap.sh does)";
   const char* filter_env = std::getenv("EDGEINFER_CONFORMANCE_FILTER");
   const std::string filter = filter_env ? filter_env : "";
   const auto gaps = ReadKnownGaps(fs::path(EDGEINFER_SOURCE_DIR) / "tests/conformance/known_gaps.txt");
