@@ -225,6 +225,18 @@ Result<ConvParams> ParseConvTranspose(const Node& n, const Shape& x, const Shape
   return p;
 }
 
+// Valid output range [lo, hi) along one axis for kernel tap t: 0 <= o*s - pb + t*d < in.
+static void TapRange(int64_t in, int64_t out, int64_t s, int64_t d, int64_t pb, int64_t t, int64_t* lo, int64_t* hi) {
+  const int64_t off = t * d - pb;  // input index = o*s + off
+  *lo = off >= 0 ? 0 : (-off + s - 1) / s;
+  *hi = in - off <= 0 ? 0 : std::min(out, (in - off + s - 1) / s);
+  if (*hi < *lo) *hi = *lo;
+}
+
+// Direct convolution, weight-stationary: each output plane starts at the bias and receives
+// w[m,c,k] * (shifted, strided input plane) for c, then k in row-major order, so every output
+// element sums its terms in (c, k0, k1, k2) order. Tap ranges are computed per row instead of a
+// bounds test per multiply; the arithmetic is the plain definition.
 void ConvRef(const ConvParams& p, const float* x, const float* w, const float* b, float* y) {
   const auto id = To3(p.in_dims, 1), od = To3(p.out_dims, 1), k = To3(p.kernel, 1), s = To3(p.strides, 1),
              d = To3(p.dilations, 1), pb = To3(p.pads_begin, 0);
@@ -233,30 +245,35 @@ void ConvRef(const ConvParams& p, const float* x, const float* w, const float* b
   for (int64_t n = 0; n < p.batch; ++n) {
     for (int64_t m = 0; m < p.out_channels; ++m) {
       const int64_t g = m / mg;
-      const float* wm = w + m * cg * k_sz;
       float* ym = y + (n * p.out_channels + m) * out_sz;
-      for (int64_t o0 = 0; o0 < od[0]; ++o0) {
-        for (int64_t o1 = 0; o1 < od[1]; ++o1) {
-          for (int64_t o2 = 0; o2 < od[2]; ++o2) {
-            float acc = b ? b[m] : 0.f;
-            for (int64_t c = 0; c < cg; ++c) {
-              const float* xc = x + (n * p.in_channels + g * cg + c) * in_sz;
-              const float* wc = wm + c * k_sz;
-              for (int64_t k0 = 0; k0 < k[0]; ++k0) {
+      std::fill(ym, ym + out_sz, b ? b[m] : 0.f);
+      for (int64_t c = 0; c < cg; ++c) {
+        const float* xc = x + (n * p.in_channels + g * cg + c) * in_sz;
+        const float* wc = w + (m * cg + c) * k_sz;
+        for (int64_t k0 = 0; k0 < k[0]; ++k0) {
+          int64_t lo0, hi0;
+          TapRange(id[0], od[0], s[0], d[0], pb[0], k0, &lo0, &hi0);
+          for (int64_t k1 = 0; k1 < k[1]; ++k1) {
+            int64_t lo1, hi1;
+            TapRange(id[1], od[1], s[1], d[1], pb[1], k1, &lo1, &hi1);
+            for (int64_t k2 = 0; k2 < k[2]; ++k2) {
+              int64_t lo2, hi2;
+              TapRange(id[2], od[2], s[2], d[2], pb[2], k2, &lo2, &hi2);
+              const float wv = wc[(k0 * k[1] + k1) * k[2] + k2];
+              for (int64_t o0 = lo0; o0 < hi0; ++o0) {
                 const int64_t i0 = o0 * s[0] - pb[0] + k0 * d[0];
-                if (i0 < 0 || i0 >= id[0]) continue;
-                for (int64_t k1 = 0; k1 < k[1]; ++k1) {
+                for (int64_t o1 = lo1; o1 < hi1; ++o1) {
                   const int64_t i1 = o1 * s[1] - pb[1] + k1 * d[1];
-                  if (i1 < 0 || i1 >= id[1]) continue;
-                  for (int64_t k2 = 0; k2 < k[2]; ++k2) {
-                    const int64_t i2 = o2 * s[2] - pb[2] + k2 * d[2];
-                    if (i2 < 0 || i2 >= id[2]) continue;
-                    acc += xc[(i0 * id[1] + i1) * id[2] + i2] * wc[(k0 * k[1] + k1) * k[2] + k2];
+                  const int64_t xr = (i0 * id[1] + i1) * id[2] - pb[2] + k2 * d[2];  // + o2*s2: input index
+                  float* yr = ym + (o0 * od[1] + o1) * od[2];
+                  if (s[2] == 1) {
+                    for (int64_t o2 = lo2; o2 < hi2; ++o2) yr[o2] += wv * xc[xr + o2];
+                  } else {
+                    for (int64_t o2 = lo2; o2 < hi2; ++o2) yr[o2] += wv * xc[xr + o2 * s[2]];
                   }
                 }
               }
             }
-            ym[(o0 * od[1] + o1) * od[2] + o2] = acc;
           }
         }
       }
