@@ -111,7 +111,9 @@ Status RunPipeline(Graph& g, const PipelineOptions& opts, CompileReport* report)
   int index = 0;
   for (const PassEntry& e : PassList()) {
     ++index;
-    if (e.only_for && precision != e.only_for) continue;
+    if (!opts.stop_before.empty() && opts.stop_before == e.name) break;
+    const bool fp16_fallback = opts.int8_fallback_fp16 && precision == "int8" && std::string(e.name) == "convert_fp16";
+    if (e.only_for && precision != e.only_for && !fp16_fallback) continue;
     if (opts.disabled.count(e.name)) {
       report->notes.push_back(std::string("pass ") + e.name + " disabled");
       continue;

@@ -33,6 +33,11 @@ struct PipelineOptions {
   std::string dump_dir = ".";
   const CalibrationTable* calibration = nullptr;   // required for kInt8 unless the model is Q/DQ
   std::map<std::string, std::string> pass_options; // forwarded to PassContext::options
+  // Stop before this pass (calibration runs the canonicalised, unfused graph); "" runs them all.
+  std::string stop_before;
+  // INT8 mode: compute nodes left in float (refused or excluded by mixed precision) run in FP16
+  // (convert_fp16 runs after quantize_int8) instead of FP32.
+  bool int8_fallback_fp16 = false;
 };
 
 // Runs the pipeline on `g` in place and fills `report` (layers before/after, every rewrite and

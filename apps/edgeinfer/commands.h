@@ -8,5 +8,7 @@ namespace edgeinfer::apps {
 
 void RegisterInspect(CLI::App& app, int* exit_code);
 void RegisterRun(CLI::App& app, int* exit_code);
+void RegisterCompile(CLI::App& app, int* exit_code);    // cmd_compile.cc (graph compiler)
+void RegisterAccuracy(CLI::App& app, int* exit_code);   // cmd_accuracy.cc (graph compiler)
 
 }  // namespace edgeinfer::apps

@@ -10,6 +10,8 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   edgeinfer::apps::RegisterInspect(app, &exit_code);
   edgeinfer::apps::RegisterRun(app, &exit_code);
+  edgeinfer::apps::RegisterCompile(app, &exit_code);
+  edgeinfer::apps::RegisterAccuracy(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

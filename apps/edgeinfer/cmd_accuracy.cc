@@ -1,0 +1,166 @@
+// edgeinfer accuracy MODEL: what INT8 (or FP16) costs against FP32 on evaluation data: per output
+// cosine similarity, SQNR in dB and top-1 agreement; per-layer SQNR (isolated and accumulated) to
+// find the layer that hurts. Both graphs come from the same pass pipeline (FP32 fused vs target).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "apps/edgeinfer/commands.h"
+#include "apps/edgeinfer/common.h"
+#include "apps/edgeinfer/compile_common.h"
+
+namespace edgeinfer::apps {
+
+namespace {
+
+struct AccuracyCli {
+  CompileArgs args;
+  std::string data;
+  int64_t samples = 500;
+  int per_layer = 10;
+  bool json = false;
+};
+
+struct OutputStats {
+  double signal = 0.0, noise = 0.0;   // sums over every element of every batch
+  double cos_sum = 0.0, cos_min = 1.0;
+  int64_t rows = 0, agree = 0;         // top-1 over rows of [N, classes] outputs
+  bool classifier = false;
+};
+
+nlohmann::json Num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+int RunAccuracy(AccuracyCli& a) {
+  if (a.args.precision == "fp32") return Fail("accuracy", Status::Error("--precision must be int8 or fp16 (compared against fp32)"));
+  a.args.progress = !a.json;
+  auto target = CompileModel(a.args);
+  if (!target.ok()) return Fail("accuracy", target.status());
+  CompileArgs a32 = a.args;
+  a32.precision = "fp32";
+  a32.mixed_sqnr_db = 0.0;
+  a32.dump_after.clear();
+  auto ref = CompileModel(a32);
+  if (!ref.ok()) return Fail("accuracy", ref.status());
+  auto data = LoadSamples(ref->graph, a.data, a.args.preprocess, a.samples, !a.json);
+  if (!data.ok()) return Fail("accuracy", data.status());
+  std::map<std::string, OutputStats> stats;
+  int64_t n_samples = 0;
+  for (size_t b = 0; b < data->size(); ++b) {
+    const Tensor& batch = (*data)[b];
+    auto r32 = RunOne(ref->graph, batch);
+    if (!r32.ok()) return Fail("accuracy", r32.status());
+    auto rt = RunOne(target->graph, batch);
+    if (!rt.ok()) return Fail("accuracy", rt.status());
+    n_samples += batch.dim(0);
+    for (const auto& [name, t32] : *r32) {
+      Tensor tt = ToFloat32(rt->at(name));
+      OutputStats& s = stats[name];
+      const int64_t rows = t32.rank() >= 1 ? t32.dim(0) : 1;
+      const int64_t per = rows > 0 ? t32.numel() / rows : 0;
+      for (int64_t r = 0; r < rows; ++r) {
+        double ab = 0, aa = 0, bb = 0;
+        int64_t am = 0, bm = 0;
+        for (int64_t i = 0; i < per; ++i) {
+          double x = t32.GetAsDouble(r * per + i), y = tt.GetAsDouble(r * per + i);
+          ab += x * y; aa += x * x; bb += y * y;
+          s.signal += x * x;
+          s.noise += (x - y) * (x - y);
+          if (x > t32.GetAsDouble(r * per + am)) am = i;
+          if (y > tt.GetAsDouble(r * per + bm)) bm = i;
+        }
+        double cs = (aa == 0 || bb == 0) ? (aa == bb ? 1.0 : 0.0) : ab / std::sqrt(aa * bb);
+        s.cos_sum += cs;
+        s.cos_min = std::min(s.cos_min, cs);
+        if (t32.rank() == 2 && per > 1) {
+          s.classifier = true;
+          ++s.rows;
+          s.agree += am == bm;
+        }
+      }
+    }
+    if (!a.json) std::fprintf(stderr, "\r%zu/%zu evaluation batches", b + 1, data->size());
+  }
+  if (!a.json) std::fprintf(stderr, "\n");
+  std::vector<LayerSqnr> layers;
+  if (a.per_layer > 0 && a.args.precision == "int8") {
+    std::vector<Tensor> probe(data->begin(), data->begin() + std::min<size_t>(data->size(), 2));
+    auto l = PerLayerSqnr(ref->graph, target->graph, probe);
+    if (!l.ok()) return Fail("accuracy", l.status());
+    layers = std::move(l).value();
+  }
+  nlohmann::json j;
+  j["model"] = a.args.model;
+  j["precision"] = a.args.precision;
+  j["samples"] = n_samples;
+  j["layers_fp32"] = ref->report.layers_after;
+  j["layers_target"] = target->report.layers_after;
+  if (target->calibration) j["calibrator"] = target->calibration->calibrator;
+  nlohmann::json outs = nlohmann::json::array();
+  for (const auto& [name, s] : stats) {
+    const double rows = static_cast<double>(std::max<int64_t>(n_samples, 1));
+    nlohmann::json o = {{"name", name},
+                        {"cosine_mean", s.cos_sum / rows},
+                        {"cosine_min", s.cos_min},
+                        {"sqnr_db", Num(s.noise == 0 ? INFINITY : 10 * std::log10(s.signal / s.noise))}};
+    if (s.classifier) o["top1_agreement"] = static_cast<double>(s.agree) / static_cast<double>(s.rows);
+    outs.push_back(o);
+  }
+  j["outputs"] = outs;
+  nlohmann::json ls = nlohmann::json::array();
+  for (size_t i = 0; i < layers.size() && static_cast<int>(i) < a.per_layer; ++i) {
+    ls.push_back({{"node", layers[i].node}, {"op", layers[i].op}, {"isolated_sqnr_db", Num(layers[i].isolated_db)},
+                  {"accumulated_sqnr_db", Num(layers[i].accumulated_db)}});
+  }
+  j["worst_layers"] = ls;
+  j["kept_float"] = target->kept_float;
+  if (a.json) {
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%s: %s vs fp32 on %lld samples (layers %d fp32, %d %s)\n", a.args.model.c_str(), a.args.precision.c_str(),
+              static_cast<long long>(n_samples), ref->report.layers_after, target->report.layers_after, a.args.precision.c_str());
+  for (const auto& o : outs) {
+    std::printf("  output %-24s cosine mean %.5f min %.5f  SQNR %6.2f dB", o["name"].get<std::string>().c_str(),
+                o["cosine_mean"].get<double>(), o["cosine_min"].get<double>(),
+                o["sqnr_db"].is_null() ? INFINITY : o["sqnr_db"].get<double>());
+    if (o.contains("top1_agreement")) std::printf("  top-1 agreement %.2f%%", 100.0 * o["top1_agreement"].get<double>());
+    std::printf("\n");
+  }
+  if (!layers.empty()) {
+    std::printf("  worst layers (isolated / accumulated SQNR, dB):\n");
+    for (const auto& l : ls) {
+      std::printf("    %-40s %-16s %7.2f %7.2f\n", l["node"].get<std::string>().c_str(), l["op"].get<std::string>().c_str(),
+                  l["isolated_sqnr_db"].is_null() ? NAN : l["isolated_sqnr_db"].get<double>(),
+                  l["accumulated_sqnr_db"].is_null() ? NAN : l["accumulated_sqnr_db"].get<double>());
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterAccuracy(CLI::App& app, int* exit_code) {
+  auto a = std::make_shared<AccuracyCli>();
+  a->args.precision = "int8";
+  CLI::App* sub = app.add_subcommand("accuracy", "Measure what INT8/FP16 costs against FP32: cosine, SQNR, top-1 agreement, per-layer SQNR");
+  sub->add_option("model", a->args.model, "ONNX model")->required();
+  sub->add_option("--precision", a->args.precision, "int8 (default) or fp16")->check(CLI::IsMember({"int8", "fp16"}));
+  sub->add_option("--calib", a->args.calib, "calibration data (.npy, folder of .npy, folder of images)");
+  sub->add_option("--calibrator", a->args.calibrator, "entropy (default), minmax or percentile")->check(CLI::IsMember({"entropy", "minmax", "percentile"}));
+  sub->add_option("--calib-cache", a->args.calib_cache, "calibration cache (read if present, else written)");
+  sub->add_option("--calib-samples", a->args.calib_samples, "at most this many calibration samples (default 500)");
+  sub->add_option("--data", a->data, "evaluation data (same forms as --calib)")->required();
+  sub->add_option("--samples", a->samples, "at most this many evaluation samples (default 500)");
+  sub->add_option("--preprocess", a->args.preprocess, "YAML preprocessing for image folders");
+  sub->add_option("--batch", a->args.batch, "batch size (default 1)");
+  sub->add_option("--per-layer", a->per_layer, "print the N layers with the lowest SQNR (default 10; 0 = skip)");
+  sub->add_option("--mixed-precision", a->args.mixed_sqnr_db, "keep layers below this isolated SQNR (dB) in float");
+  sub->add_flag("--json", a->json, "print one JSON object");
+  sub->callback([a, exit_code]() { *exit_code = RunAccuracy(*a); });
+}
+
+}  // namespace edgeinfer::apps

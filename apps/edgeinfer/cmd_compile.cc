@@ -1,0 +1,113 @@
+// edgeinfer compile MODEL: canonicalise, fuse and (optionally) quantize a model; print the fusion
+// report (--report, --json) and write the optimised graph as ONNX (-o; fused ops in domain
+// "edgeinfer"). JSON fields are documented in docs/compiler.md.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "apps/edgeinfer/commands.h"
+#include "apps/edgeinfer/common.h"
+#include "apps/edgeinfer/compile_common.h"
+#include "graph/onnx_export.h"
+
+namespace edgeinfer::apps {
+
+namespace {
+
+struct CompileCli {
+  CompileArgs args;
+  std::string output;
+  bool report = false;
+  bool verbose = false;
+  bool json = false;
+  bool list_passes = false;
+  std::string fallback = "fp16";
+};
+
+nlohmann::json SensitivityJson(const std::vector<LayerSqnr>& s) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const LayerSqnr& l : s) {
+    a.push_back({{"node", l.node}, {"op", l.op},
+                 {"isolated_sqnr_db", std::isfinite(l.isolated_db) ? nlohmann::json(l.isolated_db) : nlohmann::json(nullptr)},
+                 {"accumulated_sqnr_db", std::isfinite(l.accumulated_db) ? nlohmann::json(l.accumulated_db) : nlohmann::json(nullptr)}});
+  }
+  return a;
+}
+
+int RunCompile(CompileCli& c) {
+  if (c.list_passes) {
+    for (const fusions::PassEntry& e : fusions::PassList()) {
+      std::cout << e.name << (e.only_for ? std::string(" (") + e.only_for + " only)" : "") << "\n    " << e.why << "\n";
+    }
+    return 0;
+  }
+  if (c.args.model.empty()) return Fail("compile", Status::Error("a MODEL is required"));
+  if (c.fallback != "fp16" && c.fallback != "fp32") return Fail("compile", Status::Error("--fallback must be fp16 or fp32"));
+  c.args.fallback_fp16 = c.fallback == "fp16";
+  c.args.progress = !c.json;
+  auto compiled = CompileModel(c.args);
+  if (!compiled.ok()) return Fail("compile", compiled.status());
+  if (!c.output.empty()) {
+    Status s = ExportOnnx(compiled->graph, c.output);
+    if (!s.ok()) return Fail("compile", s);
+  }
+  const fusions::CompileReport& r = compiled->report;
+  if (c.json) {
+    nlohmann::json j = nlohmann::json::parse(r.ToJson());
+    if (!c.output.empty()) j["output"] = c.output;
+    if (compiled->calibration) {
+      j["calibration"] = {{"calibrator", compiled->calibration->calibrator}, {"batches", compiled->calibration->batches},
+                          {"tensors", compiled->calibration->amax.size()}, {"model_hash", compiled->calibration->model_hash}};
+    }
+    j["kept_float"] = compiled->kept_float;
+    j["sensitivity"] = SensitivityJson(compiled->sensitivity);
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  if (c.report || c.verbose) {
+    std::cout << r.ToText(c.verbose);
+  } else {
+    std::cout << r.model << ": layers " << r.layers_before << " -> " << r.layers_after << " (" << r.precision << ")\n";
+  }
+  if (!compiled->sensitivity.empty()) {
+    std::cout << "sensitivity (isolated / accumulated INT8 SQNR, dB; worst first):\n";
+    for (const LayerSqnr& l : compiled->sensitivity) {
+      bool kept = std::find(compiled->kept_float.begin(), compiled->kept_float.end(), l.node) != compiled->kept_float.end();
+      std::printf("  %-40s %-16s %7.2f %7.2f%s\n", l.node.c_str(), l.op.c_str(), l.isolated_db, l.accumulated_db, kept ? "  kept float" : "");
+    }
+  }
+  if (!c.output.empty()) std::cout << "wrote " << c.output << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void RegisterCompile(CLI::App& app, int* exit_code) {
+  auto c = std::make_shared<CompileCli>();
+  CLI::App* sub = app.add_subcommand("compile", "Canonicalise, fuse and quantize a model; report every fusion and refusal");
+  sub->add_option("model", c->args.model, "ONNX model");
+  sub->add_option("--precision", c->args.precision, "fp32, fp16 or int8")->check(CLI::IsMember({"fp32", "fp16", "int8"}));
+  sub->add_option("--calib", c->args.calib, "calibration data: .npy file, folder of .npy batches, or folder of images");
+  sub->add_option("--calibrator", c->args.calibrator, "entropy (KL, default), minmax or percentile (99.99%)")
+      ->check(CLI::IsMember({"entropy", "minmax", "percentile"}));
+  sub->add_option("--calib-cache", c->args.calib_cache, "calibration cache: read if present (same model), else written");
+  sub->add_option("--preprocess", c->args.preprocess, "YAML preprocessing for image folders (resize, crop, mean/std, layout, color)");
+  sub->add_option("--calib-samples", c->args.calib_samples, "at most this many calibration samples (default 500)");
+  sub->add_option("--batch", c->args.batch, "bind the symbolic batch to N (default 1)");
+  sub->add_option("-o,--output", c->output, "write the optimised graph as ONNX (fused ops in domain 'edgeinfer')");
+  sub->add_flag("--report", c->report, "print the fusion report");
+  sub->add_flag("--verbose", c->verbose, "print every rewrite and per-pass counts");
+  sub->add_flag("--json", c->json, "print one JSON object");
+  sub->add_option("--dump-after", c->args.dump_after, "dump the graph (text + DOT) after this pass ('all', 'input')");
+  sub->add_option("--dump-dir", c->args.dump_dir, "folder for --dump-after files");
+  sub->add_option("--disable-pass", c->args.disable, "skip this pass (repeatable)");
+  sub->add_option("--mixed-precision", c->args.mixed_sqnr_db, "INT8: keep layers whose isolated SQNR is below this many dB in float");
+  sub->add_option("--fallback", c->fallback, "precision of layers kept out of INT8: fp16 (default) or fp32");
+  sub->add_flag("--list-passes", c->list_passes, "print the pass list with why each sits where it does");
+  sub->callback([c, exit_code]() { *exit_code = RunCompile(*c); });
+}
+
+}  // namespace edgeinfer::apps

@@ -1,0 +1,206 @@
+#include "fusions/calib_data.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include <yaml-cpp/yaml.h>
+
+#include "graph/npy.h"
+
+#ifdef EDGEINFER_HAVE_OPENCV
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#endif
+
+namespace edgeinfer::fusions {
+
+namespace fs = std::filesystem;
+
+void ProgressBar(const std::string& label, int64_t done, int64_t total) {
+  constexpr int kWidth = 30;
+  int filled = total > 0 ? static_cast<int>(kWidth * done / total) : kWidth;
+  std::string bar(static_cast<size_t>(filled), '=');
+  if (filled < kWidth) bar += '>';
+  bar.resize(kWidth, ' ');
+  std::fprintf(stderr, "\r[%s] %lld/%lld %s", bar.c_str(), static_cast<long long>(done), static_cast<long long>(total), label.c_str());
+  if (done >= total) std::fprintf(stderr, "\n");
+  std::fflush(stderr);
+}
+
+Result<Preprocess> ParsePreprocess(const std::string& yaml_text, const std::string& what) {
+  Preprocess p;
+  YAML::Node y;
+  try {
+    y = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return Status::Error("preprocessing '" + what + "': not valid YAML: " + e.what());
+  }
+  if (!y || y.IsNull()) return p;
+  if (!y.IsMap()) return Status::Error("preprocessing '" + what + "': expected a mapping of keys");
+  auto ints = [&](const char* key, std::vector<int64_t>* out) -> Status {
+    if (!y[key]) return Status::Ok();
+    try {
+      if (y[key].IsScalar()) *out = {y[key].as<int64_t>()};
+      else *out = y[key].as<std::vector<int64_t>>();
+    } catch (const YAML::Exception&) {
+      return Status::Error("preprocessing '" + what + "': '" + key + "' must be an integer or [H, W]");
+    }
+    if (out->empty() || out->size() > 2) return Status::Error("preprocessing '" + what + "': '" + key + "' must be an integer or [H, W]");
+    for (int64_t v : *out) if (v <= 0) return Status::Error("preprocessing '" + what + "': '" + key + "' must be positive");
+    return Status::Ok();
+  };
+  try {
+    for (auto it = y.begin(); it != y.end(); ++it) {
+      std::string k = it->first.as<std::string>();
+      if (k != "resize" && k != "crop" && k != "scale" && k != "mean" && k != "std" && k != "color" && k != "layout") {
+        return Status::Error("preprocessing '" + what + "': unknown key '" + k + "' (resize, crop, scale, mean, std, color, layout)");
+      }
+    }
+    EI_RETURN_IF_ERROR(ints("resize", &p.resize));
+    EI_RETURN_IF_ERROR(ints("crop", &p.crop));
+    if (y["scale"]) p.scale = y["scale"].as<float>();
+    if (y["mean"]) p.mean = y["mean"].as<std::vector<float>>();
+    if (y["std"]) p.std = y["std"].as<std::vector<float>>();
+    if (y["color"]) {
+      std::string c = y["color"].as<std::string>();
+      if (c != "RGB" && c != "BGR") return Status::Error("preprocessing '" + what + "': color must be RGB or BGR, not '" + c + "'");
+      p.rgb = c == "RGB";
+    }
+    if (y["layout"]) {
+      std::string l = y["layout"].as<std::string>();
+      if (l != "NCHW" && l != "NHWC") return Status::Error("preprocessing '" + what + "': layout must be NCHW or NHWC, not '" + l + "'");
+      p.nchw = l == "NCHW";
+    }
+  } catch (const YAML::Exception& e) {
+    return Status::Error("preprocessing '" + what + "': " + e.what());
+  }
+  if (p.mean.size() != 3 || p.std.size() != 3) return Status::Error("preprocessing '" + what + "': mean and std need 3 values");
+  for (float s : p.std) if (!(s > 0.f)) return Status::Error("preprocessing '" + what + "': std values must be positive");
+  if (!(p.scale > 0.f)) return Status::Error("preprocessing '" + what + "': scale must be positive");
+  return p;
+}
+
+Result<Preprocess> LoadPreprocess(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return Status::Error("cannot read preprocessing file '" + path + "'");
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  return ParsePreprocess(text, path);
+}
+
+namespace {
+
+bool HasExt(const fs::path& p, std::initializer_list<const char*> exts) {
+  std::string e = p.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), ::tolower);
+  for (const char* x : exts) if (e == x) return true;
+  return false;
+}
+
+Result<std::vector<Tensor>> SplitBatches(const Tensor& t, int64_t batch, int64_t max_samples) {
+  std::vector<Tensor> out;
+  if (t.rank() == 0) return Status::Error("calibration array is a scalar");
+  int64_t n = t.dim(0);
+  if (max_samples > 0) n = std::min(n, max_samples);
+  const int64_t b = batch > 0 ? batch : n;
+  const int64_t per = t.numel() / std::max<int64_t>(t.dim(0), 1);
+  const size_t esize = DTypeSize(t.dtype());
+  for (int64_t s = 0; s < n; s += b) {
+    std::vector<int64_t> dims = t.dims();
+    dims[0] = std::min(b, n - s);
+    out.push_back(Tensor::FromBytes(t.dtype(), dims, static_cast<const char*>(t.raw()) + static_cast<size_t>(s * per) * esize));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Tensor>> LoadCalibrationBatches(const std::string& path, const Shape& input_shape, int64_t batch,
+                                                   const Preprocess& pre, int64_t max_samples, bool progress) {
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec)) {
+    if (!HasExt(path, {".npy"})) return Status::Error("calibration data '" + path + "': a file must be .npy (or give a folder)");
+    EI_ASSIGN_OR_RETURN(Tensor t, ReadNpy(path));
+    if (t.dtype() != DType::kFloat32) t = t.CastTo(DType::kFloat32);
+    return SplitBatches(t, batch, max_samples);
+  }
+  if (!fs::is_directory(path, ec)) return Status::Error("calibration data '" + path + "' is neither a .npy file nor a folder");
+  std::vector<fs::path> npys, images;
+  for (const auto& e : fs::directory_iterator(path, ec)) {
+    if (!e.is_regular_file()) continue;
+    if (HasExt(e.path(), {".npy"})) npys.push_back(e.path());
+    if (HasExt(e.path(), {".jpg", ".jpeg", ".png", ".bmp"})) images.push_back(e.path());
+  }
+  std::sort(npys.begin(), npys.end());
+  std::sort(images.begin(), images.end());
+  std::vector<Tensor> out;
+  if (!npys.empty()) {
+    int64_t samples = 0;
+    for (const fs::path& p : npys) {
+      if (max_samples > 0 && samples >= max_samples) break;
+      EI_ASSIGN_OR_RETURN(Tensor t, ReadNpy(p.string()));
+      if (t.dtype() != DType::kFloat32) t = t.CastTo(DType::kFloat32);
+      samples += t.rank() ? t.dim(0) : 1;
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+  if (images.empty()) return Status::Error("calibration data '" + path + "': the folder has no .npy files and no images");
+#ifndef EDGEINFER_HAVE_OPENCV
+  return Status::Error("calibration data '" + path + "': images need OpenCV, which this build does not have");
+#else
+  if (input_shape.rank() != 4) return Status::Error("image calibration needs a 4-D model input; it has " + input_shape.ToString());
+  const int64_t H = pre.nchw ? input_shape.dims[2] : input_shape.dims[1];
+  const int64_t W = pre.nchw ? input_shape.dims[3] : input_shape.dims[2];
+  const int64_t C = pre.nchw ? input_shape.dims[1] : input_shape.dims[3];
+  if (H <= 0 || W <= 0 || C != 3) return Status::Error("image calibration needs a static 3-channel input; it has " + input_shape.ToString());
+  int64_t n = static_cast<int64_t>(images.size());
+  if (max_samples > 0) n = std::min(n, max_samples);
+  const int64_t b = batch > 0 ? batch : 1;
+  std::vector<float> sample(static_cast<size_t>(3 * H * W));
+  Tensor cur;
+  int64_t in_cur = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    cv::Mat img = cv::imread(images[static_cast<size_t>(i)].string(), cv::IMREAD_COLOR);   // BGR
+    if (img.empty()) return Status::Error("calibration image '" + images[static_cast<size_t>(i)].string() + "' cannot be decoded");
+    if (pre.resize.size() == 1) {
+      const double s = static_cast<double>(pre.resize[0]) / std::min(img.rows, img.cols);
+      cv::resize(img, img, cv::Size(static_cast<int>(std::lround(img.cols * s)), static_cast<int>(std::lround(img.rows * s))), 0, 0, cv::INTER_LINEAR);
+    } else if (pre.resize.size() == 2) {
+      cv::resize(img, img, cv::Size(static_cast<int>(pre.resize[1]), static_cast<int>(pre.resize[0])), 0, 0, cv::INTER_LINEAR);
+    }
+    const int64_t ch = pre.crop.empty() ? H : pre.crop[0], cw = pre.crop.empty() ? W : pre.crop.back();
+    if (img.rows < ch || img.cols < cw) cv::resize(img, img, cv::Size(static_cast<int>(std::max<int64_t>(cw, img.cols)), static_cast<int>(std::max<int64_t>(ch, img.rows))));
+    const int y0 = static_cast<int>((img.rows - ch) / 2), x0 = static_cast<int>((img.cols - cw) / 2);
+    img = img(cv::Rect(x0, y0, static_cast<int>(cw), static_cast<int>(ch))).clone();
+    if (ch != H || cw != W) cv::resize(img, img, cv::Size(static_cast<int>(W), static_cast<int>(H)));
+    for (int64_t y = 0; y < H; ++y) {
+      const uint8_t* row = img.ptr<uint8_t>(static_cast<int>(y));
+      for (int64_t x = 0; x < W; ++x) {
+        for (int64_t c = 0; c < 3; ++c) {
+          // OpenCV gives BGR; output channel c is R,G,B (rgb) or B,G,R.
+          const int64_t src = pre.rgb ? 2 - c : c;
+          const size_t mc = static_cast<size_t>(pre.rgb ? c : 2 - c);   // mean/std are given in RGB order
+          float v = (row[x * 3 + src] / pre.scale - pre.mean[mc]) / pre.std[mc];
+          sample[static_cast<size_t>(pre.nchw ? (c * H + y) * W + x : (y * W + x) * 3 + c)] = v;
+        }
+      }
+    }
+    if (in_cur == 0) {
+      std::vector<int64_t> dims = pre.nchw ? std::vector<int64_t>{std::min(b, n - i), 3, H, W} : std::vector<int64_t>{std::min(b, n - i), H, W, 3};
+      cur = Tensor(DType::kFloat32, dims);
+    }
+    std::copy(sample.begin(), sample.end(), cur.data<float>() + in_cur * 3 * H * W);
+    if (++in_cur == cur.dim(0)) { out.push_back(cur); in_cur = 0; }
+    if (progress) ProgressBar("images decoded", i + 1, n);
+  }
+  return out;
+#endif
+}
+
+}  // namespace edgeinfer::fusions
