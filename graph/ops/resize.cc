@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace edgeinfer::ops {
 namespace {
@@ -224,9 +225,36 @@ void ResizeRef(const ResizeParams& p, const float* x, float* y) {
   }
 }
 
+void ResizeNearestBytes(const ResizeParams& p, const void* x, void* y, size_t elem_size) {
+  const size_t r = p.in_dims.size();
+  std::vector<ResizeTaps> taps;
+  for (size_t a = 0; a < r; ++a) taps.push_back(ComputeResizeTaps(p, a));
+  const std::vector<int64_t> st = ContiguousStrides(p.in_dims);
+  int64_t total = 1;
+  for (int64_t d : p.out_dims) total *= d;
+  std::vector<int64_t> idx(r, 0);
+  const auto* xb = static_cast<const unsigned char*>(x);
+  auto* yb = static_cast<unsigned char*>(y);
+  for (int64_t o = 0; o < total; ++o) {
+    int64_t off = 0;
+    for (size_t a = 0; a < r; ++a) off += taps[a][static_cast<size_t>(idx[a])][0].first * st[a];
+    std::memcpy(yb + static_cast<size_t>(o) * elem_size, xb + static_cast<size_t>(off) * elem_size, elem_size);
+    for (size_t a = r; a-- > 0;) {
+      if (++idx[a] < p.out_dims[a]) break;
+      idx[a] = 0;
+    }
+  }
+}
+
 Status InferResize(InferContext& ctx) {
   if (ctx.in_dtype[0] != DType::kFloat32) {
-    return ctx.Fail(std::string("input X is ") + DTypeName(ctx.in_dtype[0]) + "; the reference kernel runs float only");
+    // Nearest only picks elements, so it runs on any dtype; interpolation is float only.
+    const bool nearest = ctx.node.attrs.GetString("mode", "nearest") == "nearest" &&
+                         ctx.node.attrs.GetString("coordinate_transformation_mode", "") != "tf_crop_and_resize";
+    if (!nearest || DTypeSize(ctx.in_dtype[0]) == 0) {
+      return ctx.Fail(std::string("input X is ") + DTypeName(ctx.in_dtype[0]) +
+                      "; the reference kernel runs float, or any numeric dtype in nearest mode without tf_crop_and_resize");
+    }
   }
   // roi/scales/sizes known (constants at compile time, always at run time): the exact shape.
   // Otherwise (a graph input, as in ONNX's node tests) the attributes are still validated against
@@ -236,7 +264,7 @@ Status InferResize(InferContext& ctx) {
   if (known(1) && known(2) && known(3)) {
     auto val = [&](size_t i) -> const Tensor* { return present(i) ? ctx.in_value[i] : nullptr; };
     EI_ASSIGN_OR_RETURN(ResizeParams p, ParseResize(ctx.node, ctx.in_shape[0], val(1), val(2), val(3)));
-    ctx.SetOutput(0, DType::kFloat32, Shape(p.out_dims));
+    ctx.SetOutput(0, ctx.in_dtype[0], Shape(p.out_dims));
     return Status::Ok();
   }
   const Shape& x = ctx.in_shape[0];
@@ -258,14 +286,18 @@ Status InferResize(InferContext& ctx) {
     EI_ASSIGN_OR_RETURN(ResizeParams q, ParseResize(ctx.node, x, &roi, val(2), val(3)));
     out = q.out_dims;
   }
-  ctx.SetOutput(0, DType::kFloat32, Shape(out));
+  ctx.SetOutput(0, ctx.in_dtype[0], Shape(out));
   return Status::Ok();
 }
 
 Status ResizeReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
   auto val = [&](size_t i) -> const Tensor* { return i < in.size() ? in[i] : nullptr; };
   EI_ASSIGN_OR_RETURN(ResizeParams p, ParseResize(node, in[0]->shape(), val(1), val(2), val(3)));
-  ResizeRef(p, in[0]->data<float>(), out[0]->data<float>());
+  if (in[0]->dtype() == DType::kFloat32) {
+    ResizeRef(p, in[0]->data<float>(), out[0]->data<float>());
+  } else {
+    ResizeNearestBytes(p, in[0]->raw(), out[0]->raw(), DTypeSize(in[0]->dtype()));
+  }
   return Status::Ok();
 }
 

@@ -40,6 +40,9 @@ ResizeTaps ComputeResizeTaps(const ResizeParams& p, size_t axis);
 
 // y[out_dims] = resize(x[in_dims]). Dense caller-owned FP32 buffers; weights and sums in double.
 void ResizeRef(const ResizeParams& p, const float* x, float* y);
+// Nearest mode over any dtype (elements copied as elem_size bytes), e.g. int8 activations.
+// Requires p.mode == kNearest and a coordinate mode other than tf_crop_and_resize.
+void ResizeNearestBytes(const ResizeParams& p, const void* x, void* y, size_t elem_size);
 
 Status InferResize(InferContext& ctx);
 Status ResizeReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);

@@ -39,6 +39,25 @@ TEST(Resize, NearestAsymmetricUpsample) {
   EXPECT_EQ(Values<float>((*r)[0]), (std::vector<float>{1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4}));
 }
 
+TEST(Resize, NearestOnInt8MatchesFloat) {
+  std::vector<int8_t> v = {-128, -1, 0, 1, 2, 3, 4, 127, 9};
+  std::vector<float> vf(v.begin(), v.end());
+  Tensor x = testing::T1<int8_t>(DType::kInt8, {1, 1, 3, 3}, v), xf = F32({1, 1, 3, 3}, vf);
+  Tensor sizes = I64({4}, {1, 1, 5, 2});
+  Attributes a = ResizeAttrs("nearest", "half_pixel", "round_prefer_ceil");
+  auto r = RunOp("Resize", {&x, nullptr, nullptr, &sizes}, a);
+  auto rf = RunOp("Resize", {&xf, nullptr, nullptr, &sizes}, a);
+  ASSERT_TRUE(r.ok() && rf.ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].dtype(), DType::kInt8);
+  auto got = Values<int8_t>((*r)[0]);
+  EXPECT_EQ(std::vector<float>(got.begin(), got.end()), Values<float>((*rf)[0]));
+  Status s = testing::InferOp("Resize", {DType::kInt8, DType::kUndefined, DType::kUndefined, DType::kInt64},
+                              {Shape{1, 1, 3, 3}, Shape{}, Shape{}, Shape{4}}, {nullptr, nullptr, nullptr, &sizes},
+                              ResizeAttrs("linear", "half_pixel"), 1, nullptr, nullptr);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("int8"), std::string::npos) << s.message();
+}
+
 TEST(Resize, LinearHalfPixelGolden) {
   Tensor x = F32({1, 1, 2, 2}, {1, 2, 3, 4}), scales = F32({4}, {1, 1, 2, 2});
   auto r = RunOp("Resize", {&x, nullptr, &scales}, ResizeAttrs("linear", "half_pixel"));
