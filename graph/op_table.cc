@@ -64,6 +64,7 @@ const std::vector<OpDef>& OpTable() {
       {"Unsqueeze", OpClass::kDataMovement, 2, 2, 1, 1, InferUnsqueeze, CopyReference},
       {"Gather", OpClass::kDataMovement, 2, 2, 1, 1, InferGather, GatherReference},
       {"Cast", OpClass::kDataMovement, 1, 1, 1, 1, InferCast, CastReference},
+      {"CastLike", OpClass::kDataMovement, 2, 2, 1, 1, InferCastLike, CastReference},
       {"Shape", OpClass::kSource, 1, 1, 1, 1, InferShapeOp, ShapeReference},
       {"ConstantOfShape", OpClass::kSource, 1, 1, 1, 1, InferConstantOfShape, ConstantOfShapeReference},
       {"QuantizeLinear", OpClass::kQuant, 2, 3, 1, 1, InferQuantizeLinear, QuantizeLinearReference},

@@ -656,6 +656,16 @@ Status CastReference(const Node& node, const std::vector<const Tensor*>& in, con
   return s.ok() ? s : NodeError(node, s.message());
 }
 
+Status InferCastLike(InferContext& ctx) {
+  DType t = ctx.in_dtype[1];
+  if (t == DType::kString || ctx.in_dtype[0] == DType::kString) {
+    return ctx.Fail("cast from " + std::string(DTypeName(ctx.in_dtype[0])) + " to " + DTypeName(t) +
+                    " is not supported (rule: numeric and bool dtypes only)");
+  }
+  ctx.SetOutput(0, t, ctx.in_shape[0]);
+  return Status::Ok();
+}
+
 // ---------------------------------------------------------------- ConstantOfShape
 
 Status InferConstantOfShape(InferContext& ctx) {

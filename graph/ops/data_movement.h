@@ -3,7 +3,7 @@
 //   Flatten, Reshape (0 / -1, allowzero), Transpose (perm, default reversed), Concat, Split (sizes as
 //   input 1, or num_outputs, or equal parts), Slice (starts/ends/axes/steps as inputs; negative,
 //   clamped, negative steps), Squeeze / Unsqueeze (axes as input 1), Gather (any axis, negative
-//   indices), Shape (start/end), Cast (numeric, float16, bfloat16, bool), ConstantOfShape.
+//   indices), Shape (start/end), Cast and CastLike (numeric, float16, bfloat16, bool), ConstantOfShape.
 // Ops whose output shape depends on an input's VALUE (Reshape, Slice, Squeeze, Unsqueeze, Split,
 // ConstantOfShape) read ctx.in_value; when it is unknown, inference gives the right rank with
 // dynamic dims, or fails when even the rank is unknown.
@@ -39,6 +39,7 @@ Status InferUnsqueeze(InferContext& ctx);
 Status InferGather(InferContext& ctx);
 Status InferShapeOp(InferContext& ctx);
 Status InferCast(InferContext& ctx);
+Status InferCastLike(InferContext& ctx);   // CastLike (opset 15): to the dtype of input 1; CastReference runs it
 Status InferConstantOfShape(InferContext& ctx);
 
 // Flatten, Reshape, Squeeze, Unsqueeze: same bytes, new dims.

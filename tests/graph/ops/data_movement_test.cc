@@ -245,6 +245,11 @@ TEST(DataMovement, CastConversions) {
   EXPECT_EQ(bf.data<uint16_t>()[0], 0x3fc0);   // 1.5
   Tensor big = I64({1}, {(1ll << 53) + 1});
   EXPECT_EQ(cast(big, DType::kInt32).data<int32_t>()[0], 1);   // wraps like a C cast of the low bits
+  Tensor like = testing::T1<double>(DType::kFloat64, {1}, {0.0});
+  auto cl = RunOp("CastLike", {&x, &like});
+  ASSERT_TRUE(cl.ok()) << cl.status().message();
+  EXPECT_EQ((*cl)[0].dtype(), DType::kFloat64);
+  EXPECT_EQ((*cl)[0].data<double>()[1], static_cast<double>(-2.7f));
   auto r = RunOp("Cast", {&x}, Attr("to", int64_t{8}));
   EXPECT_EQ(r.status().message(), "Cast 'n': cast from float to string is not supported (rule: numeric and bool dtypes only)");
 }
