@@ -34,7 +34,8 @@ Status CheckRank(const std::string& label, const Shape& x) {
   return Status::Ok();
 }
 
-// Visits every output position, calling f(n, c, o[3], window-begin i[3]) with the normalised dims.
+// Visits every output position of every (n, c) plane and calls acc_fn(plane, nc, in dims, window
+// start, kernel, dilations, padded end, &y, &indices) on the 3-D normalised dims.
 template <class T, class Acc>
 void PoolLoop(const PoolParams& p, const T* x, T* y, int64_t* indices, Acc acc_fn) {
   const auto id = To3(p.in_dims, 1), od = To3(p.out_dims, 1), k = To3(p.kernel, 1), s = To3(p.strides, 1),
