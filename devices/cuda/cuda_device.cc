@@ -137,6 +137,7 @@ struct PoolAttr {
 // Everything a step needs that does not depend on the batch size.
 struct Step {
   SK kind;
+  int pos = 0;                         // execution order: topological index of the last node it covers
   NodeId node = kNoNode;               // the node whose name labels the step (first of a chain)
   std::string label;                   // "Conv 'name'" (+ "+Relu" ... for matched chains)
   std::vector<ValueId> in;             // activation (non-weight) inputs
@@ -603,6 +604,7 @@ Status CudaDevice::Impl::BuildSteps() {
   for (size_t i = 0; i < G.inputs().size(); ++i) {
     Step st;
     st.kind = SK::kInput;
+    st.pos = -1;
     st.out = G.inputs()[i];
     st.graph_io = static_cast<int>(i);
     st.label = "input '" + G.value(st.out).name + "'";
@@ -622,10 +624,20 @@ Status CudaDevice::Impl::BuildSteps() {
     return Status::Ok();
   };
 
+  std::map<NodeId, int> topo_index;
+  for (size_t i = 0; i < order.size(); ++i) topo_index[order[i]] = static_cast<int>(i);
   for (NodeId id : order) {
     if (absorbed.count(id)) continue;
     const Node& n = G.node(id);
     const std::string& op = n.op;
+    const size_t first_new = steps.size();
+    // Matched chains run at the position of their last node (a residual may be computed after the
+    // Conv in topological order, but always before the Add that reads it).
+    auto place = [&](const std::vector<NodeId>& chain) {
+      int pos = 0;
+      for (NodeId c : chain) pos = std::max(pos, topo_index[c]);
+      for (size_t k = first_new; k < steps.size(); ++k) steps[k].pos = pos;
+    };
     auto in = [&](size_t i) { return i < n.inputs.size() ? n.inputs[i] : kNoValue; };
     Step st;
     st.node = id;
@@ -696,6 +708,7 @@ Status CudaDevice::Impl::BuildSteps() {
       st.out = op == "Conv" ? st.out : n.outputs[0];
       // A matched chain runs at the position of its last node (the residual is ready by then).
       EI_RETURN_IF_ERROR(AddConvStep(id, chain, st, in(0), in(1), in(2), res, has_bn ? &bn_scale : nullptr, has_bn ? &bn_shift : nullptr));
+      place(chain);
       continue;
     }
     if (op == "Gemm" || op == "GemmBiasAct" || op == "MatMul") {
@@ -714,8 +727,11 @@ Status CudaDevice::Impl::BuildSteps() {
         }
       }
       bool tb = op == "MatMul" ? false : n.attrs.GetInt("transB", 0) != 0;
+      std::vector<NodeId> chain = {id};
+      if (st.out != n.outputs[0]) chain.push_back(G.value(st.out).producer);
       EI_RETURN_IF_ERROR(AddGemmStep(id, st, in(0), in(1), op == "MatMul" ? kNoValue : in(2), tb,
                                      n.attrs.GetFloat("alpha", 1.f), n.attrs.GetFloat("beta", 1.f)));
+      place(chain);
       continue;
     }
     if (op == "MaxPool" || op == "AveragePool") {
@@ -810,7 +826,9 @@ Status CudaDevice::Impl::BuildSteps() {
       return Status::Error(G.Label(id) + ": op '" + op + "' is not supported by the CUDA executor");
     }
     steps.push_back(std::move(st));
+    place({id});
   }
+  std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) { return a.pos < b.pos; });
   for (size_t i = 0; i < G.outputs().size(); ++i) {
     Step st;
     st.kind = SK::kOutput;
@@ -1246,9 +1264,10 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
       } else if (opt.autotune && got > 1) {
         const int32_t ione = 1, izero = 0;
         float best_ms = 1e30f;
-        const int8_t* bptr = reinterpret_cast<const int8_t*>(p.arena + p.scratch_off);
-        int32_t* cptr = reinterpret_cast<int32_t*>(p.arena + p.scratch_off + AlignUp(static_cast<size_t>(L.n) * L.ldb, 256));
-        if (st.kind == SK::kGemmInt8) { bptr = static_cast<const int8_t*>(Ptr(p, st.in[0])); cptr = reinterpret_cast<int32_t*>(p.arena + p.scratch_off); }
+        // The same buffers RunStep uses: acc at the scratch start, the im2col matrix after it.
+        int32_t* cptr = reinterpret_cast<int32_t*>(p.arena + p.scratch_off);
+        const int8_t* bptr = static_cast<const int8_t*>(Ptr(p, st.in[0]));
+        if (L.im2col) bptr = reinterpret_cast<const int8_t*>(p.arena + p.scratch_off + AlignUp(static_cast<size_t>(L.n) * st.k * 4, 256));
         for (int j = 0; j < got; ++j) {
           if (res[j].workspaceSize > lt_ws) continue;
           cudaEventRecord(e0, stream);

@@ -23,6 +23,27 @@
 namespace edgeinfer {
 namespace {
 
+// The model builders the GPU tests and bench share make valid graphs (no GPU needed).
+TEST(CnnModels, BuildersMakeValidGraphs) {
+  for (cnn::Model m : {cnn::Model::kResNet50, cnn::Model::kMobileNetV2, cnn::Model::kSsdMobileNetBackbone, cnn::Model::kTinyCnn}) {
+    for (bool int8 : {false, true}) {
+      Graph g = cnn::Build(m, int8);
+      Status s = InferShapes(g);
+      ASSERT_TRUE(s.ok()) << cnn::ModelName(m) << (int8 ? " int8: " : ": ") << s.message();
+      s = VerifyGraph(g);
+      EXPECT_TRUE(s.ok()) << cnn::ModelName(m) << ": " << s.message();
+    }
+  }
+  for (bool int8 : {false, true}) {
+    Graph g = cnn::Build(cnn::Model::kTinyCnn, int8);
+    Tensor x(DType::kFloat32, {2, 3, 32, 32});
+    for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = static_cast<float>((i * 37) % 101) / 50.f - 1.f;
+    auto out = devices::RunReference(g, {{"input", x}});
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    EXPECT_EQ(out->at("logits").dims(), (std::vector<int64_t>{2, 10}));
+  }
+}
+
 #ifndef EDGEINFER_HAVE_CUDA
 TEST(CudaDevice, SkipsWithoutCuda) { GTEST_SKIP() << "no CUDA device: built without CUDA (nvcc or cuDNN not found)"; }
 #else

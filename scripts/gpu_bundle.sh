@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the GPU tests and bench here (CUDA 13 + cuDNN headers, sm_87 and sm_90) and bundles them with
+# the non-system shared libraries they need into .bundle/ (git-ignored), ready to be carried to the
+# GPU machine, where scripts/gpu_run.sh runs them.
+#   usage: scripts/gpu_bundle.sh [build-dir]     (default: build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+TARGETS="test_devices_cuda_cuda_device_test test_runtime_unified_memory_test edgeinfer-bench-gpu"
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="87;90"
+fi
+flock /tmp/ei-build.lock cmake --build "$BUILD" --target $TARGETS -j2
+rm -rf .bundle/bin .bundle/lib
+mkdir -p .bundle/bin .bundle/lib
+cp "$BUILD/tests/test_devices_cuda_cuda_device_test" "$BUILD/tests/test_runtime_unified_memory_test" \
+   "$BUILD/bench/gpu/edgeinfer-bench-gpu" .bundle/bin/
+# Libraries the GPU machine has itself (glibc, the C++ runtime, the driver, CUDA, cuDNN) stay behind;
+# everything else the binaries load (yaml-cpp, protobuf, onnx, TBB, oneDNN, OpenCV, ...) travels.
+SYSTEM='^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|librt\.|libpthread\.|libgcc_s\.|libstdc\+\+\.|libcuda\.|libcudart\.|libcublas|libcudnn|libnvrtc|libnvJitLink)'
+for b in .bundle/bin/*; do
+  ldd "$b" | awk '$3 ~ /^\// {print $1, $3}'
+done | sort -u | while read -r name path; do
+  if [[ ! "$name" =~ $SYSTEM ]]; then cp -L "$path" .bundle/lib/; fi
+done
+strip --strip-unneeded .bundle/bin/* .bundle/lib/* 2>/dev/null || true
+echo "bundle: $(du -sh .bundle | cut -f1) in .bundle/ (bin: $(ls .bundle/bin | tr '\n' ' '); lib: $(ls .bundle/lib | tr '\n' ' '))"
