@@ -18,7 +18,9 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
+#include <cstdio>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -112,6 +114,8 @@ struct CpuFastDevice::Plan {
   std::vector<dnnl::memory> out_mems;   // per graph output, plain, handle set per launch
   std::vector<void*> out_ptrs;
   Status run_error;
+  std::vector<double> step_ms;   // CpuFastOptions::profile: summed host time per step
+  int profiled_runs = 0;
 
   char* Ptr(const Ref& r) const {
     if (r.buf >= 0) return arena.get() + bufs[static_cast<size_t>(r.buf)].offset;
@@ -123,6 +127,12 @@ struct CpuFastDevice::Plan {
 namespace {
 
 using Plan = CpuFastDevice::Plan;
+
+// A planning failure deep inside the builder (a reorder oneDNN refuses); caught in BuildPlan.
+struct PlanError {
+  std::string message;
+  explicit PlanError(std::string m) : message(std::move(m)) {}
+};
 using Ref = Plan::Ref;
 
 struct Chain {
@@ -221,7 +231,14 @@ class Builder {
     dst.md = want;
     dst.buf = NewBuf(want.get_size());
     dnnl::memory ms = Mem(src), md = Mem(dst);
-    dnnl::reorder r(ms, md);
+    dnnl::reorder r;
+    try {
+      r = dnnl::reorder(ms, md);
+    } catch (const dnnl::error& e) {
+      throw PlanError("reorder of '" + g_.value(v).name + "' " + Shape(s.dims).ToString() + " (" +
+                      (src.md.data.ndims ? std::to_string(src.md.data.format_kind) : "raw") + " -> " +
+                      std::to_string(want.data.format_kind) + "): " + e.what());
+    }
     P.steps.push_back([this_plan = &P, r, ms, md]() mutable { r.execute(this_plan->strm, ms, md); });
     P.explain.push_back("  reorder '" + g_.value(v).name + "' to the layout its consumer needs");
     s.alts.push_back(dst);
@@ -359,16 +376,23 @@ Status Builder::InferAll(const std::vector<std::vector<int64_t>>& input_dims) {
 
 void Builder::FindChains() {
   if (!opt_.fuse) return;
+  std::set<NodeId> claimed;   // nodes already inside a chain
   for (NodeId id : order_) {
     const Node& n = g_.node(id);
     const bool conv = n.op == "Conv";
     const bool gemm = n.op == "Gemm" || n.op == "MatMul";
     if (!conv && !gemm) continue;
     if (Dt(n.inputs[0]) != DType::kFloat32 || !Const(n.inputs[1])) continue;
+    if (claimed.count(id)) continue;
     Chain c;
     c.conv = id;
     ValueId v = n.outputs[0];
-    NodeId nx = SingleConsumer(v);
+    // The next node of the chain: v's only reader, not already part of another chain.
+    auto next = [&](ValueId val) {
+      NodeId r = SingleConsumer(val);
+      return r != kNoNode && claimed.count(r) ? kNoNode : r;
+    };
+    NodeId nx = next(v);
     if (conv && nx != kNoNode && g_.node(nx).op == "BatchNormalization") {
       const Node& bn = g_.node(nx);
       bool ok = bn.inputs.size() == 5 && bn.inputs[0] == v;
@@ -377,7 +401,7 @@ void Builder::FindChains() {
       if (ok) {
         c.bn = nx;
         v = bn.outputs[0];
-        nx = SingleConsumer(v);
+        nx = next(v);
       }
     }
     if (conv && nx != kNoNode && g_.node(nx).op == "Add") {
@@ -388,7 +412,7 @@ void Builder::FindChains() {
           c.add = nx;
           c.residual = other;
           v = add.outputs[0];
-          nx = SingleConsumer(v);
+          nx = next(v);
         }
       }
     }
@@ -406,6 +430,8 @@ void Builder::FindChains() {
     c.out = v;
     c.last = c.act != kNoNode ? c.act : (c.add != kNoNode ? c.add : (c.bn != kNoNode ? c.bn : kNoNode));
     if (c.last == kNoNode) continue;
+    claimed.insert(id);
+    for (NodeId part : {c.bn, c.add, c.act}) if (part != kNoNode) claimed.insert(part);
     absorbed_.insert(id);
     if (c.bn != kNoNode) absorbed_.insert(c.bn);
     if (c.add != kNoNode) absorbed_.insert(c.add);
@@ -1373,6 +1399,8 @@ Status CpuFastDevice::BuildPlan(const TensorMap* inputs) {
     EI_RETURN_IF_ERROR(b.Build(dims).WithContext("cpu-fast: planning '" + graph_->name + "'"));
   } catch (const dnnl::error& e) {
     return Status::Error(std::string("cpu-fast: oneDNN error while planning: ") + e.what());
+  } catch (const PlanError& e) {
+    return Status::Error("cpu-fast: planning '" + graph_->name + "': " + e.message);
   }
   plan->input_ptrs.assign(graph_->inputs().size(), nullptr);
   plan->out_ptrs.assign(graph_->outputs().size(), nullptr);
@@ -1404,8 +1432,19 @@ Status CpuFastDevice::Launch(const TensorMap& inputs, TensorMap* outputs) {
   }
   p.run_error = Status::Ok();
   try {
-    for (auto& step : p.steps) step();
-    p.strm.wait();
+    if (options_.profile) {
+      p.step_ms.resize(p.steps.size(), 0.0);
+      for (size_t i = 0; i < p.steps.size(); ++i) {
+        auto t0 = std::chrono::steady_clock::now();
+        p.steps[i]();
+        p.strm.wait();
+        p.step_ms[i] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      }
+      ++p.profiled_runs;
+    } else {
+      for (auto& step : p.steps) step();
+      p.strm.wait();
+    }
   } catch (const dnnl::error& e) {
     return Status::Error(std::string("cpu-fast: oneDNN error while running: ") + e.what());
   }
@@ -1415,7 +1454,15 @@ Status CpuFastDevice::Launch(const TensorMap& inputs, TensorMap* outputs) {
 std::string CpuFastDevice::Explain() const {
   if (!plan_) return "";
   std::ostringstream os;
-  for (const std::string& s : plan_->explain) os << s << "\n";
+  const Plan& p = *plan_;
+  for (size_t i = 0; i < p.explain.size(); ++i) {
+    if (p.profiled_runs && i < p.step_ms.size()) {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%9.3f ms  ", p.step_ms[i] / p.profiled_runs);
+      os << buf;
+    }
+    os << p.explain[i] << "\n";
+  }
   os << "arena " << plan_->arena_size << " bytes, packed weights " << plan_->packed_bytes << " bytes, scratchpad "
      << plan_->scratch_bytes << " bytes, " << plan_->steps.size() << " steps, " << threads_ << " threads\n";
   return os.str();

@@ -17,6 +17,7 @@ struct CpuFastOptions {
   int num_threads = 0;                  // 0: every core the process may use
   bool fuse = true;                     // prepare-time Conv(+BN)(+Add)(+act) / Gemm(+act) matching
   bool reject_non_finite_inputs = false;
+  bool profile = false;                 // time every step (waits after each); Explain() prints the means
 };
 
 class CpuFastDevice : public Device {
