@@ -15,9 +15,10 @@
 //  3. Bytes. The convolution buffer (CBUF) holds an input stripe (whole rows, at least the kernel's
 //     support rows) and weights. For each split of the CBUF into data and weights (sixteenths) the
 //     traffic is: weights resident -> inputs once per image (+ halo rows re-read between stripes),
-//     weights once per batch; weights too big -> the cheaper of (a) each weight chunk loaded once
-//     per batch and applied to every image, inputs re-read once per chunk, or (b) an input stripe
-//     held while all weights stream past it, weights re-read once per stripe and image. The cheapest split wins (the compiler's choice).
+//     weights once per batch; weights too big -> split into kernel-group chunks (separate
+//     operations), each loaded once per batch and applied to every image, the input re-read once
+//     per chunk, as the NVDLA primer describes. (Streaming weights past a resident input is not
+//     modelled: the primer describes only the weight split, and its figures agree with that.) The cheapest split wins (the compiler's choice).
 //  4. Memory time: DRAM bytes at the core's DRAM bandwidth; SRAM bytes at the SRAM port; the two
 //     ports work in parallel. Weights always come from DRAM.
 //  5. Layer time = max(compute, memory) + overhead (pipeline fill/drain: fixed DLA cycles plus one
@@ -81,15 +82,13 @@ Traffic CbufTraffic(double cbuf, double rows_in, double row_bytes, int64_t out_r
       t.weights = wt;
       t.resident = true;
     } else {
+      // Weights that do not fit are split into kernel-group chunks, one hardware operation each,
+      // and every operation re-reads the input (NVDLA primer: "if the convolutional buffer can
+      // only hold a fourth of the weight data, then the calculation must be split into four
+      // steps, multiplying the input bandwidth"). Each chunk serves every image of the batch.
       const double chunks = std::ceil(wt / wbuf);
-      // Each weight chunk is applied to every image of the batch before the next is loaded.
-      const double a_in = reps * chunks * per_image_input, a_w = wt;                      // re-read input
-      const double b_in = reps * per_image_input, b_w = reps * static_cast<double>(stripes) * wt;  // re-read weights
-      if (a_in * input_cost + a_w * weight_cost <= b_in * input_cost + b_w * weight_cost) {
-        t.input = a_in; t.weights = a_w;
-      } else {
-        t.input = b_in; t.weights = b_w;
-      }
+      t.input = reps * chunks * per_image_input;
+      t.weights = wt;
       t.resident = false;
     }
     const double cost = t.input * input_cost + t.weights * weight_cost;

@@ -114,8 +114,9 @@ TEST(DlaTimingModel, BatchReusesResidentWeights) {
 
 TEST(DlaTimingModel, SmallConvBufferRereadsInputPerWeightChunk) {
   // 4 KiB CBUF, 1x1 conv C=K=64 on 16x16: rows are 1 KiB, weights 4 KiB never fit beside a row.
-  // Best split (hand-enumerated over sixteenths): 1-2 rows of data, weights in 2 chunks -> the
-  // input (16 KiB) is read twice, weights once: 36864 B. Re-reading weights per row would be 80 KiB.
+  // Best split (hand-enumerated over sixteenths): 1-2 rows of data, weights in 2 chunks (two
+  // operations) -> the input (16 KiB) is read twice, weights once: 36864 B. With 3 rows of data
+  // the weight part holds 1 KiB: 4 chunks, 69632 B.
   SocProfile soc = Toy();
   soc.dla.conv_buffer_bytes = 4096;
   auto t = DlaLayerTiming(soc, ConvWork("tile", 1, 64, 16, 16, 64, 1, 1, 1, 0, 1));
@@ -237,6 +238,29 @@ TEST(DlaTimingCalibration, OrinOneDlaResNet50Int8PerPowerMode) {
   }
 }
 
+TEST(DlaTimingHeldOut, NvdlaPrimerOtherRows) {
+  // The primer's other rows are NOT calibration points: the nvdla-large profile with the row's MAC
+  // array, CBUF and bandwidth (atomic sizes assumed: C = min(64, MACs/8) ...), predicted, printed
+  // for docs/timing-model.md. Asserted only against the roofline bound of each configuration.
+  auto base = LoadSocProfile("nvdla-large");
+  ASSERT_TRUE(base.ok()) << base.status().message();
+  const struct { int macs, ac, ak; int64_t cbuf_kb; double gbps, fps; } rows[] = {
+      {1024, 64, 16, 256, 15, 153}, {512, 32, 16, 256, 10, 93}, {256, 32, 8, 256, 5, 46},
+      {128, 16, 8, 256, 2, 20},     {32, 8, 4, 128, 0.5, 3.6}};
+  for (const auto& r : rows) {
+    SocProfile soc = base.value();
+    soc.dla.atomic_c = r.ac;
+    soc.dla.atomic_k = r.ak;
+    soc.dla.conv_buffer_bytes = r.cbuf_kb * 1024;
+    soc.dram.fixed_bandwidth_bytes_per_s = r.gbps * 1e9;
+    auto t = DlaNetworkTiming(soc, testing::ResNet50Layers(1, 1), 1);
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    std::printf("HELD-OUT nvdla %4d MACs %3lld KB %4.1f GB/s: predicted %6.1f fps, primer %6.1f (%+.0f%%)\n", r.macs,
+                static_cast<long long>(r.cbuf_kb), r.gbps, t->ImagesPerSecond(), r.fps, 100 * (t->ImagesPerSecond() / r.fps - 1));
+    EXPECT_LT(t->ImagesPerSecond(), r.macs * 1e9 / 4.09e9);
+  }
+}
+
 TEST(DlaTimingCalibration, NvdlaPrimerLargeResNet50) {
   // NVDLA primer: 2048 MACs / 512 KB / 20 GB/s -> 269 fps (INT8, 1 GHz, no SRAM, batch 1).
   const double ips = ResNet50DlaImagesPerSec("nvdla-large", "", 1, false, true);
@@ -248,7 +272,7 @@ TEST(DlaTimingCalibration, NvdlaPrimerLargeResNet50) {
 
 // KNOWN MISS (docs/timing-model.md, "Calibration"): the primer's 64-MAC / 128 KB / 1 GB/s row
 // (7.3 fps) is below even compute + memory run back to back in this model (~8 fps); our
-// first-principles model predicts ~11.5 fps (+57%). No physical mechanism we can source explains
+// first-principles model predicts ~10 fps (+38%). No physical mechanism we can source explains
 // the gap (the CBUF tiling model is insensitive to 64-256 KB here), so we leave the model unfitted
 // and this assertion disabled rather than bend a parameter to one number. Run with
 // --gtest_also_run_disabled_tests to see it fail.
