@@ -53,8 +53,14 @@ void AbsHistogram::Add(const float* x, int64_t n) {
 
 double EntropyThreshold(const AbsHistogram& h) {
   constexpr int kLevels = 128;
-  const std::vector<double>& hist = h.bins();
+  // As TensorRT's pytorch-quantization does: the zero bin takes its neighbour's count, so the spike
+  // of exact zeros after a ReLU (half the values) does not dominate the divergence and drag the
+  // threshold down.
+  std::vector<double> hist = h.bins();
+  hist[0] = hist[1];
   if (h.range() == 0.0 || h.amax() == 0.0) return h.amax();
+  std::vector<double> suffix(static_cast<size_t>(AbsHistogram::kBins) + 1, 0.0);
+  for (int j = AbsHistogram::kBins - 1; j >= 0; --j) suffix[static_cast<size_t>(j)] = suffix[static_cast<size_t>(j + 1)] + hist[static_cast<size_t>(j)];
   const double width = h.range() / AbsHistogram::kBins;
   // Only bins up to the one holding amax matter; later ones are empty.
   int last = std::min(AbsHistogram::kBins, static_cast<int>(h.amax() / width) + 1);
@@ -64,9 +70,7 @@ double EntropyThreshold(const AbsHistogram& h) {
   std::vector<double> p, q;
   for (int i = kLevels; i <= last; ++i) {
     p.assign(hist.begin(), hist.begin() + i);
-    double tail = 0.0;
-    for (int j = i; j < AbsHistogram::kBins; ++j) tail += hist[static_cast<size_t>(j)];
-    p[static_cast<size_t>(i - 1)] += tail;
+    p[static_cast<size_t>(i - 1)] += suffix[static_cast<size_t>(i)];
     // Quantize the first i bins (without the tail) to kLevels levels and expand back.
     q.assign(static_cast<size_t>(i), 0.0);
     const double merged = static_cast<double>(i) / kLevels;

@@ -41,7 +41,8 @@ class AbsHistogram {
   double total_ = 0.0;
 };
 
-// TensorRT's entropy threshold: argmin over i in [128, 2048] of KL(P_i || Q_i), P_i the first i bins
+// TensorRT's entropy threshold (the zero bin first takes bin 1's count, as TensorRT's
+// pytorch-quantization does, so a ReLU's spike of zeros does not decide the threshold): argmin over i in [128, 2048] of KL(P_i || Q_i), P_i the first i bins
 // with the tail folded into bin i-1, Q_i P_i quantized to 128 levels and expanded back over its
 // non-zero bins; threshold = (i + 0.5) * bin width, capped at amax.
 double EntropyThreshold(const AbsHistogram& h);
