@@ -6,6 +6,8 @@
 
 #include <cstdio>
 
+#include "devices/dla/timing_model.h"
+#include "devices/soc/dram_model.h"
 #include "tests/devices/soc/resnet50_layers.h"
 
 namespace edgeinfer::devices {
@@ -141,6 +143,43 @@ TEST(GpuTimingCalibration, XavierSingleStreamResNet50) {
               latency * 1e3, 100 * (latency / 1.834e-3 - 1));
   EXPECT_LT(latency, 1.834e-3);
   EXPECT_GT(latency, 1.834e-3 * 0.6);
+}
+
+}  // namespace
+}  // namespace edgeinfer::devices
+
+namespace edgeinfer::devices {
+namespace {
+
+// Xavier AGX MLPerf v1.1 ResNet-50 Offline (soc-facts.md calibration point): GPU batch 64 + two
+// DLAs batch 32 = 2039.11 samples/s. The runtime's scheduler owns the real answer (a discrete-event
+// simulation); here the engines' models are combined the simple way: each engine alone, and each
+// engine with the DRAM shared by all three as if all were memory-bound at once (a lower bound).
+// The published figure must lie between the two sums, within 15% on either side.
+TEST(GpuTimingCalibration, XavierOfflineGpuPlusTwoDlasBracket) {
+  auto soc = LoadSocProfile("xavier-agx");
+  ASSERT_TRUE(soc.ok()) << soc.status().message();
+  auto gpu_layers = testing::ResNet50Layers(64, 1);
+  auto dla_layers = testing::ResNet50Layers(32, 1);
+  testing::ChainSram(&dla_layers, soc->dla.sram_default_bytes);
+  auto shares = ConcurrentBandwidth(soc.value(), {EngineClass::kGpu, EngineClass::kDla, EngineClass::kDla});
+  GpuTimingOptions gshare;
+  gshare.dram_bandwidth_bytes_per_s = shares[0];
+  DlaTimingOptions dshare;
+  dshare.dram_bandwidth_bytes_per_s = shares[1];
+  auto g_alone = GpuNetworkTiming(soc.value(), gpu_layers, 64);
+  auto g_shared = GpuNetworkTiming(soc.value(), gpu_layers, 64, gshare);
+  auto d_alone = DlaNetworkTiming(soc.value(), dla_layers, 32);
+  auto d_shared = DlaNetworkTiming(soc.value(), dla_layers, 32, dshare);
+  ASSERT_TRUE(g_alone.ok() && g_shared.ok() && d_alone.ok() && d_shared.ok());
+  const double upper = g_alone->ImagesPerSecond() + 2 * d_alone->ImagesPerSecond();
+  const double lower = g_shared->ImagesPerSecond() + 2 * d_shared->ImagesPerSecond();
+  std::printf("CALIBRATION xavier-agx offline GPU b64 + 2 DLA b32: GPU %.0f (shared DRAM %.0f) + 2 x DLA %.0f (%.0f) "
+              "-> %.0f..%.0f img/s; MLPerf 2039\n",
+              g_alone->ImagesPerSecond(), g_shared->ImagesPerSecond(), d_alone->ImagesPerSecond(),
+              d_shared->ImagesPerSecond(), lower, upper);
+  EXPECT_LT(lower, 2039.11 * 1.15);
+  EXPECT_GT(upper, 2039.11 * 0.85);
 }
 
 }  // namespace
