@@ -4,6 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <filesystem>
+
+#include "devices/dla/timing_model.h"
+#include "fusions/pass_list.h"
+#include "graph/onnx_import.h"
 #include "tests/devices/soc/resnet50_layers.h"
 
 namespace edgeinfer::devices {
@@ -164,6 +170,62 @@ TEST(ResNet50Layers, SramChainingKeepsSmallActivationsOnChip) {
   EXPECT_GT(in_sram, 0);
   EXPECT_FALSE(layers.front().input_in_sram);
   EXPECT_FALSE(layers.back().output_in_sram);
+}
+
+}  // namespace
+}  // namespace edgeinfer::devices
+
+// End to end on the real model when the zoo has built it (tools/zoo -> build/models/resnet50.onnx):
+// import, run the FP32 fusion pipeline, describe every fused node, and compare with the hand-built
+// layer list the timing calibration uses (same layers, same MACs and weights). Skips with the
+// reason when the model file is absent.
+namespace edgeinfer::devices {
+namespace {
+
+TEST(DescribeNode, ImportedResNet50MatchesTheHandBuiltLayers) {
+  const std::string path = std::string(EDGEINFER_BINARY_DIR) + "/models/resnet50.onnx";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not built (run tools/zoo)";
+  ImportOptions io;
+  io.batch = 2;
+  auto g = ImportOnnx(path, io);
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  fusions::PipelineOptions po;
+  fusions::CompileReport report;
+  ASSERT_TRUE(fusions::RunPipeline(g.value(), po, &report).ok());
+  auto order = g->TopoOrder();
+  ASSERT_TRUE(order.ok());
+  std::vector<LayerWork> described;
+  for (NodeId id : order.value()) {
+    auto w = DescribeNode(g.value(), id);
+    ASSERT_TRUE(w.ok()) << w.status().message();
+    if (w->kind == LayerKind::kOther) continue;   // Flatten/Reshape: no DLA work
+    w->precision_bytes = 1;                       // time it as the INT8 engine would run it
+    w->FillBytes();
+    described.push_back(w.value());
+  }
+  const auto hand = testing::ResNet50Layers(2, 1);
+  ASSERT_EQ(described.size(), hand.size());
+  int64_t macs_d = 0, macs_h = 0, wt_d = 0, wt_h = 0, pools = 0, residuals = 0;
+  for (size_t i = 0; i < hand.size(); ++i) {
+    macs_d += described[i].Macs();
+    macs_h += hand[i].Macs();
+    wt_d += described[i].weight_bytes;
+    wt_h += hand[i].weight_bytes;
+    pools += described[i].pool_window > 0;
+    residuals += described[i].has_residual;
+  }
+  EXPECT_EQ(macs_d, macs_h);
+  EXPECT_EQ(wt_d, wt_h);
+  EXPECT_EQ(pools, 1);        // conv1 + MaxPool
+  EXPECT_EQ(residuals, 16);   // one per bottleneck
+  auto soc = LoadSocProfile("orin-agx");
+  ASSERT_TRUE(soc.ok());
+  auto a = DlaNetworkTiming(soc.value(), described, 2);
+  auto b = DlaNetworkTiming(soc.value(), hand, 2);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::printf("imported ResNet-50 (no SRAM chaining): %.1f img/s; hand-built list: %.1f img/s\n", a->ImagesPerSecond(),
+              b->ImagesPerSecond());
+  EXPECT_NEAR(a->ImagesPerSecond(), b->ImagesPerSecond(), 0.01 * b->ImagesPerSecond());
 }
 
 }  // namespace
