@@ -8,7 +8,8 @@
 //     horizontal taps are folded into the channel atom (C*S channels, kernel width 1). Loading a
 //     block's weights into the array takes atomic-K clocks (one kernel row per clock) and is hidden
 //     behind the previous block's stripe only when that stripe has at least atomic-K pixels, so a
-//     block costs max(pixels, atomic-K) clocks. Convolutions loop over the batch; a Gemm puts the
+//     block costs max(pixels, atomic-K) clocks. Grouped convolutions with groups smaller than the
+//     atoms (depthwise) pack several groups into one block with block-diagonal weights. Convolutions loop over the batch; a Gemm puts the
 //     batch rows in its stripe (FC batching).
 //  2. SDP and PDP cycles: output elements / their throughput; the units run pipelined with the MAC
 //     array, so compute = max of the three.
@@ -134,10 +135,16 @@ Result<DlaLayerTime> DlaLayerTiming(const SocProfile& soc, const LayerWork& w, c
   if (has_macs) {
     const int64_t g = std::max<int64_t>(w.groups, 1);
     const int64_t Cg = w.C / g, Kg = w.K / g;
-    int64_t c_atoms = CeilDiv(Cg, aC), s_eff = w.S;
+    int64_t c_atoms = CeilDiv(Cg, aC), k_atoms = CeilDiv(Kg, aK), s_eff = w.S, group_blocks = g;
     if (w.kind == LayerKind::kConv && g == 1 && Cg < aC) {   // image-input channel extension
       c_atoms = CeilDiv(Cg * w.S, aC);
       s_eff = 1;
+    } else if (g > 1 && Cg < aC && Kg < aK) {
+      // Small groups (depthwise) share one block with block-diagonal weights: `pack` groups per
+      // C-atom x K-atom, the rest of the block multiplies zeros.
+      const int64_t pack = std::max<int64_t>(1, std::min(aC / Cg, aK / Kg));
+      group_blocks = CeilDiv(g, pack);
+      c_atoms = k_atoms = 1;
     }
     int64_t pixels, reps;
     if (w.kind == LayerKind::kGemm) {
@@ -151,7 +158,7 @@ Result<DlaLayerTime> DlaLayerTiming(const SocProfile& soc, const LayerWork& w, c
       reps = w.N;
     }
     const double per_block = static_cast<double>(std::max<int64_t>(pixels, aK));
-    t.mac_cycles = static_cast<double>(reps) * g * c_atoms * CeilDiv(Kg, aK) * w.R * s_eff * per_block;
+    t.mac_cycles = static_cast<double>(reps) * group_blocks * c_atoms * k_atoms * w.R * s_eff * per_block;
     if (w.precision_bytes == 2) t.mac_cycles *= d.fp16_rate_divisor;
     t.macs = w.Macs();
     t.mac_utilization = t.mac_cycles > 0 ? static_cast<double>(t.macs) / (t.mac_cycles * aC * aK) : 0;

@@ -80,11 +80,16 @@ TEST(DlaTimingModel, ChannelPaddingAndImageInputExtension) {
   ASSERT_TRUE(c3.ok());
   EXPECT_DOUBLE_EQ(c3->mac_cycles, 2 * 1 * 3 * 64);
   EXPECT_DOUBLE_EQ(c3->mac_utilization, (8.0 * 3 * 9 * 64) / (384.0 * 64));
-  // Grouped (depthwise) conv cannot use the extension: 8 groups x 1 atom x 1 atom x 9 x 64.
-  auto dw = DlaLayerTiming(soc, ConvWork("dw", 1, 8, 8, 8, 8, 3, 3, 1, 1, 1, /*groups=*/8));
+  // Depthwise, 16 groups of 1 channel: 8 groups share one 8x8 block on its diagonal, so 2 blocks
+  // x 9 taps x 64 pixels; 1/8 of the array is useful.
+  auto dw = DlaLayerTiming(soc, ConvWork("dw", 1, 16, 8, 8, 16, 3, 3, 1, 1, 1, /*groups=*/16));
   ASSERT_TRUE(dw.ok());
-  EXPECT_DOUBLE_EQ(dw->mac_cycles, 8.0 * 9 * 64);
-  EXPECT_DOUBLE_EQ(dw->mac_utilization, 1.0 / 64);
+  EXPECT_DOUBLE_EQ(dw->mac_cycles, 2.0 * 9 * 64);
+  EXPECT_DOUBLE_EQ(dw->mac_utilization, 1.0 / 8);
+  // Groups of 4 channels -> 2 groups per block (8/4): 4 groups -> 2 blocks.
+  auto g4 = DlaLayerTiming(soc, ConvWork("g4", 1, 16, 8, 8, 16, 1, 1, 1, 0, 1, /*groups=*/4));
+  ASSERT_TRUE(g4.ok());
+  EXPECT_DOUBLE_EQ(g4->mac_cycles, 2.0 * 64);
 }
 
 TEST(DlaTimingModel, ShortStripeStallsOnWeightLoad) {
