@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "devices/dla/timing_model.h"
+#include "devices/gpu_model/gpu_timing_model.h"
 #include "fusions/pass_list.h"
 #include "graph/onnx_import.h"
 #include "tests/devices/soc/resnet50_layers.h"
@@ -226,6 +227,55 @@ TEST(DescribeNode, ImportedResNet50MatchesTheHandBuiltLayers) {
   std::printf("imported ResNet-50 (no SRAM chaining): %.1f img/s; hand-built list: %.1f img/s\n", a->ImagesPerSecond(),
               b->ImagesPerSecond());
   EXPECT_NEAR(a->ImagesPerSecond(), b->ImagesPerSecond(), 0.01 * b->ImagesPerSecond());
+}
+
+}  // namespace
+}  // namespace edgeinfer::devices
+
+namespace edgeinfer::devices {
+namespace {
+
+// Every node of the other zoo models describes without error after fusion, and the timing models
+// accept every layer that is not kOther. Prints FP32-graph-as-INT8 predictions (no SRAM chaining)
+// for orientation; skips models the zoo has not built.
+TEST(DescribeNode, EveryNodeOfTheZooModels) {
+  auto soc = LoadSocProfile("orin-agx");
+  ASSERT_TRUE(soc.ok());
+  int models = 0;
+  for (const char* name : {"tiny_cnn", "mobilenetv2", "ssd_mobilenet", "inception_v3"}) {
+    const std::string path = std::string(EDGEINFER_BINARY_DIR) + "/models/" + name + ".onnx";
+    if (!std::filesystem::exists(path)) continue;
+    ImportOptions io;
+    io.batch = 1;
+    auto g = ImportOnnx(path, io);
+    ASSERT_TRUE(g.ok()) << name << ": " << g.status().message();
+    fusions::PipelineOptions po;
+    fusions::CompileReport report;
+    ASSERT_TRUE(fusions::RunPipeline(g.value(), po, &report).ok()) << name;
+    std::vector<LayerWork> layers;
+    int other = 0;
+    for (NodeId id : g->TopoOrder().value()) {
+      auto w = DescribeNode(g.value(), id);
+      ASSERT_TRUE(w.ok()) << name << ": " << w.status().message();
+      if (w->kind == LayerKind::kOther) {
+        ++other;
+        continue;
+      }
+      w->precision_bytes = 1;
+      if (w->kind == LayerKind::kConv || w->kind == LayerKind::kDeconv || w->kind == LayerKind::kGemm ||
+          w->kind == LayerKind::kPool)
+        w->FillBytes();
+      layers.push_back(w.value());
+    }
+    auto d = DlaNetworkTiming(soc.value(), layers, 1);
+    auto gp = GpuNetworkTiming(soc.value(), layers, 1);
+    ASSERT_TRUE(d.ok()) << name << ": " << d.status().message();
+    ASSERT_TRUE(gp.ok()) << name << ": " << gp.status().message();
+    std::printf("%-14s %3zu timed layers (%d other): orin-agx MAXN batch 1, one DLA %.0f img/s, GPU %.0f img/s\n", name,
+                layers.size(), other, d->ImagesPerSecond(), gp->ImagesPerSecond());
+    ++models;
+  }
+  if (models == 0) GTEST_SKIP() << "no zoo model built under " << EDGEINFER_BINARY_DIR << "/models";
 }
 
 }  // namespace

@@ -1,0 +1,175 @@
+#include "fusions/calibration.h"
+#include "fusions/pass_list.h"
+#include "fusions/passes.h"
+#include "tests/fusions/fusion_test_util.h"
+
+namespace edgeinfer::testing {
+namespace {
+
+using fusions::CalibrationTable;
+
+// conv1 -> relu -> conv2 -> (+x) -> relu -> GAP -> flatten -> fc
+Graph SmallResidualNet() {
+  Builder b;
+  ValueId x = b.Input("x", {1, 8, 12, 12});
+  ValueId c1 = b.Op("Relu", "relu1", {b.Conv("conv1", x, 8, 3, 1, 1)});
+  ValueId c2 = b.Conv("conv2", c1, 8, 3, 1, 1);
+  ValueId r = b.Op("Relu", "relu2", {b.Op("Add", "add", {c2, x})});
+  ValueId gap = b.Op("GlobalAveragePool", "gap", {r});
+  Attributes fa;
+  fa.Set("axis", int64_t{1});
+  ValueId f = b.Op("Flatten", "flatten", {gap}, fa);
+  Attributes ga;
+  ga.Set("transB", int64_t{1});
+  b.Output(b.Op("Gemm", "fc", {f, b.Rand("fc_w", {10, 8}, -0.5f, 0.5f), b.Rand("fc_b", {10})}, ga));
+  return b.g;
+}
+
+CalibrationTable CalibrateOn(const Graph& g, int batches) {
+  fusions::Calibrator cal(fusions::CalibratorKind::kMinMax);
+  devices::ReferenceOptions ro;
+  ro.on_layer = [&](const Graph& gg, NodeId id, const std::vector<const Tensor*>& outs) {
+    for (size_t i = 0; i < outs.size(); ++i) cal.Observe(gg.value(gg.node(id).outputs[i]).name, *outs[i]);
+  };
+  for (int i = 0; i < batches; ++i) {
+    auto in = RandomInputs(g, 100 + static_cast<uint32_t>(i));
+    for (auto& [n, t] : in) cal.Observe(n, t);
+    auto r = devices::RunReference(g, in, ro);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+  }
+  return cal.Finish("test");
+}
+
+Graph Compile(const Graph& in, fusions::Precision p, const CalibrationTable* t, fusions::CompileReport* rep,
+              std::map<std::string, std::string> opts = {}) {
+  Graph g = in;
+  fusions::PipelineOptions po;
+  po.precision = p;
+  po.calibration = t;
+  po.pass_options = std::move(opts);
+  Status s = fusions::RunPipeline(g, po, rep);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return g;
+}
+
+double Sqnr(const Graph& a, const Graph& b, uint32_t seed) {
+  auto in = RandomInputs(a, seed);
+  auto ra = devices::RunReference(a, in);
+  auto rb = devices::RunReference(b, in);
+  EXPECT_TRUE(ra.ok() && rb.ok());
+  double s = 0, n = 0;
+  for (const auto& [name, t] : *ra) {
+    const Tensor& u = rb->at(name);
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      double d = t.GetAsDouble(i) - u.GetAsDouble(i);
+      s += t.GetAsDouble(i) * t.GetAsDouble(i);
+      n += d * d;
+    }
+  }
+  return 10 * std::log10(s / n);
+}
+
+TEST(QuantizeInt8, QuantizesTheFusedNetAndKeepsItAccurate) {
+  Graph net = SmallResidualNet();
+  // Calibrate the canonicalised, unfused graph as the driver does.
+  Graph canon = net;
+  fusions::PipelineOptions po;
+  po.stop_before = "conv_eltwise_act";
+  fusions::CompileReport r0;
+  ASSERT_TRUE(fusions::RunPipeline(canon, po, &r0).ok());
+  CalibrationTable table = CalibrateOn(canon, 8);
+  fusions::CompileReport r32, r8;
+  Graph g32 = Compile(net, fusions::Precision::kFp32, nullptr, &r32);
+  Graph g8 = Compile(net, fusions::Precision::kInt8, &table, &r8);
+  // conv1 (ConvBiasAct), conv2 (ConvEltwiseAct) and fc (GemmBiasAct) are INT8.
+  int int8_nodes = 0;
+  for (NodeId id : g8.NodeIds()) {
+    const Node& n = g8.node(id);
+    if (n.op == "ConvBiasAct" || n.op == "ConvEltwiseAct" || n.op == "GemmBiasAct") {
+      EXPECT_EQ(g8.value(n.inputs[0]).dtype, DType::kInt8) << n.name;
+      EXPECT_EQ(g8.value(n.inputs[1]).dtype, DType::kInt8) << n.name;
+      EXPECT_EQ(g8.value(n.inputs[2]).dtype, DType::kInt32) << n.name;
+      EXPECT_TRUE(n.attrs.Has("x_scale") && n.attrs.Has("y_scale") && n.attrs.Has("w_scale")) << n.name;
+      ASSERT_TRUE(g8.value(n.inputs[1]).quant.has_value());
+      EXPECT_EQ(g8.value(n.inputs[1]).quant->scale.size(), static_cast<size_t>(g8.value(n.inputs[1]).shape.dims[0]));
+      ++int8_nodes;
+    }
+  }
+  EXPECT_EQ(int8_nodes, 3);
+  // conv1 -> conv2 stays in int8: conv2's X is conv1's int8 output, not a QuantizeLinear's.
+  for (NodeId id : g8.NodeIds()) {
+    const Node& n = g8.node(id);
+    if (n.name == "conv2") EXPECT_EQ(g8.node(g8.value(n.inputs[0]).producer).name, "conv1");
+  }
+  // Two float entries (x into conv1 and the residual x; one QuantizeLinear), the GAP boundary
+  // (DQ then Q), the output DQ.
+  EXPECT_EQ(CountOp(g8, "QuantizeLinear"), 2);
+  EXPECT_EQ(CountOp(g8, "DequantizeLinear"), 2);
+  const double db = Sqnr(g32, g8, 777);
+  EXPECT_GT(db, 25.0) << g8.DumpText();
+}
+
+TEST(QuantizeInt8, NodeStaysFloatWhenItsOutputWasNotCalibrated) {
+  Graph net = SmallResidualNet();
+  Graph canon = net;
+  fusions::PipelineOptions po;
+  po.stop_before = "conv_eltwise_act";
+  fusions::CompileReport r0;
+  ASSERT_TRUE(fusions::RunPipeline(canon, po, &r0).ok());
+  CalibrationTable table = CalibrateOn(canon, 2);
+  table.amax.erase("fc_out");
+  fusions::CompileReport r8;
+  Graph g8 = Compile(net, fusions::Precision::kInt8, &table, &r8);
+  bool refused = false;
+  for (const auto& r : r8.refusals) refused = refused || (r.node == "fc" && r.reason.find("no calibrated range") != std::string::npos);
+  EXPECT_TRUE(refused);
+  for (NodeId id : g8.NodeIds()) if (g8.node(id).name == "fc") EXPECT_EQ(g8.value(g8.node(id).inputs[0]).dtype, DType::kFloat32);
+}
+
+TEST(QuantizeInt8, NodeStaysFloatWhenExcludedByMixedPrecision) {
+  Graph net = SmallResidualNet();
+  Graph canon = net;
+  fusions::PipelineOptions po;
+  po.stop_before = "conv_eltwise_act";
+  fusions::CompileReport r0;
+  ASSERT_TRUE(fusions::RunPipeline(canon, po, &r0).ok());
+  CalibrationTable table = CalibrateOn(canon, 2);
+  fusions::CompileReport r32, r8;
+  Graph g32 = Compile(net, fusions::Precision::kFp32, nullptr, &r32);
+  Graph g8 = Compile(net, fusions::Precision::kInt8, &table, &r8, {{"int8_exclude", "conv2"}});
+  for (NodeId id : g8.NodeIds()) {
+    const Node& n = g8.node(id);
+    if (n.name == "conv2") EXPECT_EQ(g8.value(n.inputs[0]).dtype, DType::kFloat32);
+    if (n.name == "conv1") EXPECT_EQ(g8.value(n.inputs[0]).dtype, DType::kInt8);
+  }
+  EXPECT_GT(Sqnr(g32, g8, 778), 25.0);
+}
+
+TEST(QuantizeInt8, RefusesWithoutCalibration) {
+  Graph g = SmallResidualNet();
+  fusions::PipelineOptions po;
+  po.precision = fusions::Precision::kInt8;
+  fusions::CompileReport rep;
+  Status s = fusions::RunPipeline(g, po, &rep);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("calibration"), std::string::npos);
+}
+
+TEST(QuantizeInt8, NodeStaysFloatWhenTheReductionCouldOverflow) {
+  Builder b;
+  ValueId a = b.Input("a", {1, 140000});
+  Attributes ga;
+  ga.Set("transB", int64_t{1});
+  b.Output(b.Op("Gemm", "fc", {a, b.Rand("w", {2, 140000}, -0.01f, 0.01f)}, ga));
+  CalibrationTable t;
+  t.amax["a"] = 1.f;
+  t.amax["fc_out"] = 1.f;
+  fusions::CompileReport rep;
+  Graph g = Compile(b.g, fusions::Precision::kInt8, &t, &rep);
+  ASSERT_FALSE(rep.refusals.empty());
+  EXPECT_NE(rep.refusals.back().reason.find("overflow"), std::string::npos);
+  EXPECT_EQ(CountOp(g, "QuantizeLinear"), 0);
+}
+
+}  // namespace
+}  // namespace edgeinfer::testing
