@@ -46,6 +46,7 @@ Result<MemoryPlan> PlanMemory(const std::vector<BufferRequest>& requests, const 
   std::vector<size_t> order(requests.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (requests[a].priority != requests[b].priority) return requests[a].priority > requests[b].priority;
     if (requests[a].size != requests[b].size) return requests[a].size > requests[b].size;
     if (requests[a].first_use != requests[b].first_use) return requests[a].first_use < requests[b].first_use;
     return a < b;

@@ -2,7 +2,7 @@
 // allowed memory spaces in preference order, alignment) to placements (space, offset).
 //
 // Algorithm: greedy by size (the arena planner of TFLite): buffers sorted by size, largest first
-// (ties: earlier first use, then id); each goes to the first space in its preference list where a
+// (ties: earlier first use, then id; an explicit priority, when set, comes before size); each goes to the first space in its preference list where a
 // gap exists, at the lowest aligned offset that overlaps no already-placed buffer whose lifetime
 // intersects its own, and that keeps the space within its capacity. A buffer that fits in none of
 // its spaces is an error naming it (impossible when its last space is unlimited). "Does not fit in
@@ -32,6 +32,8 @@ struct BufferRequest {
   int last_use = 0;            // last step that reads it (inclusive)
   std::vector<int> spaces;     // indices into the space list, in preference order
   int64_t alignment = 64;      // bytes, a power of two
+  int64_t priority = 0;        // placed before every request of lower priority (then by size);
+                               // 0 everywhere = pure greedy by size
 };
 
 struct Placement {
