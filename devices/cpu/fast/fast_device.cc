@@ -558,22 +558,24 @@ Result<bool> Builder::BuildConv(NodeId id, const Chain* chain) {
   std::optional<ops::ActParams> conv_act = act;
   auto make_pd = [&](const dnnl::memory::desc& src, const dnnl::memory::desc& dst, Res mode,
                      const dnnl::memory::desc& r_md) -> std::optional<dnnl::convolution_forward::primitive_desc> {
-    try {
-      dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
-                                        w_any, bptr ? b_md : dnnl::memory::desc(), dst, strides, dil, pl, pr);
-      dnnl::post_ops po;
-      if (mode == Res::kSum) po.append_sum(1.f);
-      if (mode == Res::kBinary) po.append_binary(dnnl::algorithm::binary_add, r_md);
-      if (conv_act && !AppendActivation(*conv_act, &po)) return std::nullopt;
-      dnnl::primitive_attr attr;
-      attr.set_post_ops(po);
-      attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-      auto pd = dnnl::convolution_forward::primitive_desc(d, attr, P.eng);
-      if (IsSlowImpl(ImplName(pd))) return std::nullopt;
-      return pd;
-    } catch (const dnnl::error&) {
-      return std::nullopt;
+    dnnl::post_ops po;
+    if (mode == Res::kSum) po.append_sum(1.f);
+    if (mode == Res::kBinary) po.append_binary(dnnl::algorithm::binary_add, r_md);
+    if (conv_act && !AppendActivation(*conv_act, &po)) return std::nullopt;
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(po);
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    // Direct only: oneDNN 2.6 offers no FP32 Winograd for inference on these CPUs (checked).
+    for (dnnl::algorithm alg : {dnnl::algorithm::convolution_direct}) {
+      try {
+        dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, alg, src, w_any, bptr ? b_md : dnnl::memory::desc(),
+                                          dst, strides, dil, pl, pr);
+        auto pd = dnnl::convolution_forward::primitive_desc(d, attr, P.eng);
+        if (!IsSlowImpl(ImplName(pd))) return pd;
+      } catch (const dnnl::error&) {
+      }
     }
+    return std::nullopt;
   };
 
   std::optional<dnnl::convolution_forward::primitive_desc> pd;
