@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu_out}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
-# cuDNN and cuBLAS: the machine's own (PyTorch's wheels carry them; the toolkit may too).
+# cuDNN and cuBLAS: the machine's own (PyTorch's wheels carry them; the toolkit may too). PyTorch
+# itself runs without this path: it brings its own cuDNN and refuses an older one found first.
 LIBS="$PWD/.bundle/lib"
 PYLIBS=$(python3 - <<'PY' 2>/dev/null
 import glob, os, site
@@ -38,7 +39,7 @@ if [ "${GPU_TESTS:-1}" = 1 ]; then
   timeout ${TEST_TIMEOUT:-400} .bundle/bin/test_devices_cuda_cuda_device_test --gtest_filter="${TEST_FILTER:-*}" 2>&1 | tee "$OUT/test_cuda_device.log" || RC=1
 fi
 if [ "${GPU_BENCH:-1}" = 1 ]; then
-  timeout ${PEER_TIMEOUT:-300} python3 bench/gpu/torch_peer.py --json /tmp/torch_peer.json ${PEER_ARGS:-} 2>&1 | tee "$OUT/torch_peer.log" || RC=1
+  env -u LD_LIBRARY_PATH timeout ${PEER_TIMEOUT:-300} python3 bench/gpu/torch_peer.py --json /tmp/torch_peer.json ${PEER_ARGS:-} 2>&1 | tee "$OUT/torch_peer.log" || RC=1
   timeout ${BENCH_TIMEOUT:-400} .bundle/bin/edgeinfer-bench-gpu --peer /tmp/torch_peer.json --json /tmp/bench.json --cache "$CACHE" \
       --explain "$OUT/explain.txt" ${BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.log" || RC=1
   cp "$CACHE" "$OUT/gpu_timing_cache.txt" 2>/dev/null || true

@@ -151,6 +151,8 @@ struct Step {
   bool residual = false;               // in[1] is the residual
   PoolAttr pool;                       // ConvBiasActPool's pool, or the Pool step's
   void* w_dev = nullptr;               // KRSC weights (compute dtype) / int8 [K, ldw] / gemm [N, K]
+  void* w_gemm = nullptr;              // FP16 group-1 conv: KRSC rows padded to ldg (for the cuBLASLt path)
+  int ldg = 0;
   float* bias_f32 = nullptr;           // device FP32 bias (our kernels)
   void* bias_cd = nullptr;             // device bias in the compute dtype (cuDNN's fused call)
   int ldw = 0;                         // int8: padded row length of the weight matrix
@@ -180,6 +182,13 @@ struct ConvRun {   // per batch, per conv step
   size_t ws = 0;
   bool fused = false;   // cudnnConvolutionBiasActivationForward (ReLU or identity, optional residual)
   std::string how;
+  // The alternative FP16 path: (im2col +) cuBLASLt GEMM with the bias (+ReLU) epilogue and the
+  // residual as C (beta 1). Chosen per layer when its timing beats cuDNN's.
+  bool use_lt = false, lt_im2col = false;
+  cublasLtMatmulDesc_t lop = nullptr;
+  cublasLtMatrixLayout_t la = nullptr, lb = nullptr, lc = nullptr;
+  cublasLtMatmulAlgo_t lalgo{};
+  size_t lws = 0;
 };
 struct LtRun {
   cublasLtMatmulDesc_t op = nullptr;
@@ -246,6 +255,10 @@ struct CudaDevice::Impl {
       if (c.w) cudnnDestroyFilterDescriptor(c.w);
       if (c.conv) cudnnDestroyConvolutionDescriptor(c.conv);
       if (c.act) cudnnDestroyActivationDescriptor(c.act);
+      if (c.lop) cublasLtMatmulDescDestroy(c.lop);
+      if (c.la) cublasLtMatrixLayoutDestroy(c.la);
+      if (c.lb) cublasLtMatrixLayoutDestroy(c.lb);
+      if (c.lc) cublasLtMatrixLayoutDestroy(c.lc);
     }
     for (LtRun& l : p.lt) {
       if (l.op) cublasLtMatmulDescDestroy(l.op);
@@ -317,6 +330,10 @@ struct CudaDevice::Impl {
   Status InferDims(BatchPlan& p, const Step& st);
   Status PlanMemory(BatchPlan& p);
   Status SetupLibraries(BatchPlan& p);
+  // choice: index of the cached cuBLASLt algorithm, -1 cached "cuDNN", -2 tune now (time cuDNN's
+  // chosen algorithm against cuBLASLt's candidates and keep the faster).
+  Status SetupLtConv(BatchPlan& p, size_t i, int choice, const std::string& key, cudaEvent_t e0, cudaEvent_t e1);
+  Status RunLtConv(BatchPlan& p, size_t i);
   Status RunSteps(BatchPlan& p, bool first);
   Status RunStep(BatchPlan& p, size_t i);
   void* Ptr(const BatchPlan& p, ValueId v) const {
@@ -484,6 +501,12 @@ Status CudaDevice::Impl::AddConvStep(NodeId id, const std::vector<NodeId>& chain
           for (int s = 0; s < st.s; ++s)
             krsc[((static_cast<size_t>(k) * st.r + r) * st.s + s) * cpg + c] = wf[((static_cast<size_t>(k) * cpg + c) * st.r + r) * st.s + s];
     EI_ASSIGN_OR_RETURN(st.w_dev, UploadFloats(krsc, fk));
+    if (fk == KType::kF16 && st.group == 1) {
+      st.ldg = static_cast<int>(AlignUp(per_k, 8));
+      std::vector<float> padded(static_cast<size_t>(st.k) * st.ldg, 0.f);
+      for (int k = 0; k < st.k; ++k) std::copy(krsc.begin() + static_cast<int64_t>(k * per_k), krsc.begin() + static_cast<int64_t>((k + 1) * per_k), padded.begin() + static_cast<int64_t>(k) * st.ldg);
+      EI_ASSIGN_OR_RETURN(st.w_gemm, UploadFloats(padded, fk));
+    }
     EI_ASSIGN_OR_RETURN(void* bf, UploadFloats(bias, KType::kF32));
     st.bias_f32 = static_cast<float*>(bf);
     EI_ASSIGN_OR_RETURN(st.bias_cd, UploadFloats(bias, fk));
@@ -955,6 +978,25 @@ Status CudaDevice::Impl::InferDims(BatchPlan& p, const Step& st) {
   return Status::Ok();
 }
 
+namespace {
+
+constexpr size_t kLtIm2colLimit = size_t(256) << 20;   // largest FP16 im2col matrix the cuBLASLt path may use
+bool LtNeedsIm2col(const Step& st) {
+  return !(st.r == 1 && st.s == 1 && st.strides[0] == 1 && st.strides[1] == 1 && st.pads[0] == 0 && st.pads[1] == 0 &&
+           st.pads[2] == 0 && st.pads[3] == 0 && st.c % 8 == 0 && st.auto_pad == "NOTSET");
+}
+// FP16 group-1 convolutions without a fused pool may run as (im2col +) cuBLASLt GEMM.
+bool LtCandidate(const Step& st, const std::vector<int64_t>& x) {
+  if (st.kind != SK::kConv || !st.w_gemm || st.pool.on || st.group != 1 || st.k % 8 != 0) return false;
+  if (!LtNeedsIm2col(st)) return true;
+  int pb = st.pads[0], pe = st.pads[2], qb = st.pads[1], qe = st.pads[3];
+  int64_t oh = WindowOut(x[2], st.r, st.strides[0], st.dil[0], &pb, &pe, st.auto_pad, false);
+  int64_t ow = WindowOut(x[3], st.s, st.strides[1], st.dil[1], &qb, &qe, st.auto_pad, false);
+  return static_cast<size_t>(x[0] * oh * ow) * st.ldg * 2 <= kLtIm2colLimit;
+}
+
+}  // namespace
+
 Status CudaDevice::Impl::PlanMemory(BatchPlan& p) {
   const Graph& G = *g;
   const size_t nv = G.num_values();
@@ -1036,15 +1078,18 @@ Status CudaDevice::Impl::PlanMemory(BatchPlan& p) {
       size_t m = static_cast<size_t>(x[0] * oh * ow);
       size_t need = 0;
       if (st.kind == SK::kConvInt8) {
-        need = AlignUp(m * static_cast<size_t>(st.k) * 4, 256);   // int32 accumulator
-        if (st.group == 1) need += AlignUp(m * static_cast<size_t>(st.ldw), 256);   // im2col
-        if (st.pool.on) need += AlignUp(m * static_cast<size_t>(st.k), 256);       // int8 pre-pool
+        // Fused kernels write int8 directly; only the im2col matrix (C % 16 != 0) and the pre-pool
+        // tensor of ConvBiasActPool need scratch.
+        if (st.group == 1 && st.c % 16 != 0) need += AlignUp(m * static_cast<size_t>(st.ldw), 256);
+        if (st.pool.on) need += AlignUp(m * static_cast<size_t>(st.k), 256);
       } else if (st.pool.on) {
         need = AlignUp(m * static_cast<size_t>(st.k) * KSize(fk), 256);
+      } else if (LtCandidate(st, x) && LtNeedsIm2col(st)) {
+        need = AlignUp(m * static_cast<size_t>(st.ldg) * 2, 256);
       }
       scratch = std::max(scratch, need);
-    } else if (st.kind == SK::kGemmInt8) {
-      scratch = std::max(scratch, AlignUp(static_cast<size_t>(Prod(y)) * 4, 256));
+    } else if (st.kind == SK::kGemmInt8 && st.c % 16 != 0) {
+      scratch = std::max(scratch, AlignUp(static_cast<size_t>(Prod(y)) * 4, 256));   // cuBLASLt int32 result
     }
     for (ValueId v : st.in) {
       if (v == kNoValue) continue;
@@ -1138,6 +1183,105 @@ std::vector<int64_t> StorageDims(const std::vector<int64_t>& d, bool is_nhwc) {
 
 }  // namespace
 
+Status CudaDevice::Impl::SetupLtConv(BatchPlan& p, size_t i, int choice, const std::string& key, cudaEvent_t e0, cudaEvent_t e1) {
+  const Step& st = steps[i];
+  ConvRun& cr = p.conv[i];
+  const auto& x = p.dims[static_cast<size_t>(st.in[0])];
+  ConvOut o = ConvOutDims(st, x);
+  const int m = static_cast<int>(x[0] * o.oh * o.ow);
+  cr.lt_im2col = LtNeedsIm2col(st);
+  const int ldb = cr.lt_im2col ? st.ldg : st.c;
+  BLAS_CHECK(cublasLtMatmulDescCreate(&cr.lop, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+  BLAS_CHECK(cublasLtMatmulDescSetAttribute(cr.lop, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
+  BLAS_CHECK(cublasLtMatmulDescSetAttribute(cr.lop, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
+  cublasLtEpilogue_t epi = st.act.kind == KAct::kRelu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS;
+  BLAS_CHECK(cublasLtMatmulDescSetAttribute(cr.lop, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof(epi)));
+  BLAS_CHECK(cublasLtMatmulDescSetAttribute(cr.lop, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &st.bias_cd, sizeof(st.bias_cd)));
+  BLAS_CHECK(cublasLtMatrixLayoutCreate(&cr.la, CUDA_R_16F, st.ldg, st.k, st.ldg));
+  BLAS_CHECK(cublasLtMatrixLayoutCreate(&cr.lb, CUDA_R_16F, st.ldg, m, ldb));
+  BLAS_CHECK(cublasLtMatrixLayoutCreate(&cr.lc, CUDA_R_16F, st.k, m, st.k));
+  cublasLtMatmulPreference_t pref = nullptr;
+  BLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+  size_t lt_ws = std::min<size_t>(p.ws_bytes, 64u << 20);
+  BLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &lt_ws, sizeof(lt_ws)));
+  cublasLtMatmulHeuristicResult_t res[6];
+  int got = 0;
+  cublasStatus_t hs = cublasLtMatmulAlgoGetHeuristic(lt, cr.lop, cr.la, cr.lb, cr.lc, cr.lc, pref, 6, res, &got);
+  cublasLtMatmulPreferenceDestroy(pref);
+  if (hs != CUBLAS_STATUS_SUCCESS || got == 0) return Status::Ok();   // cuDNN only
+  if (choice == -1) return Status::Ok();
+  if (choice >= 0) {
+    choice = std::min(choice, got - 1);
+    cr.use_lt = true;
+    cr.lalgo = res[choice].algo;
+    cr.lws = res[choice].workspaceSize;
+    cr.how = "cached: cuBLASLt";
+    return Status::Ok();
+  }
+  // Time cuDNN's choice (as it will run) against each cuBLASLt candidate, im2col included.
+  auto time_it = [&](auto&& fn) -> float {
+    for (int w = 0; w < 2; ++w) if (!fn().ok()) return 1e30f;
+    cudaEventRecord(e0, stream);
+    for (int r = 0; r < 5; ++r) if (!fn().ok()) return 1e30f;
+    cudaEventRecord(e1, stream);
+    if (cudaEventSynchronize(e1) != cudaSuccess) return 1e30f;
+    float ms = 0.f;
+    cudaEventElapsedTime(&ms, e0, e1);
+    return ms / 5;
+  };
+  const bool saved_ran = p.ran_once;
+  p.ran_once = false;   // lets the fused cuDNN call fall back instead of failing
+  float best = time_it([&] { cr.use_lt = false; return RunStep(p, i); });
+  int best_j = -1;
+  for (int j = 0; j < got; ++j) {
+    if (res[j].workspaceSize > lt_ws) continue;
+    cr.lalgo = res[j].algo;
+    cr.lws = res[j].workspaceSize;
+    float t = time_it([&] { cr.use_lt = true; return RunStep(p, i); });
+    if (t < best) { best = t; best_j = j; }
+  }
+  p.ran_once = saved_ran;
+  cudaGetLastError();
+  cr.use_lt = best_j >= 0;
+  if (cr.use_lt) {
+    cr.lalgo = res[best_j].algo;
+    cr.lws = res[best_j].workspaceSize;
+    std::ostringstream how;
+    how << "cuBLASLt" << (cr.lt_im2col ? " (im2col)" : "") << " tuned " << best << " ms, beat cuDNN";
+    cr.how = how.str();
+  } else {
+    cr.how += ", beat cuBLASLt";
+  }
+  cache[key] += " " + std::to_string(best_j);
+  cache_dirty = true;
+  return Status::Ok();
+}
+
+Status CudaDevice::Impl::RunLtConv(BatchPlan& p, size_t i) {
+  const Step& st = steps[i];
+  ConvRun& cr = p.conv[i];
+  const auto& x = p.dims[static_cast<size_t>(st.in[0])];
+  ConvOut o = ConvOutDims(st, x);
+  const void* b = Ptr(p, st.in[0]);
+  if (cr.lt_im2col) {
+    void* col = p.arena + p.scratch_off;
+    cudaError_t e = cuda::Im2Col16(b, col, Geom(st, x, o.oh, o.ow, o.pb, o.qb), st.ldg, stream);
+    if (e != cudaSuccess) return Status::Error(st.label + ": im2col: " + cudaGetErrorString(e));
+    b = col;
+  }
+  void* y = Ptr(p, st.out);
+  const void* c = st.residual ? Ptr(p, st.in[1]) : y;
+  const float one = 1.f, beta = st.residual ? 1.f : 0.f;
+  BLAS_CHECK(cublasLtMatmul(lt, cr.lop, &one, st.w_gemm, cr.la, b, cr.lb, &beta, c, cr.lc, y, cr.lc, &cr.lalgo, p.arena + p.ws_off, cr.lws, stream));
+  if (st.act.kind != KAct::kNone && st.act.kind != KAct::kRelu) {
+    const int64_t count = x[0] * st.k * o.oh * o.ow;
+    cudaError_t e = cuda::Activation(y, y, fk, count, st.act, stream);
+    if (e != cudaSuccess) return Status::Error(st.label + ": activation: " + cudaGetErrorString(e));
+  }
+  return Status::Ok();
+}
+
 Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
   p.conv.assign(steps.size(), ConvRun{});
   p.lt.assign(steps.size(), LtRun{});
@@ -1219,12 +1363,30 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
       if (fk == KType::kF32 && mt != CUDNN_FMA_MATH && mt != CUDNN_DEFAULT_MATH) mt = CUDNN_FMA_MATH;
       DNN_CHECK(cudnnSetConvolutionMathType(cr.conv, static_cast<cudnnMathType_t>(mt)));
       need_ws = std::max(need_ws, cr.ws);
+      int lt_choice = -1;
+      if (hit != cache.end()) {
+        std::istringstream is(hit->second);
+        int a0 = 0, m0 = 0;
+        size_t w0 = 0;
+        is >> a0 >> w0 >> m0;
+        if (!(is >> lt_choice)) lt_choice = -1;
+      }
+      if (LtCandidate(st, x) && (opt.autotune || lt_choice >= 0)) {
+        EI_RETURN_IF_ERROR(SetupLtConv(p, i, hit != cache.end() ? lt_choice : -2, key.str(), e0, e1));
+        if (cr.use_lt) need_ws = std::max(need_ws, cr.lws);
+      }
     } else if (st.kind == SK::kConvInt8 || st.kind == SK::kGemmInt8) {
       LtRun& L = p.lt[i];
       const auto& x = p.dims[static_cast<size_t>(st.in[0])];
       int lda = st.ldw;
+      if (st.kind == SK::kConvInt8 || st.c % 16 == 0) {
+        // Our fused kernels (implicit GEMM on tensor cores, or direct for grouped layers).
+        L.direct = true;
+        L.im2col = st.kind == SK::kConvInt8 && st.group == 1 && st.c % 16 != 0;
+        L.how = st.group != 1 ? "direct grouped int8 kernel, fused requant" : (L.im2col ? "im2col + implicit-GEMM int8 mma.sync, fused requant" : "implicit-GEMM int8 mma.sync, fused requant");
+        continue;
+      }
       if (st.kind == SK::kConvInt8) {
-        if (st.group != 1) { L.direct = true; L.how = "direct int8 kernel (grouped)"; continue; }
         ConvOut o = ConvOutDims(st, x);
         L.m = st.k;
         L.n = static_cast<int>(x[0] * o.oh * o.ow);
@@ -1341,6 +1503,7 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
     }
     case SK::kConv: {
       ConvRun& cr = p.conv[i];
+      if (cr.use_lt) return RunLtConv(p, i);
       const auto& x = D[static_cast<size_t>(st.in[0])];
       ConvOut o = ConvOutDims(st, x);
       void* y = st.pool.on ? static_cast<void*>(p.arena + p.scratch_off) : Ptr(p, st.out);
@@ -1369,25 +1532,32 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
       cuda::ConvGeom geo = Geom(st, x, o.oh, o.ow, o.pb, o.qb);
       const int64_t m = x[0] * o.oh * o.ow;
       char* sc = p.arena + p.scratch_off;
-      int32_t* acc = reinterpret_cast<int32_t*>(sc);
-      char* after_acc = sc + AlignUp(static_cast<size_t>(m) * st.k * 4, 256);
       const int8_t* xin = static_cast<const int8_t*>(Ptr(p, st.in[0]));
-      if (L.direct) {
-        EI_RETURN_IF_ERROR(KC(cuda::GroupConvInt8(xin, static_cast<const int8_t*>(st.w_dev), acc, geo, s)));
-      } else {
-        const int8_t* bmat = xin;
-        if (L.im2col) {
-          int8_t* col = reinterpret_cast<int8_t*>(after_acc);
-          after_acc += AlignUp(static_cast<size_t>(m) * st.ldw, 256);
-          EI_RETURN_IF_ERROR(KC(cuda::Im2ColInt8(xin, col, geo, st.ldw, s)));
-          bmat = col;
-        }
-        const int32_t ione = 1, izero = 0;
-        BLAS_CHECK(cublasLtMatmul(lt, L.op, &ione, st.w_dev, L.a, bmat, L.b, &izero, acc, L.c, acc, L.c, &L.algo, p.arena + p.ws_off, L.ws, s));
+      cuda::KEpilogue epi;
+      epi.bias = st.bias_i32;
+      epi.mult = st.mult_dev;
+      epi.res = st.residual ? static_cast<const int8_t*>(Ptr(p, st.in[1])) : nullptr;
+      epi.res_mult = st.res_mult;
+      epi.act = st.iact;
+      int8_t* y = static_cast<int8_t*>(Ptr(p, st.out));
+      if (st.pool.on) {
+        y = reinterpret_cast<int8_t*>(sc + (L.im2col ? AlignUp(static_cast<size_t>(m) * st.ldw, 256) : 0));
       }
-      const int8_t* res = st.residual ? static_cast<const int8_t*>(Ptr(p, st.in[1])) : nullptr;
-      int8_t* y = st.pool.on ? reinterpret_cast<int8_t*>(after_acc) : static_cast<int8_t*>(Ptr(p, st.out));
-      EI_RETURN_IF_ERROR(KC(cuda::Requantize(acc, m, st.k, st.bias_i32, st.mult_dev, res, st.res_mult, st.iact, y, s)));
+      if (st.group != 1) {
+        EI_RETURN_IF_ERROR(KC(cuda::GroupConvInt8Fused(xin, static_cast<const int8_t*>(st.w_dev), geo, epi, y, s)));
+      } else if (L.im2col) {
+        int8_t* col = reinterpret_cast<int8_t*>(sc);
+        EI_RETURN_IF_ERROR(KC(cuda::Im2ColInt8(xin, col, geo, st.ldw, s)));
+        cuda::ConvGeom g1 = geo;   // the column matrix as an NHWC image of ldw channels, 1x1 kernel
+        g1.h = geo.oh;
+        g1.w = geo.ow;
+        g1.c = st.ldw;
+        g1.r = g1.s = g1.sh = g1.sw = g1.dh = g1.dw = 1;
+        g1.ph = g1.pw = 0;
+        EI_RETURN_IF_ERROR(KC(cuda::ConvInt8Fused(col, static_cast<const int8_t*>(st.w_dev), st.ldw, g1, epi, y, s)));
+      } else {
+        EI_RETURN_IF_ERROR(KC(cuda::ConvInt8Fused(xin, static_cast<const int8_t*>(st.w_dev), st.ldw, geo, epi, y, s)));
+      }
       if (st.pool.on) {
         std::vector<int64_t> cd = {x[0], st.k, o.oh, o.ow};
         return KC(cuda::Pool(y, Ptr(p, st.out), KType::kI8, MakePool(st.pool, cd), s));
@@ -1406,6 +1576,21 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
     }
     case SK::kGemmInt8: {
       LtRun& L = p.lt[i];
+      if (L.direct) {   // as a 1x1 convolution over M "pixels" of K channels
+        const auto& x = D[static_cast<size_t>(st.in[0])];
+        cuda::ConvGeom g1{};
+        g1.n = static_cast<int>(Prod(x) / st.c);
+        g1.h = g1.w = g1.oh = g1.ow = 1;
+        g1.c = st.c;
+        g1.k = st.k;
+        g1.r = g1.s = g1.sh = g1.sw = g1.dh = g1.dw = g1.group = 1;
+        cuda::KEpilogue epi;
+        epi.bias = st.bias_i32;
+        epi.mult = st.mult_dev;
+        epi.act = st.iact;
+        return KC(cuda::ConvInt8Fused(static_cast<const int8_t*>(Ptr(p, st.in[0])), static_cast<const int8_t*>(st.w_dev), st.ldw, g1, epi,
+                                      static_cast<int8_t*>(Ptr(p, st.out)), s));
+      }
       int32_t* acc = reinterpret_cast<int32_t*>(p.arena + p.scratch_off);
       const int32_t ione = 1, izero = 0;
       BLAS_CHECK(cublasLtMatmul(lt, L.op, &ione, st.w_dev, L.a, Ptr(p, st.in[0]), L.b, &izero, acc, L.c, acc, L.c, &L.algo, p.arena + p.ws_off, L.ws, s));
@@ -1699,8 +1884,11 @@ std::vector<std::string> CudaDevice::Explain() const {
   for (size_t i = 0; i < I.steps.size(); ++i) {
     const Step& st = I.steps[i];
     std::string line = std::string(SKName(st.kind)) + "  " + st.label;
-    if (p && st.kind == SK::kConv) line += "  cudnn algo " + std::to_string(static_cast<int>(p->conv[i].algo)) + (p->conv[i].fused ? " fused-bias-act" : " +epilogue") + " " + p->conv[i].how;
-    if (p && (st.kind == SK::kConvInt8 || st.kind == SK::kGemmInt8)) line += std::string("  ") + (p->lt[i].direct ? "" : (p->lt[i].im2col ? "im2col+" : "")) + (p->lt[i].direct ? "" : "cublasLt int8 ") + p->lt[i].how + " +requant";
+    if (p && st.kind == SK::kConv) {
+      if (p->conv[i].use_lt) line += "  " + p->conv[i].how;
+      else line += "  cudnn algo " + std::to_string(static_cast<int>(p->conv[i].algo)) + (p->conv[i].fused ? " fused-bias-act" : " +epilogue") + " " + p->conv[i].how;
+    }
+    if (p && (st.kind == SK::kConvInt8 || st.kind == SK::kGemmInt8)) line += "  " + std::string(p->lt[i].direct ? "" : "cublasLt int8 + requant kernel: ") + p->lt[i].how;
     out.push_back(line);
   }
   return out;

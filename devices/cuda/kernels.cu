@@ -393,6 +393,39 @@ __global__ void Im2ColInt8K(const int8_t* __restrict__ in, int8_t* __restrict__ 
   }
 }
 
+__global__ void Im2Col16K(const uint16_t* __restrict__ in, uint16_t* __restrict__ col, ConvGeom g, int ldc) {
+  // One thread per 4 consecutive columns (8 bytes) when C % 4 == 0, else per element.
+  const int64_t rows = static_cast<int64_t>(g.n) * g.oh * g.ow;
+  const bool vec = (g.c % 4 == 0) && (ldc % 4 == 0);
+  const int per_row = vec ? ldc / 4 : ldc;
+  const int64_t count = rows * per_row;
+  const int rsc = g.r * g.s * g.c;
+  GRID_STRIDE(i, count) {
+    int64_t row = i / per_row;
+    int colw = static_cast<int>(i % per_row);
+    int ox = static_cast<int>(row % g.ow);
+    int64_t t = row / g.ow;
+    int oy = static_cast<int>(t % g.oh);
+    int n = static_cast<int>(t / g.oh);
+    int j = vec ? colw * 4 : colw;
+    bool ok = j < rsc;
+    int64_t src = 0;
+    if (ok) {
+      int c = j % g.c, rs = j / g.c, sx = rs % g.s, ry = rs / g.s;
+      int y = oy * g.sh - g.ph + ry * g.dh, x = ox * g.sw - g.pw + sx * g.dw;
+      ok = y >= 0 && y < g.h && x >= 0 && x < g.w;
+      src = ((static_cast<int64_t>(n) * g.h + y) * g.w + x) * g.c + c;
+    }
+    if (vec) {
+      uint2 v = make_uint2(0, 0);
+      if (ok) v = *reinterpret_cast<const uint2*>(in + src);
+      *reinterpret_cast<uint2*>(col + row * ldc + j) = v;
+    } else {
+      col[row * ldc + j] = ok ? in[src] : 0;
+    }
+  }
+}
+
 __global__ void GroupConvInt8K(const int8_t* __restrict__ in, const int8_t* __restrict__ w, int32_t* __restrict__ acc,
                                ConvGeom g) {
   const int64_t count = static_cast<int64_t>(g.n) * g.oh * g.ow * g.k;
@@ -579,6 +612,15 @@ cudaError_t Im2ColInt8(const int8_t* in, int8_t* col, const ConvGeom& g, int ldc
   int64_t count = rows * (vec ? ldc / 4 : ldc);
   if (count == 0) return cudaSuccess;
   Im2ColInt8K<<<Blocks(count), kThreads, 0, s>>>(in, col, g, ldc);
+  return cudaGetLastError();
+}
+
+cudaError_t Im2Col16(const void* in, void* col, const ConvGeom& g, int ldc, cudaStream_t s) {
+  int64_t rows = static_cast<int64_t>(g.n) * g.oh * g.ow;
+  bool vec = (g.c % 4 == 0) && (ldc % 4 == 0);
+  int64_t count = rows * (vec ? ldc / 4 : ldc);
+  if (count == 0) return cudaSuccess;
+  Im2Col16K<<<Blocks(count), kThreads, 0, s>>>(static_cast<const uint16_t*>(in), static_cast<uint16_t*>(col), g, ldc);
   return cudaGetLastError();
 }
 

@@ -112,9 +112,30 @@ struct ConvGeom {
   int n, h, w, c, k, r, s, oh, ow, sh, sw, ph, pw, dh, dw, group;
 };
 cudaError_t Im2ColInt8(const int8_t* in, int8_t* col, const ConvGeom& g, int ldc, cudaStream_t s);
+// im2col of an NHWC tensor of 2-byte elements (FP16) for a group-1 convolution: col[m, (r*S+s)*C + c],
+// rows of ldc >= R*S*C elements, the tail zero-filled.
+cudaError_t Im2Col16(const void* in, void* col, const ConvGeom& g, int ldc, cudaStream_t s);
 // Direct INT8 convolution with int32 accumulation for grouped/depthwise layers (weights [K, R, S,
 // C/group] int8), writing the int32 accumulator M x K (bias added later by Requantize).
 cudaError_t GroupConvInt8(const int8_t* in, const int8_t* w, int32_t* acc, const ConvGeom& g, cudaStream_t s);
+// The requantization epilogue of one INT8 node, as device pointers (see Requantize).
+struct KEpilogue {
+  const int32_t* bias = nullptr;      // [K] or null
+  const KMultiplier* mult = nullptr;  // [K]
+  const int8_t* res = nullptr;        // residual [M, K] or null
+  KMultiplier res_mult{0, 0};
+  KIntAct act;
+};
+// Implicit-GEMM INT8 convolution (group 1) with the requantization fused into its epilogue: tensor
+// core mma.sync m16n8k32 (int8 x int8 -> int32) on 128x128x64 tiles, the im2col gather done by the
+// tile loader (cp.async, zero fill for padding), int8 NHWC output written once. Needs C % 16 == 0
+// and weights [K, ldw] (KRSC rows, ldw = R*S*C). Bit-exact to the reference (integer accumulation,
+// the same epilogue arithmetic as Requantize).
+cudaError_t ConvInt8Fused(const int8_t* in, const int8_t* w, int ldw, const ConvGeom& g, const KEpilogue& e, int8_t* out,
+                          cudaStream_t s);
+// Grouped/depthwise INT8 convolution with the same fused epilogue (direct, one thread per output).
+cudaError_t GroupConvInt8Fused(const int8_t* in, const int8_t* w, const ConvGeom& g, const KEpilogue& e, int8_t* out,
+                               cudaStream_t s);
 // q = sat(round_half_even(x / scale)) from F32/F16; and x = scale * q to F32/F16.
 cudaError_t QuantizeInt8(const void* in, KType t, int8_t* out, int64_t count, float scale, cudaStream_t s);
 cudaError_t DequantizeInt8(const int8_t* in, void* out, KType t, int64_t count, float scale, cudaStream_t s);

@@ -1,0 +1,233 @@
+// INT8 convolutions with the requantization fused into the epilogue (contracts in kernels.h).
+//
+// ConvInt8Fused is an implicit GEMM: out[m, k] = epilogue(sum_kk A[m, kk] * W[k, kk]) with m over
+// output pixels (N*OH*OW, NHWC order), kk = (r*S + s)*C + c, A gathered on the fly from the NHWC
+// input. Block tile 128 (m) x 128 (k) x 64 (kk), 8 warps as 2 x 4, each warp 64 x 32 = 4 x 4
+// mma.sync.m16n8k32 tiles; global->shared by 16-byte cp.async (zero-filled outside the image),
+// double buffered; shared rows padded to 80 bytes so fragment loads are conflict free. Why not
+// cuBLASLt: its INT8 GEMM must write the int32 accumulator (4 bytes per output) and read it back
+// for our requantization; fused, each output is written once as one byte.
+// Known limits: no ldmatrix / no swizzle, two stages only; K tiles of 128 waste half the tile on
+// 64-channel layers.
+#include <cuda_runtime.h>
+
+#include "devices/cuda/kernels.h"
+
+namespace edgeinfer::devices::cuda {
+namespace {
+
+constexpr int kBM = 128, kBN = 128, kBK = 64, kRow = 80;   // shared row stride in bytes
+
+__device__ __forceinline__ int32_t SRDHM(int32_t a, int32_t b) {
+  if (a == b && a == INT32_MIN) return INT32_MAX;
+  long long ab = static_cast<long long>(a) * static_cast<long long>(b);
+  long long nudge = ab >= 0 ? (1ll << 30) : (1 - (1ll << 30));
+  return static_cast<int32_t>((ab + nudge) / (1ll << 31));
+}
+__device__ __forceinline__ int32_t RDBP(int32_t x, int exponent) {
+  if (exponent <= 0) return x;
+  const int32_t mask = static_cast<int32_t>((1ll << exponent) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + ((x < 0) ? 1 : 0);
+  return (x >> exponent) + ((remainder > threshold) ? 1 : 0);
+}
+__device__ __forceinline__ int32_t MBQM(int32_t x, KMultiplier m) {
+  int left = m.shift > 0 ? m.shift : 0;
+  int right = m.shift > 0 ? 0 : -m.shift;
+  long long shifted = static_cast<long long>(x) * (1ll << left);
+  if (shifted > INT32_MAX) shifted = INT32_MAX;
+  if (shifted < INT32_MIN) shifted = INT32_MIN;
+  return RDBP(SRDHM(static_cast<int32_t>(shifted), m.multiplier), right);
+}
+__device__ __forceinline__ int8_t Epi(const KEpilogue& e, int32_t acc, int ch, int64_t idx) {
+  if (e.bias) acc += e.bias[ch];
+  long long v = MBQM(acc, e.mult[ch]);
+  if (e.res) v += MBQM(static_cast<int32_t>(e.res[idx]), e.res_mult);
+  v = v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : v);
+  int32_t t = static_cast<int32_t>(v);
+  t = t < e.act.lo ? e.act.lo : (t > e.act.hi ? e.act.hi : t);
+  t = t < -128 ? -128 : (t > 127 ? 127 : t);
+  if (e.act.lut) t = e.act.lut[t + 128];
+  return static_cast<int8_t>(t);
+}
+
+__device__ __forceinline__ void CpAsync16(void* smem, const void* gmem, bool valid) {
+  unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  int bytes = valid ? 16 : 0;
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
+}
+
+__global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__ in, const int8_t* __restrict__ w, int ldw,
+                                                      ConvGeom g, KEpilogue e, int8_t* __restrict__ out) {
+  __shared__ __align__(16) int8_t As[2][kBM * kRow];
+  __shared__ __align__(16) int8_t Bs[2][kBN * kRow];
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int warp_m = warp >> 2, warp_n = warp & 3;   // 2 x 4 warps
+  const int64_t M = static_cast<int64_t>(g.n) * g.oh * g.ow;
+  const int64_t block_m = static_cast<int64_t>(blockIdx.x) * kBM;
+  const int block_n = blockIdx.y * kBN;
+  const int kd = g.r * g.s * g.c;
+  const int ktiles = (kd + kBK - 1) / kBK;
+  // This thread loads chunks tid and tid + 256 of each tile: rows tid/4 and tid/4 + 64, column
+  // chunk tid%4 (16 bytes).
+  const int chunk = tid & 3;
+  int row[2];
+  bool mvalid[2];
+  int iy0[2], ix0[2];
+  int64_t base[2];
+  for (int j = 0; j < 2; ++j) {
+    row[j] = (tid >> 2) + j * 64;
+    int64_t m = block_m + row[j];
+    mvalid[j] = m < M;
+    int64_t mm = mvalid[j] ? m : 0;
+    int ox = static_cast<int>(mm % g.ow);
+    int64_t t = mm / g.ow;
+    int oy = static_cast<int>(t % g.oh);
+    int n = static_cast<int>(t / g.oh);
+    iy0[j] = oy * g.sh - g.ph;
+    ix0[j] = ox * g.sw - g.pw;
+    base[j] = static_cast<int64_t>(n) * g.h * g.w * g.c;
+  }
+  auto load = [&](int stage, int kt) {
+    const int kk = kt * kBK + chunk * 16;
+    const bool kvalid = kk < kd;
+    int c = 0, r = 0, s = 0;
+    if (kvalid) {
+      c = kk % g.c;
+      int rs = kk / g.c;
+      r = rs / g.s;
+      s = rs % g.s;
+    }
+    for (int j = 0; j < 2; ++j) {
+      int iy = iy0[j] + r * g.dh, ix = ix0[j] + s * g.dw;
+      bool v = kvalid && mvalid[j] && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+      const int8_t* src = v ? in + base[j] + (static_cast<int64_t>(iy) * g.w + ix) * g.c + c : in;
+      CpAsync16(&As[stage][row[j] * kRow + chunk * 16], src, v);
+      int nrow = block_n + row[j];
+      bool wv = kk < ldw && nrow < g.k;
+      const int8_t* wsrc = wv ? w + static_cast<int64_t>(nrow) * ldw + kk : w;
+      CpAsync16(&Bs[stage][row[j] * kRow + chunk * 16], wsrc, wv);
+    }
+    asm volatile("cp.async.commit_group;\n" ::);
+  };
+
+  int acc[4][4][4];
+#pragma unroll
+  for (int a = 0; a < 4; ++a)
+#pragma unroll
+    for (int b = 0; b < 4; ++b)
+#pragma unroll
+      for (int c = 0; c < 4; ++c) acc[a][b][c] = 0;
+
+  const int gid = lane >> 2, tig = lane & 3;
+  load(0, 0);
+  for (int kt = 0; kt < ktiles; ++kt) {
+    if (kt + 1 < ktiles) {
+      load((kt + 1) & 1, kt + 1);
+      asm volatile("cp.async.wait_group 1;\n" ::);
+    } else {
+      asm volatile("cp.async.wait_group 0;\n" ::);
+    }
+    __syncthreads();
+    const int8_t* as = As[kt & 1];
+    const int8_t* bs = Bs[kt & 1];
+#pragma unroll
+    for (int ks = 0; ks < kBK; ks += 32) {
+      unsigned a[4][4], b[4][2];
+#pragma unroll
+      for (int mt = 0; mt < 4; ++mt) {
+        const int r0 = warp_m * 64 + mt * 16 + gid;
+        a[mt][0] = *reinterpret_cast<const unsigned*>(as + r0 * kRow + ks + tig * 4);
+        a[mt][1] = *reinterpret_cast<const unsigned*>(as + (r0 + 8) * kRow + ks + tig * 4);
+        a[mt][2] = *reinterpret_cast<const unsigned*>(as + r0 * kRow + ks + 16 + tig * 4);
+        a[mt][3] = *reinterpret_cast<const unsigned*>(as + (r0 + 8) * kRow + ks + 16 + tig * 4);
+      }
+#pragma unroll
+      for (int nt = 0; nt < 4; ++nt) {
+        const int n0 = warp_n * 32 + nt * 8 + gid;
+        b[nt][0] = *reinterpret_cast<const unsigned*>(bs + n0 * kRow + ks + tig * 4);
+        b[nt][1] = *reinterpret_cast<const unsigned*>(bs + n0 * kRow + ks + 16 + tig * 4);
+      }
+#pragma unroll
+      for (int mt = 0; mt < 4; ++mt)
+#pragma unroll
+        for (int nt = 0; nt < 4; ++nt) {
+          int* d = acc[mt][nt];
+          asm volatile(
+              "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+              : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
+              : "r"(a[mt][0]), "r"(a[mt][1]), "r"(a[mt][2]), "r"(a[mt][3]), "r"(b[nt][0]), "r"(b[nt][1]));
+        }
+    }
+    __syncthreads();
+  }
+  // Epilogue: c0,c1 at (gid, 2*tig + {0,1}), c2,c3 at (gid + 8, ...).
+#pragma unroll
+  for (int mt = 0; mt < 4; ++mt)
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const int64_t m = block_m + warp_m * 64 + mt * 16 + gid + half * 8;
+      if (m >= M) continue;
+#pragma unroll
+      for (int nt = 0; nt < 4; ++nt)
+#pragma unroll
+        for (int q = 0; q < 2; ++q) {
+          const int n = block_n + warp_n * 32 + nt * 8 + tig * 2 + q;
+          if (n >= g.k) continue;
+          const int64_t idx = m * g.k + n;
+          out[idx] = Epi(e, acc[mt][nt][half * 2 + q], n, idx);
+        }
+    }
+}
+
+__global__ void GroupConvInt8FusedK(const int8_t* __restrict__ in, const int8_t* __restrict__ w, ConvGeom g, KEpilogue e,
+                                    int8_t* __restrict__ out) {
+  const int64_t count = static_cast<int64_t>(g.n) * g.oh * g.ow * g.k;
+  const int cpg = g.c / g.group, kpg = g.k / g.group;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < count; i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+    int k = static_cast<int>(i % g.k);
+    int64_t t = i / g.k;
+    int ox = static_cast<int>(t % g.ow);
+    t /= g.ow;
+    int oy = static_cast<int>(t % g.oh);
+    int n = static_cast<int>(t / g.oh);
+    int c0 = (k / kpg) * cpg;
+    int32_t a = 0;
+    for (int ry = 0; ry < g.r; ++ry) {
+      int y = oy * g.sh - g.ph + ry * g.dh;
+      if (y < 0 || y >= g.h) continue;
+      for (int sx = 0; sx < g.s; ++sx) {
+        int x = ox * g.sw - g.pw + sx * g.dw;
+        if (x < 0 || x >= g.w) continue;
+        const int8_t* ip = in + ((static_cast<int64_t>(n) * g.h + y) * g.w + x) * g.c + c0;
+        const int8_t* wp = w + ((static_cast<int64_t>(k) * g.r + ry) * g.s + sx) * cpg;
+        for (int c = 0; c < cpg; ++c) a += static_cast<int32_t>(ip[c]) * static_cast<int32_t>(wp[c]);
+      }
+    }
+    out[i] = Epi(e, a, k, i);
+  }
+}
+
+}  // namespace
+
+cudaError_t ConvInt8Fused(const int8_t* in, const int8_t* w, int ldw, const ConvGeom& g, const KEpilogue& e, int8_t* out,
+                          cudaStream_t s) {
+  if (g.c % 16 != 0 || g.group != 1 || ldw < g.r * g.s * g.c) return cudaErrorInvalidValue;
+  const int64_t M = static_cast<int64_t>(g.n) * g.oh * g.ow;
+  if (M == 0) return cudaSuccess;
+  dim3 grid(static_cast<unsigned>((M + kBM - 1) / kBM), static_cast<unsigned>((g.k + kBN - 1) / kBN));
+  ConvInt8FusedK<<<grid, 256, 0, s>>>(in, w, ldw, g, e, out);
+  return cudaGetLastError();
+}
+
+cudaError_t GroupConvInt8Fused(const int8_t* in, const int8_t* w, const ConvGeom& g, const KEpilogue& e, int8_t* out,
+                               cudaStream_t s) {
+  const int64_t count = static_cast<int64_t>(g.n) * g.oh * g.ow * g.k;
+  if (count == 0) return cudaSuccess;
+  int64_t blocks = (count + 255) / 256;
+  if (blocks > 65535LL * 16) blocks = 65535LL * 16;
+  GroupConvInt8FusedK<<<static_cast<unsigned>(blocks), 256, 0, s>>>(in, w, g, e, out);
+  return cudaGetLastError();
+}
+
+}  // namespace edgeinfer::devices::cuda
