@@ -30,8 +30,9 @@ Result<Precision> ParsePrecision(const std::string& s) {
 const std::vector<PassEntry>& PassList() {
   static const std::vector<PassEntry> list = {
       {"convert_qdq", ConvertQdq,
-       "first: an explicitly quantized (Q/DQ) model's scales must be read before folding hides them; "
-       "it turns DQ(Q(W)) weight pairs into int8 weights with their scales and records activation scales",
+       "first: an explicitly quantized (Q/DQ) model's scales must be read before folding and fusion hide "
+       "them; activation Q/DQ pairs become recorded scales, quantized weights become float constants that "
+       "quantize_int8 requantizes",
        nullptr},
       {"constant_folding", ConstantFolding,
        "early: later matchers test 'is this input a constant' (BN parameters, Clip bounds, pads)", nullptr},
