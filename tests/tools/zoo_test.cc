@@ -14,6 +14,7 @@
 #include <string>
 
 #include "devices/cpu/reference_executor.h"
+#include "fusions/pass_list.h"
 #include "graph/model_stats.h"
 #include "graph/onnx_import.h"
 
@@ -182,6 +183,25 @@ TEST_F(ZooTest, GeneratorRejectsBadArguments) {
   EXPECT_NE(std::system((base + " --models nosuchnet 2> /dev/null").c_str()), 0);
   EXPECT_NE(std::system((base + " --batch 0 2> /dev/null").c_str()), 0);
   EXPECT_NE(std::system((kGenerator.string() + " 2> /dev/null").c_str()), 0);
+}
+
+// The FP32 compile pipeline folds and fuses, but the arithmetic stays: the MAC count of every zoo
+// model is the same before and after (a cross-check of the fusions and of model_stats on fused ops).
+TEST_F(ZooTest, CompilingKeepsMacs) {
+  for (const char* name : {"tiny_cnn", "resnet50", "mobilenetv2", "ssd_mobilenet"}) {
+    Graph g = Import(dir_ / (std::string(name) + ".onnx"));
+    Result<ModelStats> before = ComputeModelStats(g);
+    ASSERT_TRUE(before.ok()) << before.status().message();
+    fusions::CompileReport report;
+    Status st = fusions::RunPipeline(g, fusions::PipelineOptions{}, &report);
+    ASSERT_TRUE(st.ok()) << name << ": " << st.message();
+    Result<ModelStats> after = ComputeModelStats(g);
+    ASSERT_TRUE(after.ok()) << after.status().message();
+    std::printf("%s: %lld -> %lld nodes, %lld MACs\n", name, static_cast<long long>(before->num_nodes),
+                static_cast<long long>(after->num_nodes), static_cast<long long>(after->macs));
+    EXPECT_EQ(after->macs, before->macs) << name;
+    EXPECT_LT(after->num_nodes, before->num_nodes) << name;
+  }
 }
 
 // The zoo_all models, checked when the build has generated them into <build>/models.
