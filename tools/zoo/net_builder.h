@@ -8,7 +8,7 @@
 //   - Gemm: Xavier (Glorot) uniform, bias U(-1/sqrt(in), 1/sqrt(in)).
 // Random numbers come from std::mt19937 seeded per model, turned into uniforms and Box-Muller
 // normals by our own code (std::normal_distribution differs between standard libraries), so a
-// model's bytes are the same on every platform.
+// model's bytes are the same from run to run and, up to libm's rounding of log/cos, across platforms.
 //
 // Tensors are named by their producing node; the builder tracks each tensor's per-sample dims
 // (batch excluded) so architectures only state channel counts and kernels.
