@@ -62,6 +62,37 @@ struct AlignedBuf {
   char* get() const { return p.get(); }
 };
 
+std::vector<int64_t> ToVec(const dnnl::memory::dims& d) { return std::vector<int64_t>(d.begin(), d.end()); }
+
+// y = sat8(nearbyint(x / scale)), NaN -> 0: QuantizeLinearRef's formula for one scale, zero point 0.
+__attribute__((target_clones("arch=x86-64-v4", "default")))
+void QuantizeRun(const float* x, float scale, int8_t* y, int64_t n) {
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    float q = __builtin_nearbyintf(x[i] / scale);
+    q = q != q ? 0.f : q;
+    q = q < -128.f ? -128.f : (q > 127.f ? 127.f : q);
+    y[i] = static_cast<int8_t>(q);
+  }
+}
+
+// y = scale * float(q): DequantizeLinearRef's formula for zero point 0.
+__attribute__((target_clones("arch=x86-64-v4", "default")))
+void DequantizeRun(const int8_t* x, float scale, float* y, int64_t n) {
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) y[i] = scale * static_cast<float>(x[i]);
+}
+
+// oneDNN's end padding for pooling axis i: the declared one when floor arithmetic already gives the
+// output extent, else (ceil_mode) the padding that makes the last window exist; -1 if none works.
+int64_t PoolPadEnd(const ops::PoolParams& q, size_t i) {
+  const int64_t eff = (q.kernel[i] - 1) * q.dilations[i] + 1;
+  const int64_t in = q.in_dims[i], pl = q.pads_begin[i], s = q.strides[i];
+  if ((in + pl + q.pads_end[i] - eff) >= 0 && (in + pl + q.pads_end[i] - eff) / s + 1 == q.out_dims[i]) return q.pads_end[i];
+  const int64_t pr = (q.out_dims[i] - 1) * s + eff - in - pl;
+  return pr >= 0 && (in + pl + pr - eff) / s + 1 == q.out_dims[i] ? pr : -1;
+}
+
 bool IsActivationOp(const std::string& op) {
   return op == "Relu" || op == "LeakyRelu" || op == "Clip" || op == "Sigmoid" || op == "Tanh" ||
          op == "HardSigmoid" || op == "HardSwish";
@@ -292,6 +323,7 @@ class Builder {
   // ---- per-op builders: true = handled, false = not mappable (falls back to the reference) ----
   Result<bool> BuildConv(NodeId id, const Chain* chain);
   Result<bool> BuildInt8Conv(NodeId id);
+  Result<bool> BuildQdq(NodeId id);
   Result<bool> BuildDeconv(NodeId id);
   Result<bool> BuildInnerProduct(NodeId id, const Chain* chain);
   Result<bool> BuildPool(NodeId id);
@@ -314,6 +346,7 @@ class Builder {
   std::vector<std::vector<NodeId>> consumers_;
   std::map<NodeId, Chain> chain_at_last_;
   std::set<NodeId> absorbed_;
+  std::vector<bool> nonneg_;   // int8 values known to be >= 0 (read as uint8 by INT8 convs)
 };
 
 Status Builder::InferAll(const std::vector<std::vector<int64_t>>& input_dims) {
@@ -675,7 +708,7 @@ Result<bool> Builder::BuildConv(NodeId id, const Chain* chain) {
       d.push_back(q.dilations[i] - 1);
       l.push_back(q.pads_begin[i]);
       const int64_t eff = (q.kernel[i] - 1) * q.dilations[i] + 1;
-      rr.push_back((q.out_dims[i] - 1) * q.strides[i] + eff - q.in_dims[i] - q.pads_begin[i]);
+      rr.push_back(PoolPadEnd(q, i));
       od.push_back(q.out_dims[i]);
     }
     try {
@@ -705,8 +738,15 @@ Result<bool> Builder::BuildInt8Conv(NodeId id) {
   const Tensor* b = Const(bv);
   if (!w || w->dtype() != DType::kInt8 || (bv != kNoValue && (!b || b->dtype() != DType::kInt32))) return false;
   if (Dims(x).size() != 4) return false;
-  if (n.op == "ConvBiasActPool") return false;   // pooling at y_scale: reference kernel for now
+  std::optional<ops::PoolParams> pool;
   EI_ASSIGN_OR_RETURN(int8::Conv2DGeometry geo, int8::ResolveConv2D(n.attrs, Dims(x), w->dims()));
+  if (n.op == "ConvBiasActPool") {
+    // Pooling at y_scale in the int8 domain: max is exact in oneDNN; average rounds differently
+    // from the reference (half away from zero), so it stays on the reference kernel.
+    EI_ASSIGN_OR_RETURN(ops::PoolParams pl, ops::ParsePool(ops::PoolPartOf(n), Shape({geo.n, geo.k, geo.oh, geo.ow})));
+    if (pl.kind != ops::PoolKind::kMax) return false;
+    pool = pl;
+  }
   std::optional<ops::ActParams> act;
   if (n.op != "Conv") { EI_ASSIGN_OR_RETURN(act, ops::ParseFusedActivation(n.attrs)); }
   const bool has_res = n.op == "ConvEltwiseAct";
@@ -715,16 +755,32 @@ Result<bool> Builder::BuildInt8Conv(NodeId id) {
                                          n.attrs.GetFloat("x_scale", 0.f), n.attrs.GetFloats("w_scale"),
                                          n.attrs.GetFloat("y_scale", 0.f), n.attrs.GetFloat("act_in_scale", 0.f), has_res,
                                          n.attrs.GetFloat("r_scale", 0.f)));
-  EI_ASSIGN_OR_RETURN(std::unique_ptr<Int8Conv> cv,
-                      Int8Conv::Create(geo, w->data<int8_t>(), b ? b->data<int32_t>() : nullptr, std::move(e), P.eng));
+  bool out_nonneg = e.mode == int8::Epilogue::Mode::kRelu || (e.mode == int8::Epilogue::Mode::kClamp && e.lo >= 0);
+  if (e.mode == int8::Epilogue::Mode::kLut) {
+    out_nonneg = true;
+    for (int8_t v : e.lut) out_nonneg = out_nonneg && v >= 0;
+  }
+  const bool in_nonneg = nonneg_[static_cast<size_t>(x)];
+  EI_ASSIGN_OR_RETURN(std::unique_ptr<Int8Conv> cv, Int8Conv::Create(geo, w->data<int8_t>(), b ? b->data<int32_t>() : nullptr,
+                                                                      std::move(e), P.eng, in_nonneg));
   Int8Conv* c = cv.get();
+  P.packed_bytes += c->weight_bytes();
   P.int8_convs.push_back(std::move(cv));
-  Ref xr = As(x, c->src_md());
+  // A nonnegative int8 tensor is read as uint8 in place: same bytes, no reorder.
+  dnnl::memory::desc s8_src = ChannelsLastMd(Dims(x), dnnl_dt::s8);
+  Ref xr = As(x, s8_src);
+  xr.md = c->src_md();
   Ref rr;
   if (has_res) rr = As(n.inputs[3], c->dst_md());
   Ref acc;
   acc.buf = NewBuf(c->acc_bytes());
-  Ref y = Define(n.outputs[0], c->dst_md());
+  Ref y;
+  if (pool) {
+    y.md = c->dst_md();
+    y.buf = NewBuf(c->dst_md().get_size());
+  } else {
+    y = Define(n.outputs[0], c->dst_md());
+  }
   Touch(xr);
   Touch(rr);
   Touch(acc);
@@ -735,7 +791,76 @@ Result<bool> Builder::BuildInt8Conv(NodeId id) {
     c->Run(p->strm, reinterpret_cast<const int8_t*>(p->Ptr(xr)), has_res ? reinterpret_cast<const int8_t*>(p->Ptr(rr)) : nullptr,
            reinterpret_cast<int8_t*>(p->Ptr(y)), reinterpret_cast<int32_t*>(p->Ptr(acc)), p->scratch.get());
   });
-  P.explain.push_back(Label(id) + " INT8: " + c->impl() + " s8*s8->s32 + edgeinfer requantization");
+  P.explain.push_back(Label(id) + " INT8: " + c->impl() + (in_nonneg ? " u8" : " s8") +
+                      "*s8->s32 + edgeinfer requantization");
+  if (pool) {
+    const ops::PoolParams& q = *pool;
+    dnnl::memory::dims k, s, d, l, r, od = {q.batch, q.channels};
+    for (size_t i = 0; i < q.spatial; ++i) {
+      k.push_back(q.kernel[i]);
+      s.push_back(q.strides[i]);
+      d.push_back(q.dilations[i] - 1);
+      l.push_back(q.pads_begin[i]);
+      const int64_t eff = (q.kernel[i] - 1) * q.dilations[i] + 1;
+      const int64_t rr2 = PoolPadEnd(q, i);
+      if (rr2 < 0) return Status::Error(Label(id) + ": pooling window arithmetic out of range");
+      r.push_back(rr2);
+      od.push_back(q.out_dims[i]);
+    }
+    try {
+      dnnl::pooling_v2_forward::desc pdsc(dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, y.md,
+                                          ChannelsLastMd(ToVec(od), dnnl_dt::s8), s, k, d, l, r);
+      dnnl::primitive_attr attr;
+      attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+      dnnl::pooling_v2_forward::primitive_desc ppd(pdsc, attr, P.eng);
+      Ref o = Define(n.outputs[0], ppd.dst_desc());
+      PushPrim(Label(id) + " INT8 max pool: " + ImplName(ppd), dnnl::pooling_v2_forward(ppd),
+               {{DNNL_ARG_SRC, Mem(y)}, {DNNL_ARG_DST, Mem(o)}, {DNNL_ARG_SCRATCHPAD, Scratch(ppd.scratchpad_desc())}});
+    } catch (const dnnl::error& err) {
+      return Status::Error(Label(id) + ": oneDNN refused the INT8 max pooling: " + err.what());
+    }
+  }
+  nonneg_[static_cast<size_t>(n.outputs[0])] = out_nonneg;
+  return true;
+}
+
+// QuantizeLinear / DequantizeLinear with one scale and a zero point of 0 (what the compiler's
+// quantizer emits), on whatever dense layout the input has: elementwise, so no reorder.
+Result<bool> Builder::BuildQdq(NodeId id) {
+  const Node& n = g_.node(id);
+  const bool quant = n.op == "QuantizeLinear";
+  const ValueId x = n.inputs[0], out = n.outputs[0];
+  const Tensor* sc = Const(n.inputs[1]);
+  if (!sc || sc->numel() != 1 || sc->dtype() != DType::kFloat32) return false;
+  if (n.inputs.size() > 2 && n.inputs[2] != kNoValue) {
+    const Tensor* zp = Const(n.inputs[2]);
+    if (!zp || zp->numel() != 1 || zp->GetAsInt64(0) != 0) return false;
+  }
+  if (quant ? (Dt(x) != DType::kFloat32 || Dt(out) != DType::kInt8) : (Dt(x) != DType::kInt8 || Dt(out) != DType::kFloat32)) {
+    return false;
+  }
+  const Ref xh = Home(x);
+  if (xh.md.data.ndims == 0) return false;
+  // Dense strided layouts only (plain, channels-last): same element order for both dtypes.
+  Ref src = xh.md.data.format_kind == dnnl_blocked && xh.md.data.format_desc.blocking.inner_nblks == 0 ? xh : AsPlain(x);
+  dnnl::memory::dims strides(src.md.data.format_desc.blocking.strides, src.md.data.format_desc.blocking.strides + src.md.data.ndims);
+  dnnl::memory::desc omd(src.md.dims(), quant ? dnnl_dt::s8 : dnnl_dt::f32, strides);
+  Ref dst = Define(out, omd);
+  Touch(src);
+  Touch(dst);
+  const float scale = sc->data<float>()[0];
+  const int64_t count = static_cast<int64_t>(omd.get_size() / (quant ? 1 : 4));
+  Plan* p = &P;
+  if (quant) {
+    P.steps.push_back([p, src, dst, scale, count]() {
+      QuantizeRun(reinterpret_cast<const float*>(p->Ptr(src)), scale, reinterpret_cast<int8_t*>(p->Ptr(dst)), count);
+    });
+  } else {
+    P.steps.push_back([p, src, dst, scale, count]() {
+      DequantizeRun(reinterpret_cast<const int8_t*>(p->Ptr(src)), scale, reinterpret_cast<float*>(p->Ptr(dst)), count);
+    });
+  }
+  P.explain.push_back(Label(id) + ": vectorised " + (quant ? "quantize" : "dequantize") + " (per tensor, zero point 0)");
   return true;
 }
 
@@ -928,7 +1053,7 @@ Result<bool> Builder::BuildPool(NodeId id) {
     d.push_back(q.dilations[i] - 1);
     l.push_back(q.pads_begin[i]);
     const int64_t eff = (q.kernel[i] - 1) * q.dilations[i] + 1;
-    const int64_t rr = (q.out_dims[i] - 1) * q.strides[i] + eff - q.in_dims[i] - q.pads_begin[i];
+    const int64_t rr = PoolPadEnd(q, i);
     if (rr < 0) return false;
     if (rr != q.pads_end[i]) overhang = true;
     r.push_back(rr);
@@ -948,6 +1073,7 @@ Result<bool> Builder::BuildPool(NodeId id) {
     dnnl::pooling_v2_forward::primitive_desc pd(pdsc, attr, P.eng);
     Ref src = xh;
     Ref dst = Define(n.outputs[0], pd.dst_desc());
+    if (is_max) nonneg_[static_cast<size_t>(n.outputs[0])] = nonneg_[static_cast<size_t>(x)];
     PushPrim(Label(id) + ": " + ImplName(pd), dnnl::pooling_v2_forward(pd),
              {{DNNL_ARG_SRC, Mem(src)}, {DNNL_ARG_DST, Mem(dst)}, {DNNL_ARG_SCRATCHPAD, Scratch(pd.scratchpad_desc())}});
   } catch (const dnnl::error&) {
@@ -1141,6 +1267,7 @@ Result<bool> Builder::BuildAlias(NodeId id) {
   if (Dt(x) != Dt(n.outputs[0])) return false;
   Ref src = AsPlain(x);
   Alias(n.outputs[0], src);
+  nonneg_[static_cast<size_t>(n.outputs[0])] = nonneg_[static_cast<size_t>(x)];
   return true;
 }
 
@@ -1290,6 +1417,7 @@ Status Builder::Build(const std::vector<std::vector<int64_t>>& input_dims) {
   for (size_t i = 0; i < order_.size(); ++i) pos_[static_cast<size_t>(order_[i])] = static_cast<int>(i);
   consumers_ = g_.ConsumerMap();
   EI_RETURN_IF_ERROR(InferAll(input_dims));
+  nonneg_.assign(g_.num_values(), false);
   FindChains();
   for (NodeId id : order_) {
     if (absorbed_.count(id)) continue;
@@ -1327,6 +1455,8 @@ Status Builder::Build(const std::vector<std::vector<int64_t>>& input_dims) {
       handled = BuildAlias(id);
     } else if (op == "Transpose") {
       handled = BuildTranspose(id);
+    } else if (op == "QuantizeLinear" || op == "DequantizeLinear") {
+      handled = BuildQdq(id);
     }
     if (!handled.ok()) return handled.status();
     if (*handled) continue;

@@ -7,6 +7,8 @@
 // x86-64-v4 (AVX-512) is picked at run time when the CPU has it.
 #include "devices/cpu/fast/int8_conv.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -39,22 +41,85 @@ struct RowParams {
   int32_t lo, hi;        // clamp bounds in the int8 domain (kNone: -128..127)
 };
 
+// One row of `k` channels, scalar (any CPU; also the tail of the AVX-512 path).
 template <bool kResidual>
-__attribute__((target_clones("arch=x86-64-v4", "default")))
+void RowClampScalar(const RowParams& p, const int32_t* a, const int8_t* rr, int8_t* o, int64_t c0, int64_t k) {
+  for (int64_t c = c0; c < k; ++c) {
+    int64_t v = MulQ(a[c] + p.bias[c], p.mult[c], p.left[c], p.right[c]);
+    if (kResidual) v += MulQ(rr[c], p.mr, p.lr, p.rr);
+    v = std::min<int64_t>(std::max<int64_t>(v, INT32_MIN), INT32_MAX);
+    int32_t t = static_cast<int32_t>(v);
+    t = t < p.lo ? p.lo : (t > p.hi ? p.hi : t);
+    o[c] = static_cast<int8_t>(t < -128 ? -128 : (t > 127 ? 127 : t));
+  }
+}
+
+#define EI_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
+
+// trunc((ab + nudge) / 2^31) per 64-bit lane (the rounding doubling high multiply's last step).
+EI_AVX512 inline __m512i HighQ31(__m512i ab) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __mmask8 n = _mm512_cmplt_epi64_mask(ab, zero);
+  const __m512i nudge = _mm512_mask_blend_epi64(n, _mm512_set1_epi64(int64_t{1} << 30), _mm512_set1_epi64(1 - (int64_t{1} << 30)));
+  const __m512i v = _mm512_add_epi64(ab, nudge);
+  const __mmask8 vn = _mm512_cmplt_epi64_mask(v, zero);
+  const __m512i adj = _mm512_mask_add_epi64(v, vn, v, _mm512_set1_epi64((int64_t{1} << 31) - 1));
+  return _mm512_srai_epi64(adj, 31);
+}
+
+// MulQ on 16 lanes: saturating left shift, rounding doubling high multiply (64-bit products of
+// the even and the odd lanes), rounding right shift. Same integer steps as MulQ / int8_math.h.
+EI_AVX512 inline __m512i MulQ16(__m512i x, __m512i mult, __m512i left, __m512i right) {
+  const __m512i sh = _mm512_sllv_epi32(x, left);
+  const __mmask16 ovf = _mm512_cmpneq_epi32_mask(_mm512_srav_epi32(sh, left), x);
+  const __mmask16 neg = _mm512_cmplt_epi32_mask(x, _mm512_setzero_si512());
+  const __m512i sat = _mm512_mask_blend_epi32(neg, _mm512_set1_epi32(INT32_MAX), _mm512_set1_epi32(INT32_MIN));
+  const __m512i s = _mm512_mask_blend_epi32(ovf, sh, sat);
+  const __m512i even = HighQ31(_mm512_mul_epi32(s, mult));
+  const __m512i odd = HighQ31(_mm512_mul_epi32(_mm512_srli_epi64(s, 32), _mm512_srli_epi64(mult, 32)));
+  const __m512i q = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  const __m512i one = _mm512_set1_epi32(1);
+  const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one);
+  const __m512i rem = _mm512_and_si512(q, mask);
+  const __mmask16 qneg = _mm512_cmplt_epi32_mask(q, _mm512_setzero_si512());
+  const __m512i thr = _mm512_mask_add_epi32(_mm512_srai_epi32(mask, 1), qneg, _mm512_srai_epi32(mask, 1), one);
+  const __mmask16 up = _mm512_cmpgt_epi32_mask(rem, thr);
+  return _mm512_mask_add_epi32(_mm512_srav_epi32(q, right), up, _mm512_srav_epi32(q, right), one);
+}
+
+template <bool kResidual>
+EI_AVX512 void RowClampAvx512(const RowParams& p, const int32_t* a, const int8_t* rr, int8_t* o, int64_t k) {
+  const __m512i lo = _mm512_set1_epi32(p.lo), hi = _mm512_set1_epi32(p.hi);
+  const __m512i mr = _mm512_set1_epi32(p.mr), lr = _mm512_set1_epi32(p.lr), rsh = _mm512_set1_epi32(p.rr);
+  int64_t c = 0;
+  for (; c + 16 <= k; c += 16) {
+    const __m512i acc = _mm512_add_epi32(_mm512_loadu_si512(a + c), _mm512_loadu_si512(p.bias + c));
+    __m512i v = MulQ16(acc, _mm512_loadu_si512(p.mult + c), _mm512_loadu_si512(p.left + c), _mm512_loadu_si512(p.right + c));
+    if (kResidual) {
+      const __m512i r = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rr + c)));
+      const __m512i w = MulQ16(r, mr, lr, rsh);
+      // v + w saturated to int32 (the reference sums in int64, then saturates).
+      const __m512i sum = _mm512_add_epi32(v, w);
+      const __mmask16 same = ~_mm512_cmplt_epi32_mask(_mm512_xor_si512(v, w), _mm512_setzero_si512());
+      const __mmask16 flip = _mm512_cmplt_epi32_mask(_mm512_xor_si512(sum, v), _mm512_setzero_si512());
+      const __mmask16 neg = _mm512_cmplt_epi32_mask(v, _mm512_setzero_si512());
+      const __m512i sat = _mm512_mask_blend_epi32(neg, _mm512_set1_epi32(INT32_MAX), _mm512_set1_epi32(INT32_MIN));
+      v = _mm512_mask_blend_epi32(same & flip, sum, sat);
+    }
+    v = _mm512_min_epi32(_mm512_max_epi32(v, lo), hi);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + c), _mm512_cvtsepi32_epi8(v));
+  }
+  RowClampScalar<kResidual>(p, a, rr, o, c, k);
+}
+
+template <bool kResidual>
 void RowsClamp(const RowParams p, const int32_t* acc, const int8_t* res, int8_t* y, int64_t rows, int64_t k) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
-    const int32_t* a = acc + r * k;
-    const int8_t* rr = kResidual ? res + r * k : nullptr;
-    int8_t* o = y + r * k;
-    for (int64_t c = 0; c < k; ++c) {
-      int64_t v = MulQ(a[c] + p.bias[c], p.mult[c], p.left[c], p.right[c]);
-      if (kResidual) v += MulQ(rr[c], p.mr, p.lr, p.rr);
-      v = std::min<int64_t>(std::max<int64_t>(v, INT32_MIN), INT32_MAX);
-      int32_t t = static_cast<int32_t>(v);
-      t = t < p.lo ? p.lo : (t > p.hi ? p.hi : t);
-      o[c] = static_cast<int8_t>(t < -128 ? -128 : (t > 127 ? 127 : t));
-    }
+    if (avx512) RowClampAvx512<kResidual>(p, acc + r * k, kResidual ? res + r * k : nullptr, y + r * k, k);
+    else RowClampScalar<kResidual>(p, acc + r * k, kResidual ? res + r * k : nullptr, y + r * k, 0, k);
   }
 }
 
@@ -92,7 +157,7 @@ void RequantizeRows(const int8::Epilogue& e, const int32_t* acc, const int32_t* 
 
 Result<std::unique_ptr<Int8Conv>> Int8Conv::Create(const int8::Conv2DGeometry& g, const int8_t* w_kcrs,
                                                    const int32_t* bias, int8::Epilogue epilogue,
-                                                   const dnnl::engine& eng) {
+                                                   const dnnl::engine& eng, bool src_nonnegative) {
   if (g.group <= 0 || g.c % g.group || g.k % g.group) return Status::Error("INT8 conv: group does not divide channels");
   std::unique_ptr<Int8Conv> cv(new Int8Conv());
   cv->g_ = g;
@@ -100,7 +165,7 @@ Result<std::unique_ptr<Int8Conv>> Int8Conv::Create(const int8::Conv2DGeometry& g
   cv->eng_ = eng;
   if (bias) cv->bias_.assign(bias, bias + g.k);
   const std::vector<int64_t> xd = {g.n, g.c, g.h, g.w}, yd = {g.n, g.k, g.oh, g.ow};
-  cv->src_md_ = ChannelsLastMd(xd, dnnl_dt::s8);
+  cv->src_md_ = ChannelsLastMd(xd, src_nonnegative ? dnnl_dt::u8 : dnnl_dt::s8);
   cv->dst_md_ = ChannelsLastMd(yd, dnnl_dt::s8);
   cv->acc_md_ = ChannelsLastMd(yd, dnnl_dt::s32);
   dnnl::memory::dims wd, wplain_strides;

@@ -31,14 +31,18 @@ class Int8Conv {
  public:
   // Builds the primitive for geometry g, packs the weights (K, C/group, R, S int8, copied: the
   // caller's buffer may go away) and keeps the bias (K int32, copied) and epilogue.
+  // src_nonnegative: every input value is >= 0 (it comes out of a ReLU or a clamp at >= 0), so the
+  // int8 bytes read as uint8 unchanged and oneDNN's faster u8 x s8 kernels apply.
   static Result<std::unique_ptr<Int8Conv>> Create(const int8::Conv2DGeometry& g, const int8_t* w_kcrs,
                                                   const int32_t* bias, int8::Epilogue epilogue,
-                                                  const dnnl::engine& eng);
+                                                  const dnnl::engine& eng, bool src_nonnegative = false);
 
-  const dnnl::memory::desc& src_md() const { return src_md_; }   // NHWC s8
+  const dnnl::memory::desc& src_md() const { return src_md_; }   // NHWC s8 (u8 when nonnegative)
   const dnnl::memory::desc& dst_md() const { return dst_md_; }   // NHWC s8
   size_t acc_bytes() const { return acc_md_.get_size(); }        // NHWC s32 scratch
   size_t scratch_bytes() const { return pd_.scratchpad_desc().get_size(); }
+  size_t weight_bytes() const { return pd_.weights_desc().get_size(); }
+  const int8::Epilogue& epilogue() const { return epilogue_; }
   std::string impl() const;
 
   // x: NHWC int8 input; residual: NHWC int8 of y's shape or null; y: NHWC int8 output;

@@ -158,6 +158,24 @@ TEST(CpuFast, ConvBnAddReluChain) {
   }
 }
 
+// ResNet's downsample block: Add(BN(conv_a), BN(conv_b)) -> Relu. Both chains want the Add; one
+// gets it, the other ends at its BatchNormalization (a regression: both claimed it once).
+TEST(CpuFast, TwoChainsMeetAtOneAdd) {
+  for (uint32_t seed = 30; seed < 34; ++seed) {
+    Builder b(seed);
+    auto& r = b.rng;
+    int64_t c = Rand(r, 4, 20), m = Rand(r, 4, 20), h = Rand(r, 5, 12);
+    ValueId x = b.Input({1, c, h, h});
+    auto conv_bn = [&](int64_t k) {
+      ValueId y = b.Op("Conv", {x, b.Const({m, c, k, k})}, ConvAttrs(k, 1, k / 2, 1, 1));
+      return b.Op("BatchNormalization", {y, b.Const({m}, 0.5f, 1.5f), b.Const({m}), b.Const({m}), b.Const({m}, 0.5f, 2.f)});
+    };
+    ValueId a = conv_bn(3), d = conv_bn(1);
+    b.Output(b.Op("Relu", {b.Op("Add", {a, d})}));
+    CheckFp32(b, seed);
+  }
+}
+
 TEST(CpuFast, FusedOps) {
   for (const char* op : {"ConvBiasAct", "ConvEltwiseAct", "ConvBiasActPool"}) {
     if (!FindOp(op)) GTEST_SKIP() << op << " is not in the op table yet";
@@ -322,7 +340,7 @@ struct Int8Case {
   std::vector<int32_t> bias;
 };
 
-Int8Case MakeInt8Case(std::mt19937& rng, bool extreme) {
+Int8Case MakeInt8Case(std::mt19937& rng, bool extreme, bool nonneg = false) {
   Int8Case c;
   auto& g = c.g;
   const bool dw = Rand(rng, 0, 3) == 0;
@@ -341,7 +359,7 @@ Int8Case MakeInt8Case(std::mt19937& rng, bool extreme) {
   c.x.resize(static_cast<size_t>(g.n * g.c * g.h * g.w));
   c.w.resize(static_cast<size_t>(g.k * (g.c / g.group) * g.r * g.s));
   c.r.resize(static_cast<size_t>(g.n * g.k * g.oh * g.ow));
-  for (auto& v : c.x) v = static_cast<int8_t>(extreme ? -128 : d8(rng));
+  for (auto& v : c.x) v = static_cast<int8_t>(extreme ? (nonneg ? 127 : -128) : (nonneg ? d8(rng) & 127 : d8(rng)));
   for (auto& v : c.w) v = static_cast<int8_t>(extreme ? -128 : std::max(-127, d8(rng)));
   for (auto& v : c.r) v = static_cast<int8_t>(d8(rng));
   c.bias.resize(static_cast<size_t>(g.k));
@@ -360,9 +378,9 @@ std::vector<T> NchwToNhwc(const std::vector<T>& v, int64_t n, int64_t c, int64_t
 }
 
 // Int8Conv (oneDNN s32 accumulation + our epilogue) against int8::ConvAccumulate + ApplyEpilogue.
-void CheckInt8Conv(uint32_t seed, bool extreme) {
+void CheckInt8Conv(uint32_t seed, bool extreme, bool nonneg = false) {
   std::mt19937 rng(seed);
-  Int8Case c = MakeInt8Case(rng, extreme);
+  Int8Case c = MakeInt8Case(rng, extreme, nonneg);
   const auto& g = c.g;
   const int mode = static_cast<int>(seed % 4);   // none, relu, clip, lut
   ops::ActParams act{ops::ActKind::kIdentity};
@@ -386,7 +404,7 @@ void CheckInt8Conv(uint32_t seed, bool extreme) {
   // Fast.
   dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   dnnl::stream s(eng);
-  auto cv = fast::Int8Conv::Create(g, c.w.data(), c.bias.data(), *e, eng);
+  auto cv = fast::Int8Conv::Create(g, c.w.data(), c.bias.data(), *e, eng, nonneg);
   ASSERT_TRUE(cv.ok()) << cv.status().message();
   auto xh = NchwToNhwc(c.x, g.n, g.c, g.h, g.w);
   auto rh = NchwToNhwc(c.r, g.n, g.k, g.oh, g.ow);
@@ -397,7 +415,7 @@ void CheckInt8Conv(uint32_t seed, bool extreme) {
   auto refh = NchwToNhwc(ref, g.n, g.k, g.oh, g.ow);
   size_t bad = 0;
   for (size_t i = 0; i < y.size(); ++i) bad += y[i] != refh[i];
-  EXPECT_EQ(bad, 0u) << "seed " << seed << " (" << (*cv)->impl() << ") c=" << g.c << " k=" << g.k << " r=" << g.r
+  EXPECT_EQ(bad, 0u) << "seed " << seed << " (" << (*cv)->impl() << ") nonneg=" << nonneg << " c=" << g.c << " k=" << g.k << " r=" << g.r
                      << " group=" << g.group << " mode=" << mode << " residual=" << residual;
 }
 
@@ -405,10 +423,78 @@ TEST(CpuFastInt8, ConvBitExactRandom) {
   for (uint32_t seed = 100; seed < 124; ++seed) CheckInt8Conv(seed, false);
 }
 
+// Nonnegative inputs (after a ReLU) run as u8 x s8: the same bytes, the faster kernels.
+TEST(CpuFastInt8, ConvBitExactUnsignedSource) {
+  for (uint32_t seed = 150; seed < 166; ++seed) CheckInt8Conv(seed, false, true);
+  for (uint32_t seed = 170; seed < 173; ++seed) CheckInt8Conv(seed, true, true);
+}
+
 // Extreme operands (-128 everywhere): accumulators far beyond 2^24 must still be exact (a float
 // path inside oneDNN would round them).
 TEST(CpuFastInt8, ConvBitExactExtremeAccumulators) {
   for (uint32_t seed = 200; seed < 206; ++seed) CheckInt8Conv(seed, true);
+}
+
+// A quantized chain as the compiler emits it: QuantizeLinear -> ConvBiasAct(Relu) ->
+// ConvEltwiseAct (u8 source, residual) -> ConvBiasActPool (MaxPool) -> DequantizeLinear, against
+// the reference executor, bit for bit.
+TEST(CpuFastInt8, QuantizedChainInGraph) {
+  for (const char* op : {"ConvBiasAct", "ConvEltwiseAct", "ConvBiasActPool"}) {
+    if (!FindOp(op)) GTEST_SKIP() << op << " is not in the op table yet";
+  }
+  for (uint32_t seed = 500; seed < 506; ++seed) {
+    Builder b(seed);
+    auto& r = b.rng;
+    const int64_t c = Rand(r, 3, 24), h = Rand(r, 5, 15);
+    ValueId x = b.Input({1, c, h, h});
+    auto scalar = [&](float v) { return b.ConstT(Tensor::FromVector(DType::kFloat32, {}, std::vector<float>{v})); };
+    auto zp = [&]() { return b.ConstT(Tensor::FromVector(DType::kInt8, {}, std::vector<int8_t>{0})); };
+    ValueId xq = b.Op("QuantizeLinear", {x, scalar(0.01f), zp()});
+    auto qconv = [&](const std::string& op, ValueId in, int64_t k, int64_t ks, float xs, float ys, ValueId res, float rs) {
+      std::vector<int8_t> w(static_cast<size_t>(k * c * ks * ks));
+      for (auto& v : w) v = static_cast<int8_t>(Rand(r, -127, 127));
+      std::vector<int32_t> bias(static_cast<size_t>(k));
+      for (auto& v : bias) v = static_cast<int32_t>(Rand(r, -3000, 3000));
+      std::vector<ValueId> in_v = {in, b.ConstT(Tensor::FromVector(DType::kInt8, {k, c, ks, ks}, w)),
+                                   b.ConstT(Tensor::FromVector(DType::kInt32, {k}, bias))};
+      if (res != kNoValue) in_v.push_back(res);
+      Attributes a = ConvAttrs(ks, 1, ks / 2, 1, 1);
+      a.Set("activation", std::string("Relu"));
+      a.Set("x_scale", xs);
+      std::vector<float> ws(static_cast<size_t>(k));
+      for (auto& v : ws) v = std::uniform_real_distribution<float>(0.002f, 0.01f)(r);
+      a.Set("w_scale", ws);
+      a.Set("y_scale", ys);
+      if (res != kNoValue) a.Set("r_scale", rs);
+      if (op == "ConvBiasActPool") {
+        a.Set("pool", std::string("MaxPool"));
+        a.Set("pool_kernel_shape", std::vector<int64_t>{2, 2});
+        a.Set("pool_strides", std::vector<int64_t>{2, 2});
+      }
+      return b.Op(op, in_v, a);
+    };
+    ValueId y1 = qconv("ConvBiasAct", xq, c, 3, 0.01f, 0.02f, kNoValue, 0.f);
+    ValueId y2 = qconv("ConvEltwiseAct", y1, c, 1, 0.02f, 0.03f, y1, 0.02f);
+    ValueId y3 = qconv("ConvBiasActPool", y2, c, 3, 0.03f, 0.04f, kNoValue, 0.f);
+    b.Output(b.Op("DequantizeLinear", {y3, scalar(0.04f), zp()}));
+    b.Output(b.Op("DequantizeLinear", {y1, scalar(0.02f), zp()}));
+    ASSERT_TRUE(InferShapes(*b.g).ok()) << InferShapes(*b.g).message();
+    auto ref = RunReference(*b.g, b.feeds);
+    ASSERT_TRUE(ref.ok()) << ref.status().message();
+    CpuFastDevice dev;
+    Status prep = dev.Prepare(b.g);
+    ASSERT_TRUE(prep.ok()) << prep.message();
+    TensorMap out;
+    Status st = dev.Launch(b.feeds, &out);
+    ASSERT_TRUE(st.ok()) << st.message();
+    for (const auto& [name, t] : *ref) {
+      EXPECT_EQ(0, std::memcmp(t.raw(), out.at(name).raw(), t.bytes())) << "seed " << seed << " output " << name << "\n"
+                                                                        << dev.Explain();
+    }
+    // Structure: every step ran on the fast path (no reference kernel), the residual conv read u8.
+    EXPECT_EQ(dev.Explain().find("reference kernel"), std::string::npos) << dev.Explain();
+    EXPECT_NE(dev.Explain().find("u8*s8"), std::string::npos) << dev.Explain();
+  }
 }
 
 TEST(CpuFastInt8, RequantizeRowsMatchesEpilogue) {
