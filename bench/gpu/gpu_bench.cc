@@ -136,8 +136,9 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
         rows.push_back(r);
         if (explain && (b == 256 || b == 1)) {
-          explain << "== " << mname << " " << prec << " batch " << b << "\n";
-          for (const std::string& line : dev.Explain()) explain << line << "\n";
+          Status ps = dev.Profile(b);
+          explain << "== " << mname << " " << prec << " batch " << b << " (eager per-step GPU time" << (ps.ok() ? "" : ": " + ps.message()) << ")\n";
+          for (const std::string& line : dev.Explain(b)) explain << line << "\n";
         }
       }
     }

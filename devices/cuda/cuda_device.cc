@@ -152,6 +152,7 @@ struct Step {
   PoolAttr pool;                       // ConvBiasActPool's pool, or the Pool step's
   void* w_dev = nullptr;               // KRSC weights (compute dtype) / int8 [K, ldw] / gemm [N, K]
   void* w_gemm = nullptr;              // FP16 group-1 conv: KRSC rows padded to ldg (for the cuBLASLt path)
+  void* w_dw = nullptr;                // depthwise conv: weights [R*S, K] (channel fastest) for our kernel
   int ldg = 0;
   float* bias_f32 = nullptr;           // device FP32 bias (our kernels)
   void* bias_cd = nullptr;             // device bias in the compute dtype (cuDNN's fused call)
@@ -184,6 +185,7 @@ struct ConvRun {   // per batch, per conv step
   std::string how;
   // The alternative FP16 path: (im2col +) cuBLASLt GEMM with the bias (+ReLU) epilogue and the
   // residual as C (beta 1). Chosen per layer when its timing beats cuDNN's.
+  bool use_dw = false;   // our depthwise kernel (timed against cuDNN)
   bool use_lt = false, lt_im2col = false;
   cublasLtMatmulDesc_t lop = nullptr;
   cublasLtMatrixLayout_t la = nullptr, lb = nullptr, lc = nullptr;
@@ -198,7 +200,10 @@ struct LtRun {
   size_t ws = 0;
   int m = 0, n = 0, kd = 0, ldb = 0;
   bool im2col = false;
-  bool direct = false;  // grouped conv: our kernel
+  bool direct = false;  // our fused kernels (implicit GEMM / depthwise / grouped)
+  bool lt_ok = false;   // the cuBLASLt + requantize alternative is set up (descriptors, algo)
+  bool use_lt = false;  // ... and was timed faster than our fused kernel
+  bool lt_im2col = false;
   std::string how;
 };
 
@@ -213,6 +218,7 @@ struct BatchPlan {
   std::vector<LtRun> lt;
   cudaGraphExec_t exec = nullptr;
   bool ran_once = false;
+  std::vector<float> step_ms;   // from Profile(): eager per-step time
   std::string graph_note;
 };
 
@@ -342,6 +348,28 @@ struct CudaDevice::Impl {
     return p.arena + p.off[static_cast<size_t>(r)];
   }
   Status Run(int n);
+  Status Profile(int n) {
+    EI_RETURN_IF_ERROR(Run(n));   // plan, eager first run, capture
+    BatchPlan& p = plans[n];
+    std::vector<cudaEvent_t> ev(steps.size() + 1);
+    for (auto& e : ev) CU_CHECK(cudaEventCreate(&e));
+    p.step_ms.assign(steps.size(), 0.f);
+    for (int rep = 0; rep < 3; ++rep) {
+      CU_CHECK(cudaEventRecord(ev[0], stream));
+      for (size_t i = 0; i < steps.size(); ++i) {
+        EI_RETURN_IF_ERROR(RunStep(p, i));
+        CU_CHECK(cudaEventRecord(ev[i + 1], stream));
+      }
+      CU_CHECK(cudaEventSynchronize(ev.back()));
+      for (size_t i = 0; i < steps.size(); ++i) {
+        float ms = 0.f;
+        cudaEventElapsedTime(&ms, ev[i], ev[i + 1]);
+        p.step_ms[i] = rep == 0 ? ms : std::min(p.step_ms[i], ms);
+      }
+    }
+    for (auto& e : ev) cudaEventDestroy(e);
+    return Status::Ok();
+  }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -501,6 +529,12 @@ Status CudaDevice::Impl::AddConvStep(NodeId id, const std::vector<NodeId>& chain
           for (int s = 0; s < st.s; ++s)
             krsc[((static_cast<size_t>(k) * st.r + r) * st.s + s) * cpg + c] = wf[((static_cast<size_t>(k) * cpg + c) * st.r + r) * st.s + s];
     EI_ASSIGN_OR_RETURN(st.w_dev, UploadFloats(krsc, fk));
+    if (cpg == 1 && st.group == st.k) {
+      std::vector<float> dw(static_cast<size_t>(st.r) * st.s * st.k);
+      for (int k = 0; k < st.k; ++k)
+        for (int j = 0; j < st.r * st.s; ++j) dw[static_cast<size_t>(j) * st.k + k] = krsc[static_cast<size_t>(k) * per_k + j];
+      EI_ASSIGN_OR_RETURN(st.w_dw, UploadFloats(dw, fk));
+    }
     if (fk == KType::kF16 && st.group == 1) {
       st.ldg = static_cast<int>(AlignUp(per_k, 8));
       std::vector<float> padded(static_cast<size_t>(st.k) * st.ldg, 0.f);
@@ -530,6 +564,12 @@ Status CudaDevice::Impl::AddConvStep(NodeId id, const std::vector<NodeId>& chain
           for (int s = 0; s < st.s; ++s)
             wq[static_cast<size_t>(k) * st.ldw + (static_cast<size_t>(r) * st.s + s) * cpg + c] = src[((static_cast<size_t>(k) * cpg + c) * st.r + r) * st.s + s];
     EI_ASSIGN_OR_RETURN(st.w_dev, Upload(wq.data(), wq.size()));
+    if (cpg == 1 && st.group == st.k) {
+      std::vector<int8_t> dw(static_cast<size_t>(st.r) * st.s * st.k);
+      for (int k = 0; k < st.k; ++k)
+        for (int j = 0; j < st.r * st.s; ++j) dw[static_cast<size_t>(j) * st.k + k] = wq[static_cast<size_t>(k) * st.ldw + j];
+      EI_ASSIGN_OR_RETURN(st.w_dw, Upload(dw.data(), dw.size()));
+    }
   }
   steps.push_back(std::move(st));
   return Status::Ok();
@@ -995,6 +1035,19 @@ bool LtCandidate(const Step& st, const std::vector<int64_t>& x) {
   return static_cast<size_t>(x[0] * oh * ow) * st.ldg * 2 <= kLtIm2colLimit;
 }
 
+// Plain 1x1 INT8 layers read the input directly as the GEMM's B; others need an im2col matrix.
+bool Int8LtPlain(const Step& st) {
+  return st.r == 1 && st.s == 1 && st.strides[0] == 1 && st.strides[1] == 1 && st.pads[0] == 0 && st.pads[1] == 0 &&
+         st.pads[2] == 0 && st.pads[3] == 0 && st.c % 16 == 0 && st.auto_pad == "NOTSET";
+}
+// Scratch bytes of the cuBLASLt INT8 alternative (int32 accumulator + im2col), 0 when not offered:
+// it writes 4 bytes per output and reads them back, so it can only win on small layers.
+size_t Int8LtScratch(const Step& st, int64_t m) {
+  if (st.kind != SK::kConvInt8 || st.group != 1 || st.w_dw) return 0;
+  size_t need = AlignUp(static_cast<size_t>(m) * st.k * 4, 256) + (Int8LtPlain(st) ? 0 : AlignUp(static_cast<size_t>(m) * st.ldw, 256));
+  return need <= (size_t(512) << 20) ? need : 0;
+}
+
 }  // namespace
 
 Status CudaDevice::Impl::PlanMemory(BatchPlan& p) {
@@ -1081,6 +1134,7 @@ Status CudaDevice::Impl::PlanMemory(BatchPlan& p) {
         // Fused kernels write int8 directly; only the im2col matrix (C % 16 != 0) and the pre-pool
         // tensor of ConvBiasActPool need scratch.
         if (st.group == 1 && st.c % 16 != 0) need += AlignUp(m * static_cast<size_t>(st.ldw), 256);
+        need = std::max(need, Int8LtScratch(st, static_cast<int64_t>(m)));
         if (st.pool.on) need += AlignUp(m * static_cast<size_t>(st.k), 256);
       } else if (st.pool.on) {
         need = AlignUp(m * static_cast<size_t>(st.k) * KSize(fk), 256);
@@ -1371,6 +1425,36 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
         is >> a0 >> w0 >> m0;
         if (!(is >> lt_choice)) lt_choice = -1;
       }
+      if (st.w_dw && !st.pool.on) {
+        // Our depthwise kernel against cuDNN's grouped convolution: keep the faster (cached as -3).
+        if (hit != cache.end()) {
+          cr.use_dw = lt_choice == -3;
+        } else if (opt.autotune) {
+          const bool saved_ran = p.ran_once;
+          p.ran_once = false;
+          auto t_of = [&](bool dw) {
+            cr.use_dw = dw;
+            for (int w = 0; w < 2; ++w) (void)RunStep(p, i);
+            cudaEventRecord(e0, stream);
+            for (int r = 0; r < 5; ++r) (void)RunStep(p, i);
+            cudaEventRecord(e1, stream);
+            cudaEventSynchronize(e1);
+            float ms = 0.f;
+            cudaEventElapsedTime(&ms, e0, e1);
+            return ms / 5;
+          };
+          float t_dnn = t_of(false), t_dw = t_of(true);
+          p.ran_once = saved_ran;
+          cudaGetLastError();
+          cr.use_dw = t_dw < t_dnn;
+          std::ostringstream how;
+          how << (cr.use_dw ? "our depthwise kernel " : "") << (cr.use_dw ? t_dw : t_dnn) << " ms vs " << (cr.use_dw ? "cuDNN " : "our depthwise ")
+              << (cr.use_dw ? t_dnn : t_dw) << " ms";
+          cr.how = how.str();
+          cache[key.str()] += cr.use_dw ? " -3" : " -1";
+          cache_dirty = true;
+        }
+      }
       if (LtCandidate(st, x) && (opt.autotune || lt_choice >= 0)) {
         EI_RETURN_IF_ERROR(SetupLtConv(p, i, hit != cache.end() ? lt_choice : -2, key.str(), e0, e1));
         if (cr.use_lt) need_ws = std::max(need_ws, cr.lws);
@@ -1383,15 +1467,15 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
         // Our fused kernels (implicit GEMM on tensor cores, or direct for grouped layers).
         L.direct = true;
         L.im2col = st.kind == SK::kConvInt8 && st.group == 1 && st.c % 16 != 0;
-        L.how = st.group != 1 ? "direct grouped int8 kernel, fused requant" : (L.im2col ? "im2col + implicit-GEMM int8 mma.sync, fused requant" : "implicit-GEMM int8 mma.sync, fused requant");
-        continue;
+        L.how = st.w_dw ? "depthwise int8 kernel, fused requant" : st.group != 1 ? "direct grouped int8 kernel, fused requant" : (L.im2col ? "im2col + implicit-GEMM int8 mma.sync, fused requant" : "implicit-GEMM int8 mma.sync, fused requant");
+        if (st.kind != SK::kConvInt8 || Int8LtScratch(st, static_cast<int64_t>(Prod(p.dims[static_cast<size_t>(st.out)])) / st.k) == 0 || st.pool.on) continue;
       }
       if (st.kind == SK::kConvInt8) {
         ConvOut o = ConvOutDims(st, x);
         L.m = st.k;
         L.n = static_cast<int>(x[0] * o.oh * o.ow);
-        bool plain = st.r == 1 && st.s == 1 && st.strides[0] == 1 && st.strides[1] == 1 && o.pb == 0 && o.qb == 0 && st.c % 16 == 0;
-        L.im2col = !plain;
+        bool plain = Int8LtPlain(st);
+        L.lt_im2col = !plain;
         L.kd = plain ? st.c : st.ldw;
         L.ldb = L.kd;
       } else {
@@ -1429,7 +1513,12 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
         // The same buffers RunStep uses: acc at the scratch start, the im2col matrix after it.
         int32_t* cptr = reinterpret_cast<int32_t*>(p.arena + p.scratch_off);
         const int8_t* bptr = static_cast<const int8_t*>(Ptr(p, st.in[0]));
-        if (L.im2col) bptr = reinterpret_cast<const int8_t*>(p.arena + p.scratch_off + AlignUp(static_cast<size_t>(L.n) * st.k * 4, 256));
+        if (L.lt_im2col) {   // the real im2col matrix, so the timing sees real data
+          ConvOut o = ConvOutDims(st, x);
+          (void)cuda::Im2ColInt8(static_cast<const int8_t*>(Ptr(p, st.in[0])), reinterpret_cast<int8_t*>(p.arena + p.scratch_off + AlignUp(static_cast<size_t>(L.n) * st.k * 4, 256)),
+                                 Geom(st, x, o.oh, o.ow, o.pb, o.qb), st.ldw, stream);
+          bptr = reinterpret_cast<const int8_t*>(p.arena + p.scratch_off + AlignUp(static_cast<size_t>(L.n) * st.k * 4, 256));
+        }
         for (int j = 0; j < got; ++j) {
           if (res[j].workspaceSize > lt_ws) continue;
           cudaEventRecord(e0, stream);
@@ -1455,6 +1544,37 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
       L.has_algo = true;
       L.ws = res[best].workspaceSize;
       need_ws = std::max(need_ws, L.ws);
+      L.lt_ok = true;
+      if (L.direct) {
+        // Our fused kernel against im2col + cuBLASLt + our requantization, as each will run.
+        const std::string pkey = "int8 path " + key.str() + " k" + std::to_string(st.r) + "x" + std::to_string(st.s) + " s" + std::to_string(st.strides[0]);
+        auto ph = cache.find(pkey);
+        if (ph != cache.end()) {
+          L.use_lt = ph->second == "cublaslt";
+        } else if (opt.autotune) {
+          auto t_of = [&](bool use) {
+            L.use_lt = use;
+            for (int w = 0; w < 2; ++w) (void)RunStep(p, i);
+            cudaEventRecord(e0, stream);
+            for (int r = 0; r < 5; ++r) (void)RunStep(p, i);
+            cudaEventRecord(e1, stream);
+            cudaEventSynchronize(e1);
+            float ms = 0.f;
+            cudaEventElapsedTime(&ms, e0, e1);
+            return ms / 5;
+          };
+          float t_ours = t_of(false), t_lt = t_of(true);
+          cudaGetLastError();
+          L.use_lt = t_lt < t_ours;
+          std::ostringstream how;
+          how << (L.use_lt ? "cuBLASLt int8 + requant kernel " : L.how + " ") << std::min(t_ours, t_lt) << " ms vs " << std::max(t_ours, t_lt) << " ms";
+          L.how = how.str();
+          cache[pkey] = L.use_lt ? "cublaslt" : "fused";
+          cache_dirty = true;
+        }
+        if (!L.use_lt) continue;
+        L.direct = false;
+      }
     }
   }
   cudaEventDestroy(e0);
@@ -1504,6 +1624,12 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
     case SK::kConv: {
       ConvRun& cr = p.conv[i];
       if (cr.use_lt) return RunLtConv(p, i);
+      if (cr.use_dw) {
+        const auto& x0 = D[static_cast<size_t>(st.in[0])];
+        ConvOut o0 = ConvOutDims(st, x0);
+        return KC(cuda::DepthwiseConv(Ptr(p, st.in[0]), st.w_dw, fk, Geom(st, x0, o0.oh, o0.ow, o0.pb, o0.qb), st.bias_f32,
+                                      st.residual ? Ptr(p, st.in[1]) : nullptr, st.act, Ptr(p, st.out), s));
+      }
       const auto& x = D[static_cast<size_t>(st.in[0])];
       ConvOut o = ConvOutDims(st, x);
       void* y = st.pool.on ? static_cast<void*>(p.arena + p.scratch_off) : Ptr(p, st.out);
@@ -1540,10 +1666,24 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
       epi.res_mult = st.res_mult;
       epi.act = st.iact;
       int8_t* y = static_cast<int8_t*>(Ptr(p, st.out));
+      if (L.use_lt) {   // im2col + cuBLASLt int8 -> int32, then our requantization
+        int32_t* acc = reinterpret_cast<int32_t*>(sc);
+        const int8_t* bmat = xin;
+        if (L.lt_im2col) {
+          int8_t* col = reinterpret_cast<int8_t*>(sc + AlignUp(static_cast<size_t>(m) * st.k * 4, 256));
+          EI_RETURN_IF_ERROR(KC(cuda::Im2ColInt8(xin, col, geo, st.ldw, s)));
+          bmat = col;
+        }
+        const int32_t ione = 1, izero = 0;
+        BLAS_CHECK(cublasLtMatmul(lt, L.op, &ione, st.w_dev, L.a, bmat, L.b, &izero, acc, L.c, acc, L.c, &L.algo, p.arena + p.ws_off, L.ws, s));
+        return KC(cuda::Requantize(acc, m, st.k, st.bias_i32, st.mult_dev, epi.res, st.res_mult, st.iact, y, s));
+      }
       if (st.pool.on) {
         y = reinterpret_cast<int8_t*>(sc + (L.im2col ? AlignUp(static_cast<size_t>(m) * st.ldw, 256) : 0));
       }
-      if (st.group != 1) {
+      if (st.w_dw) {
+        EI_RETURN_IF_ERROR(KC(cuda::DepthwiseConvInt8(xin, static_cast<const int8_t*>(st.w_dw), geo, epi, y, s)));
+      } else if (st.group != 1) {
         EI_RETURN_IF_ERROR(KC(cuda::GroupConvInt8Fused(xin, static_cast<const int8_t*>(st.w_dev), geo, epi, y, s)));
       } else if (L.im2col) {
         int8_t* col = reinterpret_cast<int8_t*>(sc);
@@ -1839,6 +1979,11 @@ Status CudaDevice::Enqueue(int batch) {
 
 void* CudaDevice::stream() const { return impl_->stream; }
 
+Status CudaDevice::Profile(int batch) {
+  if (!impl_->g) return Status::Error("cuda: Profile before Prepare");
+  return impl_->Profile(batch);
+}
+
 Status CudaDevice::Sync() {
   if (!impl_->stream) return Status::Ok();
   CU_CHECK(cudaStreamSynchronize(impl_->stream));
@@ -1876,16 +2021,22 @@ Status CudaDevice::Launch(const TensorMap& inputs, TensorMap* outputs) {
   return Status::Ok();
 }
 
-std::vector<std::string> CudaDevice::Explain() const {
+std::vector<std::string> CudaDevice::Explain(int batch) const {
   const Impl& I = *impl_;
   std::vector<std::string> out;
   const BatchPlan* p = I.plans.empty() ? nullptr : &I.plans.rbegin()->second;
+  if (batch > 0) p = I.plans.count(batch) ? &I.plans.at(batch) : nullptr;
   if (p) out.push_back("batch " + std::to_string(p->n) + ": arena " + std::to_string(p->arena_bytes >> 20) + " MiB (workspace " + std::to_string(p->ws_bytes >> 20) + " MiB); " + p->graph_note);
   for (size_t i = 0; i < I.steps.size(); ++i) {
     const Step& st = I.steps[i];
     std::string line = std::string(SKName(st.kind)) + "  " + st.label;
+    if (p && p->step_ms.size() == I.steps.size()) {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "  [%.3f ms]", p->step_ms[i]);
+      line += buf;
+    }
     if (p && st.kind == SK::kConv) {
-      if (p->conv[i].use_lt) line += "  " + p->conv[i].how;
+      if (p->conv[i].use_lt || p->conv[i].use_dw) line += "  " + p->conv[i].how;
       else line += "  cudnn algo " + std::to_string(static_cast<int>(p->conv[i].algo)) + (p->conv[i].fused ? " fused-bias-act" : " +epilogue") + " " + p->conv[i].how;
     }
     if (p && (st.kind == SK::kConvInt8 || st.kind == SK::kGemmInt8)) line += "  " + std::string(p->lt[i].direct ? "" : "cublasLt int8 + requant kernel: ") + p->lt[i].how;

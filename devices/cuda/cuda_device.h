@@ -58,8 +58,12 @@ class CudaDevice : public Device {
   Status PrepareBatch(int batch);
   Status Enqueue(int batch);
   void* stream() const;
-  // One line per step: node name, implementation chosen, algorithm; for --explain and the bench log.
-  std::vector<std::string> Explain() const;
+  // Runs the steps of `batch` eagerly (after PrepareBatch) and records each step's GPU time, which
+  // Explain then shows.
+  Status Profile(int batch);
+  // One line per step: node name, implementation chosen, algorithm (and time after Profile), for
+  // the plan of `batch` (0: the largest planned); for --explain and the bench log.
+  std::vector<std::string> Explain(int batch = 0) const;
 
   // Whether a usable CUDA device is present; `why` gets the reason when not.
   static bool Available(std::string* why = nullptr);

@@ -9,6 +9,7 @@
 // for our requantization; fused, each output is written once as one byte.
 // Known limits: no ldmatrix / no swizzle, two stages only; K tiles of 128 waste half the tile on
 // 64-channel layers.
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 #include "devices/cuda/kernels.h"
@@ -208,7 +209,135 @@ __global__ void GroupConvInt8FusedK(const int8_t* __restrict__ in, const int8_t*
   }
 }
 
+template <class T> __device__ __forceinline__ float ToF(T v) { return static_cast<float>(v); }
+template <> __device__ __forceinline__ float ToF<__half>(__half v) { return __half2float(v); }
+template <class T> __device__ __forceinline__ T FromF(float v) { return static_cast<T>(v); }
+template <> __device__ __forceinline__ __half FromF<__half>(float v) { return __float2half_rn(v); }
+
+__device__ __forceinline__ float Act(const KActParams& p, float x) {
+  switch (p.kind) {
+    case KAct::kNone: return x;
+    case KAct::kRelu: return x > 0.f ? x : 0.f;
+    case KAct::kLeakyRelu: return x >= 0.f ? x : p.alpha * x;
+    case KAct::kClip: return fminf(fmaxf(x, p.min), p.max);
+    case KAct::kSigmoid: return 1.f / (1.f + expf(-x));
+    case KAct::kTanh: return tanhf(x);
+    case KAct::kHardSigmoid: return fmaxf(0.f, fminf(1.f, p.alpha * x + p.beta));
+    case KAct::kHardSwish: return x * fmaxf(0.f, fminf(1.f, x / 6.f + 0.5f));
+  }
+  return x;
+}
+
+// One thread: V consecutive channels of one output pixel. Consecutive threads take consecutive
+// channel groups, so every tap is a coalesced load of V * sizeof(T) bytes per thread.
+template <class T, int V, bool kInt8>
+__global__ void DepthwiseK(const T* __restrict__ in, const T* __restrict__ w, ConvGeom g, const float* __restrict__ bias,
+                           const T* __restrict__ res, KActParams act, KEpilogue e, T* __restrict__ out) {
+  const int cg = g.c / V;
+  const int64_t count = static_cast<int64_t>(g.n) * g.oh * g.ow * cg;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < count; i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+    const int c0 = static_cast<int>(i % cg) * V;
+    int64_t t = i / cg;
+    const int ox = static_cast<int>(t % g.ow);
+    t /= g.ow;
+    const int oy = static_cast<int>(t % g.oh);
+    const int n = static_cast<int>(t / g.oh);
+    float facc[V];
+    int32_t iacc[V];
+#pragma unroll
+    for (int v = 0; v < V; ++v) { facc[v] = 0.f; iacc[v] = 0; }
+    for (int ry = 0; ry < g.r; ++ry) {
+      const int y = oy * g.sh - g.ph + ry * g.dh;
+      if (y < 0 || y >= g.h) continue;
+      for (int sx = 0; sx < g.s; ++sx) {
+        const int x = ox * g.sw - g.pw + sx * g.dw;
+        if (x < 0 || x >= g.w) continue;
+        const T* ip = in + ((static_cast<int64_t>(n) * g.h + y) * g.w + x) * g.c + c0;
+        const T* wp = w + static_cast<int64_t>(ry * g.s + sx) * g.c + c0;
+        T xv[V], wv[V];
+        if constexpr (V * sizeof(T) == 16) {
+          *reinterpret_cast<uint4*>(xv) = *reinterpret_cast<const uint4*>(ip);
+          *reinterpret_cast<uint4*>(wv) = *reinterpret_cast<const uint4*>(wp);
+        } else if constexpr (V * sizeof(T) == 8) {
+          *reinterpret_cast<uint2*>(xv) = *reinterpret_cast<const uint2*>(ip);
+          *reinterpret_cast<uint2*>(wv) = *reinterpret_cast<const uint2*>(wp);
+        } else {
+#pragma unroll
+          for (int v = 0; v < V; ++v) { xv[v] = ip[v]; wv[v] = wp[v]; }
+        }
+#pragma unroll
+        for (int v = 0; v < V; ++v) {
+          if constexpr (kInt8) iacc[v] += static_cast<int32_t>(xv[v]) * static_cast<int32_t>(wv[v]);
+          else facc[v] = fmaf(ToF<T>(xv[v]), ToF<T>(wv[v]), facc[v]);
+        }
+      }
+    }
+    const int64_t o = i * V;
+    T yv[V];
+#pragma unroll
+    for (int v = 0; v < V; ++v) {
+      if constexpr (kInt8) {
+        yv[v] = static_cast<T>(Epi(e, iacc[v], c0 + v, o + v));
+      } else {
+        float a = facc[v];
+        if (bias) a += bias[c0 + v];
+        if (res) a += ToF<T>(res[o + v]);
+        yv[v] = FromF<T>(Act(act, a));
+      }
+    }
+    if constexpr (V * sizeof(T) == 16) *reinterpret_cast<uint4*>(out + o) = *reinterpret_cast<uint4*>(yv);
+    else if constexpr (V * sizeof(T) == 8) *reinterpret_cast<uint2*>(out + o) = *reinterpret_cast<uint2*>(yv);
+    else {
+#pragma unroll
+      for (int v = 0; v < V; ++v) out[o + v] = yv[v];
+    }
+  }
+}
+
+template <class T, int V, bool kInt8>
+cudaError_t LaunchDw(const T* in, const T* w, const ConvGeom& g, const float* bias, const T* res, KActParams act, KEpilogue e,
+                     T* out, cudaStream_t s) {
+  const int64_t count = static_cast<int64_t>(g.n) * g.oh * g.ow * (g.c / V);
+  if (count == 0) return cudaSuccess;
+  int64_t blocks = (count + 255) / 256;
+  if (blocks > 65535LL * 16) blocks = 65535LL * 16;
+  DepthwiseK<T, V, kInt8><<<static_cast<unsigned>(blocks), 256, 0, s>>>(in, w, g, bias, res, act, e, out);
+  return cudaGetLastError();
+}
+
 }  // namespace
+
+cudaError_t DepthwiseConv(const void* in, const void* w, KType t, const ConvGeom& g, const float* bias, const void* res,
+                          KActParams act, void* out, cudaStream_t s) {
+  if (g.group != g.c || g.k != g.c) return cudaErrorInvalidValue;
+  KEpilogue none;
+  if (t == KType::kF16) {
+    auto* i = static_cast<const __half*>(in);
+    auto* wp = static_cast<const __half*>(w);
+    auto* r = static_cast<const __half*>(res);
+    auto* o = static_cast<__half*>(out);
+    if (g.c % 8 == 0) return LaunchDw<__half, 8, false>(i, wp, g, bias, r, act, none, o, s);
+    if (g.c % 4 == 0) return LaunchDw<__half, 4, false>(i, wp, g, bias, r, act, none, o, s);
+    return LaunchDw<__half, 1, false>(i, wp, g, bias, r, act, none, o, s);
+  }
+  if (t == KType::kF32) {
+    auto* i = static_cast<const float*>(in);
+    auto* wp = static_cast<const float*>(w);
+    auto* r = static_cast<const float*>(res);
+    auto* o = static_cast<float*>(out);
+    if (g.c % 4 == 0) return LaunchDw<float, 4, false>(i, wp, g, bias, r, act, none, o, s);
+    return LaunchDw<float, 1, false>(i, wp, g, bias, r, act, none, o, s);
+  }
+  return cudaErrorInvalidValue;
+}
+
+cudaError_t DepthwiseConvInt8(const int8_t* in, const int8_t* w, const ConvGeom& g, const KEpilogue& e, int8_t* out,
+                              cudaStream_t s) {
+  if (g.group != g.c || g.k != g.c) return cudaErrorInvalidValue;
+  if (g.c % 16 == 0) return LaunchDw<int8_t, 16, true>(in, w, g, nullptr, nullptr, KActParams{}, e, out, s);
+  if (g.c % 8 == 0) return LaunchDw<int8_t, 8, true>(in, w, g, nullptr, nullptr, KActParams{}, e, out, s);
+  return LaunchDw<int8_t, 1, true>(in, w, g, nullptr, nullptr, KActParams{}, e, out, s);
+}
 
 cudaError_t ConvInt8Fused(const int8_t* in, const int8_t* w, int ldw, const ConvGeom& g, const KEpilogue& e, int8_t* out,
                           cudaStream_t s) {

@@ -136,6 +136,13 @@ cudaError_t ConvInt8Fused(const int8_t* in, const int8_t* w, int ldw, const Conv
 // Grouped/depthwise INT8 convolution with the same fused epilogue (direct, one thread per output).
 cudaError_t GroupConvInt8Fused(const int8_t* in, const int8_t* w, const ConvGeom& g, const KEpilogue& e, int8_t* out,
                                cudaStream_t s);
+// Depthwise convolution (group == C == K) over NHWC with the epilogue fused, V channels per thread.
+// Weights are [R*S, C] (RSC: channel fastest). Float path (F32/F16): y = act(conv + bias[c] (+ res));
+// INT8 path: the requantization epilogue of KEpilogue (bit exact).
+cudaError_t DepthwiseConv(const void* in, const void* w, KType t, const ConvGeom& g, const float* bias, const void* res,
+                          KActParams act, void* out, cudaStream_t s);
+cudaError_t DepthwiseConvInt8(const int8_t* in, const int8_t* w, const ConvGeom& g, const KEpilogue& e, int8_t* out,
+                              cudaStream_t s);
 // q = sat(round_half_even(x / scale)) from F32/F16; and x = scale * q to F32/F16.
 cudaError_t QuantizeInt8(const void* in, KType t, int8_t* out, int64_t count, float scale, cudaStream_t s);
 cudaError_t DequantizeInt8(const int8_t* in, void* out, KType t, int64_t count, float scale, cudaStream_t s);
