@@ -10,5 +10,6 @@ void RegisterInspect(CLI::App& app, int* exit_code);
 void RegisterRun(CLI::App& app, int* exit_code);
 void RegisterCompile(CLI::App& app, int* exit_code);    // cmd_compile.cc (graph compiler)
 void RegisterAccuracy(CLI::App& app, int* exit_code);   // cmd_accuracy.cc (graph compiler)
+void RegisterBench(CLI::App& app, int* exit_code);      // cmd_bench.cc (runtime: tune + scenarios)
 
 }  // namespace edgeinfer::apps

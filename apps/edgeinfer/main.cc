@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   edgeinfer::apps::RegisterRun(app, &exit_code);
   edgeinfer::apps::RegisterCompile(app, &exit_code);
   edgeinfer::apps::RegisterAccuracy(app, &exit_code);
+  edgeinfer::apps::RegisterBench(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

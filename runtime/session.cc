@@ -1,0 +1,409 @@
+// Session: models, their engine instances and schedulers (see session.h).
+#include "runtime/session.h"
+
+#include <filesystem>
+#include <set>
+#include <random>
+#include <sstream>
+
+#include "devices/cpu/reference_executor.h"
+#include "graph/onnx_import.h"
+
+namespace edgeinfer::runtime {
+
+struct Session::Model {
+  std::shared_ptr<const Graph> graph;
+  ModelOptions options;
+  ModelInfo info;
+  std::map<std::string, EngineInstance> instances;   // by engine name
+  std::unique_ptr<Scheduler> scheduler;
+  mutable std::mutex plan_mu;                        // SetPlan vs Submit
+};
+
+namespace {
+
+// Seeded uniform [-1, 1) batches of the single float input, batch 1 each.
+Result<std::vector<Tensor>> RandomBatches(const Graph& g, int64_t count) {
+  if (g.inputs().size() != 1) return Status::Error("random calibration feeds single-input models");
+  const Value& v = g.value(g.inputs()[0]);
+  if (v.dtype != DType::kFloat32) return Status::Error("random calibration needs a float32 input; '" + v.name + "' is not");
+  std::vector<int64_t> dims = v.shape.dims;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i] >= 0) continue;
+    if (i != 0) return Status::Error("input '" + v.name + "' has a dynamic non-batch dimension");
+    dims[i] = 1;
+  }
+  std::vector<Tensor> out;
+  std::mt19937 rng(1234);
+  std::uniform_real_distribution<float> d(-1.f, 1.f);
+  for (int64_t k = 0; k < count; ++k) {
+    Tensor t(DType::kFloat32, dims);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<fusions::CalibrationTable> CalibrateOn(const Graph& imported, const std::vector<Tensor>& batches, const std::string& hash) {
+  Graph g = imported;
+  fusions::PipelineOptions po;
+  po.stop_before = "conv_eltwise_act";   // canonicalised, unfused: every pre-activation tensor exists
+  fusions::CompileReport r;
+  EI_RETURN_IF_ERROR(fusions::RunPipeline(g, po, &r).WithContext("calibration graph"));
+  if (g.inputs().size() != 1) return Status::Error("calibration feeds single-input models");
+  fusions::Calibrator cal(fusions::CalibratorKind::kMinMax);
+  devices::ReferenceOptions ro;
+  ro.on_layer = [&](const Graph& gg, NodeId id, const std::vector<const Tensor*>& outs) {
+    for (size_t i = 0; i < outs.size(); ++i) cal.Observe(gg.value(gg.node(id).outputs[i]).name, *outs[i]);
+  };
+  const std::string in_name = g.value(g.inputs()[0]).name;
+  for (size_t b = 0; b < batches.size(); ++b) {
+    devices::TensorMap in;
+    in[in_name] = batches[b];
+    cal.Observe(in_name, batches[b]);
+    auto res = devices::RunReference(g, in, ro);
+    if (!res.ok()) return res.status().WithContext("calibration batch " + std::to_string(b));
+    cal.EndBatch();
+  }
+  return cal.Finish(hash);
+}
+
+}  // namespace
+
+Result<Graph> CompileForSession(const Graph& imported, const std::string& model_path, const ModelOptions& options,
+                                std::string* calibration_note) {
+  EI_ASSIGN_OR_RETURN(fusions::Precision precision, fusions::ParsePrecision(options.precision));
+  fusions::PipelineOptions po;
+  po.precision = precision;
+  po.int8_fallback_fp16 = true;
+  std::optional<fusions::CalibrationTable> table;
+  std::string note = "none (float)";
+  if (precision == fusions::Precision::kInt8) {
+    bool qdq = false;
+    for (NodeId id : imported.NodeIds()) qdq |= imported.node(id).op == "QuantizeLinear";
+    if (options.calibration) {
+      po.calibration = options.calibration;
+      note = "calibration table";
+    } else if (qdq) {
+      note = "Q/DQ scales of the model";
+    } else {
+      std::string hash = "unknown";
+      if (!model_path.empty()) {
+        auto h = fusions::HashModelFile(model_path);
+        if (h.ok()) hash = h.value();
+      }
+      std::vector<Tensor> batches = options.calibration_batches;
+      if (batches.empty()) {
+        EI_ASSIGN_OR_RETURN(batches, RandomBatches(imported, std::max<int64_t>(1, options.random_calibration_samples)));
+        note = std::to_string(batches.size()) + " seeded random samples (minmax; not real data: numerics exercise the arithmetic, accuracy is not meaningful)";
+      } else {
+        note = std::to_string(batches.size()) + " sample batches (minmax)";
+      }
+      EI_ASSIGN_OR_RETURN(table, CalibrateOn(imported, batches, hash));
+      po.calibration = &*table;
+    }
+  }
+  Graph g = imported;
+  fusions::CompileReport report;
+  report.model = model_path;
+  EI_RETURN_IF_ERROR(fusions::RunPipeline(g, po, &report));
+  if (calibration_note) *calibration_note = note;
+  return g;
+}
+
+Result<std::unique_ptr<Session>> Session::Create(const SessionOptions& options) {
+  EI_ASSIGN_OR_RETURN(devices::SocProfile soc, devices::LoadSocProfile(options.soc));
+  if (!options.power_mode.empty()) { EI_ASSIGN_OR_RETURN(soc, devices::ApplyPowerMode(soc, options.power_mode)); }
+  auto s = std::unique_ptr<Session>(new Session());
+  s->soc_ = std::move(soc);
+  return s;
+}
+
+Session::~Session() {
+  std::map<ModelId, std::unique_ptr<Model>> models;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    models.swap(models_);
+  }
+  for (auto& [id, m] : models) m->scheduler.reset();   // drains and joins
+}
+
+Result<ModelId> Session::LoadModel(const std::string& onnx_path, const ModelOptions& options) {
+  ImportOptions io;
+  io.batch = 0;   // keep the batch symbolic: every engine batch size is planned from one graph
+  EI_ASSIGN_OR_RETURN(Graph imported, ImportOnnx(onnx_path, io));
+  ModelInfo info;
+  info.name = std::filesystem::path(onnx_path).filename().string();
+  EI_ASSIGN_OR_RETURN(Graph compiled, CompileForSession(imported, onnx_path, options, &info.calibration));
+  return AddModel(std::make_shared<const Graph>(std::move(compiled)), options, info);
+}
+
+Result<ModelId> Session::AddModel(std::shared_ptr<const Graph> compiled, const ModelOptions& options, ModelInfo info) {
+  if (!compiled) return Status::Error("AddModel: no graph");
+  auto m = std::make_unique<Model>();
+  m->graph = compiled;
+  m->options = options;
+  m->info = std::move(info);
+  if (m->info.name.empty()) m->info.name = compiled->name;
+  m->info.precision = options.precision;
+  m->info.nodes = compiled->NumLiveNodes();
+  for (size_t v = 0; v < compiled->num_values(); ++v) {
+    const Value& val = compiled->value(static_cast<ValueId>(v));
+    if (val.IsConstant()) m->info.weight_bytes += static_cast<int64_t>(val.constant->bytes());
+  }
+  EI_ASSIGN_OR_RETURN(m->info.engines, ParseEngineList(options.engines, soc_));
+  for (const EngineSpec& e : m->info.engines) {
+    EngineInstance inst;
+    inst.spec = e;
+    if (e.kind != EngineKind::kCpu) {
+      EI_ASSIGN_OR_RETURN(inst.target, TargetModel::Create(compiled, soc_, e.kind));
+      if (e.kind == EngineKind::kDla && m->info.placement.empty()) m->info.placement = inst.target->ExplainPlacement();
+    }
+    std::string why;
+    const std::string dev = FunctionalDeviceFor(e.kind, &why);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto key = std::make_pair(compiled.get(), dev);
+      auto it = executors_.find(key);
+      if (it == executors_.end()) {
+        EI_ASSIGN_OR_RETURN(auto x, FunctionalExecutor::Create(compiled, dev));
+        it = executors_.emplace(key, x).first;
+      }
+      inst.functional = it->second;
+    }
+    inst.functional_note = dev + ": " + why;
+    m->info.functional[e.name] = inst.functional_note;
+    m->instances[e.name] = inst;
+  }
+  BatchPlan plan = options.plan;
+  if (plan.engines.empty()) {
+    for (const EngineSpec& e : m->info.engines) plan.engines.push_back({e, e.kind == EngineKind::kGpu ? 8 : 2, 1});
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  const ModelId id = next_id_++;
+  Model* raw = m.get();
+  models_[id] = std::move(m);
+  // SetPlan without the session lock held would race with nothing yet: the model is not visible
+  // to callers until this function returns.
+  std::vector<EngineInstance> insts;
+  for (const EnginePlan& e : plan.engines) {
+    auto it = raw->instances.find(e.engine.name);
+    if (it == raw->instances.end()) {
+      models_.erase(id);
+      return Status::Error("plan engine '" + e.engine.name + "' is not among the model's engines (" + options.engines + ")");
+    }
+    insts.push_back(it->second);
+  }
+  raw->scheduler = std::make_unique<Scheduler>(std::move(insts), plan, options.ordered);
+  return id;
+}
+
+Result<Session::Model*> Session::Find(ModelId id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = models_.find(id);
+  if (it == models_.end()) return Status::Error("session: no model with id " + std::to_string(id));
+  return it->second.get();
+}
+
+std::future<Result<devices::TensorMap>> Session::Submit(ModelId model, devices::TensorMap inputs) {
+  std::promise<Result<devices::TensorMap>> p;
+  auto f = p.get_future();
+  auto m = Find(model);
+  if (!m.ok()) {
+    p.set_value(m.status());
+    return f;
+  }
+  std::lock_guard<std::mutex> lock((*m)->plan_mu);
+  (*m)->scheduler->Enqueue(std::move(inputs), std::move(p));
+  return f;
+}
+
+void Session::Submit(ModelId model, devices::TensorMap inputs, ResultCallback callback) {
+  auto m = Find(model);
+  if (!m.ok()) {
+    callback(m.status());
+    return;
+  }
+  std::lock_guard<std::mutex> lock((*m)->plan_mu);
+  (*m)->scheduler->Enqueue(std::move(inputs), std::move(callback));
+}
+
+Result<devices::TensorMap> Session::Infer(ModelId model, const devices::TensorMap& inputs) {
+  return Submit(model, inputs).get();
+}
+
+void Session::Drain(ModelId model) {
+  auto m = Find(model);
+  if (m.ok()) (*m)->scheduler->Drain();
+}
+
+Status Session::SetPlan(ModelId model, const BatchPlan& plan) {
+  EI_ASSIGN_OR_RETURN(Model* m, Find(model));
+  if (plan.engines.empty()) return Status::Error("SetPlan: the plan has no engine");
+  std::vector<EngineInstance> insts;
+  for (const EnginePlan& e : plan.engines) {
+    if (e.batch <= 0 || e.loop <= 0) return Status::Error("SetPlan: engine '" + e.engine.name + "': batch and loop must be positive");
+    auto it = m->instances.find(e.engine.name);
+    if (it == m->instances.end()) return Status::Error("SetPlan: engine '" + e.engine.name + "' is not among the model's engines");
+    insts.push_back(it->second);
+  }
+  std::lock_guard<std::mutex> lock(m->plan_mu);
+  m->scheduler.reset();   // drains and joins the old workers
+  m->scheduler = std::make_unique<Scheduler>(std::move(insts), plan, m->options.ordered);
+  return Status::Ok();
+}
+
+Result<BatchPlan> Session::Plan(ModelId model) const {
+  EI_ASSIGN_OR_RETURN(Model* m, Find(model));
+  std::lock_guard<std::mutex> lock(m->plan_mu);
+  return m->scheduler->plan();
+}
+
+Result<std::vector<std::shared_ptr<TargetModel>>> Session::TargetModels(ModelId model, const BatchPlan& plan) const {
+  EI_ASSIGN_OR_RETURN(Model* m, Find(model));
+  std::vector<std::shared_ptr<TargetModel>> out;
+  for (const EnginePlan& e : plan.engines) {
+    auto it = m->instances.find(e.engine.name);
+    if (it == m->instances.end()) return Status::Error("engine '" + e.engine.name + "' is not among the model's engines");
+    if (!it->second.target) return Status::Error("engine '" + e.engine.name + "' has no target timing model");
+    out.push_back(it->second.target);
+  }
+  return out;
+}
+
+Result<ModelInfo> Session::Info(ModelId model) const {
+  EI_ASSIGN_OR_RETURN(Model* m, Find(model));
+  return m->info;
+}
+
+Result<std::vector<HostEngineStats>> Session::HostStats(ModelId model) const {
+  EI_ASSIGN_OR_RETURN(Model* m, Find(model));
+  std::lock_guard<std::mutex> lock(m->plan_mu);
+  return m->scheduler->Stats();
+}
+
+std::shared_ptr<const Graph> Session::graph(ModelId model) const {
+  auto m = Find(model);
+  return m.ok() ? (*m)->graph : nullptr;
+}
+
+}  // namespace edgeinfer::runtime
+
+// ---- edgeinfer.h: tuning and host-clock scenarios over a session ---------------------------------
+
+#include "runtime/edgeinfer.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <thread>
+
+namespace edgeinfer::runtime {
+
+Result<TuneResult> TuneModel(const Session& session, ModelId model, const ScenarioSpec& spec, const TunerOptions& options,
+                             TunerSpace* space_out) {
+  EI_ASSIGN_OR_RETURN(ModelInfo info, session.Info(model));
+  TunerSpace space;
+  BatchPlan all;
+  for (const EngineSpec& e : info.engines) {
+    if (e.kind == EngineKind::kCpu) continue;   // no target timing model for the CPU
+    space.engines.push_back(e);
+    all.engines.push_back({e, 1, 1});
+  }
+  if (space.engines.empty()) return Status::Error("tuning: the model has no engine with a target timing model");
+  EI_ASSIGN_OR_RETURN(auto models, session.TargetModels(model, all));
+  if (space_out) *space_out = space;
+  return Tune(session.soc(), space, models, spec, options);
+}
+
+Result<ScenarioResult> RunHostScenario(Session& session, ModelId model, const ScenarioSpec& spec,
+                                       const std::function<devices::TensorMap(int64_t)>& make_input, double host_qps) {
+  using Clock = std::chrono::steady_clock;
+  const int64_t spq = spec.SamplesPerQuery();
+  const int64_t samples = std::max<int64_t>(spec.host_samples, spq);
+  const int64_t queries = spec.kind == ScenarioKind::kOffline ? 1 : samples / spq;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<double> submit_at, done_at;
+  int64_t done = 0;
+  Status first_error = Status::Ok();
+  const Clock::time_point t0 = Clock::now();
+  auto now = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+  auto submit = [&](int64_t i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      submit_at[static_cast<size_t>(i)] = now();
+    }
+    session.Submit(model, make_input(i), [&, i](Result<devices::TensorMap> r) {
+      std::lock_guard<std::mutex> lock(mu);
+      done_at[static_cast<size_t>(i)] = now();
+      if (!r.ok() && first_error.ok()) first_error = r.status();
+      ++done;
+      cv.notify_all();
+    });
+  };
+  const int64_t total = spec.kind == ScenarioKind::kOffline ? samples : queries * spq;
+  submit_at.assign(static_cast<size_t>(total), 0);
+  done_at.assign(static_cast<size_t>(total), 0);
+  std::vector<double> query_latency;
+  if (spec.kind == ScenarioKind::kOffline) {
+    for (int64_t i = 0; i < total; ++i) submit(i);
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done >= total; });
+  } else if (spec.kind == ScenarioKind::kServer) {
+    const double rate = host_qps > 0 ? host_qps : 1.0;
+    std::mt19937_64 rng(spec.seed);
+    std::exponential_distribution<double> gap(rate / static_cast<double>(spq));
+    double next = 0;
+    for (int64_t q = 0; q < queries; ++q) {
+      std::this_thread::sleep_until(t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(next)));
+      for (int64_t k = 0; k < spq; ++k) submit(q * spq + k);
+      next += gap(rng);
+    }
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done >= total; });
+  } else {
+    for (int64_t q = 0; q < queries; ++q) {
+      for (int64_t k = 0; k < spq; ++k) submit(q * spq + k);
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return done >= (q + 1) * spq; });
+    }
+  }
+  EI_RETURN_IF_ERROR(first_error);
+  ScenarioResult r;
+  r.clock = "host";
+  r.kind = spec.kind;
+  r.samples = total;
+  r.queries = spec.kind == ScenarioKind::kOffline ? 1 : queries;
+  double end = 0;
+  for (double d : done_at) end = std::max(end, d);
+  r.duration_s = end;
+  r.throughput = end > 0 ? static_cast<double>(total) / end : 0;
+  if (spec.kind == ScenarioKind::kOffline) {
+    std::vector<double> lat;
+    for (int64_t i = 0; i < total; ++i) lat.push_back(done_at[static_cast<size_t>(i)] - submit_at[static_cast<size_t>(i)]);
+    r.latency = LatencyStats::Of(lat);
+  } else {
+    for (int64_t q = 0; q < queries; ++q) {
+      double s = 1e300, e = 0;
+      for (int64_t k = 0; k < spq; ++k) {
+        s = std::min(s, submit_at[static_cast<size_t>(q * spq + k)]);
+        e = std::max(e, done_at[static_cast<size_t>(q * spq + k)]);
+      }
+      query_latency.push_back(e - s);
+    }
+    r.latency = LatencyStats::Of(query_latency);
+  }
+  r.bound_latency_s = spec.kind == ScenarioKind::kSingleStream ? r.latency.p90 : r.latency.p99;
+  std::ostringstream os;
+  os << "host: " << total << " samples executed for real on this machine (bounded; functional executors";
+  EI_ASSIGN_OR_RETURN(ModelInfo info, session.Info(model));
+  std::set<std::string> devs;
+  for (const auto& [e, f] : info.functional) devs.insert(f.substr(0, f.find(':')));
+  for (const std::string& d : devs) os << " " << d;
+  os << ")";
+  if (spec.kind == ScenarioKind::kServer) os << ", Poisson arrivals at " << host_qps << " samples/s (host rate)";
+  r.note = os.str();
+  return r;
+}
+
+}  // namespace edgeinfer::runtime
