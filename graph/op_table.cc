@@ -12,6 +12,7 @@
 #include "graph/ops/pool.h"
 #include "graph/ops/quant.h"
 #include "graph/ops/resize.h"
+#include "graph/ops/unary_math.h"
 
 namespace edgeinfer {
 
@@ -69,6 +70,45 @@ const std::vector<OpDef>& OpTable() {
       {"ConstantOfShape", OpClass::kSource, 1, 1, 1, 1, InferConstantOfShape, ConstantOfShapeReference},
       {"QuantizeLinear", OpClass::kQuant, 2, 3, 1, 1, InferQuantizeLinear, QuantizeLinearReference},
       {"DequantizeLinear", OpClass::kQuant, 2, 3, 1, 1, InferDequantizeLinear, DequantizeLinearReference},
+      // ---- more ops for real models (graph/ops/{unary_math,reduce,logical,misc}) ----
+      {"Abs", OpClass::kActivation, 1, 1, 1, 1, InferUnaryNumeric, UnaryReference},
+      {"Neg", OpClass::kActivation, 1, 1, 1, 1, InferUnaryNumeric, UnaryReference},
+      {"Sign", OpClass::kActivation, 1, 1, 1, 1, InferUnaryNumeric, UnaryReference},
+      {"Exp", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Log", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Sqrt", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Reciprocal", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Floor", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Ceil", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Round", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Erf", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Sin", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Cos", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Tan", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Asin", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Acos", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Atan", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Sinh", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Cosh", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Asinh", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Acosh", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Atanh", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Elu", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Selu", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Softplus", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Softsign", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Mish", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"ThresholdedRelu", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Celu", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"Shrink", OpClass::kActivation, 1, 1, 1, 1, InferUnaryFloat, UnaryReference},
+      {"IsNaN", OpClass::kActivation, 1, 1, 1, 1, InferIsNaNInf, IsNaNInfReference},
+      {"IsInf", OpClass::kActivation, 1, 1, 1, 1, InferIsNaNInf, IsNaNInfReference},
+      {"Pow", OpClass::kEltwise, 2, 2, 1, 1, InferPow, PowReference},
+      {"Mod", OpClass::kEltwise, 2, 2, 1, 1, InferMod, ModReference},
+      {"Max", OpClass::kEltwise, 1, -1, 1, 1, InferVariadic, VariadicReference},
+      {"Min", OpClass::kEltwise, 1, -1, 1, 1, InferVariadic, VariadicReference},
+      {"Sum", OpClass::kEltwise, 1, -1, 1, 1, InferVariadic, VariadicReference},
+      {"Mean", OpClass::kEltwise, 1, -1, 1, 1, InferVariadic, VariadicReference},
   };
   return table;
 }
