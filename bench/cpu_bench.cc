@@ -146,6 +146,7 @@ WorkerResult RunEdgeinfer(const Options& o, const std::string& model, int64_t ba
   io.batch = batch;
   auto g = ImportOnnx(o.models_dir + "/" + model + ".onnx", io);
   if (!g.ok()) { r.error = g.status().message(); return r; }
+  if (o.explain) std::cerr << "RSS after import " << CurrentRssKb() / 1024 << " MB, peak " << PeakRssKb() / 1024 << " MB\n";
   devices::TensorMap feeds;
   for (ValueId v : g->inputs()) {
     const Value& val = g->value(v);
@@ -187,6 +188,7 @@ WorkerResult RunEdgeinfer(const Options& o, const std::string& model, int64_t ba
   s = dev.Launch(feeds, &out);   // plans now when the batch was symbolic
   if (!s.ok()) { r.error = s.message(); return r; }
   r.load_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  if (o.explain) std::cerr << "RSS after prepare " << CurrentRssKb() / 1024 << " MB, peak " << PeakRssKb() / 1024 << " MB\n";
   RunTimed(r, o, [&]() -> std::string {
     Status st = dev.Launch(feeds, &out);
     return st.ok() ? "" : st.message();
