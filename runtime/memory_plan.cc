@@ -332,6 +332,9 @@ Status ValidateGraphMemoryPlan(const Graph& g, const GraphMemoryPlan& gp) {
       }
     }
   }
+  for (ValueId v : g.inputs()) {
+    if (!g.value(v).IsConstant() && gp.values[static_cast<size_t>(v)].buffer < 0) return Status::Error("memory plan: graph input '" + g.value(v).name + "' has no buffer");
+  }
   for (NodeId id : live) {
     for (ValueId o : g.node(id).outputs) {
       if (o != kNoValue && gp.values[static_cast<size_t>(o)].buffer < 0) return Status::Error("memory plan: output '" + g.value(o).name + "' of " + g.Label(id) + " has no buffer");
