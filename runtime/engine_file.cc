@@ -463,27 +463,31 @@ void ParseGraph(Reader& r, uint64_t weights_size, GraphRec* g) {
   if (r.ok() && r.left() != 0) r.Fail(std::to_string(r.left()) + " bytes follow the graph (rule: a section holds exactly its contents)");
 }
 
-void SerializeSegments(Writer& w, const std::vector<Segment>& segs) {
+void SerializeRuns(Writer& w, const std::vector<EngineRun>& segs) {
   w.Count(segs.size());
-  for (const Segment& s : segs) { w.Str(s.engine); w.I32(s.first_step); w.I32(s.num_steps); }
+  for (const EngineRun& s : segs) { w.Str(s.engine); w.I32(s.first_step); w.I32(s.num_steps); }
 }
 
-std::vector<Segment> ParseSegments(Reader& r) {
-  std::vector<Segment> segs(r.Count(12, "segment count"));
-  for (Segment& s : segs) { s.engine = r.Str("segment engine"); s.first_step = r.I32("segment first step"); s.num_steps = r.I32("segment steps"); }
+std::vector<EngineRun> ParseRuns(Reader& r) {
+  std::vector<EngineRun> segs(r.Count(12, "segment count"));
+  for (EngineRun& s : segs) { s.engine = r.Str("segment engine"); s.first_step = r.I32("segment first step"); s.num_steps = r.I32("segment steps"); }
   return segs;
 }
 
 std::string SerializePartition(const EnginePartition& p) {
   Writer w;
-  SerializeSegments(w, p.segments);
+  w.Count(p.order.size());
+  for (NodeId id : p.order) w.I32(id);
+  SerializeRuns(w, p.segments);
   w.Count(p.fallback.size());
   for (const auto& [k, v] : p.fallback) { w.Str(k); w.Str(v); }
   return w.buf;
 }
 
 void ParsePartition(Reader& r, EnginePartition* p) {
-  p->segments = ParseSegments(r);
+  p->order.resize(r.Count(4, "order steps"));
+  for (NodeId& id : p->order) id = r.I32("order step");
+  p->segments = ParseRuns(r);
   const size_t n = r.Count(8, "fallback count");
   for (size_t i = 0; i < n && r.ok(); ++i) { std::string k = r.Str("fallback node"); p->fallback[k] = r.Str("fallback reason"); }
 }
@@ -789,21 +793,28 @@ Result<EngineFile> Parse(Source& src, const std::string& what, const EngineReadO
     if (!r.ok()) return err(r.error());
   }
   // Contents that must agree with the graph.
-  auto order = g.TopoOrder();
-  if (!order.ok()) return err("graph: " + order.status().message());
-  const std::vector<Segment> segs = FindSegments(g, *order);
+  std::vector<NodeId> order = out.partition.order;
+  if (order.empty()) {
+    auto topo = g.TopoOrder();
+    if (!topo.ok()) return err("graph: " + topo.status().message());
+    order = *topo;
+  } else {
+    Status o = CheckExecutionOrder(g, order);
+    if (!o.ok()) return err("section PART: " + o.message());
+  }
+  const std::vector<EngineRun> segs = FindEngineRuns(g, order);
   bool same = segs.size() == out.partition.segments.size();
   for (size_t i = 0; same && i < segs.size(); ++i) {
     same = segs[i].engine == out.partition.segments[i].engine && segs[i].first_step == out.partition.segments[i].first_step &&
            segs[i].num_steps == out.partition.segments[i].num_steps;
   }
-  if (!same) return err("section PART: its segments do not match the graph's node engines (rule: segments are the runs of one Node::engine in topological order)");
+  if (!same) return err("section PART: its segments do not match the graph's node engines (rule: segments are the runs of one Node::engine in the execution order)");
   std::set<std::string> instances;
   for (GraphMemoryPlan& p : out.memory_plans) {
     if (!instances.insert(p.options.instance).second) return err("section MEMP: instance '" + p.options.instance + "' has two plans");
     Status v = ValidateGraphMemoryPlan(g, p);
     if (!v.ok()) return err("section MEMP: plan '" + p.options.instance + "': " + v.message());
-    p.segments = FindSegments(g, p.order);
+    p.segments = FindEngineRuns(g, p.order);
     v = ComputeTraffic(g, &p);
     if (!v.ok()) return err("section MEMP: plan '" + p.options.instance + "': " + v.message());
   }
@@ -915,7 +926,7 @@ std::string DescribeEngine(const EngineFile& e) {
   os << "graph '" << e.graph.name << "': " << e.graph.NumLiveNodes() << " nodes, " << e.graph.num_values() << " values, "
      << weights << " weight bytes\n";
   os << "partition: " << e.partition.segments.size() << " segment(s)";
-  for (const Segment& s : e.partition.segments) os << " [" << (s.engine.empty() ? "-" : s.engine) << " x" << s.num_steps << "]";
+  for (const EngineRun& s : e.partition.segments) os << " [" << (s.engine.empty() ? "-" : s.engine) << " x" << s.num_steps << "]";
   os << "; " << e.partition.fallback.size() << " layer(s) with a fallback reason\n";
   for (const GraphMemoryPlan& p : e.memory_plans) os << ExplainMemoryPlan(p, false);
   if (!e.costs.empty()) {

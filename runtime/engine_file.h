@@ -54,7 +54,8 @@ struct LayerCost {
 };
 
 struct EnginePartition {
-  std::vector<Segment> segments;                    // maximal runs of one Node::engine, in step order
+  std::vector<NodeId> order;                        // execution order (empty: Graph::TopoOrder)
+  std::vector<EngineRun> segments;                  // maximal runs of one Node::engine in that order
   std::map<std::string, std::string> fallback;      // node name -> why it is not on the DLA
 };
 

@@ -95,11 +95,11 @@ int64_t DefaultSramBytes(const devices::SocProfile& soc) {
                                         : soc.dla.sram_bytes_per_core;
 }
 
-std::vector<Segment> FindSegments(const Graph& g, const std::vector<NodeId>& order) {
-  std::vector<Segment> segs;
+std::vector<EngineRun> FindEngineRuns(const Graph& g, const std::vector<NodeId>& order) {
+  std::vector<EngineRun> segs;
   for (size_t i = 0; i < order.size(); ++i) {
     const std::string& e = g.node(order[i]).engine;
-    if (segs.empty() || segs.back().engine != e) segs.push_back(Segment{e, static_cast<int>(i), 0});
+    if (segs.empty() || segs.back().engine != e) segs.push_back(EngineRun{e, static_cast<int>(i), 0});
     ++segs.back().num_steps;
   }
   return segs;
@@ -113,10 +113,16 @@ Result<GraphMemoryPlan> PlanGraphMemory(const Graph& g, const MemoryPlanOptions&
   }
   GraphMemoryPlan gp;
   gp.options = opt;
-  auto order = g.TopoOrder();
-  if (!order.ok()) return order.status();
-  gp.order = *order;
-  gp.segments = FindSegments(g, gp.order);
+  if (opt.order.empty()) {
+    auto order = g.TopoOrder();
+    if (!order.ok()) return order.status();
+    gp.order = *order;
+  } else {
+    EI_RETURN_IF_ERROR(CheckExecutionOrder(g, opt.order));
+    gp.order = opt.order;
+  }
+  gp.options.order.clear();   // kept once, in gp.order
+  gp.segments = FindEngineRuns(g, gp.order);
   const int steps = static_cast<int>(gp.order.size());
   std::vector<int> step_of(g.num_node_slots(), -1);
   for (int i = 0; i < steps; ++i) step_of[static_cast<size_t>(gp.order[static_cast<size_t>(i)])] = i;
@@ -297,19 +303,37 @@ Status ComputeTraffic(const Graph& g, GraphMemoryPlan* gp) {
   return Status::Ok();
 }
 
-Status ValidateGraphMemoryPlan(const Graph& g, const GraphMemoryPlan& gp) {
+Status CheckExecutionOrder(const Graph& g, const std::vector<NodeId>& order) {
   const auto live = g.NodeIds();
-  if (gp.order.size() != live.size()) {
-    return Status::Error("memory plan: it orders " + std::to_string(gp.order.size()) + " nodes, the graph has " + std::to_string(live.size()) + " (rule: one step per live node)");
+  if (order.size() != live.size()) {
+    return Status::Error("execution order: it has " + std::to_string(order.size()) + " steps, the graph has " + std::to_string(live.size()) + " live nodes (rule: one step per live node)");
   }
   std::vector<int> step_of(g.num_node_slots(), -1);
-  for (size_t i = 0; i < gp.order.size(); ++i) {
-    const NodeId id = gp.order[i];
+  for (size_t i = 0; i < order.size(); ++i) {
+    const NodeId id = order[i];
     if (id < 0 || static_cast<size_t>(id) >= g.num_node_slots() || !g.node(id).alive || step_of[static_cast<size_t>(id)] >= 0) {
-      return Status::Error("memory plan: step " + std::to_string(i) + " names node " + std::to_string(id) + " which is not a distinct live node");
+      return Status::Error("execution order: step " + std::to_string(i) + " names node " + std::to_string(id) + " which is not a distinct live node");
     }
     step_of[static_cast<size_t>(id)] = static_cast<int>(i);
   }
+  for (size_t i = 0; i < order.size(); ++i) {
+    for (ValueId v : g.node(order[i]).inputs) {
+      if (v == kNoValue || v < 0 || static_cast<size_t>(v) >= g.num_values()) continue;
+      const NodeId p = g.value(v).producer;
+      if (p != kNoNode && step_of[static_cast<size_t>(p)] >= static_cast<int>(i)) {
+        return Status::Error("execution order: " + g.Label(order[i]) + " runs before " + g.Label(p) + ", which produces its input '" +
+                             g.value(v).name + "' (rule: producers run first)");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateGraphMemoryPlan(const Graph& g, const GraphMemoryPlan& gp) {
+  const auto live = g.NodeIds();
+  EI_RETURN_IF_ERROR(CheckExecutionOrder(g, gp.order));
+  std::vector<int> step_of(g.num_node_slots(), -1);
+  for (size_t i = 0; i < gp.order.size(); ++i) step_of[static_cast<size_t>(gp.order[i])] = static_cast<int>(i);
   if (gp.values.size() != g.num_values()) return Status::Error("memory plan: it covers " + std::to_string(gp.values.size()) + " values, the graph has " + std::to_string(g.num_values()));
   EI_RETURN_IF_ERROR(CheckMemoryPlan(gp.plan));
   const auto consumers = g.ConsumerMap();
@@ -365,7 +389,7 @@ std::string ExplainMemoryPlan(const GraphMemoryPlan& gp, bool per_layer) {
     os << line;
   }
   int dla_segments = 0;
-  for (const Segment& s : gp.segments) dla_segments += IsDla(s.engine);
+  for (const EngineRun& s : gp.segments) dla_segments += IsDla(s.engine);
   char line[256];
   std::snprintf(line, sizeof line,
                 "  SRAM chaining: %d DLA segment(s); activation DRAM traffic %s -> %s (saved %.1f%%), %s served by SRAM\n",
@@ -399,7 +423,7 @@ std::string MemoryPlanJson(const GraphMemoryPlan& gp, bool per_layer) {
   }
   j["spaces"] = sp;
   nlohmann::json seg = nlohmann::json::array();
-  for (const Segment& s : gp.segments) seg.push_back({{"engine", s.engine}, {"first_step", s.first_step}, {"steps", s.num_steps}});
+  for (const EngineRun& s : gp.segments) seg.push_back({{"engine", s.engine}, {"first_step", s.first_step}, {"steps", s.num_steps}});
   j["segments"] = seg;
   j["activation_dram_bytes_unchained"] = gp.dram_bytes_unchained;
   j["activation_dram_bytes"] = gp.dram_bytes;

@@ -42,6 +42,7 @@ struct MemoryPlanOptions {
   int64_t sram_bytes = 0;          // SRAM of the instance's DLA core; 0: none (no chaining)
   int64_t alignment = 64;          // bytes, every buffer
   bool concat_in_place = true;     // honour the fusions' in-place Concat marks
+  std::vector<NodeId> order;       // execution order (the partitioner's); empty: Graph::TopoOrder
 };
 
 // SRAM bytes a DLA core gets by default on `soc`: dla.sram_default_bytes, or all of
@@ -49,7 +50,7 @@ struct MemoryPlanOptions {
 int64_t DefaultSramBytes(const devices::SocProfile& soc);
 
 // A DLA segment: consecutive topological steps [first_step, first_step + num_steps) on one engine.
-struct Segment {
+struct EngineRun {
   std::string engine;   // Node::engine of its nodes ("dla", "gpu", "" = not partitioned)
   int first_step = 0;
   int num_steps = 0;
@@ -75,7 +76,7 @@ struct LayerTraffic {
 struct GraphMemoryPlan {
   MemoryPlanOptions options;
   std::vector<NodeId> order;              // step -> node id
-  std::vector<Segment> segments;          // every maximal run of one engine, in step order
+  std::vector<EngineRun> segments;          // every maximal run of one engine, in step order
   MemoryPlan plan;                        // spaces: 0 = "dram", 1 = "<instance>.sram" when present
   std::vector<ValueLocation> values;      // one per graph value id
   std::vector<LayerTraffic> layers;       // one per step
@@ -92,7 +93,10 @@ struct GraphMemoryPlan {
 };
 
 // DLA segments (and the runs of other engines between them) of `order`, from Node::engine.
-std::vector<Segment> FindSegments(const Graph& g, const std::vector<NodeId>& order);
+std::vector<EngineRun> FindEngineRuns(const Graph& g, const std::vector<NodeId>& order);
+
+// Checks that `order` lists every live node of `g` once, each after the producers of its inputs.
+Status CheckExecutionOrder(const Graph& g, const std::vector<NodeId>& order);
 
 // Plans the activation memory of `g` (shapes inferred, compacted or not). Errors name the value and
 // the rule (a dynamic dim without a batch, an unknown dtype). Pure; thread-safe.

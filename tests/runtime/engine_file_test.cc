@@ -75,7 +75,7 @@ EngineFile SmallEngine() {
   e.options.tool = "edgeinfer test";
   e.options.extra["calibrator"] = "entropy";
   auto order = g.TopoOrder();
-  e.partition.segments = FindSegments(g, *order);
+  e.partition.segments = FindEngineRuns(g, *order);
   e.partition.fallback["q"] = "QuantizeLinear 'q': not a DLA op";
   MemoryPlanOptions o;
   o.sram_bytes = 1 << 20;
@@ -331,7 +331,7 @@ TEST(EngineFile, LoadedInt8ModelRunsBitExact) {
   e.options.precision = "int8";
   auto order = g.TopoOrder();
   ASSERT_TRUE(order.ok());
-  e.partition.segments = FindSegments(g, *order);
+  e.partition.segments = FindEngineRuns(g, *order);
   MemoryPlanOptions mo;
   mo.instance = "gpu";
   auto plan = PlanGraphMemory(g, mo);
