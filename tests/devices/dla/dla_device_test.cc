@@ -170,6 +170,11 @@ ModelResult RunModelBitExact(const std::string& file, const std::string& soc_nam
   auto t2 = std::chrono::steady_clock::now();
   s = ex.Launch(in, &out);
   auto t3 = std::chrono::steady_clock::now();
+  if (s.ok()) {   // a second, warm run for the host time
+    t2 = std::chrono::steady_clock::now();
+    s = ex.Launch(in, &out);
+    t3 = std::chrono::steady_clock::now();
+  }
   EXPECT_TRUE(s.ok()) << s.message();
   if (!s.ok()) return r;
   for (ValueId v : shared->outputs()) {
@@ -185,7 +190,7 @@ ModelResult RunModelBitExact(const std::string& file, const std::string& soc_nam
             << " on the " << runtime::EngineClassName(plan->fallback) << "; segments " << r.dla_segments << " DLA + "
             << r.fallback_segments << " " << runtime::EngineClassName(plan->fallback) << "; outputs " << r.total_bytes
             << " bytes, " << r.bad_bytes << " differ; host ms: reference "
-            << std::chrono::duration<double, std::milli>(t1 - t0).count() << ", partitioned (DLA model + reference) "
+            << std::chrono::duration<double, std::milli>(t1 - t0).count() << ", partitioned (DLA model + reference, warm) "
             << std::chrono::duration<double, std::milli>(t3 - t2).count() << "\n"
             << ex.Describe(std::getenv("EI_DLA_EXPLAIN") != nullptr);
   return r;
