@@ -1,6 +1,8 @@
-// Engine instances: target programs from the timing models, interim DLA partition and SRAM
-// placement, and the shared functional executors (see engine_instance.h).
+// Engine instances: target programs from the partition, the memory plan and the timing models, and
+// the shared functional executors (see engine_instance.h).
 #include "runtime/engine_instance.h"
+
+#include "runtime/partition.h"
 
 #include <algorithm>
 #include <set>
@@ -10,7 +12,8 @@
 #include "devices/dla/timing_model.h"
 #include "devices/gpu_model/gpu_timing_model.h"
 #include "devices/soc/layer_work.h"
-#include "runtime/memory_planner.h"
+#include "graph/shape_inference.h"
+#include "devices/dla/dla_device.h"
 #ifdef EDGEINFER_HAVE_DNNL
 #include "devices/cpu/fast/fast_device.h"
 #endif
@@ -20,7 +23,7 @@
 
 namespace edgeinfer::runtime {
 
-using devices::EngineClass;
+using DevClass = devices::EngineClass;
 using devices::LayerKind;
 using devices::LayerWork;
 
@@ -33,13 +36,13 @@ const char* EngineKindName(EngineKind k) {
   return "?";
 }
 
-EngineClass ClassOf(EngineKind k) {
+devices::EngineClass ClassOf(EngineKind k) {
   switch (k) {
-    case EngineKind::kGpu: return EngineClass::kGpu;
-    case EngineKind::kDla: return EngineClass::kDla;
-    case EngineKind::kCpu: return EngineClass::kCpu;
+    case EngineKind::kGpu: return DevClass::kGpu;
+    case EngineKind::kDla: return DevClass::kDla;
+    case EngineKind::kCpu: return DevClass::kCpu;
   }
-  return EngineClass::kGpu;
+  return DevClass::kGpu;
 }
 
 Result<std::vector<EngineSpec>> ParseEngineList(const std::string& list, const devices::SocProfile& soc) {
@@ -94,109 +97,24 @@ bool IsView(const std::string& op) {
   return op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" || op == "Identity";
 }
 
-std::string DTypeShort(DType t) {
-  switch (t) {
-    case DType::kInt8: return "int8";
-    case DType::kFloat16: return "fp16";
-    case DType::kFloat32: return "fp32";
-    default: return "other";
-  }
-}
 
-// The precision a node computes in: its first non-constant input's dtype (else its output's).
-DType ComputeDType(const Graph& g, const Node& n) {
-  for (ValueId v : n.inputs)
-    if (v != kNoValue && !g.value(v).IsConstant()) return g.value(v).dtype;
-  return n.outputs.empty() ? DType::kUndefined : g.value(n.outputs[0]).dtype;
-}
 
-int64_t ValueBytes(const Graph& g, ValueId v, int64_t batch) {
-  const Value& val = g.value(v);
-  int64_t n = 1;
-  for (int64_t d : val.shape.dims) n *= d == kDynamic ? batch : d;
-  return n * static_cast<int64_t>(DTypeSize(val.dtype));
-}
 
 }  // namespace
 
-std::vector<NodePlacement> PlaceNodesForDla(const Graph& g, const devices::SocProfile& soc) {
-  std::vector<NodePlacement> out;
-  const std::set<std::string> ops(soc.dla.limits.ops.begin(), soc.dla.limits.ops.end());
-  const std::set<std::string> precisions(soc.dla.precisions.begin(), soc.dla.precisions.end());
-  auto order = g.TopoOrder();
-  const std::vector<NodeId> ids = order.ok() ? order.value() : g.NodeIds();
-  for (NodeId id : ids) {
-    const Node& n = g.node(id);
-    NodePlacement p;
-    p.node = id;
-    p.engine = "dla";
-    const std::string prec = DTypeShort(ComputeDType(g, n));
-    if (soc.dla.cores <= 0) {
-      p.engine = "gpu";
-      p.reason = "SoC profile '" + soc.name + "' has no DLA";
-    } else if (!ops.count(n.op)) {
-      p.engine = "gpu";
-      p.reason = g.Label(id) + ": op not in the DLA's op list (" + soc.name + " dla.limits.ops)";
-    } else if (!precisions.count(prec)) {
-      p.engine = "gpu";
-      p.reason = g.Label(id) + ": computes in " + prec + ", not a DLA precision (" + soc.name + " dla.precisions)";
-    }
-    out.push_back(p);
-  }
-  return out;
-}
-
-namespace {
-
-// Interim SRAM chaining: which values of the DLA segments live in the core's SRAM at `batch`.
-std::set<ValueId> PlaceSramForDla(const Graph& g, const std::vector<NodeId>& order, const std::vector<NodePlacement>& place,
-                                  const devices::SocProfile& soc, int64_t batch) {
-  std::set<ValueId> sram;
-  const int64_t budget = soc.dla.sram_default_bytes > 0 ? soc.dla.sram_default_bytes : soc.dla.sram_bytes_per_core;
-  if (budget <= 0) return sram;
-  std::vector<int> step_of(g.num_node_slots(), -1), segment(order.size(), 0);
-  int seg = 0;
-  for (size_t i = 0; i < order.size(); ++i) {
-    step_of[static_cast<size_t>(order[i])] = static_cast<int>(i);
-    if (i > 0 && place[i].engine != place[i - 1].engine) ++seg;
-    segment[i] = seg;
-  }
-  const auto consumers = g.ConsumerMap();
-  std::vector<BufferRequest> reqs;
-  std::vector<ValueId> req_value;
-  for (size_t i = 0; i < order.size(); ++i) {
-    if (place[i].engine != "dla") continue;
-    for (ValueId v : g.node(order[i]).outputs) {
-      if (v == kNoValue || g.IsGraphOutput(v)) continue;
-      const auto& cons = consumers[static_cast<size_t>(v)];
-      if (cons.empty()) continue;
-      int last = static_cast<int>(i);
-      bool ok = true;
-      for (NodeId c : cons) {
-        const int s = step_of[static_cast<size_t>(c)];
-        if (s < 0 || place[static_cast<size_t>(s)].engine != "dla" || segment[static_cast<size_t>(s)] != segment[i]) ok = false;
-        last = std::max(last, s);
-      }
-      if (!ok) continue;
-      BufferRequest r;
-      r.name = g.value(v).name;
-      r.size = ValueBytes(g, v, batch);
-      r.first_use = static_cast<int>(i);
-      r.last_use = last;
-      r.spaces = {0, 1};
-      reqs.push_back(r);
-      req_value.push_back(v);
+Result<Graph> BindBatch(const Graph& g, int64_t batch) {
+  Graph b = g;
+  for (ValueId v : b.inputs()) {
+    Shape& s = b.value(v).shape;
+    for (size_t i = 0; i < s.dims.size(); ++i) {
+      if (s.dims[i] != kDynamic) continue;
+      s.dims[i] = batch;
+      if (i < s.symbols.size()) s.symbols[i].clear();
     }
   }
-  if (reqs.empty()) return sram;
-  auto plan = PlanMemory(reqs, {{"dla.sram", budget}, {"dram", -1}});
-  if (!plan.ok()) return sram;
-  for (size_t k = 0; k < reqs.size(); ++k)
-    if (plan->placements[k].space == 0) sram.insert(req_value[k]);
-  return sram;
+  EI_RETURN_IF_ERROR(InferShapes(b).WithContext("binding the batch to " + std::to_string(batch)));
+  return b;
 }
-
-}  // namespace
 
 Result<std::shared_ptr<TargetModel>> TargetModel::Create(std::shared_ptr<const Graph> g, const devices::SocProfile& soc,
                                                          EngineKind kind) {
@@ -204,36 +122,34 @@ Result<std::shared_ptr<TargetModel>> TargetModel::Create(std::shared_ptr<const G
   m->g_ = std::move(g);
   m->soc_ = soc;
   m->kind_ = kind;
-  EI_ASSIGN_OR_RETURN(m->order_, m->g_->TopoOrder());
   if (kind == EngineKind::kCpu) return Status::Error("engine 'cpu': the SoC profile has no CPU timing model; the CPU runs on the host clock only");
   if (kind == EngineKind::kGpu && !soc.gpu.present) return Status::Error("engine 'gpu': SoC profile '" + soc.name + "' has no GPU");
   if (kind == EngineKind::kDla) {
     if (soc.dla.cores <= 0) return Status::Error("engine 'dla': SoC profile '" + soc.name + "' has no DLA");
-    m->placements_ = PlaceNodesForDla(*m->g_, soc);
-    std::string prev;
-    for (const NodePlacement& p : m->placements_) {
-      if (IsView(m->g_->node(p.node).op)) continue;
-      if (p.engine != prev) (p.engine == "dla" ? m->dla_segments_ : m->gpu_segments_)++;
-      prev = p.engine;
-    }
-    if (m->dla_segments_ == 0) return Status::Error("engine 'dla': no layer of '" + m->g_->name + "' runs on the DLA (compile for int8 or fp16)");
-  } else {
-    m->gpu_segments_ = 1;
+    EI_ASSIGN_OR_RETURN(Graph b1, BindBatch(*m->g_, 1));
+    PartitionOptions po;
+    po.timing = false;
+    EI_ASSIGN_OR_RETURN(PartitionPlan plan, Partition(b1, soc, po));
+    m->partition_ = std::make_shared<const PartitionPlan>(std::move(plan));
+    if (m->partition_->NumNodes(EngineClass::kDla) == 0)
+      return Status::Error("engine 'dla': no layer of '" + m->g_->name + "' runs on the DLA (compile for int8 or fp16):\n" +
+                           m->ExplainPlacement());
+    m->bound1_ = std::make_shared<const Graph>(std::move(b1));
   }
   return m;
 }
 
 std::string TargetModel::ExplainPlacement() const {
+  if (!partition_) return "";
+  const PartitionPlan& partition_ = *this->partition_;
   std::ostringstream os;
-  int dla = 0;
-  for (const NodePlacement& p : placements_) {
-    if (p.engine == "dla") ++dla;
-    else os << "  GPU fallback: " << p.reason << "\n";
-  }
-  std::ostringstream head;
-  head << "  " << dla << " of " << placements_.size() << " layers on the DLA in " << dla_segments_ << " segment(s), "
-       << gpu_segments_ << " GPU-fallback segment(s)\n";
-  return head.str() + os.str();
+  os << "  " << partition_.NumNodes(EngineClass::kDla) << " of " << partition_.nodes.size() << " layers on the DLA in "
+     << partition_.NumSegments(EngineClass::kDla) << " segment(s), " << partition_.NumSegments(partition_.fallback) << " "
+     << EngineClassName(partition_.fallback) << "-fallback segment(s), " << partition_.conversions.size()
+     << " format conversion(s) at the boundaries\n";
+  for (const NodeAssignment& a : partition_.nodes)
+    if (a.engine != EngineClass::kDla) os << "  " << EngineClassName(a.engine) << " fallback: " << a.reason << "\n";
+  return os.str();
 }
 
 Result<TaskProgram> TargetModel::Program(int64_t batch) const {
@@ -243,29 +159,78 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
     auto it = cache_.find(batch);
     if (it != cache_.end()) return it->second;
   }
-  const Graph& g = *g_;
+  const bool dla = kind_ == EngineKind::kDla;
+  if (dla && batch > soc_.dla.limits.max_batch)
+    return Status::Error("DLA batch " + std::to_string(batch) + " exceeds the DLA's maximum " + std::to_string(soc_.dla.limits.max_batch));
+  EI_ASSIGN_OR_RETURN(Graph g, BindBatch(*g_, batch));
+  if (dla) {   // the batch-1 partition's placement (node ids are the same in every copy)
+    for (NodeId id : bound1_->NodeIds()) g.node(id).engine = bound1_->node(id).engine;
+  }
+  std::vector<NodeId> order;
+  std::map<NodeId, const NodeAssignment*> assign;
+  if (dla) {
+    for (const NodeAssignment& a : partition_->nodes) {
+      order.push_back(a.node);
+      assign[a.node] = &a;
+    }
+  } else {
+    EI_ASSIGN_OR_RETURN(order, g.TopoOrder());
+  }
+  // SRAM chaining inside the DLA segments at this batch.
+  std::set<ValueId> sram;
+  if (dla) { EI_ASSIGN_OR_RETURN(sram, SramResidentValues(g, batch, soc_)); }
+  // Format conversions (GPU reformat kernels) keyed by the segment they feed / leave.
+  std::map<int, std::vector<const FormatConversion*>> conv_before, conv_after;
+  if (dla) {
+    for (const FormatConversion& c : partition_->conversions) {
+      if (c.to_segment >= 0) conv_before[c.to_segment].push_back(&c);
+      else conv_after[c.from_segment].push_back(&c);
+    }
+  }
+  auto add_conversion = [&](const FormatConversion& c, TaskProgram* p) -> Status {
+    // A memory-bound reformat on the GPU; the partition sized it at batch 1.
+    SimLayer l;
+    l.name = "reformat " + c.value_name + " (" + c.from_format + " -> " + c.to_format + ")";
+    l.on = DevClass::kGpu;
+    l.fixed_s = soc_.gpu.launch_overhead_s;
+    l.dram_bytes = static_cast<double>(c.bytes_read + c.bytes_written) * static_cast<double>(batch);
+    p->dram_bytes += l.dram_bytes;
+    const double ceiling = devices::EngineDramCeiling(soc_, DevClass::kGpu);
+    p->alone_s += l.fixed_s + (ceiling > 0 ? l.dram_bytes / ceiling : 0);
+    ++p->fallback_layers;
+    p->layers.push_back(std::move(l));
+    return Status::Ok();
+  };
+
   TaskProgram p;
   p.batch = batch;
-  std::set<ValueId> sram;
-  if (kind_ == EngineKind::kDla) sram = PlaceSramForDla(g, order_, placements_, soc_, batch);
-  std::string prev_engine;
-  for (size_t i = 0; i < order_.size(); ++i) {
-    const NodeId id = order_[i];
+  int prev_segment = -1;
+  bool prev_dla = false;
+  for (size_t i = 0; i < order.size(); ++i) {
+    const NodeId id = order[i];
     const Node& n = g.node(id);
+    const NodeAssignment* a = dla ? assign[id] : nullptr;
+    if (a && a->segment != prev_segment) {
+      if (prev_segment >= 0)
+        for (const FormatConversion* c : conv_after[prev_segment]) EI_RETURN_IF_ERROR(add_conversion(*c, &p));
+      for (const FormatConversion* c : conv_before[a->segment]) EI_RETURN_IF_ERROR(add_conversion(*c, &p));
+      prev_segment = a->segment;
+    }
     if (IsView(n.op)) continue;
-    const bool on_dla = kind_ == EngineKind::kDla && placements_[i].engine == "dla";
+    const bool on_dla = a && a->engine == EngineClass::kDla;
     EI_ASSIGN_OR_RETURN(LayerWork w, devices::DescribeNode(g, id, batch));
-    LayerCost c;
+    SimLayer c;
     c.name = n.name;
-    c.on = on_dla ? EngineClass::kDla : EngineClass::kGpu;
+    c.on = on_dla ? DevClass::kDla : DevClass::kGpu;
     if (on_dla) {
       auto flag = [&](size_t k) { return k < n.inputs.size() && n.inputs[k] != kNoValue && sram.count(n.inputs[k]) > 0; };
       w.input_in_sram = flag(0);
       w.output_in_sram = !n.outputs.empty() && sram.count(n.outputs[0]) > 0;
       if (w.has_residual) w.residual_in_sram = n.op == "ConvEltwiseAct" ? flag(3) : flag(1);
       if (w.kind == LayerKind::kOther) {
-        // Concat in place / data movement the DLA does through its DMA: DRAM traffic only.
-        c.dram_bytes = static_cast<double>((w.input_in_sram ? 0 : w.input_bytes) + (w.output_in_sram ? 0 : w.output_bytes));
+        // Data movement the DLA does with its DMA engine: DRAM traffic only (Concat in place: none).
+        const bool in_place = n.op == "Concat" && n.attrs.GetInt("in_place", 0) != 0;
+        c.dram_bytes = in_place ? 0 : static_cast<double>((w.input_in_sram ? 0 : w.input_bytes) + (w.output_in_sram ? 0 : w.output_bytes));
         c.fixed_s = soc_.dla.layer_overhead_cycles / soc_.dla.clock_hz;
       } else {
         auto t = devices::DlaLayerTiming(soc_, w);
@@ -275,7 +240,7 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
         c.dram_bytes = static_cast<double>(t->DramBytes());
       }
       // Every DLA segment is one submitted task (its own loadable): firmware overhead once each.
-      if (prev_engine != "dla") c.fixed_s += soc_.dla.task_overhead_s;
+      if (!prev_dla) c.fixed_s += soc_.dla.task_overhead_s;
     } else {
       if (w.input_bytes + w.output_bytes + w.weight_bytes + w.residual_bytes == 0) continue;
       auto t = devices::GpuLayerTiming(soc_, w);
@@ -283,20 +248,26 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
       c.fixed_s = t->launch_s;
       c.floor_s = t->compute_s;
       c.dram_bytes = static_cast<double>(t->dram_bytes);
-      if (kind_ == EngineKind::kDla) ++p.fallback_layers;
+      if (dla) ++p.fallback_layers;
     }
-    prev_engine = on_dla ? "dla" : "gpu";
+    prev_dla = on_dla;
     const double ceiling = devices::EngineDramCeiling(soc_, c.on);
     p.alone_s += c.fixed_s + std::max(c.floor_s, ceiling > 0 ? c.dram_bytes / ceiling : 0.0);
     p.dram_bytes += c.dram_bytes;
     p.layers.push_back(std::move(c));
   }
+  if (prev_segment >= 0)
+    for (const FormatConversion* c : conv_after[prev_segment]) EI_RETURN_IF_ERROR(add_conversion(*c, &p));
   std::lock_guard<std::mutex> lock(mu_);
   cache_.emplace(batch, p);
   return p;
 }
 
 std::string FunctionalDeviceFor(EngineKind kind, std::string* why) {
+  if (kind == EngineKind::kDla) {
+    if (why) *why = "emulated DLA: DLA segments on the functional DLA model (INT8 bit-exact with the reference), fallback segments on the CPU reference";
+    return "dla";
+  }
 #ifdef EDGEINFER_HAVE_CUDA
   std::string cuda_why;
   if (kind == EngineKind::kGpu && devices::CudaDevice::Available(&cuda_why)) {
@@ -306,8 +277,7 @@ std::string FunctionalDeviceFor(EngineKind kind, std::string* why) {
 #endif
 #ifdef EDGEINFER_HAVE_DNNL
   if (why) {
-    *why = kind == EngineKind::kDla ? "emulated DLA: numerics on the fast CPU path (INT8 arithmetic bit-exact with the reference)"
-         : kind == EngineKind::kGpu ? "no CUDA device: GPU numerics on the fast CPU path, target time from the iGPU model"
+    *why = kind == EngineKind::kGpu ? "no CUDA device: GPU numerics on the fast CPU path, target time from the iGPU model"
                                     : "CPU engine: the fast CPU path";
   }
   return "cpu-fast";
@@ -336,8 +306,20 @@ Result<std::shared_ptr<FunctionalExecutor>> FunctionalExecutor::Create(std::shar
   return x;
 }
 
+FunctionalExecutor::~FunctionalExecutor() = default;
+
+Result<std::shared_ptr<FunctionalExecutor>> FunctionalExecutor::CreateDla(const TargetModel& target, const devices::SocProfile& soc) {
+  if (target.kind() != EngineKind::kDla || !target.partitioned_graph()) return Status::Error("CreateDla: not a DLA target model");
+  auto x = std::shared_ptr<FunctionalExecutor>(new FunctionalExecutor());
+  x->name_ = "dla";
+  x->partitioned_ = std::make_unique<PartitionedExecutor>();
+  EI_RETURN_IF_ERROR(x->partitioned_->Prepare(target.partitioned_graph(), target.partition(), soc).WithContext("preparing the DLA model"));
+  return x;
+}
+
 Status FunctionalExecutor::Run(const devices::TensorMap& inputs, devices::TensorMap* outputs) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (partitioned_) return partitioned_->Launch(inputs, outputs);
   EI_RETURN_IF_ERROR(device_->Launch(inputs, outputs));
   return device_->Sync();
 }

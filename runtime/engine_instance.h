@@ -1,25 +1,26 @@
 // Engine instances: what a session runs a model on. Each instance pairs
 //   - a target model: the per-layer target-clock program of one batch on its engine class (the
-//     DLA timing model for DLA layers, the iGPU timing model for the GPU and for a DLA's
-//     GPU-fallback layers), fed to the simulator; and
+//     DLA timing model for DLA layers, the iGPU timing model for the GPU, for a DLA's
+//     GPU-fallback layers and for the format conversions at segment boundaries), fed to the
+//     simulator; and
 //   - a functional executor that computes the numbers on this host: CudaDevice when a CUDA device
-//     is present (GPU instance), otherwise the fast CPU path (oneDNN, FP32/INT8) -- for the DLA the
-//     same INT8 arithmetic as the reference (bit-exact), standing in for the emulated DLA device.
-// One copy of the weights: the compiled Graph is held by shared_ptr<const Graph>; instances whose
-// functional arithmetic is the same share one prepared executor (its packed weights, its arena)
-// behind a mutex, so GPU + 2 DLA stand-ins cost what one engine costs.
+//     is present (GPU instance), otherwise the fast CPU path (oneDNN, FP32/INT8); a DLA instance
+//     runs the partitioned graph (runtime/partition.h): DLA segments on devices::DlaDevice (the
+//     bit-exact functional DLA model), fallback segments on the CPU reference.
+// One copy of the weights: the compiled Graph is held by shared_ptr<const Graph> (copies bound to a
+// batch share its constant blobs); instances whose functional arithmetic is the same (dla0, dla1)
+// share one prepared executor (its packed weights, its buffers) behind a mutex.
 //
-// Partition (interim, until runtime/partition.h lands): a node runs on the DLA when its op is in
-// the profile's dla.limits.ops and it computes in a DLA precision (dla.precisions); every other
-// node is a GPU-fallback layer. PlaceNodesForDla is the one function to switch.
-// SRAM (interim, until the memory-plan helper's chaining lands): activations produced and consumed
-// inside one DLA segment are offered to the core's default SRAM by runtime::PlanMemory (greedy by
-// size, spills to DRAM); PlaceSramForDla is the one function to switch.
+// Partition: runtime::Partition (capability rules of the profile, segment limit, conversions) on the
+// graph bound to batch 1 (the DLA needs static shapes); the same placement at every batch.
+// SRAM: runtime::PlanGraphMemory at each batch (chaining inside DLA segments, default SRAM of a core);
+// a layer's input/output/residual flags come from where its values were placed.
 // Thread-safety: TargetModel::Program and FunctionalExecutor::Run are thread-safe.
 #pragma once
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@
 #include "runtime/simulator.h"
 
 namespace edgeinfer::runtime {
+
+struct PartitionPlan;         // runtime/partition.h (not included here: its Segment clashes with memory_plan.h's)
+class PartitionedExecutor;
 
 enum class EngineKind { kGpu, kDla, kCpu };
 const char* EngineKindName(EngineKind k);
@@ -46,13 +50,13 @@ struct EngineSpec {
 Result<std::vector<EngineSpec>> ParseEngineList(const std::string& list, const devices::SocProfile& soc);
 std::string EngineListString(const std::vector<EngineSpec>& engines);
 
-// Where a node runs when its model is compiled for a DLA engine, and why.
-struct NodePlacement {
-  NodeId node = kNoNode;
-  std::string engine;       // "dla" or "gpu" (fallback)
-  std::string reason;       // why not the DLA (empty when on the DLA)
-};
-std::vector<NodePlacement> PlaceNodesForDla(const Graph& g, const devices::SocProfile& soc);
+// A copy of `g` with its symbolic (batch) dims bound to `batch`, shapes re-inferred. Constants are
+// shared with `g` (no weight copies).
+Result<Graph> BindBatch(const Graph& g, int64_t batch);
+
+// Values of `g` (Node::engine set, batch bound) that runtime::PlanGraphMemory keeps in one DLA
+// core's default SRAM at `batch` (chaining inside DLA segments; the rest spills to DRAM).
+Result<std::set<ValueId>> SramResidentValues(const Graph& g, int64_t batch, const devices::SocProfile& soc);
 
 // The target-clock side of an instance: per-batch task programs (cached).
 class TargetModel {
@@ -62,27 +66,30 @@ class TargetModel {
                                                      EngineKind kind);
   Result<TaskProgram> Program(int64_t batch) const;
   EngineKind kind() const { return kind_; }
-  const std::vector<NodePlacement>& placements() const { return placements_; }
-  int dla_segments() const { return dla_segments_; }
-  int gpu_segments() const { return gpu_segments_; }
-  // One line per fallback layer: "GPU fallback: DequantizeLinear 'x': <reason>".
+  // DLA only: the partition (at batch 1) and its graph with Node::engine set.
+  const PartitionPlan& partition() const { return *partition_; }
+  std::shared_ptr<const Graph> partitioned_graph() const { return bound1_; }
+  // Summary and one line per fallback layer: "GPU fallback: DequantizeLinear 'x': <reason>".
   std::string ExplainPlacement() const;
 
  private:
   std::shared_ptr<const Graph> g_;
+  std::shared_ptr<const Graph> bound1_;   // DLA: bound to batch 1, Node::engine set
   devices::SocProfile soc_;
   EngineKind kind_ = EngineKind::kGpu;
-  std::vector<NodeId> order_;
-  std::vector<NodePlacement> placements_;   // DLA only
-  int dla_segments_ = 0, gpu_segments_ = 0;
+  std::shared_ptr<const PartitionPlan> partition_;
   mutable std::mutex mu_;
   mutable std::map<int64_t, TaskProgram> cache_;
 };
 
-// A prepared functional device shared by every instance with the same arithmetic.
+// A prepared functional executor shared by every instance with the same arithmetic.
 class FunctionalExecutor {
  public:
+  ~FunctionalExecutor();
+  // device: "cuda", "cpu-fast", "cpu-reference" (whole graph, any batch).
   static Result<std::shared_ptr<FunctionalExecutor>> Create(std::shared_ptr<const Graph> g, const std::string& device);
+  // The DLA: `target`'s partitioned graph (batch 1) on DlaDevice + the reference for fallback.
+  static Result<std::shared_ptr<FunctionalExecutor>> CreateDla(const TargetModel& target, const devices::SocProfile& soc);
   // Runs one launch; serialised by a mutex (devices are not thread-safe per instance).
   Status Run(const devices::TensorMap& inputs, devices::TensorMap* outputs);
   const std::string& device_name() const { return name_; }
@@ -90,11 +97,13 @@ class FunctionalExecutor {
  private:
   std::string name_;
   std::unique_ptr<devices::Device> device_;
+  std::unique_ptr<PartitionedExecutor> partitioned_;
   std::mutex mu_;
 };
 
-// The functional device an engine kind uses on this host: "cuda" (GPU with a CUDA device present),
-// else "cpu-fast" (oneDNN built) or "cpu-reference". `why` says which and why.
+// The functional device an engine kind uses on this host: "dla" (DLA: DlaDevice + partition),
+// "cuda" (GPU with a CUDA device present), else "cpu-fast" (oneDNN built) or "cpu-reference".
+// `why` says which and why.
 std::string FunctionalDeviceFor(EngineKind kind, std::string* why);
 
 struct EngineInstance {

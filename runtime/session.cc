@@ -166,7 +166,12 @@ Result<ModelId> Session::AddModel(std::shared_ptr<const Graph> compiled, const M
       auto key = std::make_pair(compiled.get(), dev);
       auto it = executors_.find(key);
       if (it == executors_.end()) {
-        EI_ASSIGN_OR_RETURN(auto x, FunctionalExecutor::Create(compiled, dev));
+        std::shared_ptr<FunctionalExecutor> x;
+        if (dev == "dla") {
+          EI_ASSIGN_OR_RETURN(x, FunctionalExecutor::CreateDla(*inst.target, soc_));
+        } else {
+          EI_ASSIGN_OR_RETURN(x, FunctionalExecutor::Create(compiled, dev));
+        }
         it = executors_.emplace(key, x).first;
       }
       inst.functional = it->second;

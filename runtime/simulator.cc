@@ -217,7 +217,7 @@ class Sim {
     if (s.next < 0) {
       j.fixed_left = s.program->task_overhead_s;
     } else {
-      const LayerCost& l = s.program->layers[static_cast<size_t>(s.next)];
+      const SimLayer& l = s.program->layers[static_cast<size_t>(s.next)];
       j.fixed_left = l.fixed_s;
       j.floor_s = l.floor_s;
       j.bytes = l.dram_bytes;
@@ -300,7 +300,7 @@ class Sim {
         FinishTask(sid, t);
         continue;
       }
-      const LayerCost& l = s.program->layers[static_cast<size_t>(s.next)];
+      const SimLayer& l = s.program->layers[static_cast<size_t>(s.next)];
       const EngineClass owner_cls = c_.engines[static_cast<size_t>(s.owner)].cls;
       int target = engines_[static_cast<size_t>(s.owner)].executor;
       if (l.on != owner_cls) {

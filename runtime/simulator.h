@@ -3,7 +3,7 @@
 //
 // Steps:
 //   1. Work: each engine instance runs tasks (one batch of one model); a task is a list of layers
-//      (LayerCost), each tagged with the engine class that executes it (a DLA task's GPU-fallback
+//      (SimLayer), each tagged with the engine class that executes it (a DLA task's GPU-fallback
 //      layers run on the GPU instance). A layer is a fixed phase (launch / pipeline fill, no DRAM)
 //      followed by a fluid phase that needs `floor_s` of compute and `dram_bytes` of DRAM traffic:
 //      alone it takes fixed + max(floor, bytes / ceiling) -- exactly the timing models' roofline.
@@ -37,7 +37,7 @@
 namespace edgeinfer::runtime {
 
 // One layer of a task on the target. Times in seconds, bytes for the whole batch.
-struct LayerCost {
+struct SimLayer {
   std::string name;
   devices::EngineClass on = devices::EngineClass::kGpu;   // the engine class that executes it
   double fixed_s = 0;      // launch / pipeline fill / DRAM first-access latency (no bandwidth)
@@ -49,7 +49,7 @@ struct LayerCost {
 struct TaskProgram {
   int64_t batch = 1;
   double task_overhead_s = 0;      // once per task on the owning engine (DLA firmware submit)
-  std::vector<LayerCost> layers;
+  std::vector<SimLayer> layers;
   // Derived: the task alone on an idle SoC (every layer at its engine's DRAM ceiling).
   double alone_s = 0;
   double dram_bytes = 0;
