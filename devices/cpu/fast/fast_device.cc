@@ -334,6 +334,7 @@ class Builder {
   Result<bool> BuildConcat(NodeId id);
   Result<bool> BuildAlias(NodeId id);
   Result<bool> BuildTranspose(NodeId id);
+  Result<bool> BuildSplit(NodeId id);
   Status BuildReference(NodeId id);
   Status BuildOutputs();
   void PlanArena();
@@ -1271,6 +1272,15 @@ Result<bool> Builder::BuildAlias(NodeId id) {
   return true;
 }
 
+// Strides (elements) of a dense strided descriptor (plain, channels-last); empty when blocked.
+dnnl::memory::dims DenseStrides(const dnnl::memory::desc& md) {
+  if (md.data.ndims == 0 || md.data.format_kind != dnnl_blocked || md.data.format_desc.blocking.inner_nblks != 0) return {};
+  return dnnl::memory::dims(md.data.format_desc.blocking.strides, md.data.format_desc.blocking.strides + md.data.ndims);
+}
+
+// Transpose: a permuted view of the input. When the input's layout already is the output's plain
+// layout (NHWC data read as [N,H,W,C], the SSD heads' case) the output aliases it; otherwise one
+// reorder from the permuted view.
 Result<bool> Builder::BuildTranspose(NodeId id) {
   const Node& n = g_.node(id);
   const ValueId x = n.inputs[0];
@@ -1280,20 +1290,64 @@ Result<bool> Builder::BuildTranspose(NodeId id) {
   std::vector<int64_t> perm = n.attrs.GetInts("perm");
   if (perm.empty()) for (size_t i = xd.size(); i-- > 0;) perm.push_back(static_cast<int64_t>(i));
   if (perm.size() != xd.size()) return false;
-  std::vector<int64_t> xs = ContiguousStrides(xd);
+  Ref src = Home(x);
+  dnnl::memory::dims xs = DenseStrides(src.md);
+  if (xs.empty()) {
+    src = AsPlain(x);
+    xs = DenseStrides(src.md);
+  }
   dnnl::memory::dims od, st;
   for (int64_t p : perm) {
     od.push_back(xd[static_cast<size_t>(p)]);
     st.push_back(xs[static_cast<size_t>(p)]);
   }
   try {
-    Ref src = AsPlain(x);
     dnnl::memory::desc view(od, t, st);
+    if (view == PlainMd(ToVec(od), t) && src.buf >= 0) {
+      Alias(n.outputs[0], src);
+      P.explain.push_back(Label(id) + ": no copy (the input's layout is the output's)");
+      P.steps.push_back([]() {});
+      return true;
+    }
     Ref dst = DefinePlain(n.outputs[0]);
     dnnl::memory ms = Mem(src, &view), md = Mem(dst);
     dnnl::reorder r(ms, md);
     P.steps.push_back([p = &P, r, ms, md]() mutable { r.execute(p->strm, ms, md); });
     P.explain.push_back(Label(id) + ": reorder (permuted strides)");
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  return true;
+}
+
+// Split: one reorder per output from a sub-view of the input, keeping a dense strided layout
+// (channels-last in, channels-last out) so no whole-tensor reorder is needed first.
+Result<bool> Builder::BuildSplit(NodeId id) {
+  const Node& n = g_.node(id);
+  const ValueId x = n.inputs[0];
+  const dnnl_dt t = ToDnnl(Dt(x));
+  if (t == dnnl_dt::undef) return false;
+  const auto& xd = Dims(x);
+  int64_t axis = n.attrs.GetInt("axis", 0);
+  if (axis < 0) axis += static_cast<int64_t>(xd.size());
+  if (axis < 0 || axis >= static_cast<int64_t>(xd.size())) return false;
+  Ref src = Home(x);
+  if (DenseStrides(src.md).empty()) src = AsPlain(x);
+  const bool channels_last = xd.size() >= 3 && src.md == ChannelsLastMd(xd, t);
+  try {
+    int64_t offset = 0;
+    for (ValueId o : n.outputs) {
+      const auto& od = Dims(o);
+      dnnl::memory::dims offs(xd.size(), 0);
+      offs[static_cast<size_t>(axis)] = offset;
+      offset += od[static_cast<size_t>(axis)];
+      dnnl::memory::desc view = src.md.submemory_desc(ToDims(od), offs);
+      Ref dst = Define(o, channels_last ? ChannelsLastMd(od, t) : PlainMd(od, t));
+      dnnl::memory ms = Mem(src, &view), md = Mem(dst);
+      dnnl::reorder r(ms, md);
+      P.steps.push_back([p = &P, r, ms, md]() mutable { r.execute(p->strm, ms, md); });
+      P.explain.push_back(Label(id) + ": reorder of part '" + g_.value(o).name + "'");
+    }
   } catch (const dnnl::error&) {
     return false;
   }
@@ -1455,6 +1509,8 @@ Status Builder::Build(const std::vector<std::vector<int64_t>>& input_dims) {
       handled = BuildAlias(id);
     } else if (op == "Transpose") {
       handled = BuildTranspose(id);
+    } else if (op == "Split") {
+      handled = BuildSplit(id);
     } else if (op == "QuantizeLinear" || op == "DequantizeLinear") {
       handled = BuildQdq(id);
     }
@@ -1493,7 +1549,8 @@ Support CpuFastDevice::Supports(const Graph& g, NodeId id) const {
       n.op == "MaxPool" || n.op == "AveragePool" || n.op == "GlobalAveragePool" || n.op == "GlobalMaxPool" ||
       IsActivationOp(n.op) || n.op == "Add" || n.op == "Sub" || n.op == "Mul" || n.op == "Div" ||
       n.op == "BatchNormalization" || n.op == "Softmax" || n.op == "LogSoftmax" || n.op == "Concat" ||
-      n.op == "Reshape" || n.op == "Flatten" || n.op == "Squeeze" || n.op == "Unsqueeze" || n.op == "Transpose") {
+      n.op == "Reshape" || n.op == "Flatten" || n.op == "Squeeze" || n.op == "Unsqueeze" || n.op == "Transpose" ||
+      n.op == "Split") {
     return Support::Yes();   // oneDNN (shapes or attributes it cannot take fall back to the reference)
   }
   if (def->reference) return Support::Yes();   // reference kernel on plain buffers

@@ -299,6 +299,22 @@ TEST(CpuFast, DataMovementSoftmaxAndFallback) {
     ValueId rs = b.Op("Reshape", {t, b.ConstT(Tensor::FromVector(DType::kInt64, {2}, std::vector<int64_t>{1, -1}))});
     b.Output(b.Op("Softmax", {rs}));
     b.Output(b.Op("Flatten", {xb}));
+    // Split along channels of a conv output (channels-last in oneDNN) and of a plain input, and
+    // the SSD-head pattern Transpose(0,2,3,1) -> Reshape of each part.
+    if (c >= 3) {
+      Attributes sa;
+      sa.Set("axis", int64_t{1});
+      auto sizes = b.ConstT(Tensor::FromVector(DType::kInt64, {2}, std::vector<int64_t>{1, c - 1}));
+      for (ValueId src : {xb, x}) {
+        ValueId p0 = b.g->AddValue("p" + std::to_string(b.counter++), DType::kUndefined, Shape());
+        ValueId p1 = b.g->AddValue("p" + std::to_string(b.counter++), DType::kUndefined, Shape());
+        b.g->AddNode("Split", "split" + std::to_string(b.counter++), {src, sizes}, {p0, p1}, sa);
+        for (ValueId part : {p0, p1}) {
+          ValueId tp = b.Op("Transpose", {part}, [] { Attributes a; a.Set("perm", std::vector<int64_t>{0, 2, 3, 1}); return a; }());
+          b.Output(b.Op("Reshape", {tp, b.ConstT(Tensor::FromVector(DType::kInt64, {3}, std::vector<int64_t>{1, -1, 1}))}));
+        }
+      }
+    }
     // Reference fallback (no oneDNN mapping): Slice with constant inputs.
     ValueId sl = b.Op("Slice", {xb, b.ConstT(Tensor::FromVector(DType::kInt64, {1}, std::vector<int64_t>{0})),
                                 b.ConstT(Tensor::FromVector(DType::kInt64, {1}, std::vector<int64_t>{1})),
