@@ -7,10 +7,12 @@
 #include "graph/ops/eltwise.h"
 #include "graph/ops/fused.h"
 #include "graph/ops/gemm.h"
+#include "graph/ops/logical.h"
 #include "graph/ops/norm.h"
 #include "graph/ops/pad.h"
 #include "graph/ops/pool.h"
 #include "graph/ops/quant.h"
+#include "graph/ops/reduce.h"
 #include "graph/ops/resize.h"
 #include "graph/ops/unary_math.h"
 
@@ -109,6 +111,28 @@ const std::vector<OpDef>& OpTable() {
       {"Min", OpClass::kEltwise, 1, -1, 1, 1, InferVariadic, VariadicReference},
       {"Sum", OpClass::kEltwise, 1, -1, 1, 1, InferVariadic, VariadicReference},
       {"Mean", OpClass::kEltwise, 1, -1, 1, 1, InferVariadic, VariadicReference},
+      {"Equal", OpClass::kEltwise, 2, 2, 1, 1, InferCompare, CompareReference},
+      {"Less", OpClass::kEltwise, 2, 2, 1, 1, InferCompare, CompareReference},
+      {"LessOrEqual", OpClass::kEltwise, 2, 2, 1, 1, InferCompare, CompareReference},
+      {"Greater", OpClass::kEltwise, 2, 2, 1, 1, InferCompare, CompareReference},
+      {"GreaterOrEqual", OpClass::kEltwise, 2, 2, 1, 1, InferCompare, CompareReference},
+      {"And", OpClass::kEltwise, 2, 2, 1, 1, InferLogic, LogicReference},
+      {"Or", OpClass::kEltwise, 2, 2, 1, 1, InferLogic, LogicReference},
+      {"Xor", OpClass::kEltwise, 2, 2, 1, 1, InferLogic, LogicReference},
+      {"Not", OpClass::kActivation, 1, 1, 1, 1, InferNot, NotReference},
+      {"Where", OpClass::kEltwise, 3, 3, 1, 1, InferWhere, WhereReference},
+      {"ReduceSum", OpClass::kNormalization, 1, 2, 1, 1, InferReduce, ReduceReference},
+      {"ReduceMean", OpClass::kNormalization, 1, 2, 1, 1, InferReduce, ReduceReference},
+      {"ReduceMax", OpClass::kNormalization, 1, 2, 1, 1, InferReduce, ReduceReference},
+      {"ReduceMin", OpClass::kNormalization, 1, 2, 1, 1, InferReduce, ReduceReference},
+      {"ReduceProd", OpClass::kNormalization, 1, 2, 1, 1, InferReduce, ReduceReference},
+      {"ReduceL1", OpClass::kNormalization, 1, 2, 1, 1, InferReduce, ReduceReference},
+      {"ReduceL2", OpClass::kNormalization, 1, 2, 1, 1, InferReduce, ReduceReference},
+      {"ReduceLogSum", OpClass::kNormalization, 1, 2, 1, 1, InferReduce, ReduceReference},
+      {"ReduceLogSumExp", OpClass::kNormalization, 1, 2, 1, 1, InferReduce, ReduceReference},
+      {"ReduceSumSquare", OpClass::kNormalization, 1, 2, 1, 1, InferReduce, ReduceReference},
+      {"ArgMax", OpClass::kNormalization, 1, 1, 1, 1, InferArgReduce, ArgReduceReference},
+      {"ArgMin", OpClass::kNormalization, 1, 1, 1, 1, InferArgReduce, ArgReduceReference},
   };
   return table;
 }
