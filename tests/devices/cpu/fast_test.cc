@@ -23,6 +23,7 @@
 #include "devices/cpu/fast/fast_device.h"
 #include "devices/cpu/fast/int8_conv.h"
 #include "graph/quant/int8_kernels.h"
+#include "fusions/pass_list.h"
 #if __has_include("graph/onnx_import.h")
 #include "graph/onnx_import.h"
 #define EI_HAVE_IMPORT 1
@@ -606,6 +607,30 @@ TEST(CpuFastModels, ZooModelsMatchReference) {
     for (ValueId v : gp->inputs()) b.feeds[gp->value(v).name] = b.Random(gp->value(v).shape.dims);
     SCOPED_TRACE(name);
     CheckFp32(b, 1);
+    // The same model after the compiler's FP32 passes (fused ops) against the reference on the
+    // imported graph.
+    {
+      Graph compiled = *gp;
+      fusions::PipelineOptions po;
+      fusions::CompileReport rep;
+      ASSERT_TRUE(fusions::RunPipeline(compiled, po, &rep).ok());
+      auto ref = RunReference(*gp, b.feeds);
+      ASSERT_TRUE(ref.ok()) << ref.status().message();
+      CpuFastDevice dev;
+      ASSERT_TRUE(dev.Prepare(std::make_shared<const Graph>(std::move(compiled))).ok());
+      TensorMap out;
+      Status st = dev.Launch(b.feeds, &out);
+      ASSERT_TRUE(st.ok()) << st.message();
+      for (const auto& [oname, r] : *ref) {
+        const Tensor& f = out.at(oname);
+        double max_ref = 0, max_diff = 0;
+        for (int64_t i = 0; i < r.numel(); ++i) {
+          max_ref = std::max(max_ref, std::fabs(static_cast<double>(r.data<float>()[i])));
+          max_diff = std::max(max_diff, std::fabs(static_cast<double>(r.data<float>()[i]) - f.data<float>()[i]));
+        }
+        EXPECT_LE(max_diff, kRelTol * std::max(1.0, max_ref)) << "compiled " << name << " output " << oname;
+      }
+    }
     ++ran;
   }
   if (!ran) GTEST_SKIP() << "no zoo models in " << dir << " (generate them with the zoo tool)";
