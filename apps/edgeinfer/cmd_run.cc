@@ -7,6 +7,7 @@
 
 #include "apps/edgeinfer/commands.h"
 #include "apps/edgeinfer/common.h"
+#include "apps/edgeinfer/dla_cli.h"
 #include "devices/cpu/reference_executor.h"
 #include "graph/npy.h"
 
@@ -24,11 +25,23 @@ struct RunArgs {
   uint32_t seed = 1;
   std::string engine = "reference";
   bool json = false;
+  // --engine dla: the SoC profile, and how the model is compiled for the DLA.
+  std::string soc = "orin-agx";
+  std::string power_mode;
+  std::string precision = "int8";
+  std::string calib;
+  std::string calibrator;
+  std::string preprocess;
 };
 
-Result<std::unique_ptr<devices::Device>> MakeEngine(const std::string& name) {
+Result<std::unique_ptr<devices::Device>> MakeEngine(const RunArgs& a) {
+  const std::string& name = a.engine;
   if (name == "reference") return std::unique_ptr<devices::Device>(new devices::ReferenceDevice());
-  return Status::Error("--engine '" + name + "' is not available in this build (engines: reference)");
+  if (name == "dla") {
+    EI_ASSIGN_OR_RETURN(devices::SocProfile soc, LoadSocForCli(a.soc, a.power_mode));
+    return std::unique_ptr<devices::Device>(new DlaEngine(std::move(soc)));
+  }
+  return Status::Error("--engine '" + name + "' is not available in this build (engines: reference, dla)");
 }
 
 int Run(const RunArgs& a) {
@@ -38,7 +51,24 @@ int Run(const RunArgs& a) {
   if (!inputs.ok()) return Fail("run", inputs.status());
   Status s = FillRandomInputs(*g, a.batch, a.seed, &*inputs);
   if (!s.ok()) return Fail("run", s);
-  auto dev = MakeEngine(a.engine);
+  std::string dla_note;
+  if (a.engine == "dla" && !IsCompiledGraph(*g)) {
+    // The DLA has no dynamic shapes: a symbolic batch is bound to 1 unless --batch says otherwise.
+    if (a.batch == 0) g = LoadModel(a.model, 1);
+    if (!g.ok()) return Fail("run", g.status());
+    DlaCompileArgs ca;
+    ca.model = a.model;
+    ca.precision = a.precision;
+    ca.calib = a.calib;
+    ca.calibrator = a.calibrator;
+    ca.preprocess = a.preprocess;
+    auto compiled = CompileForDla(*g, ca, *inputs, &dla_note);
+    if (!compiled.ok()) return Fail("run", compiled.status());
+    g = std::move(compiled).value();
+  } else if (a.engine == "dla") {
+    dla_note = "the graph was compiled before (engine file)";
+  }
+  auto dev = MakeEngine(a);
   if (!dev.ok()) return Fail("run", dev.status());
   auto graph = std::make_shared<const Graph>(std::move(g).value());
   s = (*dev)->Prepare(graph);
@@ -78,11 +108,29 @@ int Run(const RunArgs& a) {
   nlohmann::json outs = nlohmann::json::object();
   for (ValueId v : graph->outputs()) outs[graph->value(v).name] = TensorSummary(outputs.at(graph->value(v).name));
   j["outputs"] = outs;
+  const auto* dla = dynamic_cast<const DlaEngine*>(dev->get());
+  if (dla) {
+    const runtime::PartitionPlan& p = dla->plan();
+    j["dla"] = {{"soc", p.soc}, {"power_mode", p.power_mode}, {"precision", a.precision}, {"compiled", dla_note},
+                {"dla_layers", p.NumNodes(runtime::EngineClass::kDla)}, {"fallback_layers", p.NumNodes(p.fallback)},
+                {"dla_segments", p.NumSegments(runtime::EngineClass::kDla)}, {"fallback_segments", p.NumSegments(p.fallback)},
+                {"fallback_runs_on", "cpu-reference"}, {"predicted_target_ms", p.PredictedTotalSeconds() * 1e3}};
+  }
   if (a.json) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
   std::cout << "model    " << a.model << "\nengine   " << (*dev)->name() << "\n";
+  if (dla) {
+    const runtime::PartitionPlan& p = dla->plan();
+    const std::string fb = runtime::EngineClassName(p.fallback);
+    std::cout << "dla      " << p.soc << (p.power_mode.empty() ? "" : " " + p.power_mode) << ", " << a.precision << "; " << dla_note
+              << "\n         " << p.NumNodes(runtime::EngineClass::kDla) << " layers in " << p.NumSegments(runtime::EngineClass::kDla)
+              << " segment(s) ran on the DLA model (exact INT8 arithmetic); " << p.NumNodes(p.fallback) << " " << fb
+              << "-fallback layers in " << p.NumSegments(p.fallback) << " segment(s) ran on cpu-reference in the " << fb
+              << "'s place\n         predicted target time " << p.PredictedTotalSeconds() * 1e3
+              << " ms [target clock]; `edgeinfer compile MODEL --soc " << p.soc << " --explain` lists every layer\n";
+  }
   for (const auto& [name, t] : *inputs) std::cout << "input    " << name << " " << DTypeName(t.dtype()) << t.shape().ToString() << "\n";
   for (ValueId v : graph->outputs()) {
     const auto& o = outs[graph->value(v).name];
@@ -107,7 +155,14 @@ void RegisterRun(CLI::App& app, int* exit_code) {
   c->add_option("--repeat,-r", a->repeat, "Timed runs (median reported) after --warmup runs")->check(CLI::Range(1, 1000000));
   c->add_option("--warmup", a->warmup, "Untimed runs before timing when --repeat > 1")->check(CLI::Range(0, 1000));
   c->add_option("--seed", a->seed, "Seed of generated inputs");
-  c->add_option("--engine,-e", a->engine, "Engine: reference");
+  c->add_option("--engine,-e", a->engine, "Engine: reference, or dla (compile + quantize; DLA model, GPU-fallback layers on the reference)");
+  c->add_option("--soc", a->soc, "--engine dla: SoC profile name or YAML path (default orin-agx)");
+  c->add_option("--power-mode", a->power_mode, "--engine dla: power mode (default: the profile's)");
+  c->add_option("--precision", a->precision, "--engine dla: int8 (default) or fp16")->check(CLI::IsMember({"int8", "fp16"}));
+  c->add_option("--calib", a->calib, "--engine dla: calibration data (.npy, folder of .npy or images); default: the run's input");
+  c->add_option("--calibrator", a->calibrator, "--engine dla: entropy, minmax or percentile")
+      ->check(CLI::IsMember({"entropy", "minmax", "percentile"}));
+  c->add_option("--preprocess", a->preprocess, "--engine dla: YAML preprocessing for image folders");
   c->add_flag("--json", a->json, "Print one JSON object (see docs/cli.md)");
   c->callback([a, exit_code] { *exit_code = Run(*a); });
 }
