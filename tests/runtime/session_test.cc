@@ -1,0 +1,165 @@
+// Session API on the zoo's tiny CNN compiled to INT8: asynchronous Submit (future and callback),
+// blocking Infer, every engine's numbers bit-exact with the CPU reference on the same compiled
+// graph, several models in one session with their own engine sets, plans replaced at run time,
+// clear errors. The model is generated at build time (tools/zoo) into build/models/.
+#include "runtime/session.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "devices/cpu/reference_executor.h"
+#include "runtime/edgeinfer.h"
+
+namespace edgeinfer::runtime {
+namespace {
+
+const std::string kTiny = std::string(EDGEINFER_BINARY_DIR) + "/models/tiny_cnn.onnx";
+
+devices::TensorMap Input(uint32_t seed) {
+  Tensor t(DType::kFloat32, {1, 3, 32, 32});
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-1.f, 1.f);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
+  return {{"input", t}};
+}
+
+void ExpectSame(const devices::TensorMap& a, const devices::TensorMap& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, t] : a) {
+    const Tensor& u = b.at(name);
+    ASSERT_EQ(t.bytes(), u.bytes()) << name;
+    EXPECT_EQ(0, std::memcmp(t.raw(), u.raw(), t.bytes())) << name << " differs";
+  }
+}
+
+class SessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kTiny)) GTEST_SKIP() << "model not generated: " << kTiny << " (build the zoo first)";
+    auto s = Session::Create({"orin-agx", "MAXN"});
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    session_ = std::move(s).value();
+  }
+  std::unique_ptr<Session> session_;
+};
+
+TEST_F(SessionTest, EveryEngineIsBitExactWithTheReference) {
+  ModelOptions mo;   // int8 on gpu,dla0,dla1
+  auto id = session_->LoadModel(kTiny, mo);
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto g = session_->graph(*id);
+  ASSERT_TRUE(g);
+  auto info = session_->Info(*id);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->engines.size(), 3u);
+  EXPECT_NE(info->placement.find("on the DLA"), std::string::npos) << info->placement;
+  for (const char* engine : {"gpu", "dla0", "dla1"}) {
+    BatchPlan p;
+    p.engines.push_back({{std::string(engine) == "gpu" ? EngineKind::kGpu : EngineKind::kDla, engine[3] == '1' ? 1 : 0, engine}, 2, 1});
+    ASSERT_TRUE(session_->SetPlan(*id, p).ok());
+    for (uint32_t seed = 1; seed <= 3; ++seed) {
+      auto ref = devices::RunReference(*g, Input(seed));
+      ASSERT_TRUE(ref.ok()) << ref.status().message();
+      auto out = session_->Infer(*id, Input(seed));
+      ASSERT_TRUE(out.ok()) << engine << ": " << out.status().message();
+      ExpectSame(*ref, *out);
+    }
+    auto st = session_->HostStats(*id);
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ((*st)[0].name, engine);
+    EXPECT_EQ((*st)[0].samples, 3);
+  }
+}
+
+TEST_F(SessionTest, SubmitFuturesAndCallbacksAcrossAllEngines) {
+  ModelOptions mo;
+  mo.ordered = true;
+  auto id = session_->LoadModel(kTiny, mo);
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  std::vector<std::future<Result<devices::TensorMap>>> fs;
+  for (uint32_t i = 0; i < 24; ++i) fs.push_back(session_->Submit(*id, Input(100 + i)));
+  std::mutex mu;
+  std::vector<uint32_t> order;
+  for (uint32_t i = 0; i < 24; ++i)
+    session_->Submit(*id, Input(200 + i), [&, i](Result<devices::TensorMap> r) {
+      EXPECT_TRUE(r.ok());
+      std::lock_guard<std::mutex> lock(mu);
+      order.push_back(i);
+    });
+  auto g = session_->graph(*id);
+  for (uint32_t i = 0; i < 24; ++i) {
+    auto r = fs[i].get();
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    auto ref = devices::RunReference(*g, Input(100 + i));
+    ExpectSame(*ref, *r);
+  }
+  session_->Drain(*id);
+  ASSERT_EQ(order.size(), 24u);
+  for (uint32_t i = 0; i < 24; ++i) EXPECT_EQ(order[i], i);
+  int64_t total = 0;
+  for (const auto& e : session_->HostStats(*id).value()) total += e.samples;
+  EXPECT_EQ(total, 48);
+}
+
+TEST_F(SessionTest, SeveralModelsWithTheirOwnEngines) {
+  ModelOptions a;
+  a.engines = "gpu";
+  ModelOptions b;
+  b.engines = "dla0,dla1";
+  auto ia = session_->LoadModel(kTiny, a);
+  auto ib = session_->LoadModel(kTiny, b);
+  ASSERT_TRUE(ia.ok() && ib.ok());
+  EXPECT_NE(*ia, *ib);
+  EXPECT_EQ(session_->Info(*ia)->engines.size(), 1u);
+  EXPECT_EQ(session_->Info(*ib)->engines.size(), 2u);
+  auto ra = session_->Submit(*ia, Input(7));
+  auto rb = session_->Submit(*ib, Input(7));
+  ASSERT_TRUE(ra.get().ok());
+  ASSERT_TRUE(rb.get().ok());
+  // A plan may only use the model's own engines.
+  BatchPlan p;
+  p.engines.push_back({{EngineKind::kDla, 0, "dla0"}, 1, 1});
+  Status s = session_->SetPlan(*ia, p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("dla0"), std::string::npos);
+}
+
+TEST_F(SessionTest, TargetClockTuneAndScenarioOnTheSessionsModel) {
+  ModelOptions mo;
+  auto id = session_->LoadModel(kTiny, mo);
+  ASSERT_TRUE(id.ok());
+  ScenarioSpec spec;
+  spec.kind = ScenarioKind::kOffline;
+  TunerOptions to;
+  to.eval_queries = 512;
+  auto t = TuneModel(*session_, *id, spec, to);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_GT(t->best.throughput, 0);
+  EXPECT_FALSE(t->why.empty());
+  ASSERT_TRUE(session_->SetPlan(*id, t->best.plan).ok());
+  spec.host_samples = 8;
+  auto h = RunHostScenario(*session_, *id, spec, [](int64_t i) { return Input(static_cast<uint32_t>(i)); });
+  ASSERT_TRUE(h.ok()) << h.status().message();
+  EXPECT_EQ(h->clock, "host");
+  EXPECT_EQ(h->samples, 8);
+  EXPECT_NE(h->note.find("host"), std::string::npos);
+}
+
+TEST_F(SessionTest, Errors) {
+  ModelOptions mo;
+  mo.engines = "gpu,dla7";
+  auto id = session_->LoadModel(kTiny, mo);
+  ASSERT_FALSE(id.ok());
+  EXPECT_NE(id.status().message().find("dla7"), std::string::npos) << id.status().message();
+  auto r = session_->Infer(42, Input(1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("no model"), std::string::npos);
+  auto bad = Session::Create({"no-such-soc", ""});
+  EXPECT_FALSE(bad.ok());
+}
+
+}  // namespace
+}  // namespace edgeinfer::runtime
