@@ -309,6 +309,10 @@ Result<PartitionPlan> PlanPartition(const Graph& g, const SocProfile& soc, const
       if (g.IsGraphOutput(v)) add_conversion(v, s.index, -1, dla, false);
     }
   }
+  for (const Segment& s : segs) {
+    for (ValueId v : s.inputs) plan.value_names[v] = g.value(v).name;
+    for (ValueId v : s.outputs) plan.value_names[v] = g.value(v).name;
+  }
   plan.segments = std::move(segs);
   return plan;
 }
@@ -335,6 +339,16 @@ std::string Bytes(int64_t b) {
 }  // namespace
 
 std::string PartitionPlan::ToText() const {
+  // Boundary values by name (ids are kept in the JSON form); at most 3, then a count.
+  auto ValueList = [&](const std::vector<ValueId>& vs) {
+    std::string r;
+    for (size_t i = 0; i < vs.size() && i < 3; ++i) {
+      auto it = value_names.find(vs[i]);
+      r += (i ? ", " : "") + (it != value_names.end() ? it->second : "%" + std::to_string(vs[i]));
+    }
+    if (vs.size() > 3) r += " +" + std::to_string(vs.size() - 3) + " more";
+    return r.empty() ? std::string("-") : r;
+  };
   std::string s;
   const std::string fb = EngineClassName(fallback);
   s += "partition of '" + model + "' on " + soc + (power_mode.empty() ? "" : " (" + power_mode + ")") + "\n";
@@ -354,11 +368,7 @@ std::string PartitionPlan::ToText() const {
   s += "segments:\n";
   for (const Segment& sg : segments) {
     s += "  #" + std::to_string(sg.index) + " " + EngineClassName(sg.engine) + "  " + std::to_string(sg.nodes.size()) +
-         " layer(s), " + Ms(sg.predicted_s) + " ms  in:";
-    for (ValueId v : sg.inputs) s += " " + std::to_string(v);
-    s += "  out:";
-    for (ValueId v : sg.outputs) s += " " + std::to_string(v);
-    s += "\n";
+         " layer(s), " + Ms(sg.predicted_s) + " ms  in: " + ValueList(sg.inputs) + "  out: " + ValueList(sg.outputs) + "\n";
   }
   s += "\nlayers (target ms on the engine shown; why it is not on the DLA):\n";
   char line[512];
@@ -406,10 +416,16 @@ std::string PartitionPlan::ToJson() const {
     sj["index"] = s.index;
     sj["engine"] = EngineClassName(s.engine);
     nlohmann::ordered_json ns = nlohmann::ordered_json::array();
-    for (NodeId id : s.nodes) ns.push_back(id);
+    for (NodeId id : s.nodes) {
+      auto it = std::find_if(nodes.begin(), nodes.end(), [&](const NodeAssignment& a) { return a.node == id; });
+      ns.push_back(it != nodes.end() ? it->name : std::to_string(id));
+    }
     sj["nodes"] = ns;
-    sj["inputs"] = s.inputs;
-    sj["outputs"] = s.outputs;
+    nlohmann::ordered_json in = nlohmann::ordered_json::array(), out = nlohmann::ordered_json::array();
+    for (ValueId v : s.inputs) in.push_back(value_names.count(v) ? value_names.at(v) : std::to_string(v));
+    for (ValueId v : s.outputs) out.push_back(value_names.count(v) ? value_names.at(v) : std::to_string(v));
+    sj["inputs"] = in;
+    sj["outputs"] = out;
     sj["macs"] = s.macs;
     sj["predicted_ms"] = s.predicted_s * 1e3;
     segs.push_back(sj);

@@ -26,6 +26,7 @@
 // DLA timing unit and are charged 0 with a note.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -85,6 +86,7 @@ struct PartitionPlan {
   std::vector<NodeAssignment> nodes; // execution order
   std::vector<Segment> segments;
   std::vector<FormatConversion> conversions;
+  std::map<ValueId, std::string> value_names;   // names of the segments' boundary values
 
   int NumNodes(EngineClass e) const;
   int NumSegments(EngineClass e) const;

@@ -174,6 +174,8 @@ TEST(Partition, TextAndJson) {
   EXPECT_NE(t.find("layers: 2 on the DLA, 1 on the gpu"), std::string::npos) << t;
   EXPECT_NE(t.find("fused activation LeakyRelu is not a DLA activation"), std::string::npos) << t;
   EXPECT_NE(t.find("CHW32 int8"), std::string::npos) << t;
+  EXPECT_NE(t.find("#0 dla  1 layer(s)"), std::string::npos) << t;
+  EXPECT_NE(t.find("in: x  out: c1_out"), std::string::npos) << t;
   auto j = nlohmann::json::parse(plan->ToJson());
   EXPECT_EQ(j["soc"], "orin-agx");
   EXPECT_EQ(j["clock"], "target");
@@ -182,6 +184,8 @@ TEST(Partition, TextAndJson) {
   EXPECT_EQ(j["layers"].size(), 3u);
   EXPECT_EQ(j["layers"][1]["engine"], "gpu");
   EXPECT_EQ(j["conversions"].size(), 4u);
+  EXPECT_EQ(j["segments"][1]["nodes"][0], "c2");
+  EXPECT_EQ(j["segments"][1]["inputs"][0], "c1_out");
   EXPECT_EQ(j["summary"]["conversion_bytes"].get<int64_t>(), plan->ConversionBytes());
 }
 

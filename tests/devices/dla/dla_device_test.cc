@@ -204,6 +204,40 @@ TEST(DlaModels, TinyCnnBitExact) {
   EXPECT_EQ(r.bad_bytes, 0);
 }
 
+// FP16: the compiled tiny_cnn's FP16 layers run on the DLA model (FP16 is the FP32 chain rounded
+// once, as the reference defines it) and the partition's result equals the reference's.
+TEST(DlaModels, TinyCnnFp16MatchesReference) {
+  if (!std::filesystem::exists(testing::ZooDir() / "tiny_cnn.onnx")) GTEST_SKIP() << "no tiny_cnn.onnx in " << testing::ZooDir();
+  auto imported = testing::ImportZoo("tiny_cnn.onnx", 1);
+  ASSERT_TRUE(imported.ok()) << imported.status().message();
+  Graph g = *imported;
+  fusions::PipelineOptions po;
+  po.precision = fusions::Precision::kFp16;
+  fusions::CompileReport rep;
+  Status s = fusions::RunPipeline(g, po, &rep);
+  ASSERT_TRUE(s.ok()) << s.message();
+  SocProfile soc = testing::Profile("orin-agx");
+  auto plan = runtime::PlanPartition(g, soc);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  int fp16_on_dla = 0;
+  for (const auto& n : plan->nodes) fp16_on_dla += n.engine == runtime::EngineClass::kDla && n.dtype == "fp16";
+  EXPECT_GT(fp16_on_dla, 0) << plan->ToText();
+  auto shared = std::make_shared<const Graph>(g);
+  TensorMap in = testing::RandomInputs(g, 99);
+  auto ref = RunReference(g, in);
+  ASSERT_TRUE(ref.ok()) << ref.status().message();
+  runtime::PartitionedExecutor ex;
+  s = ex.Prepare(shared, *plan, soc, 2);
+  ASSERT_TRUE(s.ok()) << s.message();
+  TensorMap out;
+  s = ex.Launch(in, &out);
+  ASSERT_TRUE(s.ok()) << s.message();
+  for (const auto& [name, t] : *ref) {
+    ASSERT_EQ(t.bytes(), out.at(name).bytes());
+    EXPECT_EQ(0, std::memcmp(t.raw(), out.at(name).raw(), t.bytes())) << name;
+  }
+}
+
 TEST(DlaModels, ZooModelsBitExact) {
   int ran = 0;
   for (const char* file : {"resnet50.onnx", "mobilenetv2.onnx", "ssd_mobilenet.onnx"}) {
