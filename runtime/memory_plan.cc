@@ -391,10 +391,14 @@ std::string ExplainMemoryPlan(const GraphMemoryPlan& gp, bool per_layer) {
   int dla_segments = 0;
   for (const EngineRun& s : gp.segments) dla_segments += IsDla(s.engine);
   char line[256];
-  std::snprintf(line, sizeof line,
-                "  SRAM chaining: %d DLA segment(s); activation DRAM traffic %s -> %s (saved %.1f%%), %s served by SRAM\n",
-                dla_segments, Mib(gp.dram_bytes_unchained).c_str(), Mib(gp.dram_bytes).c_str(), 100.0 * gp.SavedFraction(),
-                Mib(gp.sram_bytes).c_str());
+  if (mp.spaces.size() > 1) {
+    std::snprintf(line, sizeof line,
+                  "  SRAM chaining: %d DLA segment(s); activation DRAM traffic %s -> %s (saved %.1f%%), %s served by SRAM\n",
+                  dla_segments, Mib(gp.dram_bytes_unchained).c_str(), Mib(gp.dram_bytes).c_str(), 100.0 * gp.SavedFraction(),
+                  Mib(gp.sram_bytes).c_str());
+  } else {
+    std::snprintf(line, sizeof line, "  SRAM chaining: off for this instance; activation DRAM traffic %s\n", Mib(gp.dram_bytes).c_str());
+  }
   os << line;
   if (per_layer) {
     os << "  per layer (activation bytes written + read; DRAM without chaining -> with; SRAM):\n";

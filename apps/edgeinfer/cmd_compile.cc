@@ -5,13 +5,19 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "apps/edgeinfer/commands.h"
 #include "apps/edgeinfer/common.h"
 #include "apps/edgeinfer/compile_common.h"
+#include "devices/soc/soc_profile.h"
 #include "graph/onnx_export.h"
+#include "runtime/engine_build.h"
+#include "runtime/engine_file.h"
+#include "runtime/memory_plan.h"
+#include "runtime/partition.h"
 
 namespace edgeinfer::apps {
 
@@ -25,6 +31,12 @@ struct CompileCli {
   bool json = false;
   bool list_passes = false;
   std::string fallback = "fp16";
+  // Target: partition, memory plans, engine file (-o *.plan).
+  std::string soc;
+  std::string power_mode;
+  bool explain = false;
+  int64_t sram_bytes = -1;
+  bool no_sram_chaining = false;
 };
 
 nlohmann::json SensitivityJson(const std::vector<LayerSqnr>& s) {
@@ -50,8 +62,41 @@ int RunCompile(CompileCli& c) {
   c.args.progress = !c.json;
   auto compiled = CompileModel(c.args);
   if (!compiled.ok()) return Fail("compile", compiled.status());
+  // Target side: partition on --soc, memory plans and per-layer cost; "-o X.plan" writes them
+  // with the graph as an engine file (runtime/engine_file.h), any other -o writes ONNX.
+  const bool plan_out = c.output.size() > 5 && c.output.compare(c.output.size() - 5, 5, ".plan") == 0;
+  std::optional<devices::SocProfile> soc;
+  std::optional<runtime::PartitionPlan> partition;
+  std::optional<runtime::EngineFile> engine;
+  if (!c.soc.empty()) {
+    auto p = devices::LoadSocProfile(c.soc);
+    if (!p.ok()) return Fail("compile", p.status());
+    if (!c.power_mode.empty()) {
+      p = devices::ApplyPowerMode(*p, c.power_mode);
+      if (!p.ok()) return Fail("compile", p.status());
+    }
+    soc = std::move(p).value();
+    auto part = runtime::Partition(compiled->graph, *soc);
+    if (!part.ok()) return Fail("compile", part.status());
+    partition = std::move(part).value();
+  } else if (c.explain) {
+    return Fail("compile", Status::Error("--explain needs a target: add --soc NAME (e.g. --soc orin-agx)"));
+  }
+  if (plan_out || soc) {
+    runtime::EngineBuildOptions bo;
+    bo.model = c.args.model;
+    bo.precision = c.args.precision;
+    bo.tool = "edgeinfer compile";
+    bo.batch = c.args.batch;
+    bo.sram_bytes = c.sram_bytes;
+    bo.sram_chaining = !c.no_sram_chaining;
+    if (compiled->calibration) bo.extra["calibrator"] = compiled->calibration->calibrator;
+    auto e = runtime::BuildEngine(compiled->graph, soc ? &*soc : nullptr, partition ? &*partition : nullptr, bo);
+    if (!e.ok()) return Fail("compile", e.status());
+    engine = std::move(e).value();
+  }
   if (!c.output.empty()) {
-    Status s = ExportOnnx(compiled->graph, c.output);
+    Status s = plan_out ? runtime::WriteEngineFile(*engine, c.output) : ExportOnnx(compiled->graph, c.output);
     if (!s.ok()) return Fail("compile", s);
   }
   const fusions::CompileReport& r = compiled->report;
@@ -64,6 +109,13 @@ int RunCompile(CompileCli& c) {
     }
     j["kept_float"] = compiled->kept_float;
     j["sensitivity"] = SensitivityJson(compiled->sensitivity);
+    if (partition) j["partition"] = nlohmann::json::parse(partition->ToJson());
+    if (engine) {
+      nlohmann::json plans = nlohmann::json::array();
+      for (const runtime::GraphMemoryPlan& p : engine->memory_plans) plans.push_back(nlohmann::json::parse(runtime::MemoryPlanJson(p, c.explain)));
+      j["memory_plans"] = plans;
+      if (soc) j["predicted_ms_per_batch"] = engine->predicted_total_s * 1e3;
+    }
     std::cout << j.dump(2) << "\n";
     return 0;
   }
@@ -79,7 +131,21 @@ int RunCompile(CompileCli& c) {
       std::printf("  %-40s %-16s %7.2f %7.2f%s\n", l.node.c_str(), l.op.c_str(), l.isolated_db, l.accumulated_db, kept ? "  kept float" : "");
     }
   }
-  if (!c.output.empty()) std::cout << "wrote " << c.output << "\n";
+  if (c.explain) {
+    std::cout << partition->ToText();
+    for (const runtime::GraphMemoryPlan& p : engine->memory_plans) {
+      std::cout << runtime::ExplainMemoryPlan(p, p.options.instance == "dla0");
+    }
+    std::printf("predicted: %.3f ms per batch of %lld on %s %s, SRAM chaining on dla0 [target clock]\n", engine->predicted_total_s * 1e3,
+                static_cast<long long>(c.args.batch), soc->name.c_str(), soc->active_power_mode.c_str());
+  } else if (engine && soc) {
+    const runtime::GraphMemoryPlan* p = engine->FindPlan("dla0");
+    if (p) {
+      std::printf("memory: DRAM arena %.3f MiB (lower bound %.3f MiB); SRAM chaining saves %.1f%% of activation DRAM traffic\n",
+                  p->DramPeak() / 1048576.0, p->DramLowerBound() / 1048576.0, 100.0 * p->SavedFraction());
+    }
+  }
+  if (!c.output.empty()) std::cout << "wrote " << c.output << (plan_out ? " (engine file)" : "") << "\n";
   return 0;
 }
 
@@ -97,7 +163,7 @@ void RegisterCompile(CLI::App& app, int* exit_code) {
   sub->add_option("--preprocess", c->args.preprocess, "YAML preprocessing for image folders (resize, crop, mean/std, layout, color)");
   sub->add_option("--calib-samples", c->args.calib_samples, "at most this many calibration samples (default 500)");
   sub->add_option("--batch", c->args.batch, "bind the symbolic batch to N (default 1)");
-  sub->add_option("-o,--output", c->output, "write the optimised graph as ONNX (fused ops in domain 'edgeinfer')");
+  sub->add_option("-o,--output", c->output, "write an engine file (NAME.plan) or the optimised graph as ONNX (fused ops in domain 'edgeinfer')");
   sub->add_flag("--report", c->report, "print the fusion report");
   sub->add_flag("--verbose", c->verbose, "print every rewrite and per-pass counts");
   sub->add_flag("--json", c->json, "print one JSON object");
@@ -107,6 +173,11 @@ void RegisterCompile(CLI::App& app, int* exit_code) {
   sub->add_option("--mixed-precision", c->args.mixed_sqnr_db, "INT8: keep layers whose isolated SQNR is below this many dB in float");
   sub->add_option("--fallback", c->fallback, "precision of layers kept out of INT8: fp16 (default) or fp32");
   sub->add_flag("--list-passes", c->list_passes, "print the pass list with why each sits where it does");
+  sub->add_option("--soc", c->soc, "target SoC profile (name or YAML): partition DLA/GPU, plan memory, predict per-layer time");
+  sub->add_option("--power-mode", c->power_mode, "power mode of the --soc profile (default: the profile's)");
+  sub->add_flag("--explain", c->explain, "print the partition (why each layer runs where), memory plans (SRAM/DRAM) and predicted times");
+  sub->add_option("--sram-bytes", c->sram_bytes, "SRAM per DLA core for chaining (default: the profile's dla.sram_default_bytes)");
+  sub->add_flag("--no-sram-chaining", c->no_sram_chaining, "keep every activation in DRAM (for comparison)");
   sub->callback([c, exit_code]() { *exit_code = RunCompile(*c); });
 }
 

@@ -1,6 +1,9 @@
 // edgeinfer run MODEL: runs a model on one engine with .npy or generated inputs; reports outputs and
 // the median host latency. JSON fields are documented in docs/cli.md.
+#include <sys/resource.h>
+
 #include <chrono>
+#include <fstream>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -10,6 +13,7 @@
 #include "apps/edgeinfer/dla_cli.h"
 #include "devices/cpu/reference_executor.h"
 #include "graph/npy.h"
+#include "runtime/engine_file.h"
 
 namespace edgeinfer::apps {
 
@@ -17,6 +21,7 @@ namespace {
 
 struct RunArgs {
   std::string model;
+  std::string plan;   // an engine file from 'edgeinfer compile ... -o X.plan'; replaces MODEL
   std::vector<std::string> inputs;
   std::string output_dir;
   int64_t batch = 0;
@@ -34,6 +39,23 @@ struct RunArgs {
   std::string preprocess;
 };
 
+// Resident set of this process now and at its peak (kB, Linux), for the host-memory figures: the
+// part above the RSS before loading is what the model costs (the binary's linked libraries have a
+// large fixed RSS of their own).
+int64_t CurrentRssKb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6);
+  }
+  return -1;
+}
+int64_t PeakRssKb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
 Result<std::unique_ptr<devices::Device>> MakeEngine(const RunArgs& a) {
   const std::string& name = a.engine;
   if (name == "reference") return std::unique_ptr<devices::Device>(new devices::ReferenceDevice());
@@ -45,7 +67,24 @@ Result<std::unique_ptr<devices::Device>> MakeEngine(const RunArgs& a) {
 }
 
 int Run(const RunArgs& a) {
-  auto g = LoadModel(a.model, a.batch);
+  if (a.model.empty() == a.plan.empty()) return Fail("run", Status::Error("give either a MODEL or --plan FILE (not both)"));
+  const int64_t rss_before_kb = CurrentRssKb();
+  int64_t arena_bytes = -1;
+  Result<Graph> g = Status::Error("no model");
+  if (!a.plan.empty()) {
+    // The engine file's graph is the compiled one (shapes bound at compile time); its weights are
+    // read straight into their tensors, and the rest of the file is dropped here.
+    auto e = runtime::ReadEngineFile(a.plan);
+    if (!e.ok()) return Fail("run", e.status());
+    if (a.batch != 0 && a.batch != e->options.batch) {
+      return Fail("run", Status::Error("--batch " + std::to_string(a.batch) + " differs from the engine file's batch " +
+                                       std::to_string(e->options.batch) + " (rule: recompile with --batch to change it)"));
+    }
+    for (const runtime::GraphMemoryPlan& p : e->memory_plans) arena_bytes = std::max(arena_bytes, p.DramPeak());
+    g = std::move(e->graph);
+  } else {
+    g = LoadModel(a.model, a.batch);
+  }
   if (!g.ok()) return Fail("run", g.status());
   auto inputs = LoadInputs(*g, a.inputs, a.batch);
   if (!inputs.ok()) return Fail("run", inputs.status());
@@ -96,7 +135,7 @@ int Run(const RunArgs& a) {
     }
   }
   nlohmann::json j;
-  j["model"] = a.model;
+  j["model"] = a.plan.empty() ? a.model : a.plan;
   j["engine"] = (*dev)->name();
   j["clock"] = "host";
   j["repeat"] = a.repeat;
@@ -108,6 +147,12 @@ int Run(const RunArgs& a) {
   nlohmann::json outs = nlohmann::json::object();
   for (ValueId v : graph->outputs()) outs[graph->value(v).name] = TensorSummary(outputs.at(graph->value(v).name));
   j["outputs"] = outs;
+  int64_t weight_bytes = 0;
+  for (size_t i = 0; i < graph->num_values(); ++i) {
+    if (graph->value(static_cast<ValueId>(i)).IsConstant()) weight_bytes += static_cast<int64_t>(graph->value(static_cast<ValueId>(i)).constant->bytes());
+  }
+  j["host_memory"] = {{"rss_before_load_kb", rss_before_kb}, {"peak_rss_kb", PeakRssKb()}, {"weight_bytes", weight_bytes},
+                      {"plan_dram_arena_bytes", arena_bytes}};
   const auto* dla = dynamic_cast<const DlaEngine*>(dev->get());
   if (dla) {
     const runtime::PartitionPlan& p = dla->plan();
@@ -120,7 +165,7 @@ int Run(const RunArgs& a) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  std::cout << "model    " << a.model << "\nengine   " << (*dev)->name() << "\n";
+  std::cout << "model    " << (a.plan.empty() ? a.model : a.plan) << "\nengine   " << (*dev)->name() << "\n";
   if (dla) {
     const runtime::PartitionPlan& p = dla->plan();
     const std::string fb = runtime::EngineClassName(p.fallback);
@@ -148,7 +193,8 @@ int Run(const RunArgs& a) {
 void RegisterRun(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<RunArgs>();
   CLI::App* c = app.add_subcommand("run", "Run a model on one engine and print its outputs and host latency");
-  c->add_option("model", a->model, "ONNX model file")->required();
+  c->add_option("model", a->model, "ONNX model file (or give --plan)");
+  c->add_option("--plan", a->plan, "Engine file written by 'edgeinfer compile ... -o X.plan' (runs its compiled graph)");
   c->add_option("--input,-i", a->inputs, "NAME=FILE.npy (repeatable); missing inputs are generated (seeded)");
   c->add_option("--output-dir,-o", a->output_dir, "Write each output as NAME.npy here");
   c->add_option("--batch,-b", a->batch, "Bind the symbolic batch dimension")->check(CLI::Range(int64_t{1}, int64_t{4096}));
