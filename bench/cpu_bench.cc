@@ -64,6 +64,7 @@ struct Options {
   bool explain = false;
   int rounds = 3;            // worker pairs per (model, batch), alternating order; timings pooled
   bool no_spin = false;      // both engines' idle threads sleep instead of spinning (shared machines)
+  bool winograd = true;      // edgeinfer: Winograd for 3x3 stride-1 convolutions (--no-winograd: direct only)
 };
 
 struct NamedOutput {
@@ -180,6 +181,7 @@ WorkerResult RunEdgeinfer(const Options& o, const std::string& model, int64_t ba
   devices::CpuFastOptions fo;
   fo.num_threads = o.threads;
   fo.profile = o.explain;
+  fo.winograd = o.winograd;
   devices::CpuFastDevice dev(fo);
   r.threads = dev.num_threads();
   Status s = dev.Prepare(graph);
@@ -375,6 +377,7 @@ WorkerResult Spawn(const Options& o, const std::string& engine, const std::strin
                                    "--soak", std::to_string(o.soak), "--result", tmpl};
   if (!o.compile) args.push_back("--no-compile");
   if (o.no_spin) args.push_back("--no-spin");
+  if (!o.winograd) args.push_back("--no-winograd");
   if (o.explain) args.push_back("--explain");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -431,7 +434,7 @@ Diff Compare(const WorkerResult& a, const WorkerResult& b) {
 int Usage() {
   std::cerr << "usage: edgeinfer-bench-cpu [--models-dir DIR] [--model NAME]... [--batch 1,8] [--threads N]\n"
                "                           [--warmup N] [--runs N] [--int8] [--soak N] [--no-compile]\n"
-               "                           [--rounds N] [--no-spin] [--ort-lib PATH] [--json FILE|-] [--explain]\n";
+               "                           [--rounds N] [--no-spin] [--no-winograd] [--ort-lib PATH] [--json FILE|-] [--explain]\n";
   return 2;
 }
 
@@ -463,6 +466,7 @@ int main(int argc, char** argv) {
     else if (a == "--json") o.json_path = val();
     else if (a == "--explain") o.explain = true;
     else if (a == "--no-spin") o.no_spin = true;
+    else if (a == "--no-winograd") o.winograd = false;
     else if (a == "--rounds") o.rounds = std::max(1, std::stoi(val()));
     else return Usage();
   }

@@ -16,6 +16,7 @@ namespace edgeinfer::devices {
 struct CpuFastOptions {
   int num_threads = 0;                  // 0: every core the process may use
   bool fuse = true;                     // prepare-time Conv(+BN)(+Add)(+act) / Gemm(+act) matching
+  bool winograd = true;                 // Winograd for 3x3 stride-1 FP32 convolutions where oneDNN has it
   bool reject_non_finite_inputs = false;
   bool profile = false;                 // time every step (waits after each); Explain() prints the means
 };
