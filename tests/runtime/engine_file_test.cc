@@ -18,6 +18,8 @@
 #include "fusions/calibration.h"
 #include "fusions/pass_list.h"
 #include "graph/onnx_import.h"
+#include "runtime/engine_build.h"
+#include "devices/soc/soc_profile.h"
 
 namespace edgeinfer::runtime {
 namespace {
@@ -285,7 +287,9 @@ TEST(EngineFile, SeededMutationsNeverCrash) {
 TEST(EngineFile, LoadedInt8ModelRunsBitExact) {
   const std::string model = std::string(EDGEINFER_BINARY_DIR) + "/models/tiny_cnn.onnx";
   if (!std::filesystem::exists(model)) GTEST_SKIP() << "zoo model " << model << " not built (tools/zoo)";
-  auto imported = ImportOnnx(model);
+  ImportOptions io;
+  io.batch = 1;   // the DLA needs static shapes
+  auto imported = ImportOnnx(model, io);
   ASSERT_TRUE(imported.ok()) << imported.status().message();
   // Bind the batch, then calibrate on the canonicalised graph's activations.
   Tensor input(DType::kFloat32, {1, 3, 32, 32});
@@ -323,25 +327,36 @@ TEST(EngineFile, LoadedInt8ModelRunsBitExact) {
   int int8_nodes = 0;
   for (NodeId id : g.NodeIds()) {
     for (ValueId v : g.node(id).outputs) int8_nodes += g.value(v).dtype == DType::kInt8;
-    g.node(id).engine = "gpu";   // engines as data: the file must keep them
   }
   EXPECT_GT(int8_nodes, 3);
-  EngineFile e;
-  e.graph = g;
-  e.options.precision = "int8";
-  auto order = g.TopoOrder();
-  ASSERT_TRUE(order.ok());
-  e.partition.segments = FindEngineRuns(g, *order);
-  MemoryPlanOptions mo;
-  mo.instance = "gpu";
-  auto plan = PlanGraphMemory(g, mo);
-  ASSERT_TRUE(plan.ok()) << plan.status().message();
-  e.memory_plans.push_back(*plan);
+  // Partition on orin-agx (sets Node::engine) and build the engine: plans per DLA core and the GPU.
+  auto soc = devices::LoadSocProfile("orin-agx");
+  ASSERT_TRUE(soc.ok()) << soc.status().message();
+  auto part = Partition(g, *soc);
+  ASSERT_TRUE(part.ok()) << part.status().message();
+  EngineBuildOptions bo;
+  bo.precision = "int8";
+  bo.sram_bytes = 1 << 20;
+  auto built = BuildEngine(g, &*soc, &*part, bo);
+  ASSERT_TRUE(built.ok()) << built.status().message();
+  EngineFile& e = *built;
+  ASSERT_NE(e.FindPlan("dla0"), nullptr);
+  ASSERT_NE(e.FindPlan("dla1"), nullptr);
+  ASSERT_NE(e.FindPlan("gpu"), nullptr);
+  EXPECT_EQ(e.FindPlan("dla0")->plan.spaces.size(), 2u);
+  EXPECT_EQ(e.costs.size(), g.NumLiveNodes());
+  EXPECT_GT(e.predicted_total_s, 0.0);
+  int on_dla = 0;
+  for (NodeId id : g.NodeIds()) on_dla += g.node(id).engine == "dla";
+  EXPECT_GT(on_dla, 0) << part->ToText();
   const std::string path = ::testing::TempDir() + "engine_file_test_tiny.plan";
   ASSERT_TRUE(WriteEngineFile(e, path).ok());
   auto loaded = ReadEngineFile(path);
   ASSERT_TRUE(loaded.ok()) << loaded.status().message();
   std::filesystem::remove(path);
+  for (NodeId id : g.NodeIds()) EXPECT_EQ(loaded->graph.node(id).engine, g.node(id).engine);
+  EXPECT_EQ(loaded->partition.order, e.partition.order);
+  EXPECT_EQ(loaded->FindPlan("dla0")->dram_bytes, e.FindPlan("dla0")->dram_bytes);
   auto want = devices::RunReference(g, feed);
   auto got = devices::RunReference(loaded->graph, feed);
   ASSERT_TRUE(want.ok()) << want.status().message();
