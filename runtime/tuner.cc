@@ -21,7 +21,8 @@ std::string Key(const BatchPlan& p) { return p.ToString(); }
 bool Better(const Candidate& a, const Candidate& b) {
   if (a.feasible != b.feasible) return a.feasible;
   if (a.score != b.score) return a.score > b.score;
-  return a.dram_utilization < b.dram_utilization;   // tie: the plan that leaves DRAM for others
+  if (a.latency_s != b.latency_s) return a.latency_s < b.latency_s;   // tie: the shorter latency
+  return a.dram_utilization < b.dram_utilization;                     // then the lighter DRAM user
 }
 
 class Search {

@@ -202,6 +202,15 @@ int Bench(const BenchArgs& a) {
     const Candidate* dla = best_of([](const BatchPlan& p) { return p.engines.size() == 1 && p.engines[0].engine.kind == EngineKind::kDla; });
     if (gpu) refs.push_back({"GPU only", gpu->plan, {}});
     if (dla) refs.push_back({"one DLA", dla->plan, {}});
+    // Both DLA cores at batch 2, the DLA-SW README's ResNet-50 setup (its calibration points).
+    std::vector<EnginePlan> dlas;
+    for (const EngineSpec& e : space.engines)
+      if (e.kind == EngineKind::kDla) dlas.push_back({e, 2, 1});
+    if (dlas.size() >= 2 && spec.kind == ScenarioKind::kOffline) {
+      BatchPlan p;
+      p.engines = dlas;
+      refs.push_back({"DLAs b2", p, {}});
+    }
     for (Ref& r : refs) {
       auto res = run_target(r.plan);
       if (!res.ok()) return Fail("bench", res.status());
@@ -256,7 +265,16 @@ int Bench(const BenchArgs& a) {
     j["plan"] = PlanJson(plan);
     j["target"] = ResultJson(*target);
     if (static_r) j["target_other_dispatch"] = ResultJson(*static_r);
-    if (host) j["host"] = ResultJson(*host);
+    if (host) {
+      j["host"] = ResultJson(*host);
+      auto hs = s.HostStats(*model);
+      if (hs.ok()) {
+        nlohmann::json he = nlohmann::json::array();
+        for (const auto& e : *hs)
+          he.push_back({{"engine", e.name}, {"samples", e.samples}, {"functional", e.functional}, {"busy_s", e.busy_s}});
+        j["host"]["engines"] = he;
+      }
+    }
     nlohmann::json rj = nlohmann::json::array();
     for (const Ref& r : refs) rj.push_back({{"label", r.label}, {"plan", PlanJson(r.plan)}, {"target", ResultJson(r.r)}});
     j["reference_plans"] = rj;
@@ -320,11 +338,22 @@ int Bench(const BenchArgs& a) {
               100 * target->sim.dram_utilization, target->duration_s > 0 ? target->sim.dram_bytes / target->duration_s / 1e9 : 0);
   std::printf("        %s\n        %s\n", EngineLine(*target).c_str(), target->note.c_str());
   if (static_r)
-    std::printf("        same batches, %s dispatch: %.1f samples/s\n", DispatchName(static_r->sim.engines.empty() ? Dispatch::kStatic : (plan.dispatch == Dispatch::kStatic ? Dispatch::kSelfScheduling : Dispatch::kStatic)),
-                static_r->throughput);
+    std::printf("        same batches, %s dispatch: %.1f samples/s\n",
+                DispatchName(plan.dispatch == Dispatch::kStatic ? Dispatch::kSelfScheduling : Dispatch::kStatic), static_r->throughput);
   if (host) {
     std::printf("host    %9.1f samples/s  latency p50 %.1f p90 %.1f p99 %.1f ms\n", host->throughput, host->latency.p50 * 1e3,
                 host->latency.p90 * 1e3, host->latency.p99 * 1e3);
+    auto hs = s.HostStats(*model);
+    if (hs.ok()) {
+      std::string line;
+      for (const auto& e : *hs) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "%s%s %lld samples on %s (%.2f s)", line.empty() ? "" : "; ", e.name.c_str(),
+                      static_cast<long long>(e.samples), e.functional.c_str(), e.busy_s);
+        line += buf;
+      }
+      std::printf("        %s\n", line.c_str());
+    }
     std::printf("        %s\n", host->note.c_str());
   }
   std::printf("host peak RSS %.0f MB; total %.1f s host\n", rss / 1e6, total_s);
