@@ -85,11 +85,14 @@ std::string ConvProblem(const SocProfile& soc, const Graph& g, const Node& n, DT
   }
   const int64_t group = n.attrs.GetInt("group", 1);
   if (group > 1 && dt == DType::kInt8 && n.op != "ConvTranspose") {
+    // TensorRT: "the size of the groups ... must be a multiple of 4 for both input and output".
     const int64_t cpg = ws.dims[1];   // weight (K, C/group, R, S)
+    const int64_t kpg = ws.dims[0] / group;
     const int64_t m = L.int8_group_channel_multiple;
-    if (m > 1 && cpg % m != 0) {
-      return "INT8 grouped convolution (group=" + std::to_string(group) + ") has " + std::to_string(cpg) +
-             " input channels per group; the DLA needs a multiple of " + std::to_string(m) +
+    if (m > 1 && (cpg % m != 0 || kpg % m != 0)) {
+      const bool in = cpg % m != 0;
+      return "INT8 grouped convolution (group=" + std::to_string(group) + ") has " + std::to_string(in ? cpg : kpg) +
+             (in ? " input" : " output") + " channels per group; the DLA needs a multiple of " + std::to_string(m) +
              Key(soc, "limits.int8_group_channel_multiple");
     }
   }

@@ -12,9 +12,10 @@
 //      ops, max pooling, ReLU and data movement; INT8 Concat needs one scale on all its tensors);
 //   4. static shapes, batch <= max_batch, every other dim <= max_dim;
 //   5. per op: convolutions 2-D with kernel/stride/dilation in range, pads <= pad_max and smaller
-//      than the kernel, INT8 grouped convolutions with channels per group a multiple of
-//      int8_group_channel_multiple; pooling windows (standalone, fused, global) in range; fused and
-//      standalone activations in dla.limits.activations; Gemm without transA; Concat on channels.
+//      than the kernel, INT8 grouped convolutions with input and output channels per group a
+//      multiple of int8_group_channel_multiple; pooling windows (standalone, fused, global) in
+//      range; fused and standalone activations in dla.limits.activations; Gemm without transA;
+//      Concat on channels.
 // Pure functions; thread-safe.
 #pragma once
 #include <string>

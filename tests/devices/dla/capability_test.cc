@@ -172,6 +172,8 @@ TEST(DlaCapability, ConvolutionLimits) {
                 .find("INT8 grouped convolution (group=32) has 1 input channels per group; the DLA needs a multiple of 4 "
                       "(orin-agx dla.limits.int8_group_channel_multiple)"),
             std::string::npos);
+  // 4 input but 2 output channels per group (K=16, group=8 on C=32).
+  EXPECT_NE(Why(Orin(), g, g.Conv("kg", DType::kInt8, 32, 16, 3, 1, 1, 8)).find("has 2 output channels per group"), std::string::npos);
   // The same depthwise conv in FP16 is allowed (the rule is INT8's).
   Support s = DlaSupport(Orin(), g.g, g.Conv("dw16", DType::kFloat16, 32, 32, 3, 1, 1, 32));
   EXPECT_TRUE(s.ok) << s.reason;

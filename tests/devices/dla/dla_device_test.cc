@@ -55,7 +55,7 @@ Graph RandomLayerGraph(uint32_t seed, std::string* what) {
   const int64_t stride = 1 + rng() % 3, dilation = (kernel > 1 && rng() % 4 == 0) ? 2 : 1;
   const int64_t pad = std::min<int64_t>(kernel - 1, rng() % 3);
   int64_t group = 1, k = pick({4, 8, 16, 32, 40});
-  if (c % 4 == 0 && c >= 8 && rng() % 3 == 0) { group = c / 4; k = group * pick({1, 2}); }
+  if (c % 4 == 0 && c >= 8 && rng() % 3 == 0) { group = c / 4; k = group * pick({4, 8}); }
   const std::string acts[] = {"", "Relu", "Clip", "Sigmoid", "Tanh"};
   const std::string act = acts[rng() % 5];
   const int64_t n = rng() % 4 == 0 ? 2 : 1;
@@ -81,6 +81,11 @@ Graph RandomLayerGraph(uint32_t seed, std::string* what) {
     }
     case 2: y = b.Op("Relu", "relu", {y}, {}, b.ScaleOf(y)); break;
     case 3: {
+      const Shape& ys = b.g.value(y).shape;
+      if (ys.dims[1] * ys.dims[2] * ys.dims[3] > 8192) {   // a flattened row the DLA can hold (max_dim)
+        y = b.Op("Relu", "relu", {y}, {}, b.ScaleOf(y));
+        break;
+      }
       Attributes a;
       a.Set("axis", int64_t{1});
       y = b.Op("Flatten", "flatten", {y}, a, b.ScaleOf(y));
