@@ -8,6 +8,7 @@
 #include "graph/ops/fused.h"
 #include "graph/ops/gemm.h"
 #include "graph/ops/logical.h"
+#include "graph/ops/misc.h"
 #include "graph/ops/norm.h"
 #include "graph/ops/pad.h"
 #include "graph/ops/pool.h"
@@ -133,6 +134,25 @@ const std::vector<OpDef>& OpTable() {
       {"ReduceSumSquare", OpClass::kNormalization, 1, 2, 1, 1, InferReduce, ReduceReference},
       {"ArgMax", OpClass::kNormalization, 1, 1, 1, 1, InferArgReduce, ArgReduceReference},
       {"ArgMin", OpClass::kNormalization, 1, 1, 1, 1, InferArgReduce, ArgReduceReference},
+      {"Expand", OpClass::kDataMovement, 2, 2, 1, 1, InferExpand, ExpandReference},
+      {"Tile", OpClass::kDataMovement, 2, 2, 1, 1, InferTile, TileReference},
+      {"Range", OpClass::kSource, 3, 3, 1, 1, InferRange, RangeReference},
+      {"Size", OpClass::kSource, 1, 1, 1, 1, InferSize, SizeReference},
+      {"GatherElements", OpClass::kDataMovement, 2, 2, 1, 1, InferGatherElements, GatherElementsReference},
+      {"ScatterElements", OpClass::kDataMovement, 3, 3, 1, 1, InferScatterElements, ScatterElementsReference},
+      {"GatherND", OpClass::kDataMovement, 2, 2, 1, 1, InferGatherND, GatherNDReference},
+      {"ScatterND", OpClass::kDataMovement, 3, 3, 1, 1, InferScatterND, ScatterNDReference},
+      {"DepthToSpace", OpClass::kDataMovement, 1, 1, 1, 1, InferDepthToSpace, DepthToSpaceReference},
+      {"SpaceToDepth", OpClass::kDataMovement, 1, 1, 1, 1, InferSpaceToDepth, SpaceToDepthReference},
+      {"Trilu", OpClass::kDataMovement, 1, 2, 1, 1, InferTrilu, TriluReference},
+      {"InstanceNormalization", OpClass::kNormalization, 3, 3, 1, 1, InferInstanceNorm, InstanceNormReference},
+      {"LayerNormalization", OpClass::kNormalization, 2, 3, 1, 3, InferLayerNorm, LayerNormReference},  // Y, Mean?, InvStdDev?
+      {"LRN", OpClass::kNormalization, 1, 1, 1, 1, InferLRN, LRNReference},
+      {"Hardmax", OpClass::kNormalization, 1, 1, 1, 1, InferHardmax, HardmaxReference},
+      {"CumSum", OpClass::kNormalization, 2, 2, 1, 1, InferCumSum, CumSumReference},
+      {"EyeLike", OpClass::kSource, 1, 1, 1, 1, InferEyeLike, EyeLikeReference},
+      {"TopK", OpClass::kNormalization, 2, 2, 2, 2, InferTopK, TopKReference},
+      {"NonMaxSuppression", OpClass::kNormalization, 2, 5, 1, 1, InferNonMaxSuppression, NonMaxSuppressionReference},
   };
   return table;
 }

@@ -1,0 +1,970 @@
+// Naive kernels: each walks its output (or its index tensor) in row-major order with explicit
+// multi-indices; normalisations accumulate in double; TopK and NonMaxSuppression sort with explicit
+// tie rules (lower index first) so results are deterministic.
+#include "graph/ops/misc.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <type_traits>
+
+#include "graph/ops/op_util.h"
+
+namespace edgeinfer::ops {
+
+namespace {
+
+std::string LS(const std::vector<int64_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+bool IsFloatT(DType t) { return t == DType::kFloat32 || t == DType::kFloat64 || t == DType::kFloat16; }
+bool IsIndexT(DType t) { return t == DType::kInt32 || t == DType::kInt64; }
+
+int64_t Prod(const std::vector<int64_t>& d, size_t from, size_t to) {
+  int64_t p = 1;
+  for (size_t i = from; i < to && i < d.size(); ++i) p *= d[i];
+  return p;
+}
+
+void Unravel(int64_t i, const std::vector<int64_t>& dims, std::vector<int64_t>& idx) {
+  idx.resize(dims.size());
+  for (size_t k = dims.size(); k-- > 0;) {
+    idx[k] = dims[k] ? i % dims[k] : 0;
+    i = dims[k] ? i / dims[k] : 0;
+  }
+}
+
+int64_t Ravel(const std::vector<int64_t>& idx, const std::vector<int64_t>& strides) {
+  int64_t o = 0;
+  for (size_t k = 0; k < idx.size(); ++k) o += idx[k] * strides[k];
+  return o;
+}
+
+inline void CopyElem(uint8_t* dst, int64_t di, const uint8_t* src, int64_t si, size_t es) {
+  std::memcpy(dst + static_cast<size_t>(di) * es, src + static_cast<size_t>(si) * es, es);
+}
+
+Status FloatOnly(const InferContext& ctx, size_t i) {
+  if (IsFloatT(ctx.in_dtype[i])) return Status::Ok();
+  return ctx.Fail("input " + std::to_string(i) + " dtype " + DTypeName(ctx.in_dtype[i]) +
+                  " is not supported (rule: float16, float or double)");
+}
+
+Status Fixed(const InferContext& ctx, size_t i) {
+  if (DTypeSize(ctx.in_dtype[i]) != 0) return Status::Ok();
+  return ctx.Fail("input " + std::to_string(i) + " dtype " + DTypeName(ctx.in_dtype[i]) +
+                  " is not supported (rule: fixed-size elements)");
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- Expand, Tile
+
+Status InferExpand(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(Fixed(ctx, 0));
+  if (ctx.in_dtype[1] != DType::kInt64) return ctx.Fail(std::string("shape input is ") + DTypeName(ctx.in_dtype[1]) + " (rule: int64)");
+  const Shape& s = ctx.in_shape[0];
+  if (!ctx.in_value[1]) {
+    if (ctx.in_shape[1].rank() == 1 && ctx.in_shape[1].dims[0] >= 0) {
+      size_t r = std::max(s.rank(), static_cast<size_t>(ctx.in_shape[1].dims[0]));
+      ctx.SetOutput(0, ctx.in_dtype[0], Shape(std::vector<int64_t>(r, kDynamic)));
+      return Status::Ok();
+    }
+    return ctx.Fail("the shape input must be a 1-D constant (rule: output rank known at compile time)");
+  }
+  std::vector<int64_t> spec = ToInt64Vector(*ctx.in_value[1]);
+  for (int64_t d : spec) {
+    if (d < 0) return ctx.Fail("shape " + LS(spec) + " has a negative extent");
+  }
+  Shape out;
+  if (!BroadcastShapes(s, Shape(spec), &out)) {
+    return ctx.Fail("input shape " + s.ToString() + " does not broadcast with shape " + LS(spec) + " (rule: numpy broadcasting)");
+  }
+  ctx.SetOutput(0, ctx.in_dtype[0], out);
+  return Status::Ok();
+}
+
+Status ExpandReference(const Node&, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  Tensor& y = *out[0];
+  std::vector<int64_t> sx = BroadcastStrides(x.dims(), y.dims());
+  std::vector<int64_t> zero(y.rank(), 0);
+  const size_t es = DTypeSize(x.dtype());
+  const uint8_t* src = static_cast<const uint8_t*>(x.raw());
+  uint8_t* dst = static_cast<uint8_t*>(y.raw());
+  ForEachBroadcast(y.dims(), sx, zero, [&](int64_t i, int64_t ix, int64_t) { CopyElem(dst, i, src, ix, es); });
+  return Status::Ok();
+}
+
+Status InferTile(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(Fixed(ctx, 0));
+  if (ctx.in_dtype[1] != DType::kInt64) return ctx.Fail(std::string("repeats input is ") + DTypeName(ctx.in_dtype[1]) + " (rule: int64)");
+  const Shape& s = ctx.in_shape[0];
+  if (!ctx.in_value[1]) {
+    ctx.SetOutput(0, ctx.in_dtype[0], Shape(std::vector<int64_t>(s.rank(), kDynamic)));
+    return Status::Ok();
+  }
+  std::vector<int64_t> rep = ToInt64Vector(*ctx.in_value[1]);
+  if (rep.size() != s.rank()) {
+    return ctx.Fail("repeats " + LS(rep) + " has " + std::to_string(rep.size()) + " entries for rank " +
+                    std::to_string(s.rank()) + " (rule: one per input dim)");
+  }
+  std::vector<int64_t> out(s.rank());
+  for (size_t k = 0; k < s.rank(); ++k) {
+    if (rep[k] < 0) return ctx.Fail("repeats " + LS(rep) + " has a negative entry");
+    out[k] = s.dims[k] < 0 ? kDynamic : s.dims[k] * rep[k];
+  }
+  ctx.SetOutput(0, ctx.in_dtype[0], Shape(out));
+  return Status::Ok();
+}
+
+Status TileReference(const Node&, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  Tensor& y = *out[0];
+  const std::vector<int64_t>& xd = x.dims();
+  std::vector<int64_t> xs = ContiguousStrides(xd);
+  const size_t es = DTypeSize(x.dtype());
+  const uint8_t* src = static_cast<const uint8_t*>(x.raw());
+  uint8_t* dst = static_cast<uint8_t*>(y.raw());
+  std::vector<int64_t> idx;
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    Unravel(i, y.dims(), idx);
+    int64_t si = 0;
+    for (size_t k = 0; k < idx.size(); ++k) si += (idx[k] % xd[k]) * xs[k];
+    CopyElem(dst, i, src, si, es);
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- Range, Size
+
+namespace {
+bool RangeDType(DType t) {
+  return t == DType::kFloat32 || t == DType::kFloat64 || t == DType::kInt16 || t == DType::kInt32 || t == DType::kInt64;
+}
+
+// Number of elements of Range(start, limit, delta); error text when delta is 0.
+int64_t RangeCount(const Tensor& start, const Tensor& limit, const Tensor& delta, std::string* err) {
+  if (IsFloating(start.dtype())) {
+    double s = start.GetAsDouble(0), l = limit.GetAsDouble(0), d = delta.GetAsDouble(0);
+    if (d == 0.0) { *err = "delta is 0 (rule: a non-zero delta)"; return 0; }
+    return std::max<int64_t>(0, static_cast<int64_t>(std::ceil((l - s) / d)));
+  }
+  int64_t s = start.GetAsInt64(0), l = limit.GetAsInt64(0), d = delta.GetAsInt64(0);
+  if (d == 0) { *err = "delta is 0 (rule: a non-zero delta)"; return 0; }
+  int64_t span = l - s;
+  if ((span > 0) != (d > 0) || span == 0) return 0;
+  int64_t n = span / d;
+  if (n * d != span) ++n;
+  return n;
+}
+}  // namespace
+
+Status InferRange(InferContext& ctx) {
+  DType t = ctx.in_dtype[0];
+  for (size_t i = 0; i < 3; ++i) {
+    if (ctx.in_dtype[i] != t) {
+      return ctx.Fail(std::string("input dtypes ") + DTypeName(t) + " and " + DTypeName(ctx.in_dtype[i]) + " differ (rule: inputs share one dtype)");
+    }
+    int64_t n = ctx.in_shape[i].NumElements();
+    if (n >= 0 && n != 1) {
+      return ctx.Fail("input " + std::to_string(i) + " has shape " + ctx.in_shape[i].ToString() + " (rule: start, limit and delta are scalars)");
+    }
+  }
+  if (!RangeDType(t)) return ctx.Fail(std::string("dtype ") + DTypeName(t) + " is not supported (rule: float, double, int16, int32 or int64)");
+  if (!ctx.in_value[0] || !ctx.in_value[1] || !ctx.in_value[2]) {
+    ctx.SetOutput(0, t, Shape({kDynamic}));
+    return Status::Ok();
+  }
+  std::string err;
+  int64_t n = RangeCount(*ctx.in_value[0], *ctx.in_value[1], *ctx.in_value[2], &err);
+  if (!err.empty()) return ctx.Fail(err);
+  ctx.SetOutput(0, t, Shape({n}));
+  return Status::Ok();
+}
+
+Status RangeReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  Tensor& y = *out[0];
+  bool ok = DispatchNumeric(y.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    using C = typename Compute<T>::type;
+    C s = Load<T>(in[0]->data<T>(), 0), d = Load<T>(in[2]->data<T>(), 0);
+    for (int64_t i = 0; i < y.numel(); ++i) Store<T>(y.data<T>(), i, static_cast<C>(s + static_cast<C>(i) * d));
+  });
+  return ok ? Status::Ok() : NodeError(node, std::string("dtype ") + DTypeName(y.dtype()) + " is not supported");
+}
+
+Status InferSize(InferContext& ctx) {
+  ctx.SetOutput(0, DType::kInt64, Shape(std::vector<int64_t>{}));
+  return Status::Ok();
+}
+
+Status SizeReference(const Node&, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  out[0]->data<int64_t>()[0] = in[0]->numel();
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- GatherElements, ScatterElements
+
+namespace {
+Status ElementsCommon(InferContext& ctx, const char* what) {
+  EI_RETURN_IF_ERROR(Fixed(ctx, 0));
+  if (!IsIndexT(ctx.in_dtype[1])) return ctx.Fail(std::string("indices are ") + DTypeName(ctx.in_dtype[1]) + " (rule: int32 or int64)");
+  const Shape& s = ctx.in_shape[0];
+  if (ctx.in_shape[1].rank() != s.rank()) {
+    return ctx.Fail("indices shape " + ctx.in_shape[1].ToString() + " and data shape " + s.ToString() +
+                    " differ in rank (rule: " + what + " indices have the data's rank)");
+  }
+  int64_t a = ctx.node.attrs.GetInt("axis", 0);
+  if (NormalizeAxis(a, static_cast<int64_t>(s.rank())) < 0) {
+    return ctx.Fail("axis=" + std::to_string(a) + " is out of range for rank " + std::to_string(s.rank()) + " (rule: -r <= axis < r)");
+  }
+  return Status::Ok();
+}
+
+enum class Reduction { kNone, kAdd, kMul };
+Result<Reduction> ReductionOf(const Node& n) {
+  std::string r = n.attrs.GetString("reduction", "none");
+  if (r == "none") return Reduction::kNone;
+  if (r == "add") return Reduction::kAdd;
+  if (r == "mul") return Reduction::kMul;
+  return NodeError(n, "reduction='" + r + "' is not supported (rule: none, add or mul)");
+}
+
+// dst[di] (op)= src[si] for one element of a numeric dtype (or a byte copy for kNone).
+void ApplyUpdate(Reduction red, DType t, uint8_t* dst, int64_t di, const uint8_t* src, int64_t si) {
+  const size_t es = DTypeSize(t);
+  if (red == Reduction::kNone) {
+    CopyElem(dst, di, src, si, es);
+    return;
+  }
+  DispatchNumeric(t, [&](auto tag) {
+    using T = decltype(tag);
+    using C = typename Compute<T>::type;
+    T* d = reinterpret_cast<T*>(dst);
+    const T* s = reinterpret_cast<const T*>(src);
+    C a = Load<T>(d, di), b = Load<T>(s, si);
+    Store<T>(d, di, static_cast<C>(red == Reduction::kAdd ? a + b : a * b));
+  });
+}
+}  // namespace
+
+Status InferGatherElements(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(ElementsCommon(ctx, "GatherElements"));
+  ctx.SetOutput(0, ctx.in_dtype[0], ctx.in_shape[1]);
+  return Status::Ok();
+}
+
+Status GatherElementsReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const Tensor& ind = *in[1];
+  const size_t axis = static_cast<size_t>(NormalizeAxis(node.attrs.GetInt("axis", 0), static_cast<int64_t>(x.rank())));
+  std::vector<int64_t> xs = ContiguousStrides(x.dims());
+  const int64_t d = x.dim(axis);
+  const size_t es = DTypeSize(x.dtype());
+  std::vector<int64_t> idx;
+  for (int64_t i = 0; i < ind.numel(); ++i) {
+    Unravel(i, ind.dims(), idx);
+    for (size_t k = 0; k < idx.size(); ++k) {
+      if (k != axis && idx[k] >= x.dim(k)) {
+        return NodeError(node, "indices shape " + Shape(ind.dims()).ToString() + " exceeds data shape " +
+                                   Shape(x.dims()).ToString() + " outside the axis");
+      }
+    }
+    int64_t v = ind.GetAsInt64(i);
+    if (v < -d || v >= d) return NodeError(node, "index " + std::to_string(v) + " is out of range for axis extent " + std::to_string(d) + " (rule: -d <= index < d)");
+    idx[axis] = v < 0 ? v + d : v;
+    CopyElem(static_cast<uint8_t*>(out[0]->raw()), i, static_cast<const uint8_t*>(x.raw()), Ravel(idx, xs), es);
+  }
+  return Status::Ok();
+}
+
+Status InferScatterElements(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(ElementsCommon(ctx, "ScatterElements"));
+  if (ctx.in_dtype[2] != ctx.in_dtype[0]) return ctx.Fail("updates dtype differs from data (rule: one dtype)");
+  if (ctx.in_shape[2] != ctx.in_shape[1]) {
+    return ctx.Fail("updates shape " + ctx.in_shape[2].ToString() + " differs from indices shape " + ctx.in_shape[1].ToString() +
+                    " (rule: updates match indices)");
+  }
+  ctx.SetOutput(0, ctx.in_dtype[0], ctx.in_shape[0]);
+  return Status::Ok();
+}
+
+Status ScatterElementsReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  EI_ASSIGN_OR_RETURN(Reduction red, ReductionOf(node));
+  const Tensor& x = *in[0];
+  const Tensor& ind = *in[1];
+  Tensor& y = *out[0];
+  if (x.bytes()) std::memcpy(y.raw(), x.raw(), x.bytes());
+  const size_t axis = static_cast<size_t>(NormalizeAxis(node.attrs.GetInt("axis", 0), static_cast<int64_t>(x.rank())));
+  std::vector<int64_t> xs = ContiguousStrides(x.dims());
+  const int64_t d = x.dim(axis);
+  std::vector<int64_t> idx;
+  for (int64_t i = 0; i < ind.numel(); ++i) {
+    Unravel(i, ind.dims(), idx);
+    int64_t v = ind.GetAsInt64(i);
+    if (v < -d || v >= d) return NodeError(node, "index " + std::to_string(v) + " is out of range for axis extent " + std::to_string(d) + " (rule: -d <= index < d)");
+    idx[axis] = v < 0 ? v + d : v;
+    ApplyUpdate(red, x.dtype(), static_cast<uint8_t*>(y.raw()), Ravel(idx, xs), static_cast<const uint8_t*>(in[2]->raw()), i);
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- GatherND, ScatterND
+
+Status InferGatherND(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(Fixed(ctx, 0));
+  if (ctx.in_dtype[1] != DType::kInt64) return ctx.Fail(std::string("indices are ") + DTypeName(ctx.in_dtype[1]) + " (rule: int64)");
+  const Shape& ds = ctx.in_shape[0];
+  const Shape& is = ctx.in_shape[1];
+  const int64_t b = ctx.node.attrs.GetInt("batch_dims", 0);
+  const int64_t r = static_cast<int64_t>(ds.rank()), q = static_cast<int64_t>(is.rank());
+  if (q < 1 || r < 1) return ctx.Fail("data and indices need rank >= 1");
+  if (b < 0 || b >= std::min(q, r)) {
+    return ctx.Fail("batch_dims=" + std::to_string(b) + " for data rank " + std::to_string(r) + " and indices rank " +
+                    std::to_string(q) + " (rule: 0 <= batch_dims < min(q, r))");
+  }
+  const int64_t k = is.dims.back();
+  if (k < 0) return ctx.Fail("the last dim of indices must be static (rule: index tuple length known)");
+  if (k < 1 || k > r - b) {
+    return ctx.Fail("index tuples have " + std::to_string(k) + " entries for data rank " + std::to_string(r) +
+                    " and batch_dims " + std::to_string(b) + " (rule: 1 <= k <= r - batch_dims)");
+  }
+  for (int64_t i = 0; i < b; ++i) {
+    int64_t x = ds.dims[static_cast<size_t>(i)], y = is.dims[static_cast<size_t>(i)];
+    if (x >= 0 && y >= 0 && x != y) {
+      return ctx.Fail("batch dim " + std::to_string(i) + " is " + std::to_string(x) + " in data and " + std::to_string(y) +
+                      " in indices (rule: batch dims agree)");
+    }
+  }
+  std::vector<int64_t> out(is.dims.begin(), is.dims.end() - 1);
+  for (int64_t i = b + k; i < r; ++i) out.push_back(ds.dims[static_cast<size_t>(i)]);
+  ctx.SetOutput(0, ctx.in_dtype[0], Shape(out));
+  return Status::Ok();
+}
+
+Status GatherNDReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const Tensor& ind = *in[1];
+  const size_t b = static_cast<size_t>(node.attrs.GetInt("batch_dims", 0));
+  const size_t k = static_cast<size_t>(ind.dims().back());
+  const std::vector<int64_t>& xd = x.dims();
+  const int64_t batches = Prod(xd, 0, b);
+  const int64_t batch_size = Prod(xd, b, xd.size());
+  const int64_t slice = Prod(xd, b + k, xd.size());
+  const int64_t tuples = batches ? ind.numel() / static_cast<int64_t>(k) / batches : 0;
+  const size_t es = DTypeSize(x.dtype());
+  const uint8_t* src = static_cast<const uint8_t*>(x.raw());
+  uint8_t* dst = static_cast<uint8_t*>(out[0]->raw());
+  for (int64_t bi = 0; bi < batches; ++bi) {
+    for (int64_t t = 0; t < tuples; ++t) {
+      const int64_t row = bi * tuples + t;
+      int64_t off = 0;
+      for (size_t j = 0; j < k; ++j) {
+        int64_t dim = xd[b + j];
+        int64_t v = ind.GetAsInt64(row * static_cast<int64_t>(k) + static_cast<int64_t>(j));
+        if (v < -dim || v >= dim) return NodeError(node, "index " + std::to_string(v) + " is out of range for dim extent " + std::to_string(dim) + " (rule: -d <= index < d)");
+        off = off * dim + (v < 0 ? v + dim : v);
+      }
+      off = bi * batch_size + off * slice;
+      if (slice) std::memcpy(dst + static_cast<size_t>(row * slice) * es, src + static_cast<size_t>(off) * es, static_cast<size_t>(slice) * es);
+    }
+  }
+  return Status::Ok();
+}
+
+Status InferScatterND(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(Fixed(ctx, 0));
+  if (ctx.in_dtype[1] != DType::kInt64) return ctx.Fail(std::string("indices are ") + DTypeName(ctx.in_dtype[1]) + " (rule: int64)");
+  if (ctx.in_dtype[2] != ctx.in_dtype[0]) return ctx.Fail("updates dtype differs from data (rule: one dtype)");
+  const Shape& ds = ctx.in_shape[0];
+  const Shape& is = ctx.in_shape[1];
+  if (is.rank() < 1) return ctx.Fail("indices need rank >= 1");
+  const int64_t k = is.dims.back();
+  if (k < 1 || k > static_cast<int64_t>(ds.rank())) {
+    return ctx.Fail("index tuples have " + std::to_string(k) + " entries for data rank " + std::to_string(ds.rank()) + " (rule: 1 <= k <= r)");
+  }
+  std::vector<int64_t> want(is.dims.begin(), is.dims.end() - 1);
+  for (size_t i = static_cast<size_t>(k); i < ds.rank(); ++i) want.push_back(ds.dims[i]);
+  if (ctx.in_shape[2].IsStatic() && Shape(want).IsStatic() && ctx.in_shape[2] != Shape(want)) {
+    return ctx.Fail("updates shape " + ctx.in_shape[2].ToString() + " is not " + Shape(want).ToString() +
+                    " (rule: indices.shape[:-1] + data.shape[k:])");
+  }
+  ctx.SetOutput(0, ctx.in_dtype[0], ds);
+  return Status::Ok();
+}
+
+Status ScatterNDReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  EI_ASSIGN_OR_RETURN(Reduction red, ReductionOf(node));
+  const Tensor& x = *in[0];
+  const Tensor& ind = *in[1];
+  Tensor& y = *out[0];
+  if (x.bytes()) std::memcpy(y.raw(), x.raw(), x.bytes());
+  const size_t k = static_cast<size_t>(ind.dims().back());
+  const std::vector<int64_t>& xd = x.dims();
+  const int64_t slice = Prod(xd, k, xd.size());
+  const int64_t tuples = ind.numel() / static_cast<int64_t>(k);
+  for (int64_t t = 0; t < tuples; ++t) {
+    int64_t off = 0;
+    for (size_t j = 0; j < k; ++j) {
+      int64_t dim = xd[j];
+      int64_t v = ind.GetAsInt64(t * static_cast<int64_t>(k) + static_cast<int64_t>(j));
+      if (v < -dim || v >= dim) return NodeError(node, "index " + std::to_string(v) + " is out of range for dim extent " + std::to_string(dim) + " (rule: -d <= index < d)");
+      off = off * dim + (v < 0 ? v + dim : v);
+    }
+    for (int64_t e = 0; e < slice; ++e) {
+      ApplyUpdate(red, x.dtype(), static_cast<uint8_t*>(y.raw()), off * slice + e, static_cast<const uint8_t*>(in[2]->raw()), t * slice + e);
+    }
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- DepthToSpace, SpaceToDepth
+
+namespace {
+Result<int64_t> BlockSize(const InferContext& ctx) {
+  if (!ctx.node.attrs.Has("blocksize")) return ctx.Fail("attribute blocksize is required");
+  int64_t b = ctx.node.attrs.GetInt("blocksize", 0);
+  if (b < 1) return ctx.Fail("blocksize=" + std::to_string(b) + " (rule: blocksize >= 1)");
+  if (ctx.in_shape[0].rank() != 4) return ctx.Fail("input shape " + ctx.in_shape[0].ToString() + " is not 4-D (rule: NCHW input)");
+  return b;
+}
+int64_t Mul(int64_t a, int64_t b) { return a < 0 ? kDynamic : a * b; }
+int64_t Div(int64_t a, int64_t b) { return a < 0 ? kDynamic : a / b; }
+}  // namespace
+
+Status InferDepthToSpace(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(Fixed(ctx, 0));
+  EI_ASSIGN_OR_RETURN(int64_t b, BlockSize(ctx));
+  std::string mode = ctx.node.attrs.GetString("mode", "DCR");
+  if (mode != "DCR" && mode != "CRD") return ctx.Fail("mode='" + mode + "' (rule: DCR or CRD)");
+  const std::vector<int64_t>& d = ctx.in_shape[0].dims;
+  if (d[1] >= 0 && d[1] % (b * b) != 0) {
+    return ctx.Fail("channels " + std::to_string(d[1]) + " are not divisible by blocksize^2=" + std::to_string(b * b));
+  }
+  ctx.SetOutput(0, ctx.in_dtype[0], Shape({d[0], Div(d[1], b * b), Mul(d[2], b), Mul(d[3], b)}));
+  return Status::Ok();
+}
+
+Status DepthToSpaceReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const int64_t b = node.attrs.GetInt("blocksize", 1);
+  const bool crd = node.attrs.GetString("mode", "DCR") == "CRD";
+  const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3), Co = C / (b * b);
+  const size_t es = DTypeSize(x.dtype());
+  const uint8_t* src = static_cast<const uint8_t*>(x.raw());
+  uint8_t* dst = static_cast<uint8_t*>(out[0]->raw());
+  int64_t o = 0;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < Co; ++c)
+      for (int64_t h = 0; h < H * b; ++h)
+        for (int64_t w = 0; w < W * b; ++w, ++o) {
+          int64_t i = h % b, j = w % b;
+          int64_t ci = crd ? c * b * b + i * b + j : (i * b + j) * Co + c;
+          CopyElem(dst, o, src, ((n * C + ci) * H + h / b) * W + w / b, es);
+        }
+  return Status::Ok();
+}
+
+Status InferSpaceToDepth(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(Fixed(ctx, 0));
+  EI_ASSIGN_OR_RETURN(int64_t b, BlockSize(ctx));
+  const std::vector<int64_t>& d = ctx.in_shape[0].dims;
+  for (size_t k = 2; k < 4; ++k) {
+    if (d[k] >= 0 && d[k] % b != 0) {
+      return ctx.Fail("spatial dim " + std::to_string(d[k]) + " is not divisible by blocksize " + std::to_string(b));
+    }
+  }
+  ctx.SetOutput(0, ctx.in_dtype[0], Shape({d[0], Mul(d[1], b * b), Div(d[2], b), Div(d[3], b)}));
+  return Status::Ok();
+}
+
+Status SpaceToDepthReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const int64_t b = node.attrs.GetInt("blocksize", 1);
+  const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3), Ho = H / b, Wo = W / b;
+  const size_t es = DTypeSize(x.dtype());
+  const uint8_t* src = static_cast<const uint8_t*>(x.raw());
+  uint8_t* dst = static_cast<uint8_t*>(out[0]->raw());
+  int64_t o = 0;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t co = 0; co < C * b * b; ++co)
+      for (int64_t h = 0; h < Ho; ++h)
+        for (int64_t w = 0; w < Wo; ++w, ++o) {
+          int64_t c = co % C, ij = co / C, i = ij / b, j = ij % b;
+          CopyElem(dst, o, src, ((n * C + c) * H + h * b + i) * W + w * b + j, es);
+        }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- InstanceNormalization, LayerNormalization, LRN
+
+Status InferInstanceNorm(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(FloatOnly(ctx, 0));
+  const Shape& s = ctx.in_shape[0];
+  if (s.rank() < 3) return ctx.Fail("input shape " + s.ToString() + " has rank < 3 (rule: [N, C, spatial...])");
+  for (size_t i = 1; i < 3; ++i) {
+    if (ctx.in_dtype[i] != ctx.in_dtype[0]) return ctx.Fail("scale and B share the input's dtype (rule: one dtype)");
+    const Shape& p = ctx.in_shape[i];
+    if (p.rank() != 1 || (p.dims[0] >= 0 && s.dims[1] >= 0 && p.dims[0] != s.dims[1])) {
+      return ctx.Fail(std::string(i == 1 ? "scale" : "B") + " shape " + p.ToString() + " is not [C] for input " + s.ToString() + " (rule: one per channel)");
+    }
+  }
+  ctx.SetOutput(0, ctx.in_dtype[0], s);
+  return Status::Ok();
+}
+
+Status InstanceNormReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const double eps = node.attrs.GetFloat("epsilon", 1e-5f);
+  const int64_t N = x.dim(0), C = x.dim(1), S = Prod(x.dims(), 2, x.rank());
+  DispatchNumeric(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    using Cc = typename Compute<T>::type;
+    if constexpr (std::is_floating_point_v<Cc>) {
+      const T* xp = x.data<T>();
+      T* yp = out[0]->data<T>();
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t c = 0; c < C; ++c) {
+          const int64_t base = (n * C + c) * S;
+          double mean = 0, var = 0;
+          for (int64_t i = 0; i < S; ++i) mean += Load<T>(xp, base + i);
+          mean /= static_cast<double>(S);
+          for (int64_t i = 0; i < S; ++i) { double d = Load<T>(xp, base + i) - mean; var += d * d; }
+          var /= static_cast<double>(S);
+          const double sc = Load<T>(in[1]->data<T>(), c), bb = Load<T>(in[2]->data<T>(), c);
+          const double inv = 1.0 / std::sqrt(var + eps);
+          for (int64_t i = 0; i < S; ++i) Store<T>(yp, base + i, static_cast<Cc>(sc * (Load<T>(xp, base + i) - mean) * inv + bb));
+        }
+    }
+  });
+  return Status::Ok();
+}
+
+Status InferLayerNorm(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(FloatOnly(ctx, 0));
+  const Shape& s = ctx.in_shape[0];
+  const int64_t r = static_cast<int64_t>(s.rank());
+  const int64_t a = ctx.node.attrs.GetInt("axis", -1);
+  const int64_t axis = NormalizeAxis(a, r);
+  if (axis < 0) return ctx.Fail("axis=" + std::to_string(a) + " is out of range for rank " + std::to_string(r) + " (rule: -r <= axis < r)");
+  const Shape norm(std::vector<int64_t>(s.dims.begin() + axis, s.dims.end()));
+  for (size_t i = 1; i < 3; ++i) {
+    if (!ctx.HasInput(i)) continue;
+    if (ctx.in_dtype[i] != ctx.in_dtype[0]) return ctx.Fail(std::string(i == 1 ? "Scale" : "B") + " dtype differs from X (rule: one dtype)");
+    Shape bc;
+    if (!BroadcastShapes(norm, ctx.in_shape[i], &bc) || bc != norm) {
+      return ctx.Fail(std::string(i == 1 ? "Scale" : "B") + " shape " + ctx.in_shape[i].ToString() +
+                      " does not broadcast to the normalized shape " + norm.ToString() + " (rule: unidirectional broadcasting)");
+    }
+  }
+  const int64_t stash = ctx.node.attrs.GetInt("stash_type", 1);
+  DType st = DTypeFromOnnx(static_cast<int32_t>(stash));
+  if (st != DType::kFloat32 && st != DType::kFloat64) {
+    return ctx.Fail("stash_type=" + std::to_string(stash) + " is not supported (rule: float or double)");
+  }
+  ctx.SetOutput(0, ctx.in_dtype[0], s);
+  std::vector<int64_t> md(s.dims.begin(), s.dims.begin() + axis);
+  md.resize(static_cast<size_t>(r), 1);
+  for (size_t o = 1; o < ctx.out_dtype.size(); ++o) ctx.SetOutput(o, st, Shape(md));
+  return Status::Ok();
+}
+
+Status LayerNormReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const int64_t axis = NormalizeAxis(node.attrs.GetInt("axis", -1), static_cast<int64_t>(x.rank()));
+  const double eps = node.attrs.GetFloat("epsilon", 1e-5f);
+  const int64_t outer = Prod(x.dims(), 0, static_cast<size_t>(axis));
+  const std::vector<int64_t> norm(x.dims().begin() + axis, x.dims().end());
+  const int64_t inner = Prod(norm, 0, norm.size());
+  const Tensor* scale = in.size() > 1 ? in[1] : nullptr;
+  const Tensor* bias = in.size() > 2 ? in[2] : nullptr;
+  // Per normalized element, the element of Scale / B (broadcast).
+  std::vector<int64_t> si(static_cast<size_t>(inner), 0), bi(static_cast<size_t>(inner), 0);
+  std::vector<int64_t> zero(norm.size(), 0);
+  if (scale) ForEachBroadcast(norm, BroadcastStrides(scale->dims(), norm), zero, [&](int64_t i, int64_t a, int64_t) { si[static_cast<size_t>(i)] = a; });
+  if (bias) ForEachBroadcast(norm, BroadcastStrides(bias->dims(), norm), zero, [&](int64_t i, int64_t a, int64_t) { bi[static_cast<size_t>(i)] = a; });
+  Tensor* mean_t = out.size() > 1 ? out[1] : nullptr;
+  Tensor* inv_t = out.size() > 2 ? out[2] : nullptr;
+  DispatchNumeric(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    using Cc = typename Compute<T>::type;
+    if constexpr (std::is_floating_point_v<Cc>) {
+      const T* xp = x.data<T>();
+      T* yp = out[0]->data<T>();
+      for (int64_t o = 0; o < outer; ++o) {
+        const int64_t base = o * inner;
+        double mean = 0, var = 0;
+        for (int64_t i = 0; i < inner; ++i) mean += Load<T>(xp, base + i);
+        mean /= static_cast<double>(inner);
+        for (int64_t i = 0; i < inner; ++i) { double d = Load<T>(xp, base + i) - mean; var += d * d; }
+        var /= static_cast<double>(inner);
+        const double inv = 1.0 / std::sqrt(var + eps);
+        for (int64_t i = 0; i < inner; ++i) {
+          double v = (Load<T>(xp, base + i) - mean) * inv;
+          if (scale) v *= Load<T>(scale->data<T>(), si[static_cast<size_t>(i)]);
+          if (bias) v += Load<T>(bias->data<T>(), bi[static_cast<size_t>(i)]);
+          Store<T>(yp, base + i, static_cast<Cc>(v));
+        }
+        for (Tensor* t : {mean_t, inv_t}) {
+          if (!t) continue;
+          double v = t == mean_t ? mean : inv;
+          if (t->dtype() == DType::kFloat64) t->data<double>()[o] = v;
+          else t->data<float>()[o] = static_cast<float>(v);
+        }
+      }
+    }
+  });
+  return Status::Ok();
+}
+
+Status InferLRN(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(FloatOnly(ctx, 0));
+  if (!ctx.node.attrs.Has("size")) return ctx.Fail("attribute size is required");
+  int64_t size = ctx.node.attrs.GetInt("size", 0);
+  if (size < 1) return ctx.Fail("size=" + std::to_string(size) + " (rule: size >= 1)");
+  if (ctx.in_shape[0].rank() < 3) return ctx.Fail("input shape " + ctx.in_shape[0].ToString() + " has rank < 3 (rule: [N, C, spatial...])");
+  ctx.SetOutput(0, ctx.in_dtype[0], ctx.in_shape[0]);
+  return Status::Ok();
+}
+
+Status LRNReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const double alpha = node.attrs.GetFloat("alpha", 1e-4f), beta = node.attrs.GetFloat("beta", 0.75f);
+  const double bias = node.attrs.GetFloat("bias", 1.f);
+  const int64_t size = node.attrs.GetInt("size", 1);
+  const int64_t N = x.dim(0), C = x.dim(1), S = Prod(x.dims(), 2, x.rank());
+  const int64_t lo = (size - 1) / 2, hi = size - 1 - lo;   // floor and ceil of (size-1)/2
+  DispatchNumeric(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    using Cc = typename Compute<T>::type;
+    if constexpr (std::is_floating_point_v<Cc>) {
+      const T* xp = x.data<T>();
+      T* yp = out[0]->data<T>();
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t s = 0; s < S; ++s) {
+            double sq = 0;
+            for (int64_t j = std::max<int64_t>(0, c - lo); j <= std::min(C - 1, c + hi); ++j) {
+              double v = Load<T>(xp, (n * C + j) * S + s);
+              sq += v * v;
+            }
+            const int64_t i = (n * C + c) * S + s;
+            Store<T>(yp, i, static_cast<Cc>(Load<T>(xp, i) / std::pow(bias + alpha / static_cast<double>(size) * sq, beta)));
+          }
+    }
+  });
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- TopK
+
+Status InferTopK(InferContext& ctx) {
+  DType t = ctx.in_dtype[0];
+  if (!(IsFloatT(t) || IsInteger(t))) return ctx.Fail(std::string("input dtype ") + DTypeName(t) + " is not supported (rule: numeric input)");
+  if (ctx.in_dtype[1] != DType::kInt64) return ctx.Fail(std::string("K is ") + DTypeName(ctx.in_dtype[1]) + " (rule: int64)");
+  const Shape& s = ctx.in_shape[0];
+  const int64_t a = ctx.node.attrs.GetInt("axis", -1);
+  const int64_t axis = NormalizeAxis(a, static_cast<int64_t>(s.rank()));
+  if (axis < 0) return ctx.Fail("axis=" + std::to_string(a) + " is out of range for rank " + std::to_string(s.rank()) + " (rule: -r <= axis < r)");
+  std::vector<int64_t> d = s.dims;
+  if (ctx.in_value[1]) {
+    if (ctx.in_value[1]->numel() != 1) return ctx.Fail("K has " + std::to_string(ctx.in_value[1]->numel()) + " elements (rule: one element)");
+    int64_t k = ctx.in_value[1]->GetAsInt64(0);
+    int64_t n = d[static_cast<size_t>(axis)];
+    if (k < 0 || (n >= 0 && k > n)) {
+      return ctx.Fail("K=" + std::to_string(k) + " for axis extent " + std::to_string(n) + " (rule: 0 <= K <= extent)");
+    }
+    d[static_cast<size_t>(axis)] = k;
+  } else {
+    d[static_cast<size_t>(axis)] = kDynamic;
+  }
+  ctx.SetOutput(0, t, Shape(d));
+  ctx.SetOutput(1, DType::kInt64, Shape(d));
+  return Status::Ok();
+}
+
+void TopKRef(int64_t axis, int64_t k, bool largest, const Tensor& x, Tensor& values, Tensor& indices) {
+  const std::vector<int64_t>& d = x.dims();
+  const int64_t outer = Prod(d, 0, static_cast<size_t>(axis));
+  const int64_t n = d[static_cast<size_t>(axis)];
+  const int64_t inner = Prod(d, static_cast<size_t>(axis) + 1, d.size());
+  int64_t* ip = indices.data<int64_t>();
+  DispatchNumeric(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    using C = typename Compute<T>::type;
+    const T* xp = x.data<T>();
+    T* vp = values.data<T>();
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        const int64_t base = o * n * inner + i;
+        std::iota(order.begin(), order.end(), 0);
+        auto val = [&](int64_t j) -> C { return Load<T>(xp, base + j * inner); };
+        std::stable_sort(order.begin(), order.end(), [&](int64_t p, int64_t q) {
+          C a = val(p), b = val(q);
+          return largest ? a > b : a < b;   // stable: equal values keep the lower index first
+        });
+        for (int64_t j = 0; j < k; ++j) {
+          const int64_t oi = o * k * inner + j * inner + i;
+          Store<T>(vp, oi, val(order[static_cast<size_t>(j)]));
+          ip[oi] = order[static_cast<size_t>(j)];
+        }
+      }
+  });
+}
+
+Status TopKReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const int64_t axis = NormalizeAxis(node.attrs.GetInt("axis", -1), static_cast<int64_t>(in[0]->rank()));
+  const int64_t k = in[1]->GetAsInt64(0);
+  TopKRef(axis, k, node.attrs.GetInt("largest", 1) != 0, *in[0], *out[0], *out[1]);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- NonMaxSuppression
+
+namespace {
+struct Box { float y1, x1, y2, x2; };
+
+Box BoxAt(const float* p, bool center) {
+  if (center) {   // [x_center, y_center, width, height]
+    return {p[1] - p[3] / 2, p[0] - p[2] / 2, p[1] + p[3] / 2, p[0] + p[2] / 2};
+  }
+  // [y1, x1, y2, x2], corners possibly flipped.
+  return {std::min(p[0], p[2]), std::min(p[1], p[3]), std::max(p[0], p[2]), std::max(p[1], p[3])};
+}
+
+// IoU > threshold; boxes of no area never suppress (ONNX Runtime's rule).
+bool Suppresses(const Box& a, const Box& b, float threshold) {
+  const float area_a = (a.y2 - a.y1) * (a.x2 - a.x1), area_b = (b.y2 - b.y1) * (b.x2 - b.x1);
+  if (area_a <= 0 || area_b <= 0) return false;
+  const float iy = std::max(0.f, std::min(a.y2, b.y2) - std::max(a.y1, b.y1));
+  const float ix = std::max(0.f, std::min(a.x2, b.x2) - std::max(a.x1, b.x1));
+  const float inter = iy * ix;
+  const float uni = area_a + area_b - inter;
+  if (uni <= 0) return false;
+  return inter / uni > threshold;
+}
+
+NmsParams NmsParamsOf(const Node& node, const std::vector<const Tensor*>& in) {
+  NmsParams p;
+  p.center_point_box = node.attrs.GetInt("center_point_box", 0) != 0;
+  if (in.size() > 2 && in[2] && in[2]->numel() > 0) p.max_output_boxes_per_class = in[2]->GetAsInt64(0);
+  if (in.size() > 3 && in[3] && in[3]->numel() > 0) p.iou_threshold = static_cast<float>(in[3]->GetAsDouble(0));
+  if (in.size() > 4 && in[4] && in[4]->numel() > 0) {
+    p.has_score_threshold = true;
+    p.score_threshold = static_cast<float>(in[4]->GetAsDouble(0));
+  }
+  return p;
+}
+}  // namespace
+
+std::vector<std::array<int64_t, 3>> NmsSelect(const NmsParams& p, const Tensor& boxes, const Tensor& scores) {
+  std::vector<std::array<int64_t, 3>> sel;
+  const int64_t B = scores.dim(0), C = scores.dim(1), N = scores.dim(2);
+  if (p.max_output_boxes_per_class <= 0) return sel;
+  const float* bp = boxes.data<float>();
+  const float* sp = scores.data<float>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t c = 0; c < C; ++c) {
+      const float* s = sp + (b * C + c) * N;
+      std::vector<int64_t> cand;
+      for (int64_t i = 0; i < N; ++i) {
+        if (!p.has_score_threshold || s[i] > p.score_threshold) cand.push_back(i);
+      }
+      std::stable_sort(cand.begin(), cand.end(), [&](int64_t x, int64_t y) { return s[x] > s[y]; });
+      std::vector<Box> kept;
+      for (int64_t i : cand) {
+        if (static_cast<int64_t>(kept.size()) >= p.max_output_boxes_per_class) break;
+        Box bx = BoxAt(bp + (b * N + i) * 4, p.center_point_box);
+        bool drop = false;
+        for (const Box& k : kept) {
+          if (Suppresses(k, bx, p.iou_threshold)) { drop = true; break; }
+        }
+        if (drop) continue;
+        kept.push_back(bx);
+        sel.push_back({b, c, i});
+      }
+    }
+  return sel;
+}
+
+Status InferNonMaxSuppression(InferContext& ctx) {
+  if (ctx.in_dtype[0] != DType::kFloat32 || ctx.in_dtype[1] != DType::kFloat32) {
+    return ctx.Fail("boxes and scores must be float (rule: float32 boxes and scores)");
+  }
+  const Shape& bs = ctx.in_shape[0];
+  const Shape& ss = ctx.in_shape[1];
+  if (bs.rank() != 3 || ss.rank() != 3) {
+    return ctx.Fail("boxes " + bs.ToString() + " and scores " + ss.ToString() + " must be [B,N,4] and [B,C,N] (rule: 3-D inputs)");
+  }
+  auto clash = [](int64_t a, int64_t b) { return a >= 0 && b >= 0 && a != b; };
+  if ((bs.dims[2] >= 0 && bs.dims[2] != 4) || clash(bs.dims[0], ss.dims[0]) || clash(bs.dims[1], ss.dims[2])) {
+    return ctx.Fail("boxes " + bs.ToString() + " and scores " + ss.ToString() + " disagree (rule: boxes [B,N,4], scores [B,C,N])");
+  }
+  if (ctx.HasInput(2) && ctx.in_dtype[2] != DType::kInt64) return ctx.Fail("max_output_boxes_per_class must be int64");
+  for (size_t i = 3; i < 5; ++i) {
+    if (ctx.HasInput(i) && ctx.in_dtype[i] != DType::kFloat32) return ctx.Fail("iou_threshold and score_threshold must be float");
+  }
+  bool known = ctx.in_value[0] && ctx.in_value[1];
+  for (size_t i = 2; i < ctx.num_inputs(); ++i) known = known && (!ctx.HasInput(i) || ctx.in_value[i]);
+  if (!known) {
+    ctx.SetOutput(0, DType::kInt64, Shape({kDynamic, 3}));
+    return Status::Ok();
+  }
+  if (ctx.HasInput(3) && ctx.in_value[3]->numel() > 0) {
+    double t = ctx.in_value[3]->GetAsDouble(0);
+    if (t < 0 || t > 1) return ctx.Fail("iou_threshold=" + std::to_string(t) + " (rule: 0 <= iou_threshold <= 1)");
+  }
+  std::vector<const Tensor*> in = ctx.in_value;
+  for (size_t i = 0; i < in.size(); ++i) if (!ctx.HasInput(i)) in[i] = nullptr;
+  auto sel = NmsSelect(NmsParamsOf(ctx.node, in), *ctx.in_value[0], *ctx.in_value[1]);
+  ctx.SetOutput(0, DType::kInt64, Shape({static_cast<int64_t>(sel.size()), 3}));
+  return Status::Ok();
+}
+
+Status NonMaxSuppressionReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  auto sel = NmsSelect(NmsParamsOf(node, in), *in[0], *in[1]);
+  if (static_cast<int64_t>(sel.size()) != out[0]->dim(0)) return NodeError(node, "selection count differs from the inferred shape");
+  int64_t* y = out[0]->data<int64_t>();
+  for (size_t i = 0; i < sel.size(); ++i)
+    for (size_t j = 0; j < 3; ++j) y[i * 3 + j] = sel[i][j];
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- Trilu, CumSum, Hardmax, EyeLike
+
+Status InferTrilu(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(Fixed(ctx, 0));
+  if (ctx.in_shape[0].rank() < 2) return ctx.Fail("input shape " + ctx.in_shape[0].ToString() + " has rank < 2 (rule: matrices)");
+  if (ctx.HasInput(1) && ctx.in_dtype[1] != DType::kInt64) return ctx.Fail("k must be int64 (rule: int64 scalar)");
+  ctx.SetOutput(0, ctx.in_dtype[0], ctx.in_shape[0]);
+  return Status::Ok();
+}
+
+Status TriluReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const int64_t k = in.size() > 1 && in[1] && in[1]->numel() > 0 ? in[1]->GetAsInt64(0) : 0;
+  const bool upper = node.attrs.GetInt("upper", 1) != 0;
+  const int64_t R = x.dim(x.rank() - 2), Cn = x.dim(x.rank() - 1);
+  const size_t es = DTypeSize(x.dtype());
+  const uint8_t* src = static_cast<const uint8_t*>(x.raw());
+  uint8_t* dst = static_cast<uint8_t*>(out[0]->raw());
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const int64_t c = i % Cn, r = (i / Cn) % R;
+    const bool keep = upper ? c - r >= k : c - r <= k;
+    if (keep) CopyElem(dst, i, src, i, es);
+    else std::memset(dst + static_cast<size_t>(i) * es, 0, es);
+  }
+  return Status::Ok();
+}
+
+Status InferCumSum(InferContext& ctx) {
+  DType t = ctx.in_dtype[0];
+  if (!(IsFloatT(t) || IsInteger(t))) return ctx.Fail(std::string("input dtype ") + DTypeName(t) + " is not supported (rule: numeric input)");
+  if (!IsIndexT(ctx.in_dtype[1])) return ctx.Fail(std::string("axis is ") + DTypeName(ctx.in_dtype[1]) + " (rule: int32 or int64 scalar)");
+  if (ctx.in_value[1]) {
+    int64_t a = ctx.in_value[1]->GetAsInt64(0);
+    if (NormalizeAxis(a, static_cast<int64_t>(ctx.in_shape[0].rank())) < 0) {
+      return ctx.Fail("axis=" + std::to_string(a) + " is out of range for rank " + std::to_string(ctx.in_shape[0].rank()) + " (rule: -r <= axis < r)");
+    }
+  }
+  ctx.SetOutput(0, t, ctx.in_shape[0]);
+  return Status::Ok();
+}
+
+Status CumSumReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const int64_t axis = NormalizeAxis(in[1]->GetAsInt64(0), static_cast<int64_t>(x.rank()));
+  if (axis < 0) return NodeError(node, "axis is out of range");
+  const bool exclusive = node.attrs.GetInt("exclusive", 0) != 0, reverse = node.attrs.GetInt("reverse", 0) != 0;
+  const int64_t outer = Prod(x.dims(), 0, static_cast<size_t>(axis)), n = x.dim(static_cast<size_t>(axis));
+  const int64_t inner = Prod(x.dims(), static_cast<size_t>(axis) + 1, x.rank());
+  DispatchNumeric(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    using C = typename Compute<T>::type;
+    const T* xp = x.data<T>();
+    T* yp = out[0]->data<T>();
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        C acc = C(0);
+        for (int64_t s = 0; s < n; ++s) {
+          const int64_t j = reverse ? n - 1 - s : s;
+          const int64_t idx = (o * n + j) * inner + i;
+          C v = Load<T>(xp, idx);
+          if (exclusive) { Store<T>(yp, idx, acc); acc = static_cast<C>(acc + v); }
+          else { acc = static_cast<C>(acc + v); Store<T>(yp, idx, acc); }
+        }
+      }
+  });
+  return Status::Ok();
+}
+
+Status InferHardmax(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(FloatOnly(ctx, 0));
+  const int64_t a = ctx.node.attrs.GetInt("axis", -1);
+  if (NormalizeAxis(a, static_cast<int64_t>(ctx.in_shape[0].rank())) < 0) {
+    return ctx.Fail("axis=" + std::to_string(a) + " is out of range for rank " + std::to_string(ctx.in_shape[0].rank()) + " (rule: -r <= axis < r)");
+  }
+  ctx.SetOutput(0, ctx.in_dtype[0], ctx.in_shape[0]);
+  return Status::Ok();
+}
+
+Status HardmaxReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const int64_t axis = NormalizeAxis(node.attrs.GetInt("axis", -1), static_cast<int64_t>(x.rank()));
+  const int64_t outer = Prod(x.dims(), 0, static_cast<size_t>(axis)), n = x.dim(static_cast<size_t>(axis));
+  const int64_t inner = Prod(x.dims(), static_cast<size_t>(axis) + 1, x.rank());
+  DispatchNumeric(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    using C = typename Compute<T>::type;
+    const T* xp = x.data<T>();
+    T* yp = out[0]->data<T>();
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        int64_t best = 0;
+        for (int64_t j = 1; j < n; ++j) {
+          if (Load<T>(xp, (o * n + j) * inner + i) > Load<T>(xp, (o * n + best) * inner + i)) best = j;
+        }
+        for (int64_t j = 0; j < n; ++j) Store<T>(yp, (o * n + j) * inner + i, j == best ? C(1) : C(0));
+      }
+  });
+  return Status::Ok();
+}
+
+Status InferEyeLike(InferContext& ctx) {
+  if (ctx.in_shape[0].rank() != 2) return ctx.Fail("input shape " + ctx.in_shape[0].ToString() + " is not 2-D (rule: a matrix)");
+  DType t = ctx.in_dtype[0];
+  if (ctx.node.attrs.Has("dtype")) t = DTypeFromOnnx(static_cast<int32_t>(ctx.node.attrs.GetInt("dtype", 1)));
+  if (!(IsFloatT(t) || IsInteger(t) || t == DType::kBool)) {
+    return ctx.Fail(std::string("dtype ") + DTypeName(t) + " is not supported (rule: numeric or bool)");
+  }
+  ctx.SetOutput(0, t, ctx.in_shape[0]);
+  return Status::Ok();
+}
+
+Status EyeLikeReference(const Node& node, const std::vector<const Tensor*>&, const std::vector<Tensor*>& out) {
+  Tensor& y = *out[0];
+  const int64_t k = node.attrs.GetInt("k", 0);
+  const int64_t R = y.dim(0), Cn = y.dim(1);
+  if (y.bytes()) std::memset(y.raw(), 0, y.bytes());
+  for (int64_t r = 0; r < R; ++r) {
+    const int64_t c = r + k;
+    if (c < 0 || c >= Cn) continue;
+    const int64_t i = r * Cn + c;
+    if (y.dtype() == DType::kBool) { y.data<uint8_t>()[i] = 1; continue; }
+    DispatchNumeric(y.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      using C = typename Compute<T>::type;
+      Store<T>(y.data<T>(), i, C(1));
+    });
+  }
+  return Status::Ok();
+}
+
+}  // namespace edgeinfer::ops

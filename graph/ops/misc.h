@@ -1,0 +1,76 @@
+// Shape-building, indexing, normalisation and detector ops that real exports carry:
+//   Expand (bidirectional broadcast to a shape input), Tile (repeats input), Range (start, limit,
+//   delta scalars), Size, GatherElements, ScatterElements (reduction none/add/mul), GatherND
+//   (batch_dims), ScatterND (reduction none/add/mul), DepthToSpace (DCR/CRD) and SpaceToDepth,
+//   InstanceNormalization, LayerNormalization (opset 17: axis, epsilon, stash_type; optional Mean and
+//   InvStdDev outputs), LRN, TopK (largest, sorted; ties by lower index), NonMaxSuppression
+//   (center_point_box; greedy per batch and class, IoU > threshold suppresses, score must exceed
+//   score_threshold), Trilu, CumSum, Hardmax (opset 13 form), EyeLike.
+// Data movement (Expand, Tile, Gather*/Scatter*, DepthToSpace, SpaceToDepth, Trilu) copies
+// DTypeSize bytes per element and takes any fixed-size dtype; arithmetic ops take float16/32/64
+// (TopK, CumSum, Range also integers). Output shapes that depend on an input's VALUE (Expand, Tile,
+// Range, TopK's K, NonMaxSuppression) are exact when the value is known (at run time every input
+// is) and otherwise keep the right rank with dynamic dims.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "graph/op_table.h"
+
+namespace edgeinfer::ops {
+
+// NonMaxSuppression selection: [batch, class, box] triples in output order.
+struct NmsParams {
+  bool center_point_box = false;
+  int64_t max_output_boxes_per_class = 0;
+  float iou_threshold = 0.f;
+  bool has_score_threshold = false;
+  float score_threshold = 0.f;
+};
+std::vector<std::array<int64_t, 3>> NmsSelect(const NmsParams& p, const Tensor& boxes, const Tensor& scores);
+
+// TopK along `axis`: values (x's dtype) and int64 indices with dims of x except k at axis.
+void TopKRef(int64_t axis, int64_t k, bool largest, const Tensor& x, Tensor& values, Tensor& indices);
+
+Status InferExpand(InferContext& ctx);
+Status InferTile(InferContext& ctx);
+Status InferRange(InferContext& ctx);
+Status InferSize(InferContext& ctx);
+Status InferGatherElements(InferContext& ctx);
+Status InferScatterElements(InferContext& ctx);
+Status InferGatherND(InferContext& ctx);
+Status InferScatterND(InferContext& ctx);
+Status InferDepthToSpace(InferContext& ctx);
+Status InferSpaceToDepth(InferContext& ctx);
+Status InferInstanceNorm(InferContext& ctx);
+Status InferLayerNorm(InferContext& ctx);
+Status InferLRN(InferContext& ctx);
+Status InferTopK(InferContext& ctx);
+Status InferNonMaxSuppression(InferContext& ctx);
+Status InferTrilu(InferContext& ctx);
+Status InferCumSum(InferContext& ctx);
+Status InferHardmax(InferContext& ctx);
+Status InferEyeLike(InferContext& ctx);
+
+Status ExpandReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status TileReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status RangeReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status SizeReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status GatherElementsReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status ScatterElementsReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status GatherNDReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status ScatterNDReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status DepthToSpaceReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status SpaceToDepthReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status InstanceNormReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status LayerNormReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status LRNReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status TopKReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status NonMaxSuppressionReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status TriluReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status CumSumReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status HardmaxReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status EyeLikeReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+
+}  // namespace edgeinfer::ops

@@ -1,0 +1,324 @@
+// Misc ops (Expand, Tile, Range, Size, Gather/Scatter Elements/ND, DepthToSpace, SpaceToDepth,
+// Instance/LayerNormalization, LRN, TopK, NonMaxSuppression, Trilu, CumSum, Hardmax, EyeLike):
+// hand-checked goldens, inference errors naming the node and the rule, seeded sweeps against
+// independent formulations, and an exporter-style LayerNormalization chain imported with folding.
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "devices/cpu/reference_executor.h"
+#include "graph/onnx_import.h"
+#include "graph/ops/misc.h"
+#include "tests/graph/ops/op_test_util.h"
+
+namespace edgeinfer {
+namespace {
+
+using testing::F32;
+using testing::I32;
+using testing::I64;
+using testing::RunOp;
+using testing::Values;
+
+std::vector<float> Iota(int64_t n, float start = 0.f) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = start + static_cast<float>(i);
+  return v;
+}
+
+Attributes A1(const char* name, int64_t v) {
+  Attributes a;
+  a.Set(name, v);
+  return a;
+}
+
+TEST(Misc, ExpandTileRangeSize) {
+  Tensor x = F32({3, 1}, {1.f, 2.f, 3.f});
+  Tensor shape3 = I64({3}, {2, 1, 4});
+  auto e = RunOp("Expand", {&x, &shape3});
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ((*e)[0].dims(), (std::vector<int64_t>{2, 3, 4}));   // bidirectional: the 1 keeps x's 3
+  std::vector<float> ev = Values<float>((*e)[0]);
+  EXPECT_EQ(ev[0], 1.f);
+  EXPECT_EQ(ev[4], 2.f);
+  EXPECT_EQ(ev[23], 3.f);
+
+  Tensor t = F32({2}, {5.f, 6.f});
+  Tensor rep = I64({1}, {3});
+  auto tile = RunOp("Tile", {&t, &rep});
+  ASSERT_TRUE(tile.ok());
+  EXPECT_EQ(Values<float>((*tile)[0]), (std::vector<float>{5.f, 6.f, 5.f, 6.f, 5.f, 6.f}));
+
+  Tensor s = I32({}, {10}), l = I32({}, {1}), d = I32({}, {-3});
+  auto r = RunOp("Range", {&s, &l, &d});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(Values<int32_t>((*r)[0]), (std::vector<int32_t>{10, 7, 4}));
+  Tensor fs = F32({}, {1.f}), fl = F32({}, {2.f}), fd = F32({}, {0.25f});
+  auto fr = RunOp("Range", {&fs, &fl, &fd});
+  ASSERT_TRUE(fr.ok());
+  EXPECT_EQ(Values<float>((*fr)[0]), (std::vector<float>{1.f, 1.25f, 1.5f, 1.75f}));
+  Tensor zero = F32({}, {0.f});
+  auto bad = RunOp("Range", {&fs, &fl, &zero});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("Range 'n': delta is 0"), std::string::npos) << bad.status().message();
+
+  auto size = RunOp("Size", {&shape3});
+  ASSERT_TRUE(size.ok());
+  EXPECT_EQ((*size)[0].rank(), 0u);
+  EXPECT_EQ(Values<int64_t>((*size)[0]), (std::vector<int64_t>{3}));
+}
+
+TEST(Misc, GatherScatter) {
+  Tensor data = F32({2, 2}, {1.f, 2.f, 3.f, 4.f});
+  Tensor ind = I64({2, 2}, {0, 0, 1, 0});
+  auto ge = RunOp("GatherElements", {&data, &ind}, A1("axis", 1));
+  ASSERT_TRUE(ge.ok()) << ge.status().message();
+  EXPECT_EQ(Values<float>((*ge)[0]), (std::vector<float>{1.f, 1.f, 4.f, 3.f}));
+  Tensor neg = I64({1, 2}, {-1, 0});
+  auto gn = RunOp("GatherElements", {&data, &neg}, A1("axis", 0));
+  ASSERT_TRUE(gn.ok());
+  EXPECT_EQ(Values<float>((*gn)[0]), (std::vector<float>{3.f, 2.f}));
+
+  // GatherND with batch_dims=1: data [2,2,2], indices [2,1] -> one row per batch.
+  Tensor d3 = F32({2, 2, 2}, Iota(8));
+  Tensor bi = I64({2, 1}, {1, 0});
+  auto gnd = RunOp("GatherND", {&d3, &bi}, A1("batch_dims", 1));
+  ASSERT_TRUE(gnd.ok()) << gnd.status().message();
+  EXPECT_EQ((*gnd)[0].dims(), (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(Values<float>((*gnd)[0]), (std::vector<float>{2.f, 3.f, 4.f, 5.f}));
+
+  Tensor base = F32({4}, {1.f, 1.f, 1.f, 1.f});
+  Tensor si = I64({2, 1}, {3, 3});
+  Tensor up = F32({2}, {5.f, 6.f});
+  Attributes add;
+  add.Set("reduction", std::string("add"));
+  auto snd = RunOp("ScatterND", {&base, &si, &up}, add);
+  ASSERT_TRUE(snd.ok()) << snd.status().message();
+  EXPECT_EQ(Values<float>((*snd)[0]), (std::vector<float>{1.f, 1.f, 1.f, 12.f}));
+  Tensor oob = I64({1, 1}, {4});
+  Tensor up1 = F32({1}, {0.f});
+  auto o = RunOp("ScatterND", {&base, &oob, &up1});
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find("ScatterND 'n': index 4 is out of range"), std::string::npos) << o.status().message();
+}
+
+TEST(Misc, DepthToSpaceModes) {
+  // x [1,4,1,1] = 0,1,2,3 with blocksize 2.
+  Tensor x = F32({1, 4, 1, 1}, Iota(4));
+  auto dcr = RunOp("DepthToSpace", {&x}, A1("blocksize", 2));
+  ASSERT_TRUE(dcr.ok()) << dcr.status().message();
+  EXPECT_EQ((*dcr)[0].dims(), (std::vector<int64_t>{1, 1, 2, 2}));
+  EXPECT_EQ(Values<float>((*dcr)[0]), (std::vector<float>{0.f, 1.f, 2.f, 3.f}));
+  // 8 channels: DCR interleaves the two output channels, CRD keeps them in blocks.
+  Tensor x8 = F32({1, 8, 1, 1}, Iota(8));
+  Attributes crd = A1("blocksize", 2);
+  crd.Set("mode", std::string("CRD"));
+  auto c = RunOp("DepthToSpace", {&x8}, crd);
+  auto d = RunOp("DepthToSpace", {&x8}, A1("blocksize", 2));
+  ASSERT_TRUE(c.ok() && d.ok());
+  EXPECT_EQ(Values<float>((*c)[0]), (std::vector<float>{0.f, 1.f, 2.f, 3.f, 4.f, 5.f, 6.f, 7.f}));
+  EXPECT_EQ(Values<float>((*d)[0]), (std::vector<float>{0.f, 2.f, 4.f, 6.f, 1.f, 3.f, 5.f, 7.f}));
+  std::vector<DType> dt;
+  std::vector<Shape> sh;
+  Status s = testing::InferOp("DepthToSpace", {DType::kFloat32}, {Shape({1, 6, 2, 2})}, {nullptr}, A1("blocksize", 2), 1, &dt, &sh);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("DepthToSpace 'n': channels 6 are not divisible by blocksize^2=4"), std::string::npos) << s.message();
+}
+
+// SpaceToDepth then DepthToSpace(DCR) is the identity (the two are defined as inverse reshapes).
+TEST(Misc, SpaceToDepthInvertsDepthToSpaceSeeded) {
+  const uint32_t seed = 4242;
+  std::mt19937 rng(seed);
+  for (int trial = 0; trial < 10; ++trial) {
+    int64_t b = 1 + static_cast<int64_t>(rng() % 3), C = 1 + static_cast<int64_t>(rng() % 3);
+    int64_t H = b * (1 + static_cast<int64_t>(rng() % 3)), W = b * (1 + static_cast<int64_t>(rng() % 3));
+    std::vector<float> v(static_cast<size_t>(2 * C * H * W));
+    for (float& f : v) f = static_cast<float>(rng() % 1000);
+    Tensor x = F32({2, C, H, W}, v);
+    auto s2d = RunOp("SpaceToDepth", {&x}, A1("blocksize", b));
+    ASSERT_TRUE(s2d.ok()) << s2d.status().message();
+    auto back = RunOp("DepthToSpace", {&(*s2d)[0]}, A1("blocksize", b));
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(Values<float>((*back)[0]), v) << "seed=" << seed << " trial " << trial;
+  }
+}
+
+TEST(Misc, NormalizationsAgainstFormulas) {
+  const uint32_t seed = 1337;
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.f, 2.f);
+  std::vector<float> xv(2 * 3 * 5);
+  for (float& f : xv) f = nd(rng);
+  Tensor x = F32({2, 3, 5}, xv);
+  Tensor scale = F32({3}, {1.f, 2.f, -1.f}), bias = F32({3}, {0.f, 0.5f, 1.f});
+  auto in = RunOp("InstanceNormalization", {&x, &scale, &bias});
+  ASSERT_TRUE(in.ok()) << in.status().message();
+  std::vector<float> got = Values<float>((*in)[0]);
+  for (int n = 0; n < 2; ++n)
+    for (int c = 0; c < 3; ++c) {
+      double m = 0, v = 0;
+      for (int i = 0; i < 5; ++i) m += xv[static_cast<size_t>((n * 3 + c) * 5 + i)];
+      m /= 5;
+      for (int i = 0; i < 5; ++i) v += std::pow(xv[static_cast<size_t>((n * 3 + c) * 5 + i)] - m, 2);
+      v /= 5;
+      for (int i = 0; i < 5; ++i) {
+        size_t k = static_cast<size_t>((n * 3 + c) * 5 + i);
+        double want = scale.data<float>()[c] * (xv[k] - m) / std::sqrt(v + 1e-5) + bias.data<float>()[c];
+        ASSERT_NEAR(got[k], want, 1e-5) << "seed=" << seed;
+      }
+    }
+  // LayerNormalization over the last two axes, with Mean and InvStdDev outputs.
+  Tensor ls = F32({5}, {1.f, 1.f, 2.f, 2.f, 0.5f});
+  auto ln = RunOp("LayerNormalization", {&x, &ls}, A1("axis", -2), 3);
+  ASSERT_TRUE(ln.ok()) << ln.status().message();
+  EXPECT_EQ((*ln)[1].dims(), (std::vector<int64_t>{2, 1, 1}));
+  std::vector<float> y = Values<float>((*ln)[0]), mean = Values<float>((*ln)[1]), inv = Values<float>((*ln)[2]);
+  for (int n = 0; n < 2; ++n) {
+    double m = 0, v = 0;
+    for (int i = 0; i < 15; ++i) m += xv[static_cast<size_t>(n * 15 + i)];
+    m /= 15;
+    for (int i = 0; i < 15; ++i) v += std::pow(xv[static_cast<size_t>(n * 15 + i)] - m, 2);
+    v /= 15;
+    ASSERT_NEAR(mean[static_cast<size_t>(n)], m, 1e-5);
+    ASSERT_NEAR(inv[static_cast<size_t>(n)], 1 / std::sqrt(v + 1e-5), 1e-4);
+    for (int i = 0; i < 15; ++i) {
+      double want = (xv[static_cast<size_t>(n * 15 + i)] - m) / std::sqrt(v + 1e-5) * ls.data<float>()[i % 5];
+      ASSERT_NEAR(y[static_cast<size_t>(n * 15 + i)], want, 1e-5) << "seed=" << seed;
+    }
+  }
+  // LRN, size 3 over 3 channels at one pixel: channel 1 sees all three.
+  Tensor lx = F32({1, 3, 1, 1}, {1.f, 2.f, 3.f});
+  Attributes la = A1("size", 3);
+  la.Set("alpha", 3.f);
+  la.Set("beta", 1.f);
+  la.Set("bias", 1.f);
+  auto lrn = RunOp("LRN", {&lx}, la);
+  ASSERT_TRUE(lrn.ok());
+  std::vector<float> lv = Values<float>((*lrn)[0]);
+  EXPECT_NEAR(lv[0], 1.f / (1.f + 1.f * (1 + 4)), 1e-6f);        // channels 0..1
+  EXPECT_NEAR(lv[1], 2.f / (1.f + 1.f * (1 + 4 + 9)), 1e-6f);    // channels 0..2
+  EXPECT_NEAR(lv[2], 3.f / (1.f + 1.f * (4 + 9)), 1e-6f);        // channels 1..2
+}
+
+TEST(Misc, TopKTiesAndErrors) {
+  Tensor x = F32({2, 4}, {3.f, 1.f, 3.f, 2.f, 0.f, 0.f, -1.f, 5.f});
+  Tensor k = I64({1}, {3});
+  auto r = RunOp("TopK", {&x, &k}, {}, 2);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(Values<float>((*r)[0]), (std::vector<float>{3.f, 3.f, 2.f, 5.f, 0.f, 0.f}));
+  EXPECT_EQ(Values<int64_t>((*r)[1]), (std::vector<int64_t>{0, 2, 3, 3, 0, 1}));   // ties: lower index first
+  Attributes small = A1("largest", 0);
+  auto s = RunOp("TopK", {&x, &k}, small, 2);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(Values<int64_t>((*s)[1]), (std::vector<int64_t>{1, 3, 0, 2, 0, 1}));
+  Tensor big = I64({1}, {5});
+  auto e = RunOp("TopK", {&x, &big}, {}, 2);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("TopK 'n': K=5 for axis extent 4 (rule: 0 <= K <= extent)"), std::string::npos)
+      << e.status().message();
+}
+
+TEST(Misc, NonMaxSuppressionGolden) {
+  // Three boxes of class 0: box 1 overlaps box 0 heavily (IoU 0.81), box 2 is apart.
+  Tensor boxes = F32({1, 3, 4}, {0.f, 0.f, 1.f, 1.f, 0.f, 0.1f, 1.f, 1.1f, 0.f, 10.f, 1.f, 11.f});
+  Tensor scores = F32({1, 1, 3}, {0.9f, 0.95f, 0.3f});
+  Tensor maxb = I64({1}, {10});
+  Tensor iou = F32({1}, {0.5f});
+  Tensor sth = F32({1}, {0.2f});
+  auto r = RunOp("NonMaxSuppression", {&boxes, &scores, &maxb, &iou, &sth});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].dims(), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(Values<int64_t>((*r)[0]), (std::vector<int64_t>{0, 0, 1, 0, 0, 2}));   // best first; box 0 suppressed
+  Tensor hi = F32({1}, {0.5f});
+  auto r2 = RunOp("NonMaxSuppression", {&boxes, &scores, &maxb, &iou, &hi});
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(Values<int64_t>((*r2)[0]), (std::vector<int64_t>{0, 0, 1}));   // box 2 is under the score threshold
+  // Unknown values at compile time: [?, 3].
+  std::vector<DType> dt;
+  std::vector<Shape> sh;
+  Status s = testing::InferOp("NonMaxSuppression", {DType::kFloat32, DType::kFloat32}, {Shape({1, 3, 4}), Shape({1, 1, 3})},
+                              {nullptr, nullptr}, {}, 1, &dt, &sh);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(sh[0], Shape({kDynamic, 3}));
+  s = testing::InferOp("NonMaxSuppression", {DType::kFloat32, DType::kFloat32}, {Shape({1, 3, 4}), Shape({1, 1, 4})},
+                       {nullptr, nullptr}, {}, 1, &dt, &sh);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("NonMaxSuppression 'n'"), std::string::npos);
+}
+
+TEST(Misc, TriluCumSumHardmaxEyeLike) {
+  Tensor m = F32({3, 3}, Iota(9, 1.f));
+  auto up = RunOp("Trilu", {&m});
+  ASSERT_TRUE(up.ok());
+  EXPECT_EQ(Values<float>((*up)[0]), (std::vector<float>{1.f, 2.f, 3.f, 0.f, 5.f, 6.f, 0.f, 0.f, 9.f}));
+  Tensor k = I64({}, {-1});
+  auto lo = RunOp("Trilu", {&m, &k}, A1("upper", 0));
+  ASSERT_TRUE(lo.ok());
+  EXPECT_EQ(Values<float>((*lo)[0]), (std::vector<float>{0.f, 0.f, 0.f, 4.f, 0.f, 0.f, 7.f, 8.f, 0.f}));
+  Tensor v = F32({4}, {1.f, 2.f, 3.f, 4.f});
+  Tensor ax = I32({}, {0});
+  Attributes ex = A1("exclusive", 1);
+  ex.Set("reverse", int64_t{1});
+  auto cs = RunOp("CumSum", {&v, &ax}, ex);
+  ASSERT_TRUE(cs.ok()) << cs.status().message();
+  EXPECT_EQ(Values<float>((*cs)[0]), (std::vector<float>{9.f, 7.f, 4.f, 0.f}));
+  Tensor h = F32({2, 3}, {1.f, 3.f, 3.f, -1.f, -2.f, -3.f});
+  auto hm = RunOp("Hardmax", {&h});
+  ASSERT_TRUE(hm.ok());
+  EXPECT_EQ(Values<float>((*hm)[0]), (std::vector<float>{0.f, 1.f, 0.f, 1.f, 0.f, 0.f}));
+  Tensor shape = F32({2, 3}, std::vector<float>(6, 0.f));
+  auto eye = RunOp("EyeLike", {&shape}, A1("k", 1));
+  ASSERT_TRUE(eye.ok());
+  EXPECT_EQ(Values<float>((*eye)[0]), (std::vector<float>{0.f, 1.f, 0.f, 0.f, 0.f, 1.f}));
+}
+
+// ONNX's own function body of LayerNormalization (Shape -> Size -> Sub -> ConstantOfShape -> Concat
+// -> Reshape, Flatten, ReduceMean, Reciprocal...) from Debian's libonnx-testdata, imported the way a
+// user imports a model (constant folding on) and run against the stored outputs.
+Result<Tensor> ReadPb(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  onnx::TensorProto tp;
+  if (!f || !tp.ParseFromString(ss.str()) || tp.data_type() != onnx::TensorProto::FLOAT) return Status::Error("cannot read " + p.string());
+  std::vector<int64_t> dims(tp.dims().begin(), tp.dims().end());
+  Tensor t(DType::kFloat32, dims);
+  if (!tp.raw_data().empty()) std::memcpy(t.raw(), tp.raw_data().data(), t.bytes());
+  else std::copy(tp.float_data().begin(), tp.float_data().end(), t.data<float>());
+  return t;
+}
+
+TEST(Misc, LayerNormFunctionBodyImportsWithFolding) {
+  const std::filesystem::path dir = "/usr/share/libonnx-testdata/data/node/test_layer_normalization_4d_axis1_expanded";
+  if (!std::filesystem::exists(dir / "model.onnx")) GTEST_SKIP() << "libonnx-testdata not installed";
+  auto g = ImportOnnx((dir / "model.onnx").string());
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  devices::TensorMap in;
+  const char* names[] = {"X", "W", "B"};
+  for (int i = 0; i < 3; ++i) {
+    auto t = ReadPb(dir / "test_data_set_0" / ("input_" + std::to_string(i) + ".pb"));
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    in[names[i]] = *t;
+  }
+  auto out = devices::RunReference(*g, in);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  const char* outs[] = {"Y", "Mean", "InvStdDev"};
+  for (int i = 0; i < 3; ++i) {
+    auto want = ReadPb(dir / "test_data_set_0" / ("output_" + std::to_string(i) + ".pb"));
+    ASSERT_TRUE(want.ok());
+    const Tensor& got = out->at(outs[i]);
+    ASSERT_EQ(got.dims(), want->dims()) << outs[i];
+    for (int64_t j = 0; j < got.numel(); ++j) {
+      float w = want->data<float>()[j];
+      ASSERT_NEAR(got.data<float>()[j], w, 1e-5 + 1e-3 * std::fabs(w)) << outs[i] << "[" << j << "]";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace edgeinfer
