@@ -4,6 +4,10 @@
 #include <cstring>
 #include <thread>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "devices/dla/capability.h"
 #include "graph/op_table.h"
 #include "graph/ops/fused.h"
@@ -163,7 +167,13 @@ struct DlaDevice::OneDnn {};
 #endif
 
 DlaDevice::DlaDevice(SocProfile soc, DlaDeviceOptions options) : soc_(std::move(soc)), options_(options) {
-  threads_ = options_.num_threads > 0 ? options_.num_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+#ifdef _OPENMP
+  // OpenMP's count honours OMP_NUM_THREADS (and is what oneDNN uses too).
+  const int all = omp_get_max_threads();
+#else
+  const int all = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+#endif
+  threads_ = options_.num_threads > 0 ? options_.num_threads : std::max(1, all);
 }
 
 DlaDevice::~DlaDevice() = default;

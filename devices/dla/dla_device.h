@@ -29,7 +29,7 @@
 namespace edgeinfer::devices {
 
 struct DlaDeviceOptions {
-  int num_threads = 0;      // 0: every core the process may use
+  int num_threads = 0;      // 0: OpenMP's default (OMP_NUM_THREADS), else every core
   bool use_onednn = true;   // INT8 convolutions on the fast CPU path's Int8Conv when built with oneDNN
 };
 
