@@ -19,6 +19,18 @@ namespace {
 
 constexpr int kBM = 128, kBN = 128, kBK = 64, kRow = 80;   // shared row stride in bytes
 
+// x / d and x % d, in 32-bit arithmetic when x fits (64-bit division is a long instruction sequence).
+__device__ __forceinline__ int64_t DivMod(int64_t x, int d, int* rem) {
+  if (x >= 0 && x < 0x7fffffffLL) {
+    unsigned q = static_cast<unsigned>(x) / static_cast<unsigned>(d);
+    *rem = static_cast<int>(static_cast<unsigned>(x) - q * static_cast<unsigned>(d));
+    return q;
+  }
+  int64_t q = x / d;
+  *rem = static_cast<int>(x - q * d);
+  return q;
+}
+
 __device__ __forceinline__ int32_t SRDHM(int32_t a, int32_t b) {
   if (a == b && a == INT32_MIN) return INT32_MAX;
   long long ab = static_cast<long long>(a) * static_cast<long long>(b);
@@ -236,12 +248,11 @@ __global__ void DepthwiseK(const T* __restrict__ in, const T* __restrict__ w, Co
   const int cg = g.c / V;
   const int64_t count = static_cast<int64_t>(g.n) * g.oh * g.ow * cg;
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < count; i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
-    const int c0 = static_cast<int>(i % cg) * V;
-    int64_t t = i / cg;
-    const int ox = static_cast<int>(t % g.ow);
-    t /= g.ow;
-    const int oy = static_cast<int>(t % g.oh);
-    const int n = static_cast<int>(t / g.oh);
+    int cgi, ox, oy;
+    int64_t t = DivMod(i, cg, &cgi);
+    t = DivMod(t, g.ow, &ox);
+    const int n = static_cast<int>(DivMod(t, g.oh, &oy));
+    const int c0 = cgi * V;
     float facc[V];
     int32_t iacc[V];
 #pragma unroll

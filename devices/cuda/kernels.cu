@@ -21,6 +21,18 @@ inline unsigned Blocks(int64_t count) {
 #define GRID_STRIDE(i, count) \
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (count); i += static_cast<int64_t>(blockDim.x) * gridDim.x)
 
+// x / d and x % d, in 32-bit arithmetic when x fits (64-bit division is a long instruction sequence).
+__device__ __forceinline__ int64_t DivMod(int64_t x, int d, int* rem) {
+  if (x >= 0 && x < 0x7fffffffLL) {
+    unsigned q = static_cast<unsigned>(x) / static_cast<unsigned>(d);
+    *rem = static_cast<int>(static_cast<unsigned>(x) - q * static_cast<unsigned>(d));
+    return q;
+  }
+  int64_t q = x / d;
+  *rem = static_cast<int>(x - q * d);
+  return q;
+}
+
 __device__ __forceinline__ float Load(const void* p, KType t, int64_t i) {
   switch (t) {
     case KType::kF32: return static_cast<const float*>(p)[i];
@@ -140,7 +152,9 @@ __global__ void BiasActResidualK(T* y, const float* __restrict__ bias, const T* 
                                  KActParams act) {
   GRID_STRIDE(i, count) {
     float v = ToF<T>(y[i]);
-    if (bias) v += bias[i % c];
+    int ch;
+    DivMod(i, c, &ch);
+    if (bias) v += bias[ch];
     if (res) v += ToF<T>(res[i]);
     y[i] = FromF<T>(ApplyAct(act, v));
   }
@@ -181,12 +195,10 @@ __global__ void PoolK(const T* __restrict__ in, T* __restrict__ out, PoolDesc d,
                       KActParams act, bool pre) {
   const int64_t count = static_cast<int64_t>(d.n) * d.oh * d.ow * d.c;
   GRID_STRIDE(i, count) {
-    int c = static_cast<int>(i % d.c);
-    int64_t t = i / d.c;
-    int ox = static_cast<int>(t % d.ow);
-    t /= d.ow;
-    int oy = static_cast<int>(t % d.oh);
-    int n = static_cast<int>(t / d.oh);
+    int c, ox, oy;
+    int64_t t = DivMod(i, d.c, &c);
+    t = DivMod(t, d.ow, &ox);
+    int n = static_cast<int>(DivMod(t, d.oh, &oy));
     int y0 = oy * d.sh - d.ph, x0 = ox * d.sw - d.pw;
     float acc = d.kind == 0 ? -INFINITY : 0.f;
     int32_t iacc = 0;
@@ -290,12 +302,10 @@ template <class T>
 __global__ void ResizeK(const T* __restrict__ in, T* __restrict__ out, ResizeDesc d) {
   const int64_t count = static_cast<int64_t>(d.n) * d.oh * d.ow * d.c;
   GRID_STRIDE(i, count) {
-    int c = static_cast<int>(i % d.c);
-    int64_t t = i / d.c;
-    int ox = static_cast<int>(t % d.ow);
-    t /= d.ow;
-    int oy = static_cast<int>(t % d.oh);
-    int n = static_cast<int>(t / d.oh);
+    int c, ox, oy;
+    int64_t t = DivMod(i, d.c, &c);
+    t = DivMod(t, d.ow, &ox);
+    int n = static_cast<int>(DivMod(t, d.oh, &oy));
     float fy = SrcCoord(oy, d.scale_h, d.h, d.oh, d.coord), fx = SrcCoord(ox, d.scale_w, d.w, d.ow, d.coord);
     const T* base = in + static_cast<int64_t>(n) * d.h * d.w * d.c + c;
     if (d.mode == 0) {
@@ -342,7 +352,8 @@ __global__ void RequantizeK(const int32_t* __restrict__ acc, int64_t m, int k, c
                             KIntAct act, int8_t* __restrict__ out) {
   const int64_t count = m * k;
   GRID_STRIDE(i, count) {
-    int ch = static_cast<int>(i % k);
+    int ch;
+    DivMod(i, k, &ch);
     int32_t a = acc[i];
     if (bias) a += bias[ch];
     long long w = MBQM(a, mult[ch]);
@@ -364,12 +375,10 @@ __global__ void Im2ColInt8K(const int8_t* __restrict__ in, int8_t* __restrict__ 
   const int64_t count = rows * per_row;
   const int rsc = g.r * g.s * g.c;
   GRID_STRIDE(i, count) {
-    int64_t row = i / per_row;
-    int colw = static_cast<int>(i % per_row);
-    int ox = static_cast<int>(row % g.ow);
-    int64_t t = row / g.ow;
-    int oy = static_cast<int>(t % g.oh);
-    int n = static_cast<int>(t / g.oh);
+    int colw, ox, oy;
+    int64_t row = DivMod(i, per_row, &colw);
+    int64_t t = DivMod(row, g.ow, &ox);
+    int n = static_cast<int>(DivMod(t, g.oh, &oy));
     if (vec) {
       int j = colw * 4;
       int32_t v = 0;
@@ -401,12 +410,10 @@ __global__ void Im2Col16K(const uint16_t* __restrict__ in, uint16_t* __restrict_
   const int64_t count = rows * per_row;
   const int rsc = g.r * g.s * g.c;
   GRID_STRIDE(i, count) {
-    int64_t row = i / per_row;
-    int colw = static_cast<int>(i % per_row);
-    int ox = static_cast<int>(row % g.ow);
-    int64_t t = row / g.ow;
-    int oy = static_cast<int>(t % g.oh);
-    int n = static_cast<int>(t / g.oh);
+    int colw, ox, oy;
+    int64_t row = DivMod(i, per_row, &colw);
+    int64_t t = DivMod(row, g.ow, &ox);
+    int n = static_cast<int>(DivMod(t, g.oh, &oy));
     int j = vec ? colw * 4 : colw;
     bool ok = j < rsc;
     int64_t src = 0;
