@@ -499,6 +499,7 @@ std::string SerializePlans(const std::vector<GraphMemoryPlan>& plans) {
     const MemoryPlanOptions& o = p.options;
     w.Str(o.instance); w.I64(o.batch); w.U8(o.sram_chaining); w.I64(o.sram_bytes); w.I64(o.alignment); w.U8(o.concat_in_place);
     w.I64(p.in_place_concats);
+    w.Str(p.sram_order);
     w.Count(p.order.size());
     for (NodeId id : p.order) w.I32(id);
     const MemoryPlan& m = p.plan;
@@ -526,6 +527,7 @@ void ParsePlans(Reader& r, std::vector<GraphMemoryPlan>* plans) {
     o.instance = r.Str("plan instance"); o.batch = r.I64("plan batch"); o.sram_chaining = r.Bool("plan chaining flag");
     o.sram_bytes = r.I64("plan sram bytes"); o.alignment = r.I64("plan alignment"); o.concat_in_place = r.Bool("plan concat flag");
     p.in_place_concats = r.I64("in-place concat count");
+    p.sram_order = r.Str("sram order");
     if (r.ok() && (o.batch < 1 || o.batch > (int64_t{1} << 20))) r.Fail("plan '" + o.instance + "' batch " + std::to_string(o.batch) + " is out of range");
     p.order.resize(r.Count(4, "plan steps"));
     for (NodeId& id : p.order) id = r.I32("plan step");

@@ -207,28 +207,45 @@ Result<GraphMemoryPlan> PlanGraphMemory(const Graph& g, const MemoryPlanOptions&
   const bool use_sram = opt.sram_chaining && opt.sram_bytes > 0;
   if (use_sram) spaces.push_back(MemorySpace{opt.instance + ".sram", opt.sram_bytes});
 
-  // Phase 1: chaining candidates into SRAM, densest saving first; a scratch space takes the rest.
+  // Phase 1: chaining candidates into SRAM (a scratch space takes the rest). No single greedy
+  // order wins on every graph, so three are tried and the plan that keeps the most bytes of
+  // traffic in SRAM is kept (ties: the earlier order): largest first (the planner's own order),
+  // most traffic first, and most traffic per byte-step of SRAM held first.
   std::vector<Placement> final_place(reqs.size());
   std::vector<char> in_sram(reqs.size(), 0);
   if (use_sram) {
     std::vector<BufferRequest> cand;
     std::vector<size_t> cand_idx;
+    std::vector<int64_t> touches;
     for (size_t i = 0; i < bufs.size(); ++i) {
       const Buf& b = bufs[i];
       if (b.pinned_dram || b.segs.size() != 1 || reqs[i].size == 0 || reqs[i].size > opt.sram_bytes) continue;
       BufferRequest r = reqs[i];
       r.spaces = {0, 1};
-      const double hold = static_cast<double>(r.size) * (r.last_use - r.first_use + 1);
-      r.priority = static_cast<int64_t>(1e6 * static_cast<double>(b.touches) / hold);
       cand.push_back(r);
       cand_idx.push_back(i);
+      touches.push_back(b.touches);
     }
-    auto p1 = PlanMemory(cand, {MemorySpace{"sram", opt.sram_bytes}, MemorySpace{"scratch", -1}});
-    if (!p1.ok()) return p1.status();
-    for (size_t k = 0; k < cand.size(); ++k) {
-      if (p1->placements[k].space == 0) {
-        in_sram[cand_idx[k]] = 1;
-        final_place[cand_idx[k]] = Placement{1, p1->placements[k].offset};
+    static const char* const kOrders[] = {"largest first", "most traffic first", "most traffic per byte-step first"};
+    int64_t best_saved = -1;
+    for (int order = 0; order < 3; ++order) {
+      for (size_t k = 0; k < cand.size(); ++k) {
+        const double hold = static_cast<double>(cand[k].size) * (cand[k].last_use - cand[k].first_use + 1);
+        cand[k].priority = order == 0 ? 0 : order == 1 ? touches[k] : static_cast<int64_t>(1e6 * static_cast<double>(touches[k]) / hold);
+      }
+      auto p1 = PlanMemory(cand, {MemorySpace{"sram", opt.sram_bytes}, MemorySpace{"scratch", -1}});
+      if (!p1.ok()) return p1.status();
+      int64_t saved = 0;
+      for (size_t k = 0; k < cand.size(); ++k) saved += p1->placements[k].space == 0 ? touches[k] : 0;
+      if (saved <= best_saved) continue;
+      best_saved = saved;
+      gp.sram_order = kOrders[order];
+      std::fill(in_sram.begin(), in_sram.end(), 0);
+      for (size_t k = 0; k < cand.size(); ++k) {
+        if (p1->placements[k].space == 0) {
+          in_sram[cand_idx[k]] = 1;
+          final_place[cand_idx[k]] = Placement{1, p1->placements[k].offset};
+        }
       }
     }
   }
@@ -400,6 +417,7 @@ std::string ExplainMemoryPlan(const GraphMemoryPlan& gp, bool per_layer) {
     std::snprintf(line, sizeof line, "  SRAM chaining: off for this instance; activation DRAM traffic %s\n", Mib(gp.dram_bytes).c_str());
   }
   os << line;
+  if (!gp.sram_order.empty()) os << "  SRAM placement order: " << gp.sram_order << " (best of three greedy orders)\n";
   if (per_layer) {
     os << "  per layer (activation bytes written + read; DRAM without chaining -> with; SRAM):\n";
     for (const LayerTraffic& t : gp.layers) {
@@ -433,6 +451,7 @@ std::string MemoryPlanJson(const GraphMemoryPlan& gp, bool per_layer) {
   j["activation_dram_bytes"] = gp.dram_bytes;
   j["activation_sram_bytes"] = gp.sram_bytes;
   j["dram_saved_fraction"] = gp.SavedFraction();
+  j["sram_order"] = gp.sram_order;
   if (per_layer) {
     nlohmann::json l = nlohmann::json::array();
     for (const LayerTraffic& t : gp.layers) {

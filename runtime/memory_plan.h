@@ -13,9 +13,10 @@
 //   4. DLA segments: maximal runs of consecutive (topological) nodes whose Node::engine starts with
 //      "dla". A value produced and consumed only inside one segment (and not a graph output) is a
 //      chaining candidate: it may live in the DLA core's SRAM ("dla0.sram"), else DRAM.
-//   5. Placement: runtime::PlanMemory (greedy by size) over spaces {dram, <core>.sram}. SRAM
-//      candidates are offered to SRAM in order of DRAM bytes saved per byte of SRAM-step they
-//      hold (short-lived, much-read tensors first); the rest go to the DRAM arena.
+//   5. Placement: SRAM candidates first, through runtime::PlanMemory over {sram, scratch} in three
+//      greedy orders (largest first; most traffic first; most traffic per byte-step held first),
+//      keeping the one that serves the most traffic from SRAM; then every other buffer into the
+//      DRAM arena, greedy by size.
 //   6. Traffic: DRAM activation bytes of each node = bytes it writes (its outputs) + bytes it reads
 //      (its non-constant inputs), for the plan with chaining and for the same graph with every
 //      tensor in DRAM. Graph inputs are written by the host (not counted); weights are not
@@ -84,6 +85,7 @@ struct GraphMemoryPlan {
   int64_t dram_bytes = 0;
   int64_t sram_bytes = 0;
   int64_t in_place_concats = 0;           // Concats planned without a copy
+  std::string sram_order;                 // the greedy order that placed the SRAM ("" without SRAM)
   // Summary figures.
   int64_t DramPeak() const { return plan.peak.empty() ? 0 : plan.peak[0]; }
   int64_t DramLowerBound() const { return plan.lower_bound.empty() ? 0 : plan.lower_bound[0]; }
