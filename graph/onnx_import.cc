@@ -611,6 +611,15 @@ Status Importer::Normalise(NodeId id, bool* replaced) {
   } else if ((op == "Squeeze" || op == "Unsqueeze" || op == "ReduceSum") && opset_ < 13) {
     n->inputs.resize(1);
     ints_to_input("axes", 1, "axes");
+  } else if (op == "TopK" && opset_ < 10) {
+    // TopK-1 takes K as the int attribute `k`; from opset 10 it is input 1 (int64 [1]).
+    if (!n->attrs.Has("k")) return Status::Error("TopK " + Q(name) + ": opset " + std::to_string(opset_) + " needs attribute k");
+    const int64_t k = n->attrs.GetInt("k", 0);
+    n->attrs.Erase("k");
+    ValueId c = NewConst(name, "k", Int64Tensor({k}));
+    n = &g_.node(id);
+    n->inputs.resize(1);
+    SetInput(*n, 1, c);
   } else if (op == "Split" && opset_ < 13) {
     n->inputs.resize(1);
     ints_to_input("split", 1, "split");

@@ -320,5 +320,110 @@ TEST(Misc, LayerNormFunctionBodyImportsWithFolding) {
   }
 }
 
+// ---- exporter-style graphs through the importer (folding on, as users import) ----
+
+struct ProtoBuilder {
+  onnx::ModelProto m;
+  onnx::GraphProto* g;
+  explicit ProtoBuilder(int64_t opset) {
+    m.set_ir_version(6);
+    m.add_opset_import()->set_version(opset);
+    g = m.mutable_graph();
+    g->set_name("g");
+  }
+  void Io(bool input, const char* name, int elem, std::vector<int64_t> dims) {
+    onnx::ValueInfoProto* v = input ? g->add_input() : g->add_output();
+    v->set_name(name);
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(elem);
+    for (int64_t d : dims) {
+      if (d < 0) tt->mutable_shape()->add_dim()->set_dim_param("n");
+      else tt->mutable_shape()->add_dim()->set_dim_value(d);
+    }
+  }
+  onnx::NodeProto* Node(const char* op, std::vector<std::string> in, std::vector<std::string> out) {
+    onnx::NodeProto* n = g->add_node();
+    n->set_op_type(op);
+    n->set_name(out[0] + "_node");
+    for (auto& s : in) n->add_input(s);
+    for (auto& s : out) n->add_output(s);
+    return n;
+  }
+  static void IntAttr(onnx::NodeProto* n, const char* name, int64_t v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
+  }
+  // A Constant node (how PyTorch exports scalars and thresholds).
+  void ConstI64(const char* name, std::vector<int64_t> dims, std::vector<int64_t> v) {
+    auto* a = Node("Constant", {}, {name})->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    auto* t = a->mutable_t();
+    t->set_data_type(onnx::TensorProto::INT64);
+    for (int64_t d : dims) t->add_dims(d);
+    for (int64_t x : v) t->add_int64_data(x);
+  }
+  void ConstF32(const char* name, std::vector<int64_t> dims, std::vector<float> v) {
+    auto* a = Node("Constant", {}, {name})->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    auto* t = a->mutable_t();
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    for (int64_t d : dims) t->add_dims(d);
+    for (float x : v) t->add_float_data(x);
+  }
+  Result<Graph> Import() {
+    std::string bytes;
+    if (!m.SerializeToString(&bytes)) return Status::Error("serialize");
+    return ImportOnnxFromBytes(bytes, "");
+  }
+};
+
+// A detector tail (opset 11): NMS with Constant thresholds -> column 2 of the selection -> Gather
+// of the boxes. The selection count is only known at run time.
+TEST(Misc, DetectorTailWithNmsImportsAndRuns) {
+  ProtoBuilder b(11);
+  b.Io(true, "boxes", onnx::TensorProto::FLOAT, {1, 3, 4});
+  b.Io(true, "scores", onnx::TensorProto::FLOAT, {1, 1, 3});
+  b.ConstI64("max_out", {1}, {10});
+  b.ConstF32("iou", {1}, {0.5f});
+  b.ConstF32("score_th", {1}, {0.2f});
+  b.ConstI64("two", {}, {2});
+  b.ConstI64("zero", {}, {0});
+  b.Node("NonMaxSuppression", {"boxes", "scores", "max_out", "iou", "score_th"}, {"sel"});
+  ProtoBuilder::IntAttr(b.Node("Gather", {"sel", "two"}, {"box_idx"}), "axis", 1);
+  ProtoBuilder::IntAttr(b.Node("Gather", {"boxes", "zero"}, {"boxes2d"}), "axis", 0);
+  ProtoBuilder::IntAttr(b.Node("Gather", {"boxes2d", "box_idx"}, {"kept"}), "axis", 0);
+  b.Io(false, "kept", onnx::TensorProto::FLOAT, {-1, 4});
+  auto g = b.Import();
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  devices::TensorMap in;
+  in["boxes"] = F32({1, 3, 4}, {0.f, 0.f, 1.f, 1.f, 0.f, 0.1f, 1.f, 1.1f, 0.f, 10.f, 1.f, 11.f});
+  in["scores"] = F32({1, 1, 3}, {0.9f, 0.95f, 0.3f});
+  auto out = devices::RunReference(*g, in);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(out->at("kept").dims(), (std::vector<int64_t>{2, 4}));
+  EXPECT_EQ(Values<float>(out->at("kept")), (std::vector<float>{0.f, 0.1f, 1.f, 1.1f, 0.f, 10.f, 1.f, 11.f}));
+}
+
+// TopK-1 (opset 9) keeps K in the attribute k; the importer moves it to input 1.
+TEST(Misc, TopKOpset9AttributeImports) {
+  ProtoBuilder b(9);
+  b.Io(true, "x", onnx::TensorProto::FLOAT, {1, 5});
+  ProtoBuilder::IntAttr(b.Node("TopK", {"x"}, {"values", "indices"}), "k", 2);
+  b.Io(false, "values", onnx::TensorProto::FLOAT, {1, 2});
+  b.Io(false, "indices", onnx::TensorProto::INT64, {1, 2});
+  auto g = b.Import();
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  devices::TensorMap in;
+  in["x"] = F32({1, 5}, {0.5f, 4.f, -1.f, 4.f, 2.f});
+  auto out = devices::RunReference(*g, in);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(Values<float>(out->at("values")), (std::vector<float>{4.f, 4.f}));
+  EXPECT_EQ(Values<int64_t>(out->at("indices")), (std::vector<int64_t>{1, 3}));
+}
+
 }  // namespace
 }  // namespace edgeinfer
