@@ -9,6 +9,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "devices/dla/capability.h"
 #include "devices/dla/dla_device.h"
 #include "runtime/partition.h"
 #include "tests/devices/dla/dla_test_util.h"
@@ -106,6 +107,37 @@ TEST(DlaDevice, RandomLayersBitExact) {
     ExpectBitExact(g, in, true, what + " [onednn]");
     ExpectBitExact(g, in, false, what + " [direct]");
   }
+}
+
+// Data movement on the DLA: INT8 Concat (one scale), Resize nearest, Reshape, then a Gemm.
+TEST(DlaDevice, DataMovementBitExact) {
+  Int8Builder b;
+  ValueId x = b.Input("x", {1, 8, 6, 6});
+  ValueId a = b.Conv("a", x, 8, 3, 1, 1);
+  ValueId c = b.Conv("c", x, 24, 1, 1, 0);
+  // One scale on both concat inputs (the rule for INT8 Concat).
+  const float s = b.ScaleOf(a);
+  b.g.node(*b.g.FindNode("c")).attrs.Set("y_scale", s);
+  b.g.value(c).quant->scale = {s};
+  Attributes ax;
+  ax.Set("axis", int64_t{1});
+  ValueId cat = b.Op("Concat", "cat", {a, c}, ax, s);
+  ValueId scales = b.g.AddConstant("scales", Tensor::FromVector(DType::kFloat32, {4}, std::vector<float>{1.f, 1.f, 2.f, 2.f}));
+  Attributes ra;
+  ra.Set("mode", std::string("nearest"));
+  ValueId up = b.Op("Resize", "up", {cat, kNoValue, scales}, ra, s);
+  ValueId shape = b.g.AddConstant("shape", Tensor::FromVector(DType::kInt64, {2}, std::vector<int64_t>{1, 32 * 12 * 12 / 4 * 4}));
+  ValueId flat = b.Op("Reshape", "flat", {up, shape}, {}, s);
+  b.Output(b.Gemm("fc", flat, 16, true, "Relu"));
+  b.Output(up);
+  SocProfile soc = testing::Profile("orin-agx");
+  for (NodeId id : b.g.NodeIds()) {
+    Support sp = DlaSupport(soc, b.g, id);
+    EXPECT_TRUE(sp.ok) << sp.reason;
+  }
+  TensorMap in = testing::RandomInputs(b.g, 5);
+  ExpectBitExact(b.g, in, true, "data movement [onednn]");
+  ExpectBitExact(b.g, in, false, "data movement [direct]");
 }
 
 // Operands at the int8 extremes: accumulators far beyond 2^24 stay exact.
