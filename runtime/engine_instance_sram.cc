@@ -1,6 +1,5 @@
 // Engine instances, SRAM side: which values of a partitioned graph the memory plan keeps in a DLA
-// core's SRAM at one batch. A separate file because runtime/memory_plan.h and runtime/partition.h
-// both declare a runtime::Segment and cannot be included together.
+// core's SRAM at one batch (runtime::PlanGraphMemory: chaining inside DLA segments, the rest in DRAM).
 #include "runtime/engine_instance.h"
 #include "runtime/memory_plan.h"
 

@@ -8,6 +8,8 @@
 
 #include "devices/cpu/reference_executor.h"
 #include "graph/onnx_import.h"
+#include "graph/shape_inference.h"
+#include "runtime/engine_file.h"
 
 namespace edgeinfer::runtime {
 
@@ -136,6 +138,44 @@ Result<ModelId> Session::LoadModel(const std::string& onnx_path, const ModelOpti
   info.name = std::filesystem::path(onnx_path).filename().string();
   EI_ASSIGN_OR_RETURN(Graph compiled, CompileForSession(imported, onnx_path, options, &info.calibration));
   return AddModel(std::make_shared<const Graph>(std::move(compiled)), options, info);
+}
+
+Result<ModelId> Session::LoadEngineFile(const std::string& plan_path, const ModelOptions& options) {
+  EI_ASSIGN_OR_RETURN(EngineFile e, ReadEngineFile(plan_path));
+  Graph g = std::move(e.graph);
+  std::vector<int64_t> bound;
+  for (ValueId v : g.inputs()) {
+    Shape& sh = g.value(v).shape;
+    if (sh.rank() == 0) return Status::Error("engine file '" + plan_path + "': input '" + g.value(v).name + "' is a scalar; no batch to unbind");
+    bound.push_back(sh.dims[0]);
+    sh.dims[0] = kDynamic;
+    if (sh.symbols.size() != sh.dims.size()) sh.symbols.assign(sh.dims.size(), "");
+    sh.symbols[0] = "N";
+  }
+  // Intermediate values keep the compiled batch until inference runs again.
+  for (size_t v = 0; v < g.num_values(); ++v) {
+    Value& val = g.value(static_cast<ValueId>(v));
+    if (val.producer != kNoNode) val.shape = Shape();
+  }
+  Status st = InferShapes(g);
+  if (st.ok()) {
+    for (ValueId v : g.outputs()) {
+      const Shape& sh = g.value(v).shape;
+      if (sh.rank() == 0 || sh.dims[0] != kDynamic) {
+        st = Status::Error("output '" + g.value(v).name + "' does not follow the input batch (shape " + sh.ToString() + ")");
+        break;
+      }
+    }
+  }
+  if (!st.ok())
+    return st.WithContext("engine file '" + plan_path + "' (compiled for batch " + (bound.empty() ? "?" : std::to_string(bound[0])) +
+                          "): cannot plan other batch sizes");
+  ModelOptions mo = options;
+  if (!e.options.precision.empty()) mo.precision = e.options.precision;
+  ModelInfo info;
+  info.name = std::filesystem::path(plan_path).filename().string();
+  info.calibration = "from the engine file (" + (e.options.extra.count("calibrator") ? e.options.extra.at("calibrator") : std::string("as compiled")) + ")";
+  return AddModel(std::make_shared<const Graph>(std::move(g)), mo, info);
 }
 
 Result<ModelId> Session::AddModel(std::shared_ptr<const Graph> compiled, const ModelOptions& options, ModelInfo info) {

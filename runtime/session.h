@@ -70,6 +70,11 @@ class Session {
 
   // Imports, compiles (and calibrates) an ONNX model; its symbolic batch stays symbolic.
   Result<ModelId> LoadModel(const std::string& onnx_path, const ModelOptions& options);
+  // Loads an engine file (runtime/engine_file.h, `edgeinfer compile --soc S -o model.plan`): its
+  // compiled graph, bound to the batch it was compiled for, is unbound again (the batch dim of the
+  // inputs made symbolic, shapes re-inferred) so every engine batch size can be planned; an error
+  // when the graph's shapes do not follow the input batch. options.precision is taken from the file.
+  Result<ModelId> LoadEngineFile(const std::string& plan_path, const ModelOptions& options);
   // Adds an already compiled graph (shapes inferred). Shared, never copied.
   Result<ModelId> AddModel(std::shared_ptr<const Graph> compiled, const ModelOptions& options, ModelInfo info = {});
 

@@ -139,7 +139,8 @@ int Bench(const BenchArgs& a) {
   mo.precision = a.precision;
   mo.engines = a.engines;
   auto t_compile = std::chrono::steady_clock::now();
-  auto model = s.LoadModel(a.model, mo);
+  const bool is_plan = a.model.size() > 5 && a.model.compare(a.model.size() - 5, 5, ".plan") == 0;
+  auto model = is_plan ? s.LoadEngineFile(a.model, mo) : s.LoadModel(a.model, mo);
   if (!model.ok()) return Fail("bench", model.status());
   const double compile_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_compile).count();
   auto info = s.Info(*model);
@@ -365,7 +366,7 @@ int Bench(const BenchArgs& a) {
 void RegisterBench(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<BenchArgs>();
   CLI::App* c = app.add_subcommand("bench", "Compile for the GPU and DLA engines, tune the batch plan, run a scenario on the target and host clocks");
-  c->add_option("model", a->model, "ONNX model")->required();
+  c->add_option("model", a->model, "ONNX model, or an engine file (.plan) from edgeinfer compile --soc S -o F.plan")->required();
   c->add_option("--soc", a->soc, "SoC profile name or YAML path (default orin-agx)");
   c->add_option("--power-mode", a->power_mode, "power mode (default: the profile's default, MAXN on orin-agx)");
   c->add_option("--scenario", a->scenario, "offline, singlestream, multistream or server (default offline)");

@@ -11,7 +11,11 @@
 #include <random>
 
 #include "devices/cpu/reference_executor.h"
+#include "graph/onnx_import.h"
 #include "runtime/edgeinfer.h"
+#include "runtime/engine_build.h"
+#include "runtime/engine_file.h"
+#include "runtime/partition.h"
 
 namespace edgeinfer::runtime {
 namespace {
@@ -146,6 +150,46 @@ TEST_F(SessionTest, TargetClockTuneAndScenarioOnTheSessionsModel) {
   EXPECT_EQ(h->clock, "host");
   EXPECT_EQ(h->samples, 8);
   EXPECT_NE(h->note.find("host"), std::string::npos);
+}
+
+TEST_F(SessionTest, FromAnEngineFileCompiledForBatchOne) {
+  ImportOptions io;
+  io.batch = 1;
+  auto imported = ImportOnnx(kTiny, io);
+  ASSERT_TRUE(imported.ok()) << imported.status().message();
+  std::string note;
+  ModelOptions mo;
+  auto compiled = CompileForSession(*imported, kTiny, mo, &note);
+  ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+  auto part = Partition(*compiled, session_->soc());
+  ASSERT_TRUE(part.ok()) << part.status().message();
+  EngineBuildOptions bo;
+  bo.model = kTiny;
+  bo.precision = "int8";
+  bo.batch = 1;
+  auto engine = BuildEngine(*compiled, &session_->soc(), &*part, bo);
+  ASSERT_TRUE(engine.ok()) << engine.status().message();
+  const std::string path = ::testing::TempDir() + "/tiny_session.plan";
+  ASSERT_TRUE(WriteEngineFile(*engine, path).ok());
+  auto id = session_->LoadEngineFile(path, ModelOptions{});
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  // The batch is symbolic again: programs at several batch sizes differ.
+  BatchPlan all;
+  all.engines.push_back({{EngineKind::kDla, 0, "dla0"}, 1, 1});
+  auto models = session_->TargetModels(*id, all);
+  ASSERT_TRUE(models.ok());
+  auto p1 = (*models)[0]->Program(1);
+  auto p8 = (*models)[0]->Program(8);
+  ASSERT_TRUE(p1.ok() && p8.ok());
+  EXPECT_GT(p8->dram_bytes, p1->dram_bytes);
+  // Same numbers as the reference on the compiled graph, on every engine.
+  for (uint32_t seed = 1; seed <= 4; ++seed) {
+    auto ref = devices::RunReference(*compiled, Input(seed));
+    auto out = session_->Infer(*id, Input(seed));
+    ASSERT_TRUE(ref.ok() && out.ok()) << (out.ok() ? ref.status().message() : out.status().message());
+    ExpectSame(*ref, *out);
+  }
+  std::remove(path.c_str());
 }
 
 TEST_F(SessionTest, Errors) {
