@@ -1,0 +1,70 @@
+// `edgeinfer bench` end to end on the zoo's tiny CNN: the JSON has both clocks, the tuned plan, the
+// reference plans and the tuner's candidates; a fixed --plan skips tuning; errors are one line.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+const std::string kBin = std::string(EDGEINFER_BINARY_DIR) + "/apps/edgeinfer";
+const std::string kTiny = std::string(EDGEINFER_BINARY_DIR) + "/models/tiny_cnn.onnx";
+
+int RunCmd(const std::string& cmd, std::string* out) {
+  out->clear();
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return -1;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out->append(buf.data(), n);
+  return pclose(p);
+}
+
+TEST(BenchCli, JsonHasBothClocksThePlanAndTheTuner) {
+  if (!std::filesystem::exists(kBin) || !std::filesystem::exists(kTiny)) GTEST_SKIP() << "edgeinfer or tiny_cnn not built";
+  std::string out;
+  ASSERT_EQ(RunCmd(kBin + " bench " + kTiny + " --host-samples 4 --eval-queries 512 --min-queries 2048 --json", &out), 0) << out;
+  const auto j = nlohmann::json::parse(out.substr(out.find('{')));
+  EXPECT_EQ(j["soc"], "orin-agx");
+  EXPECT_EQ(j["power_mode"], "MAXN");
+  EXPECT_EQ(j["scenario"], "Offline");
+  EXPECT_EQ(j["target"]["clock"], "target");
+  EXPECT_EQ(j["host"]["clock"], "host");
+  EXPECT_EQ(j["host"]["samples"], 4);
+  EXPECT_GT(j["target"]["throughput"].get<double>(), 0);
+  EXPECT_GE(j["target"]["samples"].get<int64_t>(), 2048);
+  EXPECT_GT(j["target"]["dram_utilization"].get<double>(), 0);
+  EXPECT_FALSE(j["plan"]["engines"].empty());
+  EXPECT_GT(j["tuner"]["evaluations"].get<int64_t>(), 0);
+  EXPECT_EQ(j["tuner"]["space_size"], 1467);
+  EXPECT_FALSE(j["tuner"]["why"].get<std::string>().empty());
+  EXPECT_GE(j["reference_plans"].size(), 2u);
+  int64_t host_samples = 0;
+  for (const auto& e : j["host"]["engines"]) host_samples += e["samples"].get<int64_t>();
+  EXPECT_EQ(host_samples, 4);
+}
+
+TEST(BenchCli, FixedPlanAndErrors) {
+  if (!std::filesystem::exists(kBin) || !std::filesystem::exists(kTiny)) GTEST_SKIP() << "edgeinfer or tiny_cnn not built";
+  std::string out;
+  ASSERT_EQ(RunCmd(kBin + " bench " + kTiny + " --plan gpu:16x1,dla1:4x2 --skip-host --min-queries 1024 --json", &out), 0) << out;
+  const auto j = nlohmann::json::parse(out.substr(out.find('{')));
+  EXPECT_FALSE(j.contains("tuner"));
+  ASSERT_EQ(j["plan"]["engines"].size(), 2u);
+  EXPECT_EQ(j["plan"]["engines"][1]["engine"], "dla1");
+  EXPECT_EQ(j["plan"]["engines"][1]["batch"], 4);
+  EXPECT_EQ(j["plan"]["engines"][1]["loop"], 2);
+  EXPECT_NE(RunCmd(kBin + " bench " + kTiny + " --plan npu:4", &out), 0);
+  EXPECT_NE(out.find("edgeinfer bench: error:"), std::string::npos) << out;
+  EXPECT_NE(RunCmd(kBin + " bench " + kTiny + " --scenario server", &out), 0);
+  EXPECT_NE(out.find("--server-qps"), std::string::npos) << out;
+  EXPECT_NE(RunCmd(kBin + " bench " + kTiny + " --power-mode 99W", &out), 0);
+  EXPECT_NE(out.find("99W"), std::string::npos) << out;
+}
+
+}  // namespace
