@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include "graph/shape_inference.h"
+
 namespace edgeinfer::runtime {
 
 static_assert(std::endian::native == std::endian::little, "engine files are little-endian; add byte swapping for this host");
@@ -778,6 +780,10 @@ Result<EngineFile> Parse(Source& src, const std::string& what, const EngineReadO
   for (size_t i = 0; i < gr.nodes.size(); ++i) if (!gr.nodes[i].alive) g.RemoveNode(static_cast<NodeId>(i));
   for (NodeId id : g.NodeIds()) for (ValueId o : g.node(id).outputs) g.value(o).producer = id;
   Status s = g.VerifyStructure();
+  if (!s.ok()) return err("graph: " + s.message());
+  // Ops known, attributes well-formed, shapes and dtypes re-inferred equal to the stored ones: the
+  // executors may then trust the graph as they trust a freshly compiled one.
+  s = VerifyGraph(g);
   if (!s.ok()) return err("graph: " + s.message());
   {
     Reader r(body["PART"], "PART");
