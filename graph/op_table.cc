@@ -153,6 +153,11 @@ const std::vector<OpDef>& OpTable() {
       {"EyeLike", OpClass::kSource, 1, 1, 1, 1, InferEyeLike, EyeLikeReference},
       {"TopK", OpClass::kNormalization, 2, 2, 2, 2, InferTopK, TopKReference},
       {"NonMaxSuppression", OpClass::kNormalization, 2, 5, 1, 1, InferNonMaxSuppression, NonMaxSuppressionReference},
+      {"Scatter", OpClass::kDataMovement, 3, 3, 1, 1, InferScatterElements, ScatterElementsReference},  // opset 9-10 name of ScatterElements
+      {"OneHot", OpClass::kDataMovement, 3, 3, 1, 1, InferOneHot, OneHotReference},
+      {"NonZero", OpClass::kDataMovement, 1, 1, 1, 1, InferNonZero, NonZeroReference},
+      {"Compress", OpClass::kDataMovement, 2, 2, 1, 1, InferCompress, CompressReference},
+      {"MeanVarianceNormalization", OpClass::kNormalization, 1, 1, 1, 1, InferMeanVarianceNorm, MeanVarianceNormReference},
   };
   return table;
 }

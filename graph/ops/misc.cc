@@ -18,7 +18,10 @@ namespace {
 
 std::string LS(const std::vector<int64_t>& v) {
   std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(v[i]);
+  }
   return s + "]";
 }
 
@@ -964,6 +967,190 @@ Status EyeLikeReference(const Node& node, const std::vector<const Tensor*>&, con
       Store<T>(y.data<T>(), i, C(1));
     });
   }
+  return Status::Ok();
+}
+
+}  // namespace edgeinfer::ops
+
+namespace edgeinfer::ops {
+
+// ---------------------------------------------------------------- OneHot, NonZero, Compress
+
+namespace {
+bool NonZeroAt(const Tensor& t, int64_t i) {
+  if (t.dtype() == DType::kBool) return t.data<uint8_t>()[i] != 0;
+  return t.GetAsDouble(i) != 0.0;
+}
+}  // namespace
+
+Status InferOneHot(InferContext& ctx) {
+  for (size_t i = 0; i < 2; ++i) {
+    if (!(IsFloatT(ctx.in_dtype[i]) || IsInteger(ctx.in_dtype[i]))) {
+      return ctx.Fail(std::string(i == 0 ? "indices" : "depth") + " dtype " + DTypeName(ctx.in_dtype[i]) + " is not supported (rule: numeric)");
+    }
+  }
+  EI_RETURN_IF_ERROR(Fixed(ctx, 2));
+  if (ctx.in_shape[2].NumElements() >= 0 && ctx.in_shape[2].NumElements() != 2) {
+    return ctx.Fail("values has shape " + ctx.in_shape[2].ToString() + " (rule: [off_value, on_value])");
+  }
+  const Shape& s = ctx.in_shape[0];
+  const int64_t r = static_cast<int64_t>(s.rank()) + 1;
+  const int64_t a = ctx.node.attrs.GetInt("axis", -1);
+  const int64_t axis = NormalizeAxis(a, r);
+  if (axis < 0) return ctx.Fail("axis=" + std::to_string(a) + " is out of range for output rank " + std::to_string(r) + " (rule: -r-1 <= axis <= r)");
+  int64_t depth = kDynamic;
+  if (ctx.in_value[1]) {
+    if (ctx.in_value[1]->numel() != 1) return ctx.Fail("depth has " + std::to_string(ctx.in_value[1]->numel()) + " elements (rule: a scalar)");
+    depth = static_cast<int64_t>(ctx.in_value[1]->GetAsDouble(0));
+    if (depth < 1) return ctx.Fail("depth=" + std::to_string(depth) + " (rule: depth >= 1)");
+  }
+  std::vector<int64_t> d = s.dims;
+  d.insert(d.begin() + axis, depth);
+  ctx.SetOutput(0, ctx.in_dtype[2], Shape(d));
+  return Status::Ok();
+}
+
+Status OneHotReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& ind = *in[0];
+  Tensor& y = *out[0];
+  const int64_t axis = NormalizeAxis(node.attrs.GetInt("axis", -1), static_cast<int64_t>(y.rank()));
+  const int64_t depth = y.dim(static_cast<size_t>(axis));
+  const int64_t outer = Prod(y.dims(), 0, static_cast<size_t>(axis));
+  const int64_t inner = Prod(y.dims(), static_cast<size_t>(axis) + 1, y.rank());
+  const size_t es = DTypeSize(y.dtype());
+  const uint8_t* vals = static_cast<const uint8_t*>(in[2]->raw());
+  uint8_t* dst = static_cast<uint8_t*>(y.raw());
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t d = 0; d < depth; ++d)
+      for (int64_t i = 0; i < inner; ++i) {
+        int64_t v = static_cast<int64_t>(ind.GetAsDouble(o * inner + i));
+        if (v < 0) v += depth;   // -depth <= v < 0 counts from the end; anything else is all off
+        CopyElem(dst, (o * depth + d) * inner + i, vals, v == d ? 1 : 0, es);
+      }
+  (void)node;
+  return Status::Ok();
+}
+
+Status InferNonZero(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(Fixed(ctx, 0));
+  const int64_t r = static_cast<int64_t>(ctx.in_shape[0].rank());
+  int64_t n = kDynamic;
+  if (ctx.in_value[0]) {
+    n = 0;
+    for (int64_t i = 0; i < ctx.in_value[0]->numel(); ++i) n += NonZeroAt(*ctx.in_value[0], i) ? 1 : 0;
+  }
+  ctx.SetOutput(0, DType::kInt64, Shape({r, n}));
+  return Status::Ok();
+}
+
+Status NonZeroReference(const Node&, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  Tensor& y = *out[0];
+  const int64_t n = y.dim(1);
+  std::vector<int64_t> idx;
+  int64_t j = 0;
+  for (int64_t i = 0; i < x.numel() && j < n; ++i) {
+    if (!NonZeroAt(x, i)) continue;
+    Unravel(i, x.dims(), idx);
+    for (size_t k = 0; k < idx.size(); ++k) y.data<int64_t>()[static_cast<int64_t>(k) * n + j] = idx[k];
+    ++j;
+  }
+  return Status::Ok();
+}
+
+Status InferCompress(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(Fixed(ctx, 0));
+  if (ctx.in_dtype[1] != DType::kBool) return ctx.Fail(std::string("condition is ") + DTypeName(ctx.in_dtype[1]) + " (rule: bool)");
+  if (ctx.in_shape[1].rank() != 1) return ctx.Fail("condition has shape " + ctx.in_shape[1].ToString() + " (rule: 1-D)");
+  const Shape& s = ctx.in_shape[0];
+  const bool has_axis = ctx.node.attrs.Has("axis");
+  int64_t axis = 0;
+  if (has_axis) {
+    const int64_t a = ctx.node.attrs.GetInt("axis", 0);
+    axis = NormalizeAxis(a, static_cast<int64_t>(s.rank()));
+    if (axis < 0) return ctx.Fail("axis=" + std::to_string(a) + " is out of range for rank " + std::to_string(s.rank()) + " (rule: -r <= axis < r)");
+  }
+  const int64_t extent = has_axis ? s.dims[static_cast<size_t>(axis)] : s.NumElements();
+  int64_t n = kDynamic;
+  if (ctx.in_value[1] && extent >= 0) {
+    const Tensor& c = *ctx.in_value[1];
+    if (c.numel() > extent) {
+      return ctx.Fail("condition has " + std::to_string(c.numel()) + " entries for extent " + std::to_string(extent) + " (rule: at most the extent)");
+    }
+    n = 0;
+    for (int64_t i = 0; i < c.numel(); ++i) n += c.data<uint8_t>()[i] ? 1 : 0;
+  }
+  if (!has_axis) {
+    ctx.SetOutput(0, ctx.in_dtype[0], Shape({n}));
+  } else {
+    std::vector<int64_t> d = s.dims;
+    d[static_cast<size_t>(axis)] = n;
+    ctx.SetOutput(0, ctx.in_dtype[0], Shape(d));
+  }
+  return Status::Ok();
+}
+
+Status CompressReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const Tensor& c = *in[1];
+  const bool has_axis = node.attrs.Has("axis");
+  const size_t axis = has_axis ? static_cast<size_t>(NormalizeAxis(node.attrs.GetInt("axis", 0), static_cast<int64_t>(x.rank()))) : 0;
+  const int64_t outer = has_axis ? Prod(x.dims(), 0, axis) : 1;
+  const int64_t d = has_axis ? x.dim(axis) : x.numel();
+  const int64_t inner = has_axis ? Prod(x.dims(), axis + 1, x.rank()) : 1;
+  const size_t es = DTypeSize(x.dtype());
+  const size_t block = static_cast<size_t>(inner) * es;
+  const uint8_t* src = static_cast<const uint8_t*>(x.raw());
+  uint8_t* dst = static_cast<uint8_t*>(out[0]->raw());
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < std::min(d, c.numel()); ++j) {
+      if (!c.data<uint8_t>()[j]) continue;
+      if (block) std::memcpy(dst, src + static_cast<size_t>(o * d + j) * block, block);
+      dst += block;
+    }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- MeanVarianceNormalization
+
+Status InferMeanVarianceNorm(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(FloatOnly(ctx, 0));
+  const int64_t r = static_cast<int64_t>(ctx.in_shape[0].rank());
+  std::vector<int64_t> axes = ctx.node.attrs.GetInts("axes", {0, 2, 3});
+  for (int64_t a : axes) {
+    if (NormalizeAxis(a, r) < 0) return ctx.Fail("axes " + LS(axes) + " has " + std::to_string(a) + ", out of range for rank " + std::to_string(r) + " (rule: -r <= axis < r)");
+  }
+  ctx.SetOutput(0, ctx.in_dtype[0], ctx.in_shape[0]);
+  return Status::Ok();
+}
+
+Status MeanVarianceNormReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const int64_t r = static_cast<int64_t>(x.rank());
+  std::vector<int64_t> kd = x.dims();
+  for (int64_t a : node.attrs.GetInts("axes", {0, 2, 3})) kd[static_cast<size_t>(NormalizeAxis(a, r))] = 1;
+  const int64_t ny = Prod(kd, 0, kd.size());
+  const double count = ny ? static_cast<double>(x.numel()) / static_cast<double>(ny) : 1.0;
+  std::vector<int64_t> sx = ContiguousStrides(x.dims()), sy = BroadcastStrides(kd, x.dims());
+  std::vector<double> sum(static_cast<size_t>(ny), 0.0), sq(static_cast<size_t>(ny), 0.0);
+  DispatchNumeric(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    using C = typename Compute<T>::type;
+    if constexpr (std::is_floating_point_v<C>) {
+      const T* xp = x.data<T>();
+      T* yp = out[0]->data<T>();
+      ForEachBroadcast(x.dims(), sx, sy, [&](int64_t, int64_t ix, int64_t iy) {
+        double v = Load<T>(xp, ix);
+        sum[static_cast<size_t>(iy)] += v;
+        sq[static_cast<size_t>(iy)] += v * v;
+      });
+      ForEachBroadcast(x.dims(), sx, sy, [&](int64_t, int64_t ix, int64_t iy) {
+        const double m = sum[static_cast<size_t>(iy)] / count;
+        const double var = std::max(0.0, sq[static_cast<size_t>(iy)] / count - m * m);
+        Store<T>(yp, ix, static_cast<C>((Load<T>(xp, ix) - m) / (std::sqrt(var) + 1e-9)));
+      });
+    }
+  });
   return Status::Ok();
 }
 

@@ -5,7 +5,8 @@
 //   InstanceNormalization, LayerNormalization (opset 17: axis, epsilon, stash_type; optional Mean and
 //   InvStdDev outputs), LRN, TopK (largest, sorted; ties by lower index), NonMaxSuppression
 //   (center_point_box; greedy per batch and class, IoU > threshold suppresses, score must exceed
-//   score_threshold), Trilu, CumSum, Hardmax (opset 13 form), EyeLike.
+//   score_threshold), Trilu, CumSum, Hardmax (opset 13 form), EyeLike, OneHot, NonZero, Compress,
+//   MeanVarianceNormalization (ONNX's function: (x - mean) / (sqrt(E[x^2] - mean^2) + 1e-9)).
 // Data movement (Expand, Tile, Gather*/Scatter*, DepthToSpace, SpaceToDepth, Trilu) copies
 // DTypeSize bytes per element and takes any fixed-size dtype; arithmetic ops take float16/32/64
 // (TopK, CumSum, Range also integers). Output shapes that depend on an input's VALUE (Expand, Tile,
@@ -52,6 +53,10 @@ Status InferTrilu(InferContext& ctx);
 Status InferCumSum(InferContext& ctx);
 Status InferHardmax(InferContext& ctx);
 Status InferEyeLike(InferContext& ctx);
+Status InferOneHot(InferContext& ctx);
+Status InferNonZero(InferContext& ctx);
+Status InferCompress(InferContext& ctx);
+Status InferMeanVarianceNorm(InferContext& ctx);
 
 Status ExpandReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status TileReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
@@ -72,5 +77,9 @@ Status TriluReference(const Node& node, const std::vector<const Tensor*>& in, co
 Status CumSumReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status HardmaxReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status EyeLikeReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status OneHotReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status NonZeroReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status CompressReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status MeanVarianceNormReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 
 }  // namespace edgeinfer::ops

@@ -320,6 +320,49 @@ TEST(Misc, LayerNormFunctionBodyImportsWithFolding) {
   }
 }
 
+TEST(Misc, OneHotNonZeroCompressMvn) {
+  Tensor ind = I64({3}, {0, -1, 7});   // -1 counts from the end; 7 is out of range: all off
+  Tensor depth = F32({}, {3.f});
+  Tensor vals = F32({2}, {-1.f, 5.f});
+  auto oh = RunOp("OneHot", {&ind, &depth, &vals}, A1("axis", 0));
+  ASSERT_TRUE(oh.ok()) << oh.status().message();
+  EXPECT_EQ((*oh)[0].dims(), (std::vector<int64_t>{3, 3}));
+  // Output [depth, indices]: column j is the one-hot of ind[j].
+  EXPECT_EQ(Values<float>((*oh)[0]), (std::vector<float>{5.f, -1.f, -1.f, -1.f, -1.f, -1.f, -1.f, 5.f, -1.f}));
+
+  Tensor x = F32({2, 2}, {0.f, 3.f, -1.f, 0.f});
+  auto nz = RunOp("NonZero", {&x});
+  ASSERT_TRUE(nz.ok());
+  EXPECT_EQ((*nz)[0].dims(), (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(Values<int64_t>((*nz)[0]), (std::vector<int64_t>{0, 1, 1, 0}));   // rows then cols of (0,1), (1,0)
+
+  Tensor cond = testing::T1<uint8_t>(DType::kBool, {2}, {0, 1});
+  auto cp = RunOp("Compress", {&x, &cond}, A1("axis", 1));
+  ASSERT_TRUE(cp.ok()) << cp.status().message();
+  EXPECT_EQ((*cp)[0].dims(), (std::vector<int64_t>{2, 1}));
+  EXPECT_EQ(Values<float>((*cp)[0]), (std::vector<float>{3.f, 0.f}));
+  auto flat = RunOp("Compress", {&x, &cond});   // no axis: over the flattened input
+  ASSERT_TRUE(flat.ok());
+  EXPECT_EQ(Values<float>((*flat)[0]), (std::vector<float>{3.f}));
+
+  // MVN over axis 1 of [[1,3],[2,6]]: mean 2 / 4, std 1 / 2 -> [-1,1] each (up to the 1e-9).
+  Tensor m = F32({2, 2}, {1.f, 3.f, 2.f, 6.f});
+  Attributes ax;
+  ax.Set("axes", std::vector<int64_t>{1});
+  auto mvn = RunOp("MeanVarianceNormalization", {&m}, ax);
+  ASSERT_TRUE(mvn.ok());
+  std::vector<float> mv = Values<float>((*mvn)[0]);
+  for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(mv[i], i % 2 ? 1.f : -1.f, 1e-6f);
+
+  // Scatter (opset 9-10 name) is ScatterElements.
+  Tensor data = F32({1, 3}, {0.f, 0.f, 0.f});
+  Tensor si = I64({1, 2}, {2, 0});
+  Tensor up = F32({1, 2}, {7.f, 8.f});
+  auto sc = RunOp("Scatter", {&data, &si, &up}, A1("axis", 1));
+  ASSERT_TRUE(sc.ok());
+  EXPECT_EQ(Values<float>((*sc)[0]), (std::vector<float>{8.f, 0.f, 7.f}));
+}
+
 // ---- exporter-style graphs through the importer (folding on, as users import) ----
 
 struct ProtoBuilder {
