@@ -63,6 +63,7 @@ struct EngineState {
   std::map<int64_t, TaskProgram> programs;
   int64_t tasks = 0, samples = 0;
   double task_time_sum = 0;
+  double fallback_wait_s = 0;
 };
 
 class Sim {
@@ -259,6 +260,16 @@ class Sim {
   }
 
   void Advance(double dt) {
+    for (size_t e = 0; e < engines_.size(); ++e) {
+      const EngineState& st = engines_[e];
+      if (!st.active) continue;
+      const Executor& x = execs_[static_cast<size_t>(st.executor)];
+      const bool running_own = x.has_job && streams_[static_cast<size_t>(x.job.stream)].owner == static_cast<int>(e);
+      const bool queued_here = std::find_if(x.ready.begin(), x.ready.end(), [&](int sid) {
+                                 return streams_[static_cast<size_t>(sid)].owner == static_cast<int>(e);
+                               }) != x.ready.end();
+      if (!running_own && !queued_here) engines_[e].fallback_wait_s += dt;
+    }
     for (Executor& x : execs_) {
       if (!x.has_job) continue;
       x.busy_s += dt;
@@ -355,6 +366,7 @@ class Sim {
         es.samples = st.samples;
         es.tasks = st.tasks;
         es.task_latency_s = st.tasks ? st.task_time_sum / static_cast<double>(st.tasks) : 0;
+        es.fallback_wait_s = st.fallback_wait_s;
       }
       r.dram_bytes += x.dram_bytes;
       r.engines.push_back(es);

@@ -95,6 +95,7 @@ struct SimEngineStats {
   double own_busy_s = 0;        // of which its own layers
   double dram_bytes = 0;        // moved by layers it executed
   double task_latency_s = 0;    // mean task duration (start to last layer)
+  double fallback_wait_s = 0;   // its own task in flight but waiting for (or running) layers on another engine
 };
 
 struct SimResult {

@@ -134,11 +134,16 @@ std::string Why(const TuneResult& r, const ScenarioSpec& spec) {
     os << buf;
     ++shown;
   }
-  for (const auto& [name, f] : b.busy) {
+  for (size_t k = 0; k < b.busy.size(); ++k) {
+    const auto& [name, f] = b.busy[k];
+    const double wait = k < b.fallback_wait.size() ? b.fallback_wait[k].second : 0;
     if (f < 0.9 && offline) {
-      char buf[160];
-      std::snprintf(buf, sizeof buf, " %s is busy %.0f%% of the run (the shared queue drains unevenly or it waits for fallback layers).",
-                    name.c_str(), 100 * f);
+      char buf[240];
+      if (wait > 0.02)
+        std::snprintf(buf, sizeof buf, " %s is busy %.0f%% of the run; %.0f%% it waits for its GPU-fallback layers, queued behind the GPU's own.",
+                      name.c_str(), 100 * f, 100 * wait);
+      else
+        std::snprintf(buf, sizeof buf, " %s is busy %.0f%% of the run (idle at the end, when the shared queue is empty).", name.c_str(), 100 * f);
       os << buf;
     }
   }
@@ -198,8 +203,10 @@ Result<Candidate> EvaluatePlan(const devices::SocProfile& soc, const BatchPlan& 
   c.throughput = r.throughput;
   c.latency_s = r.bound_latency_s;
   c.dram_utilization = r.sim.dram_utilization;
-  for (const SimEngineStats& e : r.sim.engines)
+  for (const SimEngineStats& e : r.sim.engines) {
     c.busy.push_back({e.name, r.sim.makespan_s > 0 ? e.busy_s / r.sim.makespan_s : 0});
+    c.fallback_wait.push_back({e.name, r.sim.makespan_s > 0 ? e.fallback_wait_s / r.sim.makespan_s : 0});
+  }
   c.feasible = !(spec.latency_bound_s > 0 && c.latency_s > spec.latency_bound_s);
   if (spec.kind == ScenarioKind::kServer) {
     // A Server plan that cannot keep up with the arrival rate is infeasible whatever its latency.
@@ -312,8 +319,17 @@ std::string FormatCandidates(const TuneResult& r, size_t max_rows) {
   char buf[512];
   std::snprintf(buf, sizeof buf, "  %-46s %10s %10s %6s  %s\n", "plan", "samples/s", "lat ms", "DRAM%", "busy % per engine");
   os << buf;
-  for (size_t i = 0; i < v.size() && i < max_rows; ++i) {
+  std::vector<std::pair<std::string, double>> shown;   // plan without loops, throughput
+  size_t rows = 0, hidden = 0;
+  for (size_t i = 0; i < v.size() && rows < max_rows; ++i) {
     const Candidate& c = *v[i];
+    std::string batches;
+    for (const EnginePlan& e : c.plan.engines) batches += e.engine.name + ":" + std::to_string(e.batch) + " ";
+    bool dup = false;
+    for (const auto& [p, t] : shown) dup |= p == batches && t == c.throughput;
+    if (dup) { ++hidden; continue; }   // the same plan at another loop count, same throughput
+    shown.push_back({batches, c.throughput});
+    ++rows;
     std::string busy;
     for (const auto& [n, f] : c.busy) {
       char b2[64];
@@ -327,6 +343,7 @@ std::string FormatCandidates(const TuneResult& r, size_t max_rows) {
                   100 * c.dram_utilization, busy.c_str(), c.feasible ? "" : "  [over bound]");
     os << buf;
   }
+  if (hidden > 0) os << "  (" << hidden << " row(s) hidden: the same batches at another loop count, same throughput)\n";
   return os.str();
 }
 

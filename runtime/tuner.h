@@ -50,6 +50,7 @@ struct Candidate {
   double latency_s = 0;            // the scenario's bound latency (see file comment)
   double dram_utilization = 0;     // of DRAM peak
   std::vector<std::pair<std::string, double>> busy;   // engine -> busy fraction of the run
+  std::vector<std::pair<std::string, double>> fallback_wait;   // engine -> fraction of the run waiting for its fallback layers
   std::string stage;               // which tuner step proposed it
 };
 

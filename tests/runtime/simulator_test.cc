@@ -173,6 +173,8 @@ TEST(Simulator, DlaFallbackLayersWaitForTheGpuAndContendWithItsWork) {
   EXPECT_NEAR(r->sample_latency_s[1], 1.5, 1e-9);   // the DLA's (fallback at 1.0..1.5)
   EXPECT_NEAR(r->engines[0].busy_s, 2.5, 1e-9);
   EXPECT_NEAR(r->engines[0].own_busy_s, 2.0, 1e-9);
+  EXPECT_NEAR(r->engines[1].fallback_wait_s, 0.6, 1e-9);   // queued 0.9..1.0, on the GPU 1.0..1.5
+  EXPECT_NEAR(r->engines[0].fallback_wait_s, 0.0, 1e-12);
 }
 
 TEST(Simulator, LoopPullsBatchTimesLoopSamples) {
