@@ -37,6 +37,7 @@ struct CompileCli {
   bool explain = false;
   int64_t sram_bytes = -1;
   bool no_sram_chaining = false;
+  bool timeline = false;
 };
 
 nlohmann::json SensitivityJson(const std::vector<LayerSqnr>& s) {
@@ -131,6 +132,12 @@ int RunCompile(CompileCli& c) {
       std::printf("  %-40s %-16s %7.2f %7.2f%s\n", l.node.c_str(), l.op.c_str(), l.isolated_db, l.accumulated_db, kept ? "  kept float" : "");
     }
   }
+  if (c.timeline && engine) {
+    for (const runtime::GraphMemoryPlan& p : engine->memory_plans) {
+      std::cout << "memory timeline of instance '" << p.options.instance << "' (buffer: space, offset, bytes, lifetime over steps):\n"
+                << runtime::MemoryTimeline(p.plan);
+    }
+  }
   if (c.explain) {
     std::cout << partition->ToText();
     for (const runtime::GraphMemoryPlan& p : engine->memory_plans) {
@@ -178,6 +185,7 @@ void RegisterCompile(CLI::App& app, int* exit_code) {
   sub->add_flag("--explain", c->explain, "print the partition (why each layer runs where), memory plans (SRAM/DRAM) and predicted times");
   sub->add_option("--sram-bytes", c->sram_bytes, "SRAM per DLA core for chaining (default: the profile's dla.sram_default_bytes)");
   sub->add_flag("--no-sram-chaining", c->no_sram_chaining, "keep every activation in DRAM (for comparison)");
+  sub->add_flag("--memory-timeline", c->timeline, "print every buffer's placement and lifetime (one plan per engine instance)");
   sub->callback([c, exit_code]() { *exit_code = RunCompile(*c); });
 }
 
