@@ -158,6 +158,7 @@ const std::vector<OpDef>& OpTable() {
       {"NonZero", OpClass::kDataMovement, 1, 1, 1, 1, InferNonZero, NonZeroReference},
       {"Compress", OpClass::kDataMovement, 2, 2, 1, 1, InferCompress, CompressReference},
       {"MeanVarianceNormalization", OpClass::kNormalization, 1, 1, 1, 1, InferMeanVarianceNorm, MeanVarianceNormReference},
+      {"BitShift", OpClass::kEltwise, 2, 2, 1, 1, InferBitShift, BitShiftReference},
   };
   return table;
 }

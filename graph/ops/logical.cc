@@ -3,6 +3,7 @@
 #include "graph/ops/logical.h"
 
 #include <cstring>
+#include <type_traits>
 
 #include "graph/ops/op_util.h"
 #include "graph/ops/unary_math.h"
@@ -165,6 +166,41 @@ Status NotReference(const Node&, const std::vector<const Tensor*>& in, const std
 
 Status WhereReference(const Node&, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
   WhereRef(*in[0], *in[1], *in[2], *out[0]);
+  return Status::Ok();
+}
+
+Status InferBitShift(InferContext& ctx) {
+  Shape out;
+  EI_RETURN_IF_ERROR(SameDTypeBroadcast(ctx, &out));
+  DType t = ctx.in_dtype[0];
+  if (t != DType::kUInt8 && t != DType::kUInt16 && t != DType::kUInt32 && t != DType::kUInt64) {
+    return ctx.Fail(std::string("input dtype ") + DTypeName(t) + " is not supported (rule: unsigned integers)");
+  }
+  std::string dir = ctx.node.attrs.GetString("direction", "");
+  if (dir != "LEFT" && dir != "RIGHT") return ctx.Fail("direction='" + dir + "' (rule: LEFT or RIGHT)");
+  ctx.SetOutput(0, t, out);
+  return Status::Ok();
+}
+
+Status BitShiftReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const bool left = node.attrs.GetString("direction", "") == "LEFT";
+  const Tensor& a = *in[0];
+  const Tensor& b = *in[1];
+  Tensor& y = *out[0];
+  std::vector<int64_t> sa = BroadcastStrides(a.dims(), y.dims());
+  std::vector<int64_t> sb = BroadcastStrides(b.dims(), y.dims());
+  DispatchNumeric(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_unsigned_v<T>) {
+      const T* ap = a.data<T>();
+      const T* bp = b.data<T>();
+      T* yp = y.data<T>();
+      ForEachBroadcast(y.dims(), sa, sb, [&](int64_t i, int64_t ia, int64_t ib) {
+        const T s = bp[ib];
+        yp[i] = s >= sizeof(T) * 8 ? T(0) : static_cast<T>(left ? ap[ia] << s : ap[ia] >> s);
+      });
+    }
+  });
   return Status::Ok();
 }
 

@@ -49,6 +49,24 @@ TEST(Logical, BoolOpsAndNot) {
   EXPECT_EQ(Values<uint8_t>((*n)[0]), (std::vector<uint8_t>{1, 1, 0, 0}));
 }
 
+TEST(Logical, BitShift) {
+  Tensor a = testing::T1<uint8_t>(DType::kUInt8, {3}, {1, 16, 255});
+  Tensor s = testing::T1<uint8_t>(DType::kUInt8, {3}, {3, 2, 9});
+  Attributes l, r;
+  l.Set("direction", std::string("LEFT"));
+  r.Set("direction", std::string("RIGHT"));
+  auto left = RunOp("BitShift", {&a, &s}, l);
+  auto right = RunOp("BitShift", {&a, &s}, r);
+  ASSERT_TRUE(left.ok() && right.ok());
+  EXPECT_EQ(Values<uint8_t>((*left)[0]), (std::vector<uint8_t>{8, 64, 0}));   // 9 >= 8 bits: 0
+  EXPECT_EQ(Values<uint8_t>((*right)[0]), (std::vector<uint8_t>{0, 4, 0}));
+  Tensor i = I32({1}, {1});
+  auto bad = RunOp("BitShift", {&i, &i}, l);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("BitShift 'n'"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("rule: unsigned integers"), std::string::npos);
+}
+
 TEST(Logical, WhereGolden) {
   Tensor c = B({2, 1}, {1, 0});
   Tensor x = I32({3}, {1, 2, 3});
