@@ -100,6 +100,7 @@ nlohmann::json ResultJson(const runtime::ScenarioResult& r) {
       eng.push_back({{"engine", e.name}, {"batch", e.batch}, {"loop", e.loop}, {"samples", e.samples}, {"tasks", e.tasks},
                      {"busy_fraction", r.sim.makespan_s > 0 ? e.busy_s / r.sim.makespan_s : 0},
                      {"own_busy_fraction", r.sim.makespan_s > 0 ? e.own_busy_s / r.sim.makespan_s : 0},
+                     {"fallback_wait_fraction", r.sim.makespan_s > 0 ? e.fallback_wait_s / r.sim.makespan_s : 0},
                      {"dram_bytes", e.dram_bytes}, {"mean_task_ms", e.task_latency_s * 1e3}});
     j["engines"] = eng;
     j["dram_utilization"] = r.sim.dram_utilization;
@@ -114,7 +115,12 @@ std::string EngineLine(const runtime::ScenarioResult& r) {
   char buf[160];
   for (const auto& e : r.sim.engines) {
     const double f = r.sim.makespan_s > 0 ? e.busy_s / r.sim.makespan_s : 0;
-    if (e.batch > 0)
+    const double w = r.sim.makespan_s > 0 ? e.fallback_wait_s / r.sim.makespan_s : 0;
+    if (e.batch > 0 && w > 0.005)
+      std::snprintf(buf, sizeof buf, "%s%s b%lldx%lld %lld samples busy %.0f%% (fallback wait %.0f%%)", os.str().empty() ? "" : "; ",
+                    e.name.c_str(), static_cast<long long>(e.batch), static_cast<long long>(e.loop),
+                    static_cast<long long>(e.samples), 100 * f, 100 * w);
+    else if (e.batch > 0)
       std::snprintf(buf, sizeof buf, "%s%s b%lldx%lld %lld samples busy %.0f%%", os.str().empty() ? "" : "; ", e.name.c_str(),
                     static_cast<long long>(e.batch), static_cast<long long>(e.loop), static_cast<long long>(e.samples), 100 * f);
     else
