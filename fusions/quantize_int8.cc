@@ -11,7 +11,8 @@
 //      pre-pool tensor's; a merged horizontal conv: the largest of its split outputs'), a LUT
 //      activation's input scale known, R's scale known, and not excluded by mixed precision
 //      (option "int8_exclude": comma-separated node names). Weights become int8 per output channel
-//      (scale max|w|/127), the bias int32 (x_scale*w_scale), Gemm's alpha/beta fold into them.
+//      (scale max|w|/127), the bias int32 (x_scale*w_scale), Gemm's alpha/beta fold into them and
+//      its B is stored [N, K] (transB=1), so every INT8 weight is per-channel along axis 0.
 //      A bare Conv/Gemm becomes ConvBiasAct/GemmBiasAct without activation (one INT8 op family).
 //   2. a scale-preserving node (MaxPool, Relu, Split, Flatten, Reshape, Squeeze, Unsqueeze,
 //      Transpose) whose input 0 is already int8 runs on int8 at the same scale.
@@ -212,6 +213,9 @@ class Quantizer {
       if (!is_gemm || tb) return static_cast<size_t>(ch * reduction + r);
       return static_cast<size_t>(r * channels + ch);   // Gemm B [K, N]
     };
+    // INT8 weights are stored output-channel-major (Conv [K, C/g, R, S]; Gemm [N, K] with transB=1),
+    // so per-channel quantization is along axis 0 for every INT8 node.
+    auto qidx = [&](int64_t ch, int64_t r) -> size_t { return static_cast<size_t>(ch * reduction + r); };
     std::vector<float> w_scale(static_cast<size_t>(channels));
     std::vector<int8_t> wq(wf.size());
     for (int64_t ch = 0; ch < channels; ++ch) {
@@ -219,10 +223,11 @@ class Quantizer {
       for (int64_t r = 0; r < reduction; ++r) m = std::max(m, std::fabs(wf[widx(ch, r)]));
       const float s = m > 0.f ? m / 127.f : 1.f;
       w_scale[static_cast<size_t>(ch)] = s;
-      for (int64_t r = 0; r < reduction; ++r) wq[widx(ch, r)] = int8::QuantizeToInt8(wf[widx(ch, r)], s);
+      for (int64_t r = 0; r < reduction; ++r) wq[qidx(ch, r)] = int8::QuantizeToInt8(wf[widx(ch, r)], s);
     }
-    ValueId wv = g_.AddConstant(g_.value(n.inputs[1]).name + "_i8", Tensor::FromVector(DType::kInt8, w->dims(), wq));
-    g_.value(wv).quant = QuantParams{w_scale, {}, is_gemm && !tb ? 1 : 0};
+    std::vector<int64_t> wdims = is_gemm ? std::vector<int64_t>{channels, reduction} : w->dims();
+    ValueId wv = g_.AddConstant(g_.value(n.inputs[1]).name + "_i8", Tensor::FromVector(DType::kInt8, wdims, wq));
+    g_.value(wv).quant = QuantParams{w_scale, {}, 0};
     ValueId bv = kNoValue;
     if (b) {
       std::vector<int32_t> bq(static_cast<size_t>(channels));
@@ -245,6 +250,7 @@ class Quantizer {
     if (is_gemm) {
       m.attrs.Set("alpha", 1.f);
       m.attrs.Set("beta", 1.f);
+      m.attrs.Set("transB", int64_t{1});
     }
     m.attrs.Set("x_scale", xq.scale);
     m.attrs.Set("w_scale", w_scale);

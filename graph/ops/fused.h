@@ -29,7 +29,13 @@
 //              activation other than Relu/Clip; the scale of the pre-activation tensor, i.e. of the
 //              unfused Conv/Add output as calibrated).
 //            ConvBiasActPool pools at y_scale (max and average commute with one scale).
-//            GemmBiasAct INT8 needs transA=0, alpha=1, beta=1.
+//            GemmBiasAct INT8 needs transA=0, alpha=1, beta=1 (the quantizer also writes B as [N, K]
+//            with transB=1; the reference takes either layout).
+//
+// Informational attributes the passes add (devices may ignore them): `act_input` (strings: the
+// pre-activation tensors a fusion absorbed, for calibration), `pool_input` (the pre-pool tensor),
+// `concat_into` / `concat_offset` (per output: the in-place Concat it writes into, and where; see
+// fusions/concat_in_place.cc), `in_place` (int, on a Concat whose producers write in place).
 #pragma once
 #include <optional>
 

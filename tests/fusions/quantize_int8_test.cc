@@ -145,6 +145,30 @@ TEST(QuantizeInt8, NodeStaysFloatWhenExcludedByMixedPrecision) {
   EXPECT_GT(Sqnr(g32, g8, 778), 25.0);
 }
 
+TEST(QuantizeInt8, GemmWeightsAreStoredOutputChannelMajor) {
+  Builder b;
+  ValueId a = b.Input("a", {2, 16});
+  Attributes ga;
+  ga.Set("alpha", 0.5f);   // folded into the weights
+  b.Output(b.Op("Gemm", "fc", {a, b.Rand("w", {16, 6}), b.Rand("c", {6})}, ga));   // B is [K, N]
+  CalibrationTable t = CalibrateOn(b.g, 64);   // 12 outputs a batch: enough batches to see the range
+  fusions::CompileReport r32, r8;
+  Graph g32 = Compile(b.g, fusions::Precision::kFp32, nullptr, &r32);
+  Graph g8 = Compile(b.g, fusions::Precision::kInt8, &t, &r8);
+  bool seen = false;
+  for (NodeId id : g8.NodeIds()) {
+    const Node& n = g8.node(id);
+    if (n.op != "GemmBiasAct") continue;
+    seen = true;
+    EXPECT_EQ(n.attrs.GetInt("transB", 0), 1);
+    EXPECT_FLOAT_EQ(n.attrs.GetFloat("alpha", 0.f), 1.f);
+    EXPECT_EQ(g8.value(n.inputs[1]).shape.dims, (std::vector<int64_t>{6, 16}));
+    EXPECT_EQ(g8.value(n.inputs[1]).quant->axis, 0);
+  }
+  EXPECT_TRUE(seen);
+  EXPECT_GT(Sqnr(g32, g8, 9), 30.0) << g8.DumpText();
+}
+
 TEST(QuantizeInt8, RefusesWithoutCalibration) {
   Graph g = SmallResidualNet();
   fusions::PipelineOptions po;
