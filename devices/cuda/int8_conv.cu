@@ -64,6 +64,18 @@ __device__ __forceinline__ int8_t Epi(const KEpilogue& e, int32_t acc, int ch, i
   return static_cast<int8_t>(t);
 }
 
+__device__ __forceinline__ int8_t EpiR(const KEpilogue& e, int32_t acc, int ch, int8_t r) {
+  if (e.bias) acc += e.bias[ch];
+  long long v = MBQM(acc, e.mult[ch]);
+  if (e.res) v += MBQM(static_cast<int32_t>(r), e.res_mult);
+  v = v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : v);
+  int32_t t = static_cast<int32_t>(v);
+  t = t < e.act.lo ? e.act.lo : (t > e.act.hi ? e.act.hi : t);
+  t = t < -128 ? -128 : (t > 127 ? 127 : t);
+  if (e.act.lut) t = e.act.lut[t + 128];
+  return static_cast<int8_t>(t);
+}
+
 __device__ __forceinline__ void CpAsync16(void* smem, const void* gmem, bool valid) {
   unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
   int bytes = valid ? 16 : 0;
@@ -174,23 +186,52 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
     }
     __syncthreads();
   }
-  // Epilogue: c0,c1 at (gid, 2*tig + {0,1}), c2,c3 at (gid + 8, ...).
+  // Epilogue through shared memory (the A/B buffers are free now): the residual tile is read and
+  // the int8 output tile written with coalesced 16-byte accesses; each thread requantizes its own
+  // accumulators (c0,c1 at (gid, 2*tig + {0,1}), c2,c3 at (gid + 8, ...)).
+  constexpr int kTile = 144;   // output/residual tile row stride in bytes
+  int8_t* otile = &As[0][0];
+  int8_t* rtile = &Bs[0][0];
+  const bool vec = (g.k % 16) == 0;
+  auto tile_io = [&](bool load_res) {
+    for (int id = tid; id < kBM * (kBN / 16); id += 256) {
+      const int r = id / (kBN / 16), c16 = (id % (kBN / 16)) * 16;
+      const int64_t m = block_m + r;
+      const int n = block_n + c16;
+      if (m >= M || n >= g.k) continue;
+      const int64_t gi = m * g.k + n;
+      if (vec) {
+        if (load_res) *reinterpret_cast<uint4*>(rtile + r * kTile + c16) = *reinterpret_cast<const uint4*>(e.res + gi);
+        else *reinterpret_cast<uint4*>(out + gi) = *reinterpret_cast<const uint4*>(otile + r * kTile + c16);
+      } else {
+        for (int b = 0; b < 16 && n + b < g.k; ++b) {
+          if (load_res) rtile[r * kTile + c16 + b] = e.res[gi + b];
+          else out[gi + b] = otile[r * kTile + c16 + b];
+        }
+      }
+    }
+  };
+  if (e.res) {
+    tile_io(true);
+    __syncthreads();
+  }
 #pragma unroll
   for (int mt = 0; mt < 4; ++mt)
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-      const int64_t m = block_m + warp_m * 64 + mt * 16 + gid + half * 8;
-      if (m >= M) continue;
+      const int lr = warp_m * 64 + mt * 16 + gid + half * 8;
 #pragma unroll
       for (int nt = 0; nt < 4; ++nt)
 #pragma unroll
         for (int q = 0; q < 2; ++q) {
-          const int n = block_n + warp_n * 32 + nt * 8 + tig * 2 + q;
+          const int lc = warp_n * 32 + nt * 8 + tig * 2 + q;
+          const int n = block_n + lc;
           if (n >= g.k) continue;
-          const int64_t idx = m * g.k + n;
-          out[idx] = Epi(e, acc[mt][nt][half * 2 + q], n, idx);
+          otile[lr * kTile + lc] = EpiR(e, acc[mt][nt][half * 2 + q], n, e.res ? rtile[lr * kTile + lc] : int8_t(0));
         }
     }
+  __syncthreads();
+  tile_io(false);
 }
 
 __global__ void GroupConvInt8FusedK(const int8_t* __restrict__ in, const int8_t* __restrict__ w, ConvGeom g, KEpilogue e,

@@ -112,8 +112,26 @@ __global__ void NhwcToNchwK(const Ti* __restrict__ src, To* __restrict__ dst, in
   }
 }
 
+// Few channels (the network input, C = 3): one thread per pixel; reads are coalesced across
+// threads (consecutive pixels of one plane), each thread writes its C values.
+template <class Ti, class To>
+__global__ void NchwToNhwcSmallK(const Ti* __restrict__ src, To* __restrict__ dst, int c, int hw, int64_t count) {
+  GRID_STRIDE(i, count) {
+    int p;
+    int64_t n = DivMod(i, hw, &p);
+    const Ti* sp = src + n * c * hw + p;
+    To* dp = dst + i * c;
+    for (int k = 0; k < c; ++k) dp[k] = FromF<To>(ToF<Ti>(sp[static_cast<int64_t>(k) * hw]));
+  }
+}
+
 template <class Ti, class To>
 void LaunchOne(bool to_nhwc, const void* src, void* dst, int n, int c, int hw, cudaStream_t s) {
+  if (to_nhwc && c <= 4) {
+    const int64_t count = static_cast<int64_t>(n) * hw;
+    NchwToNhwcSmallK<Ti, To><<<Blocks(count), kThreads, 0, s>>>(static_cast<const Ti*>(src), static_cast<To*>(dst), c, hw, count);
+    return;
+  }
   dim3 block(32, 8);
   dim3 grid((hw + 31) / 32, (c + 31) / 32, n);
   if (to_nhwc) NchwToNhwcK<Ti, To><<<grid, block, 0, s>>>(static_cast<const Ti*>(src), static_cast<To*>(dst), c, hw);
@@ -235,6 +253,41 @@ __global__ void PoolK(const T* __restrict__ in, T* __restrict__ out, PoolDesc d,
     }
     if (d.kind == 1) acc = cnt > 0 ? acc / static_cast<float>(cnt) : 0.f;
     out[i] = FromF<T>(acc);
+  }
+}
+
+// Max pooling, V channels per thread with one 16-byte load per tap (int8: 16 channels, half: 8).
+template <class T, int V>
+__global__ void MaxPoolVecK(const T* __restrict__ in, T* __restrict__ out, PoolDesc d) {
+  const int cg = d.c / V;
+  const int64_t count = static_cast<int64_t>(d.n) * d.oh * d.ow * cg;
+  GRID_STRIDE(i, count) {
+    int cgi, ox, oy;
+    int64_t t = DivMod(i, cg, &cgi);
+    t = DivMod(t, d.ow, &ox);
+    int n = static_cast<int>(DivMod(t, d.oh, &oy));
+    const int y0 = oy * d.sh - d.ph, x0 = ox * d.sw - d.pw;
+    float best[V];
+#pragma unroll
+    for (int v = 0; v < V; ++v) best[v] = -INFINITY;
+    bool any = false;
+    for (int ky = 0; ky < d.kh; ++ky) {
+      const int y = y0 + ky * d.dh;
+      if (y < 0 || y >= d.h) continue;
+      for (int kx = 0; kx < d.kw; ++kx) {
+        const int x = x0 + kx * d.dw;
+        if (x < 0 || x >= d.w) continue;
+        T v[V];
+        *reinterpret_cast<uint4*>(v) = *reinterpret_cast<const uint4*>(in + ((static_cast<int64_t>(n) * d.h + y) * d.w + x) * d.c + cgi * V);
+#pragma unroll
+        for (int k = 0; k < V; ++k) best[k] = fmaxf(best[k], ToF<T>(v[k]));
+        any = true;
+      }
+    }
+    T o[V];
+#pragma unroll
+    for (int k = 0; k < V; ++k) o[k] = any ? FromF<T>(best[k]) : (sizeof(T) == 1 ? static_cast<T>(-128) : FromF<T>(-INFINITY));
+    *reinterpret_cast<uint4*>(out + i * V) = *reinterpret_cast<uint4*>(o);
   }
 }
 
@@ -364,6 +417,35 @@ __global__ void RequantizeK(const int32_t* __restrict__ acc, int64_t m, int k, c
     v = v < -128 ? -128 : (v > 127 ? 127 : v);
     if (act.lut) v = act.lut[v + 128];
     out[i] = static_cast<int8_t>(v);
+  }
+}
+
+// im2col for channel counts that are not a multiple of 4 (the first layer, C = 3): one thread per
+// 16-byte chunk of a row, assembled in registers and stored at once.
+__global__ void Im2ColInt8ChunkK(const int8_t* __restrict__ in, int8_t* __restrict__ col, ConvGeom g, int ldc) {
+  const int64_t rows = static_cast<int64_t>(g.n) * g.oh * g.ow;
+  const int per_row = ldc / 16;
+  const int64_t count = rows * per_row;
+  const int rsc = g.r * g.s * g.c;
+  GRID_STRIDE(i, count) {
+    int chunk, ox, oy;
+    int64_t row = DivMod(i, per_row, &chunk);
+    int64_t t = DivMod(row, g.ow, &ox);
+    int n = static_cast<int>(DivMod(t, g.oh, &oy));
+    const int8_t* base = in + static_cast<int64_t>(n) * g.h * g.w * g.c;
+    alignas(16) int8_t v[16];
+#pragma unroll
+    for (int b = 0; b < 16; ++b) {
+      const int j = chunk * 16 + b;
+      int8_t x = 0;
+      if (j < rsc) {
+        const int c = j % g.c, rs = j / g.c, sx = rs % g.s, ry = rs / g.s;
+        const int y = oy * g.sh - g.ph + ry * g.dh, xx = ox * g.sw - g.pw + sx * g.dw;
+        if (y >= 0 && y < g.h && xx >= 0 && xx < g.w) x = base[(static_cast<int64_t>(y) * g.w + xx) * g.c + c];
+      }
+      v[b] = x;
+    }
+    *reinterpret_cast<uint4*>(col + row * ldc + chunk * 16) = *reinterpret_cast<const uint4*>(v);
   }
 }
 
@@ -532,6 +614,14 @@ static cudaError_t PoolImpl(const void* in, void* out, KType t, const float* bia
                             const PoolDesc& d, cudaStream_t s) {
   int64_t count = static_cast<int64_t>(d.n) * d.oh * d.ow * d.c;
   if (count == 0) return cudaSuccess;
+  if (!pre && d.kind == 0 && t == KType::kI8 && d.c % 16 == 0) {
+    MaxPoolVecK<int8_t, 16><<<Blocks(count / 16), kThreads, 0, s>>>(static_cast<const int8_t*>(in), static_cast<int8_t*>(out), d);
+    return cudaGetLastError();
+  }
+  if (!pre && d.kind == 0 && t == KType::kF16 && d.c % 8 == 0) {
+    MaxPoolVecK<__half, 8><<<Blocks(count / 8), kThreads, 0, s>>>(static_cast<const __half*>(in), static_cast<__half*>(out), d);
+    return cudaGetLastError();
+  }
   switch (t) {
     case KType::kF32: PoolK<float><<<Blocks(count), kThreads, 0, s>>>(static_cast<const float*>(in), static_cast<float*>(out), d, bias, act, pre); break;
     case KType::kF16: PoolK<__half><<<Blocks(count), kThreads, 0, s>>>(static_cast<const __half*>(in), static_cast<__half*>(out), d, bias, act, pre); break;
@@ -616,6 +706,12 @@ cudaError_t Requantize(const int32_t* acc, int64_t m, int k, const int32_t* bias
 cudaError_t Im2ColInt8(const int8_t* in, int8_t* col, const ConvGeom& g, int ldc, cudaStream_t s) {
   int64_t rows = static_cast<int64_t>(g.n) * g.oh * g.ow;
   bool vec = (g.c % 4 == 0) && (ldc % 4 == 0);
+  if (!vec && ldc % 16 == 0) {
+    int64_t chunks = rows * (ldc / 16);
+    if (chunks == 0) return cudaSuccess;
+    Im2ColInt8ChunkK<<<Blocks(chunks), kThreads, 0, s>>>(in, col, g, ldc);
+    return cudaGetLastError();
+  }
   int64_t count = rows * (vec ? ldc / 4 : ldc);
   if (count == 0) return cudaSuccess;
   Im2ColInt8K<<<Blocks(count), kThreads, 0, s>>>(in, col, g, ldc);
