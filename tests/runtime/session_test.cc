@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -60,6 +61,7 @@ TEST_F(SessionTest, EveryEngineIsBitExactWithTheReference) {
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->engines.size(), 3u);
   EXPECT_NE(info->placement.find("on the DLA"), std::string::npos) << info->placement;
+  for (const auto& [e, f] : info->functional) std::printf("FUNCTIONAL %s: %s\n", e.c_str(), f.c_str());
   for (const char* engine : {"gpu", "dla0", "dla1"}) {
     BatchPlan p;
     p.engines.push_back({{std::string(engine) == "gpu" ? EngineKind::kGpu : EngineKind::kDla, engine[3] == '1' ? 1 : 0, engine}, 2, 1});
