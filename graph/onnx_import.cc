@@ -620,6 +620,10 @@ Status Importer::Normalise(NodeId id, bool* replaced) {
     n = &g_.node(id);
     n->inputs.resize(1);
     SetInput(*n, 1, c);
+  } else if (op == "RoiAlign" && opset_ < 16) {
+    // RoiAlign-10 samples without the half-pixel offset; opset 16 names that mode and makes
+    // half_pixel the default.
+    if (!n->attrs.Has("coordinate_transformation_mode")) n->attrs.Set("coordinate_transformation_mode", std::string("output_half_pixel"));
   } else if (op == "Split" && opset_ < 13) {
     n->inputs.resize(1);
     ints_to_input("split", 1, "split");

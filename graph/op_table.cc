@@ -159,6 +159,7 @@ const std::vector<OpDef>& OpTable() {
       {"Compress", OpClass::kDataMovement, 2, 2, 1, 1, InferCompress, CompressReference},
       {"MeanVarianceNormalization", OpClass::kNormalization, 1, 1, 1, 1, InferMeanVarianceNorm, MeanVarianceNormReference},
       {"BitShift", OpClass::kEltwise, 2, 2, 1, 1, InferBitShift, BitShiftReference},
+      {"RoiAlign", OpClass::kPool, 3, 3, 1, 1, InferRoiAlign, RoiAlignReference},
   };
   return table;
 }

@@ -1155,3 +1155,103 @@ Status MeanVarianceNormReference(const Node& node, const std::vector<const Tenso
 }
 
 }  // namespace edgeinfer::ops
+
+namespace edgeinfer::ops {
+
+// ---------------------------------------------------------------- RoiAlign
+
+Status InferRoiAlign(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(FloatOnly(ctx, 0));
+  if (ctx.in_dtype[1] != ctx.in_dtype[0]) return ctx.Fail("rois dtype differs from X (rule: one dtype)");
+  if (!IsIndexT(ctx.in_dtype[2])) return ctx.Fail(std::string("batch_indices are ") + DTypeName(ctx.in_dtype[2]) + " (rule: int64)");
+  const Shape& x = ctx.in_shape[0];
+  const Shape& r = ctx.in_shape[1];
+  if (x.rank() != 4) return ctx.Fail("X shape " + x.ToString() + " is not 4-D (rule: NCHW input)");
+  if (r.rank() != 2 || (r.dims[1] >= 0 && r.dims[1] != 4)) return ctx.Fail("rois shape " + r.ToString() + " is not [num_rois, 4]");
+  if (ctx.in_shape[2].rank() != 1) return ctx.Fail("batch_indices shape " + ctx.in_shape[2].ToString() + " is not [num_rois]");
+  const std::string mode = ctx.node.attrs.GetString("mode", "avg");
+  if (mode != "avg" && mode != "max") return ctx.Fail("mode='" + mode + "' (rule: avg or max)");
+  const std::string ctm = ctx.node.attrs.GetString("coordinate_transformation_mode", "half_pixel");
+  if (ctm != "half_pixel" && ctm != "output_half_pixel") {
+    return ctx.Fail("coordinate_transformation_mode='" + ctm + "' (rule: half_pixel or output_half_pixel)");
+  }
+  const int64_t oh = ctx.node.attrs.GetInt("output_height", 1), ow = ctx.node.attrs.GetInt("output_width", 1);
+  if (oh < 1 || ow < 1) return ctx.Fail("output size " + std::to_string(oh) + "x" + std::to_string(ow) + " (rule: >= 1)");
+  ctx.SetOutput(0, ctx.in_dtype[0], Shape({r.dims[0], x.dims[1], oh, ow}));
+  return Status::Ok();
+}
+
+Status RoiAlignReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const Tensor& rois = *in[1];
+  const Tensor& bidx = *in[2];
+  const bool max_mode = node.attrs.GetString("mode", "avg") == "max";
+  const bool half_pixel = node.attrs.GetString("coordinate_transformation_mode", "half_pixel") == "half_pixel";
+  const int64_t PH = node.attrs.GetInt("output_height", 1), PW = node.attrs.GetInt("output_width", 1);
+  const int64_t sampling = node.attrs.GetInt("sampling_ratio", 0);
+  const double scale = node.attrs.GetFloat("spatial_scale", 1.f);
+  const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
+  Status st = Status::Ok();
+  DispatchNumeric(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    using Cc = typename Compute<T>::type;
+    if constexpr (std::is_floating_point_v<Cc>) {
+      const T* xp = x.data<T>();
+      T* yp = out[0]->data<T>();
+      for (int64_t r = 0; r < rois.dim(0); ++r) {
+        const int64_t b = bidx.GetAsInt64(r);
+        if (b < 0 || b >= N) {
+          st = NodeError(node, "batch index " + std::to_string(b) + " is out of range for batch " + std::to_string(N));
+          return;
+        }
+        const double off = half_pixel ? 0.5 : 0.0;
+        const double x1 = Load<T>(rois.data<T>(), r * 4) * scale - off, y1 = Load<T>(rois.data<T>(), r * 4 + 1) * scale - off;
+        const double x2 = Load<T>(rois.data<T>(), r * 4 + 2) * scale - off, y2 = Load<T>(rois.data<T>(), r * 4 + 3) * scale - off;
+        double rw = x2 - x1, rh = y2 - y1;
+        if (!half_pixel) { rw = std::max(rw, 1.0); rh = std::max(rh, 1.0); }
+        const double bh = rh / static_cast<double>(PH), bw = rw / static_cast<double>(PW);
+        const int64_t gh = sampling > 0 ? sampling : static_cast<int64_t>(std::ceil(rh / static_cast<double>(PH)));
+        const int64_t gw = sampling > 0 ? sampling : static_cast<int64_t>(std::ceil(rw / static_cast<double>(PW)));
+        const double count = static_cast<double>(std::max<int64_t>(gh * gw, 1));
+        for (int64_t c = 0; c < C; ++c) {
+          const int64_t plane = (b * C + c) * H * W;
+          for (int64_t ph = 0; ph < PH; ++ph)
+            for (int64_t pw = 0; pw < PW; ++pw) {
+              double acc = 0.0;
+              bool first = true;
+              for (int64_t iy = 0; iy < gh; ++iy) {
+                for (int64_t ix = 0; ix < gw; ++ix) {
+                  double yy = y1 + static_cast<double>(ph) * bh + (static_cast<double>(iy) + 0.5) * bh / static_cast<double>(gh);
+                  double xx = x1 + static_cast<double>(pw) * bw + (static_cast<double>(ix) + 0.5) * bw / static_cast<double>(gw);
+                  double v[4] = {0, 0, 0, 0}, w[4] = {0, 0, 0, 0};
+                  if (!(yy < -1.0 || yy > static_cast<double>(H) || xx < -1.0 || xx > static_cast<double>(W))) {
+                    yy = std::max(yy, 0.0);
+                    xx = std::max(xx, 0.0);
+                    int64_t yl = static_cast<int64_t>(yy), xl = static_cast<int64_t>(xx), yh, xh;
+                    if (yl >= H - 1) { yh = yl = H - 1; yy = static_cast<double>(yl); } else { yh = yl + 1; }
+                    if (xl >= W - 1) { xh = xl = W - 1; xx = static_cast<double>(xl); } else { xh = xl + 1; }
+                    const double ly = yy - static_cast<double>(yl), lx = xx - static_cast<double>(xl);
+                    const double hy = 1.0 - ly, hx = 1.0 - lx;
+                    w[0] = hy * hx; w[1] = hy * lx; w[2] = ly * hx; w[3] = ly * lx;
+                    v[0] = Load<T>(xp, plane + yl * W + xl); v[1] = Load<T>(xp, plane + yl * W + xh);
+                    v[2] = Load<T>(xp, plane + yh * W + xl); v[3] = Load<T>(xp, plane + yh * W + xh);
+                  }
+                  if (max_mode) {
+                    double m = std::max(std::max(w[0] * v[0], w[1] * v[1]), std::max(w[2] * v[2], w[3] * v[3]));
+                    acc = first ? m : std::max(acc, m);
+                  } else {
+                    acc += w[0] * v[0] + w[1] * v[1] + w[2] * v[2] + w[3] * v[3];
+                  }
+                  first = false;
+                }
+              }
+              Store<T>(yp, ((r * C + c) * PH + ph) * PW + pw, static_cast<Cc>(max_mode ? acc : acc / count));
+            }
+        }
+      }
+    }
+  });
+  return st;
+}
+
+}  // namespace edgeinfer::ops

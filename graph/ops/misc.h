@@ -6,7 +6,10 @@
 //   InvStdDev outputs), LRN, TopK (largest, sorted; ties by lower index), NonMaxSuppression
 //   (center_point_box; greedy per batch and class, IoU > threshold suppresses, score must exceed
 //   score_threshold), Trilu, CumSum, Hardmax (opset 13 form), EyeLike, OneHot, NonZero, Compress,
-//   MeanVarianceNormalization (ONNX's function: (x - mean) / (sqrt(E[x^2] - mean^2) + 1e-9)).
+//   MeanVarianceNormalization (ONNX's function: (x - mean) / (sqrt(E[x^2] - mean^2) + 1e-9)),
+//   RoiAlign (avg/max, sampling_ratio, coordinate_transformation_mode: half_pixel, or
+//   output_half_pixel which the importer sets for opsets 10-15; max mode as ONNX's reference and
+//   ONNX Runtime: the max of the weighted corner values of every sample).
 // Data movement (Expand, Tile, Gather*/Scatter*, DepthToSpace, SpaceToDepth, Trilu) copies
 // DTypeSize bytes per element and takes any fixed-size dtype; arithmetic ops take float16/32/64
 // (TopK, CumSum, Range also integers). Output shapes that depend on an input's VALUE (Expand, Tile,
@@ -57,6 +60,7 @@ Status InferOneHot(InferContext& ctx);
 Status InferNonZero(InferContext& ctx);
 Status InferCompress(InferContext& ctx);
 Status InferMeanVarianceNorm(InferContext& ctx);
+Status InferRoiAlign(InferContext& ctx);
 
 Status ExpandReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status TileReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
@@ -81,5 +85,6 @@ Status OneHotReference(const Node& node, const std::vector<const Tensor*>& in, c
 Status NonZeroReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status CompressReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status MeanVarianceNormReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status RoiAlignReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 
 }  // namespace edgeinfer::ops

@@ -363,6 +363,31 @@ TEST(Misc, OneHotNonZeroCompressMvn) {
   EXPECT_EQ(Values<float>((*sc)[0]), (std::vector<float>{8.f, 0.f, 7.f}));
 }
 
+TEST(Misc, RoiAlignGoldens) {
+  Tensor x = F32({1, 1, 4, 4}, Iota(16));   // x[h][w] = 4h + w
+  Tensor roi = F32({1, 4}, {0.f, 0.f, 3.f, 3.f});
+  Tensor bi = I64({1}, {0});
+  Attributes a = A1("sampling_ratio", 1);
+  a.Set("coordinate_transformation_mode", std::string("output_half_pixel"));
+  auto r = RunOp("RoiAlign", {&x, &roi, &bi}, a);   // one sample at the roi centre (1.5, 1.5)
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].dims(), (std::vector<int64_t>{1, 1, 1, 1}));
+  EXPECT_NEAR(Values<float>((*r)[0])[0], 7.5f, 1e-6f);
+  a.Set("coordinate_transformation_mode", std::string("half_pixel"));   // roi shifted by -0.5: centre (1, 1)
+  auto h = RunOp("RoiAlign", {&x, &roi, &bi}, a);
+  ASSERT_TRUE(h.ok());
+  EXPECT_NEAR(Values<float>((*h)[0])[0], 5.f, 1e-6f);
+  a.Set("coordinate_transformation_mode", std::string("output_half_pixel"));
+  a.Set("mode", std::string("max"));   // max of the weighted corners 0.25 * {5, 6, 9, 10}
+  auto m = RunOp("RoiAlign", {&x, &roi, &bi}, a);
+  ASSERT_TRUE(m.ok());
+  EXPECT_NEAR(Values<float>((*m)[0])[0], 2.5f, 1e-6f);
+  Tensor bad = I64({1}, {1});
+  auto e = RunOp("RoiAlign", {&x, &roi, &bad}, a);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("RoiAlign 'n': batch index 1 is out of range"), std::string::npos) << e.status().message();
+}
+
 // ---- exporter-style graphs through the importer (folding on, as users import) ----
 
 struct ProtoBuilder {
@@ -466,6 +491,26 @@ TEST(Misc, TopKOpset9AttributeImports) {
   ASSERT_TRUE(out.ok()) << out.status().message();
   EXPECT_EQ(Values<float>(out->at("values")), (std::vector<float>{4.f, 4.f}));
   EXPECT_EQ(Values<int64_t>(out->at("indices")), (std::vector<int64_t>{1, 3}));
+}
+
+// RoiAlign-10 has no coordinate_transformation_mode and samples without the half-pixel offset; the
+// importer names that mode, so the same roi gives opset 10's value (7.5) and opset 16's (5).
+TEST(Misc, RoiAlignOpset10KeepsItsCoordinates) {
+  for (int64_t opset : {10, 16}) {
+    ProtoBuilder b(opset);
+    b.Io(true, "x", onnx::TensorProto::FLOAT, {1, 1, 4, 4});
+    b.ConstF32("rois", {1, 4}, {0.f, 0.f, 3.f, 3.f});
+    b.ConstI64("bi", {1}, {0});
+    ProtoBuilder::IntAttr(b.Node("RoiAlign", {"x", "rois", "bi"}, {"y"}), "sampling_ratio", 1);
+    b.Io(false, "y", onnx::TensorProto::FLOAT, {1, 1, 1, 1});
+    auto g = b.Import();
+    ASSERT_TRUE(g.ok()) << g.status().message();
+    devices::TensorMap in;
+    in["x"] = F32({1, 1, 4, 4}, Iota(16));
+    auto out = devices::RunReference(*g, in);
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    EXPECT_NEAR(Values<float>(out->at("y"))[0], opset == 10 ? 7.5f : 5.f, 1e-6f) << "opset " << opset;
+  }
 }
 
 }  // namespace
