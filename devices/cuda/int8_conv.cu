@@ -17,7 +17,7 @@
 namespace edgeinfer::devices::cuda {
 namespace {
 
-constexpr int kBM = 128, kBN = 128, kBK = 64, kRow = 80;   // shared row stride in bytes
+constexpr int kBM = 128, kBK = 64, kRow = 80;   // shared row stride in bytes
 
 // x / d and x % d, in 32-bit arithmetic when x fits (64-bit division is a long instruction sequence).
 __device__ __forceinline__ int64_t DivMod(int64_t x, int d, int* rem) {
@@ -82,12 +82,16 @@ __device__ __forceinline__ void CpAsync16(void* smem, const void* gmem, bool val
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
 }
 
+// kBN = 128: 8 warps as 2 (m) x 4 (n), each 64 x 32; kBN = 64 (layers of <= 64 output channels):
+// 4 x 2 warps, each 32 x 32.
+template <int kBN>
 __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__ in, const int8_t* __restrict__ w, int ldw,
                                                       ConvGeom g, KEpilogue e, int8_t* __restrict__ out) {
+  constexpr int kWarpsN = kBN / 32, kWarpsM = 8 / kWarpsN, kMT = kBM / (16 * kWarpsM), kWM = kBM / kWarpsM;
   __shared__ __align__(16) int8_t As[2][kBM * kRow];
-  __shared__ __align__(16) int8_t Bs[2][kBN * kRow];
+  __shared__ __align__(16) int8_t Bs[2][(kBN > 64 ? kBN : 128) * kRow];   // >= 128 rows: the epilogue reuses it
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  const int warp_m = warp >> 2, warp_n = warp & 3;   // 2 x 4 warps
+  const int warp_m = warp / kWarpsN, warp_n = warp % kWarpsN;
   const int64_t M = static_cast<int64_t>(g.n) * g.oh * g.ow;
   const int64_t block_m = static_cast<int64_t>(blockIdx.x) * kBM;
   const int block_n = blockIdx.y * kBN;
@@ -128,17 +132,19 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
       bool v = kvalid && mvalid[j] && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
       const int8_t* src = v ? in + base[j] + (static_cast<int64_t>(iy) * g.w + ix) * g.c + c : in;
       CpAsync16(&As[stage][row[j] * kRow + chunk * 16], src, v);
-      int nrow = block_n + row[j];
-      bool wv = kk < ldw && nrow < g.k;
-      const int8_t* wsrc = wv ? w + static_cast<int64_t>(nrow) * ldw + kk : w;
-      CpAsync16(&Bs[stage][row[j] * kRow + chunk * 16], wsrc, wv);
+      if (row[j] < kBN) {
+        int nrow = block_n + row[j];
+        bool wv = kk < ldw && nrow < g.k;
+        const int8_t* wsrc = wv ? w + static_cast<int64_t>(nrow) * ldw + kk : w;
+        CpAsync16(&Bs[stage][row[j] * kRow + chunk * 16], wsrc, wv);
+      }
     }
     asm volatile("cp.async.commit_group;\n" ::);
   };
 
-  int acc[4][4][4];
+  int acc[kMT][4][4];
 #pragma unroll
-  for (int a = 0; a < 4; ++a)
+  for (int a = 0; a < kMT; ++a)
 #pragma unroll
     for (int b = 0; b < 4; ++b)
 #pragma unroll
@@ -158,10 +164,10 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
     const int8_t* bs = Bs[kt & 1];
 #pragma unroll
     for (int ks = 0; ks < kBK; ks += 32) {
-      unsigned a[4][4], b[4][2];
+      unsigned a[kMT][4], b[4][2];
 #pragma unroll
-      for (int mt = 0; mt < 4; ++mt) {
-        const int r0 = warp_m * 64 + mt * 16 + gid;
+      for (int mt = 0; mt < kMT; ++mt) {
+        const int r0 = warp_m * kWM + mt * 16 + gid;
         a[mt][0] = *reinterpret_cast<const unsigned*>(as + r0 * kRow + ks + tig * 4);
         a[mt][1] = *reinterpret_cast<const unsigned*>(as + (r0 + 8) * kRow + ks + tig * 4);
         a[mt][2] = *reinterpret_cast<const unsigned*>(as + r0 * kRow + ks + 16 + tig * 4);
@@ -174,7 +180,7 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
         b[nt][1] = *reinterpret_cast<const unsigned*>(bs + n0 * kRow + ks + 16 + tig * 4);
       }
 #pragma unroll
-      for (int mt = 0; mt < 4; ++mt)
+      for (int mt = 0; mt < kMT; ++mt)
 #pragma unroll
         for (int nt = 0; nt < 4; ++nt) {
           int* d = acc[mt][nt];
@@ -216,10 +222,10 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
     __syncthreads();
   }
 #pragma unroll
-  for (int mt = 0; mt < 4; ++mt)
+  for (int mt = 0; mt < kMT; ++mt)
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-      const int lr = warp_m * 64 + mt * 16 + gid + half * 8;
+      const int lr = warp_m * kWM + mt * 16 + gid + half * 8;
 #pragma unroll
       for (int nt = 0; nt < 4; ++nt)
 #pragma unroll
@@ -396,8 +402,13 @@ cudaError_t ConvInt8Fused(const int8_t* in, const int8_t* w, int ldw, const Conv
   if (g.c % 16 != 0 || g.group != 1 || ldw < g.r * g.s * g.c) return cudaErrorInvalidValue;
   const int64_t M = static_cast<int64_t>(g.n) * g.oh * g.ow;
   if (M == 0) return cudaSuccess;
-  dim3 grid(static_cast<unsigned>((M + kBM - 1) / kBM), static_cast<unsigned>((g.k + kBN - 1) / kBN));
-  ConvInt8FusedK<<<grid, 256, 0, s>>>(in, w, ldw, g, e, out);
+  if (g.k <= 64) {
+    dim3 grid(static_cast<unsigned>((M + kBM - 1) / kBM), 1);
+    ConvInt8FusedK<64><<<grid, 256, 0, s>>>(in, w, ldw, g, e, out);
+  } else {
+    dim3 grid(static_cast<unsigned>((M + kBM - 1) / kBM), static_cast<unsigned>((g.k + 127) / 128));
+    ConvInt8FusedK<128><<<grid, 256, 0, s>>>(in, w, ldw, g, e, out);
+  }
   return cudaGetLastError();
 }
 
