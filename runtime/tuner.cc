@@ -127,10 +127,10 @@ std::string Why(const TuneResult& r, const ScenarioSpec& spec) {
     if (c->plan.ToString() == b.plan.ToString() || shown >= 3) continue;
     char buf[256];
     if (offline)
-      std::snprintf(buf, sizeof buf, " Best with %s only: %.0f samples/s (%+.1f%%).", set.c_str(), c->throughput,
+      std::snprintf(buf, sizeof buf, " Best evaluated with %s only: %.0f samples/s (%+.1f%%).", set.c_str(), c->throughput,
                     100 * (c->throughput / std::max(b.throughput, 1e-9) - 1));
     else
-      std::snprintf(buf, sizeof buf, " Best with %s only: %.3f ms.", set.c_str(), c->latency_s * 1e3);
+      std::snprintf(buf, sizeof buf, " Best evaluated with %s only: %.3f ms.", set.c_str(), c->latency_s * 1e3);
     os << buf;
     ++shown;
   }
@@ -164,10 +164,19 @@ std::string Why(const TuneResult& r, const ScenarioSpec& spec) {
         if (same_else && is_bigger) bigger = &c;
       }
       if (bigger) {
-        char buf[200];
-        std::snprintf(buf, sizeof buf, " %s batch %lld instead: %+.1f%%%s.", e.engine.name.c_str(),
+        double wait = 0, wait_best = 0;   // the others' fallback wait there and in the winner
+        for (const auto& [n, w] : bigger->fallback_wait)
+          if (n != e.engine.name) wait = std::max(wait, w);
+        for (const auto& [n, w] : b.fallback_wait)
+          if (n != e.engine.name) wait_best = std::max(wait_best, w);
+        char extra[160] = "";
+        if (e.engine.kind == EngineKind::kGpu && wait > wait_best + 0.01)
+          std::snprintf(extra, sizeof extra, "; its longer layers hold the DLAs' fallback layers: they wait %.0f%% of the run instead of %.0f%%",
+                        100 * wait, 100 * wait_best);
+        char buf[360];
+        std::snprintf(buf, sizeof buf, " %s batch %lld instead: %+.1f%%%s%s.", e.engine.name.c_str(),
                       static_cast<long long>(e.batch * 2), 100 * (bigger->throughput / std::max(b.throughput, 1e-9) - 1),
-                      bigger->feasible ? "" : " (over the latency bound)");
+                      bigger->feasible ? "" : " (over the latency bound)", extra);
         os << buf;
       }
     }
