@@ -5,6 +5,7 @@
 #include "apps/edgeinfer/commands.h"
 #include "apps/edgeinfer/common.h"
 #include "graph/model_stats.h"
+#include "runtime/engine_file.h"
 
 namespace edgeinfer::apps {
 
@@ -31,7 +32,17 @@ nlohmann::json ValueJson(const Value& v) {
 }
 
 int Inspect(const InspectArgs& a) {
-  auto g = LoadModel(a.model, a.batch);
+  // An engine file (compile -o X.plan): its summary (options, graph, partition, memory plans,
+  // predicted time), then the usual report on its compiled graph.
+  Result<Graph> g = Status::Error("no model");
+  if (a.model.size() > 5 && a.model.compare(a.model.size() - 5, 5, ".plan") == 0) {
+    auto e = runtime::ReadEngineFile(a.model);
+    if (!e.ok()) return Fail("inspect", e.status());
+    if (!a.json && a.dump.empty()) std::cout << runtime::DescribeEngine(*e);
+    g = std::move(e->graph);
+  } else {
+    g = LoadModel(a.model, a.batch);
+  }
   if (!g.ok()) return Fail("inspect", g.status());
   if (a.dump == "text") { std::cout << g->DumpText(); return 0; }
   if (a.dump == "dot") { std::cout << g->DumpDot(); return 0; }
