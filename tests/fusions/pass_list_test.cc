@@ -103,12 +103,15 @@ void ExpectSameOutputs(const std::string& name) {
       diff = std::max(diff, std::fabs(t.GetAsDouble(i) - c->at(n).GetAsDouble(i)));
     }
     EXPECT_LT(diff, 1e-3 * std::max(mx, 1.0)) << name << " output " << n << " max |y| " << mx;
+    std::printf("%s output %s: max |y| %.4g, max |fused - unfused| %.3g\n", name.c_str(), n.c_str(), mx, diff);
   }
 }
 
 TEST(PassList, CompiledTinyCnnMatchesFp32) { ExpectSameOutputs("tiny_cnn"); }
 TEST(PassList, CompiledResNet50MatchesFp32) { ExpectSameOutputs("resnet50"); }
 TEST(PassList, CompiledMobileNetV2MatchesFp32) { ExpectSameOutputs("mobilenetv2"); }
+TEST(PassList, CompiledSsdMobileNetMatchesFp32) { ExpectSameOutputs("ssd_mobilenet"); }
+TEST(PassList, CompiledInceptionV3MatchesFp32) { ExpectSameOutputs("inception_v3"); }
 
 // TensorRT's published counts before -> after its fusions; ours after must be equal or fewer.
 void ExpectAtMost(const std::string& name, int trt_after) {
