@@ -160,6 +160,7 @@ const std::vector<OpDef>& OpTable() {
       {"MeanVarianceNormalization", OpClass::kNormalization, 1, 1, 1, 1, InferMeanVarianceNorm, MeanVarianceNormReference},
       {"BitShift", OpClass::kEltwise, 2, 2, 1, 1, InferBitShift, BitShiftReference},
       {"RoiAlign", OpClass::kPool, 3, 3, 1, 1, InferRoiAlign, RoiAlignReference},
+      {"GridSample", OpClass::kDataMovement, 2, 2, 1, 1, InferGridSample, GridSampleReference},
   };
   return table;
 }

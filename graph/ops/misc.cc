@@ -1255,3 +1255,131 @@ Status RoiAlignReference(const Node& node, const std::vector<const Tensor*>& in,
 }
 
 }  // namespace edgeinfer::ops
+
+namespace edgeinfer::ops {
+
+// ---------------------------------------------------------------- GridSample
+
+Status InferGridSample(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(FloatOnly(ctx, 0));
+  EI_RETURN_IF_ERROR(FloatOnly(ctx, 1));
+  const Shape& x = ctx.in_shape[0];
+  const Shape& g = ctx.in_shape[1];
+  if (x.rank() != 4) return ctx.Fail("X shape " + x.ToString() + " is not 4-D (rule: NCHW input)");
+  if (g.rank() != 4 || (g.dims[3] >= 0 && g.dims[3] != 2)) return ctx.Fail("grid shape " + g.ToString() + " is not [N, H_out, W_out, 2]");
+  if (x.dims[0] >= 0 && g.dims[0] >= 0 && x.dims[0] != g.dims[0]) {
+    return ctx.Fail("X batch " + std::to_string(x.dims[0]) + " and grid batch " + std::to_string(g.dims[0]) + " differ (rule: one batch)");
+  }
+  const std::string mode = ctx.node.attrs.GetString("mode", "bilinear");
+  if (mode != "bilinear" && mode != "nearest" && mode != "bicubic") return ctx.Fail("mode='" + mode + "' (rule: bilinear, nearest or bicubic)");
+  const std::string pad = ctx.node.attrs.GetString("padding_mode", "zeros");
+  if (pad != "zeros" && pad != "border" && pad != "reflection") return ctx.Fail("padding_mode='" + pad + "' (rule: zeros, border or reflection)");
+  ctx.SetOutput(0, ctx.in_dtype[0], Shape({x.dims[0], x.dims[1], g.dims[1], g.dims[2]}));
+  return Status::Ok();
+}
+
+namespace {
+double GsReflect(double x, double lo, double hi) {
+  const double range = hi - lo;
+  if (x < lo) {
+    const double dx = lo - x;
+    const int64_t n = static_cast<int64_t>(dx / range);
+    const double r = dx - static_cast<double>(n) * range;
+    return n % 2 == 0 ? lo + r : hi - r;
+  }
+  if (x > hi) {
+    const double dx = x - hi;
+    const int64_t n = static_cast<int64_t>(dx / range);
+    const double r = dx - static_cast<double>(n) * range;
+    return n % 2 == 0 ? hi - r : lo + r;
+  }
+  return x;
+}
+
+void GsCubicCoeffs(double x, double c[4]) {
+  const double A = -0.75;
+  x = std::fabs(x);
+  c[0] = ((A * (x + 1) - 5 * A) * (x + 1) + 8 * A) * (x + 1) - 4 * A;
+  c[1] = ((A + 2) * x - (A + 3)) * x * x + 1;
+  c[2] = ((A + 2) * (1 - x) - (A + 3)) * (1 - x) * (1 - x) + 1;
+  c[3] = ((A * (2 - x) - 5 * A) * (2 - x) + 8 * A) * (2 - x) - 4 * A;
+}
+}  // namespace
+
+Status GridSampleReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const Tensor& grid = *in[1];
+  const std::string mode = node.attrs.GetString("mode", "bilinear");
+  const std::string pad = node.attrs.GetString("padding_mode", "zeros");
+  const bool align = node.attrs.GetInt("align_corners", 0) != 0;
+  const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3), Ho = grid.dim(1), Wo = grid.dim(2);
+  const double x_min = align ? 0.0 : -0.5, x_max = align ? static_cast<double>(W - 1) : static_cast<double>(W) - 0.5;
+  const double y_min = align ? 0.0 : -0.5, y_max = align ? static_cast<double>(H - 1) : static_cast<double>(H) - 0.5;
+  DispatchNumeric(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    using Cc = typename Compute<T>::type;
+    if constexpr (std::is_floating_point_v<Cc>) {
+      const T* xp = x.data<T>();
+      T* yp = out[0]->data<T>();
+      auto pixel = [&](int64_t plane, int64_t r, int64_t c) -> double {
+        if (pad == "zeros") {
+          if (c < 0 || c >= W || r < 0 || r >= H) return 0.0;
+        } else if (pad == "border") {
+          c = std::clamp<int64_t>(c, 0, W - 1);
+          r = std::clamp<int64_t>(r, 0, H - 1);
+        } else {
+          c = static_cast<int64_t>(GsReflect(static_cast<double>(c), x_min, x_max));
+          r = static_cast<int64_t>(GsReflect(static_cast<double>(r), y_min, y_max));
+          c = std::clamp<int64_t>(c, 0, W - 1);   // truncation of a reflected -0.5 border stays in range
+          r = std::clamp<int64_t>(r, 0, H - 1);
+        }
+        return Load<T>(xp, plane + r * W + c);
+      };
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t oy = 0; oy < Ho; ++oy)
+          for (int64_t ox = 0; ox < Wo; ++ox) {
+            const int64_t gi = ((n * Ho + oy) * Wo + ox) * 2;
+            const double nx = Load<T>(grid.data<T>(), gi), ny = Load<T>(grid.data<T>(), gi + 1);
+            double fx = align ? (nx + 1) / 2 * static_cast<double>(W - 1) : ((nx + 1) * static_cast<double>(W) - 1) / 2;
+            double fy = align ? (ny + 1) / 2 * static_cast<double>(H - 1) : ((ny + 1) * static_cast<double>(H) - 1) / 2;
+            if (mode == "nearest") { fx = std::nearbyint(fx); fy = std::nearbyint(fy); }
+            if (fx < x_min || fx > x_max || fy < y_min || fy > y_max) {
+              if (pad == "border") {
+                fx = std::clamp(fx, 0.0, static_cast<double>(W - 1));
+                fy = std::clamp(fy, 0.0, static_cast<double>(H - 1));
+              } else if (pad == "reflection") {
+                fx = GsReflect(fx, x_min, x_max);
+                fy = GsReflect(fy, y_min, y_max);
+              }
+            }
+            for (int64_t c = 0; c < C; ++c) {
+              const int64_t plane = (n * C + c) * H * W;
+              double v;
+              if (mode == "nearest") {
+                v = pixel(plane, static_cast<int64_t>(fy), static_cast<int64_t>(fx));
+              } else if (mode == "bilinear") {
+                const int64_t x1 = static_cast<int64_t>(std::floor(fx)), y1 = static_cast<int64_t>(std::floor(fy));
+                const double dx1 = fx - static_cast<double>(x1), dx2 = 1 - dx1, dy1 = fy - static_cast<double>(y1), dy2 = 1 - dy1;
+                v = dy2 * (dx2 * pixel(plane, y1, x1) + dx1 * pixel(plane, y1, x1 + 1)) +
+                    dy1 * (dx2 * pixel(plane, y1 + 1, x1) + dx1 * pixel(plane, y1 + 1, x1 + 1));
+              } else {
+                const int64_t x0 = static_cast<int64_t>(std::floor(fx)) - 1, y0 = static_cast<int64_t>(std::floor(fy)) - 1;
+                double cx[4], cy[4], row[4];
+                GsCubicCoeffs(fx - static_cast<double>(x0) - 1, cx);
+                GsCubicCoeffs(fy - static_cast<double>(y0) - 1, cy);
+                v = 0;
+                for (int64_t h = 0; h < 4; ++h) {
+                  row[h] = 0;
+                  for (int64_t w = 0; w < 4; ++w) row[h] += cx[w] * pixel(plane, y0 + h, x0 + w);
+                  v += cy[h] * row[h];
+                }
+              }
+              Store<T>(yp, ((n * C + c) * Ho + oy) * Wo + ox, static_cast<Cc>(v));
+            }
+          }
+    }
+  });
+  return Status::Ok();
+}
+
+}  // namespace edgeinfer::ops

@@ -9,7 +9,9 @@
 //   MeanVarianceNormalization (ONNX's function: (x - mean) / (sqrt(E[x^2] - mean^2) + 1e-9)),
 //   RoiAlign (avg/max, sampling_ratio, coordinate_transformation_mode: half_pixel, or
 //   output_half_pixel which the importer sets for opsets 10-15; max mode as ONNX's reference and
-//   ONNX Runtime: the max of the weighted corner values of every sample).
+//   ONNX Runtime: the max of the weighted corner values of every sample), GridSample (opset 16:
+//   bilinear/nearest/bicubic, zeros/border/reflection padding, align_corners; ONNX Runtime's
+//   arithmetic: nearest rounds half to even, bicubic uses Keys' cubic with A = -0.75).
 // Data movement (Expand, Tile, Gather*/Scatter*, DepthToSpace, SpaceToDepth, Trilu) copies
 // DTypeSize bytes per element and takes any fixed-size dtype; arithmetic ops take float16/32/64
 // (TopK, CumSum, Range also integers). Output shapes that depend on an input's VALUE (Expand, Tile,
@@ -61,6 +63,7 @@ Status InferNonZero(InferContext& ctx);
 Status InferCompress(InferContext& ctx);
 Status InferMeanVarianceNorm(InferContext& ctx);
 Status InferRoiAlign(InferContext& ctx);
+Status InferGridSample(InferContext& ctx);
 
 Status ExpandReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status TileReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
@@ -86,5 +89,6 @@ Status NonZeroReference(const Node& node, const std::vector<const Tensor*>& in, 
 Status CompressReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status MeanVarianceNormReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status RoiAlignReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status GridSampleReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 
 }  // namespace edgeinfer::ops

@@ -388,6 +388,55 @@ TEST(Misc, RoiAlignGoldens) {
   EXPECT_NE(e.status().message().find("RoiAlign 'n': batch index 1 is out of range"), std::string::npos) << e.status().message();
 }
 
+// GridSample: a grid at the pixel centres reproduces X in every mode (seeded), and a point between
+// pixels interpolates or pads as the attributes say.
+TEST(Misc, GridSampleIdentityAndGoldens) {
+  const uint32_t seed = 555;
+  std::mt19937 rng(seed);
+  for (int trial = 0; trial < 6; ++trial) {
+    const int64_t H = 2 + static_cast<int64_t>(rng() % 3), W = 2 + static_cast<int64_t>(rng() % 3);
+    const bool align = trial % 2 == 0;
+    std::vector<float> xv(static_cast<size_t>(2 * H * W));
+    for (float& f : xv) f = static_cast<float>(rng() % 100) / 10.f;
+    std::vector<float> gv;
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t w = 0; w < W; ++w) {
+        gv.push_back(align ? 2.f * static_cast<float>(w) / static_cast<float>(W - 1) - 1.f : (2.f * static_cast<float>(w) + 1.f) / static_cast<float>(W) - 1.f);
+        gv.push_back(align ? 2.f * static_cast<float>(h) / static_cast<float>(H - 1) - 1.f : (2.f * static_cast<float>(h) + 1.f) / static_cast<float>(H) - 1.f);
+      }
+    Tensor x = F32({1, 2, H, W}, xv), g = F32({1, H, W, 2}, gv);
+    for (const char* mode : {"bilinear", "nearest", "bicubic"}) {
+      Attributes a = A1("align_corners", align ? 1 : 0);
+      a.Set("mode", std::string(mode));
+      auto r = RunOp("GridSample", {&x, &g}, a);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      std::vector<float> y = Values<float>((*r)[0]);
+      for (size_t i = 0; i < xv.size(); ++i) ASSERT_NEAR(y[i], xv[i], 1e-5f) << mode << " seed=" << seed << " trial " << trial;
+    }
+  }
+  // X = [[0, 1], [2, 3]]; the point (0, 0) is the image centre: bilinear gives the mean 1.5.
+  Tensor x = F32({1, 1, 2, 2}, {0.f, 1.f, 2.f, 3.f});
+  Tensor centre = F32({1, 1, 1, 2}, {0.f, 0.f});
+  auto c = RunOp("GridSample", {&x, &centre});
+  ASSERT_TRUE(c.ok());
+  EXPECT_NEAR(Values<float>((*c)[0])[0], 1.5f, 1e-6f);
+  // Far right of the image (x = 3 in normalised units): zeros padding gives 0, border the edge pixel.
+  Tensor far = F32({1, 1, 1, 2}, {3.f, -1.f});
+  auto z = RunOp("GridSample", {&x, &far}, A1("align_corners", 1));
+  ASSERT_TRUE(z.ok());
+  EXPECT_EQ(Values<float>((*z)[0])[0], 0.f);
+  Attributes border = A1("align_corners", 1);
+  border.Set("padding_mode", std::string("border"));
+  auto b = RunOp("GridSample", {&x, &far}, border);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(Values<float>((*b)[0])[0], 1.f);
+  Attributes bad;
+  bad.Set("mode", std::string("linear"));
+  auto e = RunOp("GridSample", {&x, &far}, bad);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("GridSample 'n': mode='linear' (rule: bilinear, nearest or bicubic)"), std::string::npos);
+}
+
 // ---- exporter-style graphs through the importer (folding on, as users import) ----
 
 struct ProtoBuilder {
