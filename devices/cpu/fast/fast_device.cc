@@ -820,7 +820,8 @@ Result<bool> Builder::BuildInt8Conv(NodeId id) {
     c->Run(p->strm, reinterpret_cast<const int8_t*>(p->Ptr(xr)), has_res ? reinterpret_cast<const int8_t*>(p->Ptr(rr)) : nullptr,
            reinterpret_cast<int8_t*>(p->Ptr(y)), reinterpret_cast<int32_t*>(p->Ptr(acc)), p->scratch.get());
   });
-  P.explain.push_back(Label(id) + " INT8: " + c->impl() + (in_nonneg ? " u8" : " s8") +
+  P.explain.push_back(Label(id) + " INT8: " + c->impl() +
+                      (in_nonneg ? " u8" : (c->shifted_source() ? " (x+128 as u8, zero point 128)" : " s8")) +
                       "*s8->s32 + edgeinfer requantization");
   if (pool) {
     const ops::PoolParams& q = *pool;

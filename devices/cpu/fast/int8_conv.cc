@@ -191,8 +191,28 @@ Result<std::unique_ptr<Int8Conv>> Int8Conv::Create(const int8::Conv2DGeometry& g
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     cv->pd_ = dnnl::convolution_forward::primitive_desc(d, attr, eng);
+    if (!src_nonnegative && cv->pd_.impl_info_str() && std::string(cv->pd_.impl_info_str()).find("brg") == std::string::npos) {
+      // Signed input without oneDNN's fast kernel (the 3-channel first layer): read x + 128 as
+      // uint8 with a source zero point of 128. sum((x+128-128)*w) is the same int32 sum, exactly,
+      // and padding takes the zero point (real 0), as in the reference.
+      try {
+        dnnl::memory::desc u8_src = ChannelsLastMd(xd, dnnl_dt::u8);
+        dnnl::convolution_forward::desc du(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, u8_src,
+                                           w_any, cv->acc_md_, {g.stride_h, g.stride_w}, {g.dil_h - 1, g.dil_w - 1},
+                                           {g.pad_t, g.pad_l}, {g.pad_b, g.pad_r});
+        dnnl::primitive_attr za;
+        za.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+        za.set_zero_points(DNNL_ARG_SRC, 0, {128});
+        cv->pd_ = dnnl::convolution_forward::primitive_desc(du, za, eng);
+        cv->src_md_ = u8_src;
+        cv->shift_src_ = true;
+      } catch (const dnnl::error&) {
+        // keep the s8 primitive
+      }
+    }
     cv->prim_ = dnnl::convolution_forward(cv->pd_);
     cv->weights_ = dnnl::memory(cv->pd_.weights_desc(), eng);
+    if (cv->shift_src_) cv->shifted_.resize(static_cast<size_t>(g.n * g.c * g.h * g.w));
     dnnl::memory src_w(w_plain, eng, const_cast<int8_t*>(w_kcrs));
     dnnl::stream s(eng);
     dnnl::reorder(src_w, cv->weights_).execute(s, src_w, cv->weights_);
@@ -207,6 +227,14 @@ std::string Int8Conv::impl() const { return ImplName(pd_); }
 
 void Int8Conv::Run(dnnl::stream& s, const int8_t* x, const int8_t* residual, int8_t* y, int32_t* acc,
                    void* scratch) const {
+  if (shift_src_) {
+    // x + 128 as uint8 (flip the sign bit) into the shifted copy.
+    const int64_t n = g_.n * g_.c * g_.h * g_.w;
+    uint8_t* u = shifted_.data();
+#pragma omp parallel for simd schedule(static) if (n >= (int64_t{1} << 18))
+    for (int64_t i = 0; i < n; ++i) u[i] = static_cast<uint8_t>(x[i]) ^ 0x80u;
+    x = reinterpret_cast<const int8_t*>(u);
+  }
   dnnl::memory src(src_md_, eng_, const_cast<int8_t*>(x));
   dnnl::memory dst(acc_md_, eng_, acc);
   dnnl::memory sp(pd_.scratchpad_desc(), eng_, scratch);

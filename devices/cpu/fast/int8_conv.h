@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -43,6 +44,7 @@ class Int8Conv {
   size_t scratch_bytes() const { return pd_.scratchpad_desc().get_size(); }
   size_t weight_bytes() const { return pd_.weights_desc().get_size(); }
   const int8::Epilogue& epilogue() const { return epilogue_; }
+  bool shifted_source() const { return shift_src_; }
   std::string impl() const;
 
   // x: NHWC int8 input; residual: NHWC int8 of y's shape or null; y: NHWC int8 output;
@@ -59,6 +61,8 @@ class Int8Conv {
   dnnl::convolution_forward prim_;
   dnnl::memory::desc src_md_, dst_md_, acc_md_;
   dnnl::memory weights_;   // packed, owned
+  bool shift_src_ = false;  // signed input run as uint8 x+128 with a source zero point of 128
+  mutable std::vector<uint8_t> shifted_;   // the shifted input (Run is not thread-safe anyway)
 };
 
 }  // namespace edgeinfer::devices::fast
