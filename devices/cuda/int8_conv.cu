@@ -76,6 +76,18 @@ __device__ __forceinline__ int8_t EpiR(const KEpilogue& e, int32_t acc, int ch, 
   return static_cast<int8_t>(t);
 }
 
+// EpiR with the channel's bias already added and its multiplier in registers.
+__device__ __forceinline__ int8_t EpiM(const KEpilogue& e, int32_t acc, KMultiplier m, int8_t r) {
+  long long v = MBQM(acc, m);
+  if (e.res) v += MBQM(static_cast<int32_t>(r), e.res_mult);
+  v = v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : v);
+  int32_t t = static_cast<int32_t>(v);
+  t = t < e.act.lo ? e.act.lo : (t > e.act.hi ? e.act.hi : t);
+  t = t < -128 ? -128 : (t > 127 ? 127 : t);
+  if (e.act.lut) t = e.act.lut[t + 128];
+  return static_cast<int8_t>(t);
+}
+
 __device__ __forceinline__ void CpAsync16(void* smem, const void* gmem, bool valid) {
   unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
   int bytes = valid ? 16 : 0;
@@ -221,6 +233,17 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
     tile_io(true);
     __syncthreads();
   }
+  // This thread's 8 output channels: bias and multiplier loaded once.
+  int32_t cbias[4][2];
+  KMultiplier cmult[4][2];
+#pragma unroll
+  for (int nt = 0; nt < 4; ++nt)
+#pragma unroll
+    for (int q = 0; q < 2; ++q) {
+      const int n = block_n + warp_n * 32 + nt * 8 + tig * 2 + q;
+      cbias[nt][q] = (e.bias && n < g.k) ? e.bias[n] : 0;
+      cmult[nt][q] = n < g.k ? e.mult[n] : KMultiplier{0, 0};
+    }
 #pragma unroll
   for (int mt = 0; mt < kMT; ++mt)
 #pragma unroll
@@ -233,7 +256,7 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
           const int lc = warp_n * 32 + nt * 8 + tig * 2 + q;
           const int n = block_n + lc;
           if (n >= g.k) continue;
-          otile[lr * kTile + lc] = EpiR(e, acc[mt][nt][half * 2 + q], n, e.res ? rtile[lr * kTile + lc] : int8_t(0));
+          otile[lr * kTile + lc] = EpiM(e, acc[mt][nt][half * 2 + q] + cbias[nt][q], cmult[nt][q], e.res ? rtile[lr * kTile + lc] : int8_t(0));
         }
     }
   __syncthreads();
