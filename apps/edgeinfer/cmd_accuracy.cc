@@ -153,6 +153,7 @@ void RegisterAccuracy(CLI::App& app, int* exit_code) {
   sub->add_option("--calibrator", a->args.calibrator, "entropy (default), minmax or percentile")->check(CLI::IsMember({"entropy", "minmax", "percentile"}));
   sub->add_option("--calib-cache", a->args.calib_cache, "calibration cache (read if present, else written)");
   sub->add_option("--calib-samples", a->args.calib_samples, "at most this many calibration samples (default 500)");
+  sub->add_option("--calib-engine", a->args.calib_engine, "calibration runs on 'fast' (default) or 'reference'")->check(CLI::IsMember({"fast", "reference"}));
   sub->add_option("--data", a->data, "evaluation data (same forms as --calib)")->required();
   sub->add_option("--samples", a->samples, "at most this many evaluation samples (default 500)");
   sub->add_option("--preprocess", a->args.preprocess, "YAML preprocessing for image folders");

@@ -169,6 +169,8 @@ void RegisterCompile(CLI::App& app, int* exit_code) {
   sub->add_option("--calib-cache", c->args.calib_cache, "calibration cache: read if present (same model), else written");
   sub->add_option("--preprocess", c->args.preprocess, "YAML preprocessing for image folders (resize, crop, mean/std, layout, color)");
   sub->add_option("--calib-samples", c->args.calib_samples, "at most this many calibration samples (default 500)");
+  sub->add_option("--calib-engine", c->args.calib_engine, "run calibration on 'fast' (oneDNN CPU path, checked against the reference; default) or 'reference'")
+      ->check(CLI::IsMember({"fast", "reference"}));
   sub->add_option("--batch", c->args.batch, "bind the symbolic batch to N (default 1)");
   sub->add_option("-o,--output", c->output, "write an engine file (NAME.plan) or the optimised graph as ONNX (fused ops in domain 'edgeinfer')");
   sub->add_flag("--report", c->report, "print the fusion report");

@@ -3,10 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <cstdio>
 #include <map>
+#include <memory>
+#include <set>
 
 #include "apps/edgeinfer/common.h"
 #include "devices/cpu/reference_executor.h"
+#ifdef EDGEINFER_HAVE_DNNL
+#include "devices/cpu/fast/fast_device.h"
+#endif
 #include "fusions/calib_data.h"
 #include "graph/op_table.h"
 #include "graph/quant/int8_math.h"
@@ -86,7 +92,8 @@ Result<std::vector<Tensor>> LoadSamples(const Graph& g, const std::string& path,
 }
 
 Result<fusions::CalibrationTable> Calibrate(const Graph& imported, const std::vector<Tensor>& batches,
-                                            fusions::CalibratorKind kind, const std::string& model_hash, bool progress) {
+                                            fusions::CalibratorKind kind, const std::string& model_hash, bool progress,
+                                            const std::string& engine) {
   Graph g = imported;
   fusions::PipelineOptions po;
   po.stop_before = "conv_eltwise_act";   // canonicalised, unfused: every pre-activation tensor exists
@@ -97,6 +104,49 @@ Result<fusions::CalibrationTable> Calibrate(const Graph& imported, const std::ve
   ro.on_layer = [&](const Graph& gg, NodeId id, const std::vector<const Tensor*>& outs) {
     for (size_t i = 0; i < outs.size(); ++i) cal.Observe(gg.value(gg.node(id).outputs[i]).name, *outs[i]);
   };
+#ifdef EDGEINFER_HAVE_DNNL
+  // The fast CPU path, when built: every float tensor is made a graph output of a copy of the graph
+  // so the device hands them all back. Its first batch is checked against the reference executor
+  // (every tensor within 1e-3 of its magnitude); on any disagreement the reference does the rest.
+  if (engine == "fast") {
+    auto all = std::make_shared<Graph>(g);
+    std::set<ValueId> outs(all->outputs().begin(), all->outputs().end());
+    for (NodeId id : all->NodeIds()) {
+      for (ValueId v : all->node(id).outputs) {
+        if (all->value(v).dtype == DType::kFloat32 && !outs.count(v)) { all->outputs().push_back(v); outs.insert(v); }
+      }
+    }
+    devices::CpuFastDevice dev;
+    Status ps = dev.Prepare(all);
+    bool fast_ok = ps.ok();
+    for (size_t b = 0; fast_ok && b < batches.size(); ++b) {
+      devices::TensorMap in, res;
+      in[g.value(g.inputs()[0]).name] = batches[b];
+      if (!dev.Launch(in, &res).ok()) { fast_ok = false; break; }
+      if (b == 0) {
+        auto ref = devices::RunReference(*all, in);
+        if (!ref.ok()) return ref.status();
+        for (const auto& [name, t] : *ref) {
+          double mx = 0, diff = 0;
+          const Tensor& f = res.at(name);
+          for (int64_t i = 0; i < t.numel(); ++i) {
+            mx = std::max(mx, std::fabs(t.GetAsDouble(i)));
+            diff = std::max(diff, std::fabs(t.GetAsDouble(i) - f.GetAsDouble(i)));
+          }
+          if (diff > 1e-3 * std::max(mx, 1.0)) { fast_ok = false; break; }
+        }
+        if (!fast_ok) break;
+      }
+      cal.Observe(g.value(g.inputs()[0]).name, batches[b]);
+      for (const auto& [name, t] : res) cal.Observe(name, t);
+      cal.EndBatch();
+      if (progress) fusions::ProgressBar("calibration batches (cpu-fast)", static_cast<int64_t>(b + 1), static_cast<int64_t>(batches.size()));
+    }
+    if (fast_ok) return cal.Finish(model_hash);
+    if (progress) std::fprintf(stderr, "\ncpu-fast disagreed with the reference or failed; calibrating on the reference executor\n");
+    cal = fusions::Calibrator(kind);
+  }
+#endif
   for (size_t b = 0; b < batches.size(); ++b) {
     devices::TensorMap in;
     in[g.value(g.inputs()[0]).name] = batches[b];
@@ -205,7 +255,7 @@ Result<Compiled> CompileModel(const CompileArgs& a) {
     } else if (!a.calib.empty()) {
       EI_ASSIGN_OR_RETURN(fusions::CalibratorKind kind, fusions::ParseCalibrator(a.calibrator));
       EI_ASSIGN_OR_RETURN(samples, LoadSamples(imported, a.calib, a.preprocess, a.calib_samples, a.progress));
-      EI_ASSIGN_OR_RETURN(out.calibration, Calibrate(imported, samples, kind, hash, a.progress));
+      EI_ASSIGN_OR_RETURN(out.calibration, Calibrate(imported, samples, kind, hash, a.progress, a.calib_engine));
       if (!a.calib_cache.empty()) EI_RETURN_IF_ERROR(out.calibration->Save(a.calib_cache));
     }
     if (out.calibration) po.calibration = &*out.calibration;

@@ -29,6 +29,7 @@ struct CompileArgs {
   double mixed_sqnr_db = 0.0;            // > 0: layers whose isolated INT8 SQNR is below stay in float
   bool fallback_fp16 = true;             // float fallbacks of an INT8 compile run in FP16
   bool progress = true;
+  std::string calib_engine = "fast";     // fast (oneDNN CPU path, when built) or reference
 };
 
 struct LayerSqnr {
@@ -50,9 +51,12 @@ struct Compiled {
 Result<std::vector<Tensor>> LoadSamples(const Graph& g, const std::string& path, const std::string& preprocess_yaml,
                                         int64_t max_samples, bool progress);
 
-// Activation ranges of `imported` (canonicalised first, not fused) over the batches.
+// Activation ranges of `imported` (canonicalised first, not fused) over the batches. engine "fast"
+// runs them on the oneDNN CPU path when built (checked against the reference on the first batch,
+// falling back to it on disagreement); "reference" always uses the reference executor.
 Result<fusions::CalibrationTable> Calibrate(const Graph& imported, const std::vector<Tensor>& batches,
-                                            fusions::CalibratorKind kind, const std::string& model_hash, bool progress);
+                                            fusions::CalibratorKind kind, const std::string& model_hash, bool progress,
+                                            const std::string& engine = "fast");
 
 Result<Compiled> CompileModel(const CompileArgs& args);
 
