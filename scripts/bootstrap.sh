@@ -6,11 +6,13 @@ PKGS=(build-essential cmake ninja-build pkg-config git
       libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
       libdnnl-dev libtbb-dev libyaml-cpp-dev libopencv-dev libdrm-dev
       nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-      nodejs npm ccache)
+      ccache)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js + npm (for the ONNX Runtime peer in bench/) may come from Debian or elsewhere: check the commands.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   echo "bootstrap: installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
