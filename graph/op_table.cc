@@ -161,6 +161,7 @@ const std::vector<OpDef>& OpTable() {
       {"BitShift", OpClass::kEltwise, 2, 2, 1, 1, InferBitShift, BitShiftReference},
       {"RoiAlign", OpClass::kPool, 3, 3, 1, 1, InferRoiAlign, RoiAlignReference},
       {"GridSample", OpClass::kDataMovement, 2, 2, 1, 1, InferGridSample, GridSampleReference},
+      {"Einsum", OpClass::kGemm, 1, -1, 1, 1, InferEinsum, EinsumReference},
   };
   return table;
 }

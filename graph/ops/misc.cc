@@ -4,9 +4,11 @@
 #include "graph/ops/misc.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <type_traits>
 
@@ -1377,6 +1379,172 @@ Status GridSampleReference(const Node& node, const std::vector<const Tensor*>& i
               Store<T>(yp, ((n * C + c) * Ho + oy) * Wo + ox, static_cast<Cc>(v));
             }
           }
+    }
+  });
+  return Status::Ok();
+}
+
+}  // namespace edgeinfer::ops
+
+namespace edgeinfer::ops {
+
+// ---------------------------------------------------------------- Einsum
+
+namespace {
+
+// A parsed equation: per input and for the output, the label of each dim. Letters are their ASCII
+// code; ellipsis dims are kEll + position within the broadcast ellipsis (left to right).
+constexpr int kEll = 1000;
+struct EinsumPlan {
+  std::vector<std::vector<int>> in_labels;
+  std::vector<int> out_labels;
+  std::map<int, int64_t> extent;   // label -> extent (kDynamic when unknown)
+};
+
+Result<EinsumPlan> PlanEinsum(const Node& node, const std::vector<Shape>& shapes) {
+  auto fail = [&](const std::string& r) { return NodeError(node, r); };
+  if (!node.attrs.Has("equation")) return fail("attribute equation is required");
+  std::string eq;
+  for (char ch : node.attrs.GetString("equation", "")) if (ch != ' ') eq += ch;
+  const size_t arrow = eq.find("->");
+  const std::string lhs = eq.substr(0, arrow);
+  std::vector<std::string> terms;
+  size_t start = 0;
+  for (size_t i = 0; i <= lhs.size(); ++i) {
+    if (i == lhs.size() || lhs[i] == ',') { terms.push_back(lhs.substr(start, i - start)); start = i + 1; }
+  }
+  if (terms.size() != shapes.size()) {
+    return fail("equation '" + eq + "' has " + std::to_string(terms.size()) + " operands for " + std::to_string(shapes.size()) +
+                " inputs (rule: one term per input)");
+  }
+  EinsumPlan p;
+  size_t ell_rank = 0;
+  std::vector<size_t> in_ell(terms.size(), 0);
+  // Letters of a term and where its ellipsis sits (npos when none).
+  auto split = [&](const std::string& t, std::vector<int>* letters, size_t* ell_at) -> Status {
+    *ell_at = std::string::npos;
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t.compare(i, 3, "...") == 0) {
+        if (*ell_at != std::string::npos) return fail("equation '" + eq + "' has two ellipses in one term");
+        *ell_at = letters->size();
+        i += 2;
+      } else if (std::isalpha(static_cast<unsigned char>(t[i]))) {
+        letters->push_back(static_cast<int>(t[i]));
+      } else {
+        return fail("equation '" + eq + "' has the character '" + std::string(1, t[i]) + "' (rule: letters, ',', '...' and '->')");
+      }
+    }
+    return Status::Ok();
+  };
+  std::vector<std::vector<int>> letters(terms.size());
+  std::vector<size_t> ell_at(terms.size());
+  for (size_t k = 0; k < terms.size(); ++k) {
+    EI_RETURN_IF_ERROR(split(terms[k], &letters[k], &ell_at[k]));
+    const size_t r = shapes[k].rank();
+    if (ell_at[k] == std::string::npos ? r != letters[k].size() : r < letters[k].size()) {
+      return fail("term '" + terms[k] + "' does not match input " + std::to_string(k) + " of rank " + std::to_string(r));
+    }
+    if (ell_at[k] != std::string::npos) in_ell[k] = r - letters[k].size();
+    ell_rank = std::max(ell_rank, in_ell[k]);
+  }
+  // Labels per input dim, and extents (letters must agree; ellipsis dims broadcast).
+  std::map<int, int> count;
+  for (size_t k = 0; k < terms.size(); ++k) {
+    std::vector<int> lab;
+    for (size_t i = 0; i < letters[k].size(); ++i) {
+      if (i == ell_at[k]) for (size_t e = 0; e < in_ell[k]; ++e) lab.push_back(kEll + static_cast<int>(ell_rank - in_ell[k] + e));
+      lab.push_back(letters[k][i]);
+    }
+    if (ell_at[k] == letters[k].size()) for (size_t e = 0; e < in_ell[k]; ++e) lab.push_back(kEll + static_cast<int>(ell_rank - in_ell[k] + e));
+    for (size_t i = 0; i < lab.size(); ++i) {
+      const int64_t d = shapes[k].dims[i];
+      if (lab[i] < kEll) ++count[lab[i]];
+      auto it = p.extent.find(lab[i]);
+      const bool ell = lab[i] >= kEll;
+      if (it == p.extent.end() || it->second == kDynamic || (ell && it->second == 1)) {
+        if (it == p.extent.end() || !(ell && d == 1)) p.extent[lab[i]] = d;
+      } else if (d >= 0 && d != it->second && !(ell && d == 1)) {
+        return fail("label '" + (ell ? std::string("...") : std::string(1, static_cast<char>(lab[i]))) + "' has extents " +
+                    std::to_string(it->second) + " and " + std::to_string(d) + " (rule: one extent per label; ellipsis dims broadcast)");
+      }
+    }
+    p.in_labels.push_back(lab);
+  }
+  if (arrow != std::string::npos) {
+    std::vector<int> out_letters;
+    size_t out_ell;
+    const std::string rhs = eq.substr(arrow + 2);
+    EI_RETURN_IF_ERROR(split(rhs, &out_letters, &out_ell));
+    for (size_t i = 0; i <= out_letters.size(); ++i) {
+      if (i == out_ell) for (size_t e = 0; e < ell_rank; ++e) p.out_labels.push_back(kEll + static_cast<int>(e));
+      if (i < out_letters.size()) {
+        if (!count.count(out_letters[i])) return fail("output label '" + std::string(1, static_cast<char>(out_letters[i])) + "' is in no input");
+        p.out_labels.push_back(out_letters[i]);
+      }
+    }
+    // An ellipsis the output leaves out is summed over (numpy).
+  } else {
+    for (size_t e = 0; e < ell_rank; ++e) p.out_labels.push_back(kEll + static_cast<int>(e));
+    for (const auto& [label, n] : count) if (n == 1) p.out_labels.push_back(label);   // std::map: sorted
+  }
+  return p;
+}
+
+}  // namespace
+
+Status InferEinsum(InferContext& ctx) {
+  DType t = ctx.in_dtype[0];
+  for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+    if (ctx.in_dtype[i] != t) return ctx.Fail("input dtypes differ (rule: inputs share one dtype)");
+  }
+  if (!(IsFloatT(t) || IsInteger(t))) return ctx.Fail(std::string("dtype ") + DTypeName(t) + " is not supported (rule: numeric inputs)");
+  EI_ASSIGN_OR_RETURN(EinsumPlan p, PlanEinsum(ctx.node, ctx.in_shape));
+  std::vector<int64_t> d;
+  for (int l : p.out_labels) d.push_back(p.extent[l]);
+  ctx.SetOutput(0, t, Shape(d));
+  return Status::Ok();
+}
+
+Status EinsumReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  std::vector<Shape> shapes;
+  for (const Tensor* t : in) shapes.push_back(t->shape());
+  EI_ASSIGN_OR_RETURN(EinsumPlan p, PlanEinsum(node, shapes));
+  // Every label, output labels first; the loop runs over all of them.
+  std::vector<int> labels = p.out_labels;
+  for (const auto& [l, e] : p.extent) {
+    if (std::find(labels.begin(), labels.end(), l) == labels.end()) labels.push_back(l);
+  }
+  std::vector<int64_t> ext;
+  for (int l : labels) ext.push_back(p.extent[l]);
+  // Per input, the stride of each loop label (sum over repeated labels = diagonal; 0 on broadcast 1s).
+  std::vector<std::vector<int64_t>> st(in.size(), std::vector<int64_t>(labels.size(), 0));
+  for (size_t k = 0; k < in.size(); ++k) {
+    std::vector<int64_t> cs = ContiguousStrides(in[k]->dims());
+    for (size_t i = 0; i < p.in_labels[k].size(); ++i) {
+      if (in[k]->dim(i) == 1 && p.extent[p.in_labels[k][i]] != 1) continue;
+      size_t pos = static_cast<size_t>(std::find(labels.begin(), labels.end(), p.in_labels[k][i]) - labels.begin());
+      st[k][pos] += cs[i];
+    }
+  }
+  const int64_t n_out = out[0]->numel();
+  int64_t n_all = 1;
+  for (int64_t e : ext) n_all *= e;
+  const int64_t n_sum = n_out ? n_all / n_out : 0;
+  DispatchNumeric(out[0]->dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    using C = typename Compute<T>::type;
+    using A = std::conditional_t<std::is_floating_point_v<C>, double, int64_t>;
+    T* yp = out[0]->data<T>();
+    std::vector<int64_t> idx;
+    for (int64_t o = 0; o < n_out; ++o) {
+      A acc = 0;
+      for (int64_t s = 0; s < n_sum; ++s) {
+        Unravel(o * n_sum + s, ext, idx);   // output labels lead, so o * n_sum + s walks o's sums
+        A prod = 1;
+        for (size_t k = 0; k < in.size(); ++k) prod *= static_cast<A>(Load<T>(in[k]->data<T>(), Ravel(idx, st[k])));
+        acc += prod;
+      }
+      Store<T>(yp, o, static_cast<C>(acc));
     }
   });
   return Status::Ok();

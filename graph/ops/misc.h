@@ -11,7 +11,9 @@
 //   output_half_pixel which the importer sets for opsets 10-15; max mode as ONNX's reference and
 //   ONNX Runtime: the max of the weighted corner values of every sample), GridSample (opset 16:
 //   bilinear/nearest/bicubic, zeros/border/reflection padding, align_corners; ONNX Runtime's
-//   arithmetic: nearest rounds half to even, bicubic uses Keys' cubic with A = -0.75).
+//   arithmetic: nearest rounds half to even, bicubic uses Keys' cubic with A = -0.75), Einsum
+//   (explicit and implicit output, ellipsis with broadcasting, repeated labels = diagonals; a naive
+//   loop over every label combination, accumulating in double or int64).
 // Data movement (Expand, Tile, Gather*/Scatter*, DepthToSpace, SpaceToDepth, Trilu) copies
 // DTypeSize bytes per element and takes any fixed-size dtype; arithmetic ops take float16/32/64
 // (TopK, CumSum, Range also integers). Output shapes that depend on an input's VALUE (Expand, Tile,
@@ -64,6 +66,7 @@ Status InferCompress(InferContext& ctx);
 Status InferMeanVarianceNorm(InferContext& ctx);
 Status InferRoiAlign(InferContext& ctx);
 Status InferGridSample(InferContext& ctx);
+Status InferEinsum(InferContext& ctx);
 
 Status ExpandReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status TileReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
@@ -90,5 +93,6 @@ Status CompressReference(const Node& node, const std::vector<const Tensor*>& in,
 Status MeanVarianceNormReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status RoiAlignReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status GridSampleReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status EinsumReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 
 }  // namespace edgeinfer::ops

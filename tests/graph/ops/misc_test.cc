@@ -437,6 +437,52 @@ TEST(Misc, GridSampleIdentityAndGoldens) {
   EXPECT_NE(e.status().message().find("GridSample 'n': mode='linear' (rule: bilinear, nearest or bicubic)"), std::string::npos);
 }
 
+TEST(Misc, EinsumGoldensAndMatMulSweep) {
+  auto eq = [](const char* e) {
+    Attributes a;
+    a.Set("equation", std::string(e));
+    return a;
+  };
+  Tensor m = F32({2, 2}, {1.f, 2.f, 3.f, 4.f});
+  auto tr = RunOp("Einsum", {&m}, eq("ii"));   // implicit output: trace
+  ASSERT_TRUE(tr.ok()) << tr.status().message();
+  EXPECT_EQ((*tr)[0].rank(), 0u);
+  EXPECT_EQ(Values<float>((*tr)[0]), (std::vector<float>{5.f}));
+  auto t = RunOp("Einsum", {&m}, eq("ij -> ji"));
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(Values<float>((*t)[0]), (std::vector<float>{1.f, 3.f, 2.f, 4.f}));
+  auto mm = RunOp("Einsum", {&m, &m}, eq("ij,jk"));   // implicit: ik
+  ASSERT_TRUE(mm.ok());
+  EXPECT_EQ(Values<float>((*mm)[0]), (std::vector<float>{7.f, 10.f, 15.f, 22.f}));
+  Tensor b = F32({3, 1, 2}, Iota(6));
+  auto ell = RunOp("Einsum", {&b, &m}, eq("...j,jk->...k"));   // ellipsis dims ride along
+  ASSERT_TRUE(ell.ok()) << ell.status().message();
+  EXPECT_EQ((*ell)[0].dims(), (std::vector<int64_t>{3, 1, 2}));
+  EXPECT_EQ(Values<float>((*ell)[0])[0], 3.f);   // [0,1] . [[1,2],[3,4]] = [3,4]
+  auto bad = RunOp("Einsum", {&m}, eq("ijk->i"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("Einsum 'n': term 'ijk' does not match input 0 of rank 2"), std::string::npos) << bad.status().message();
+
+  // Batched matmul through Einsum against the MatMul op (independent kernel), seeded.
+  const uint32_t seed = 31337;
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  for (int trial = 0; trial < 5; ++trial) {
+    const int64_t B = 1 + static_cast<int64_t>(rng() % 3), I = 1 + static_cast<int64_t>(rng() % 4);
+    const int64_t J = 1 + static_cast<int64_t>(rng() % 4), K = 1 + static_cast<int64_t>(rng() % 4);
+    std::vector<float> av(static_cast<size_t>(B * I * J)), bv(static_cast<size_t>(B * J * K));
+    for (float& f : av) f = u(rng);
+    for (float& f : bv) f = u(rng);
+    Tensor ta = F32({B, I, J}, av), tb = F32({B, J, K}, bv);
+    auto e = RunOp("Einsum", {&ta, &tb}, eq("bij,bjk->bik"));
+    auto r = RunOp("MatMul", {&ta, &tb});
+    ASSERT_TRUE(e.ok() && r.ok());
+    std::vector<float> ev = Values<float>((*e)[0]), rv = Values<float>((*r)[0]);
+    ASSERT_EQ(ev.size(), rv.size());
+    for (size_t i = 0; i < ev.size(); ++i) ASSERT_NEAR(ev[i], rv[i], 1e-5f) << "seed=" << seed << " trial " << trial;
+  }
+}
+
 // ---- exporter-style graphs through the importer (folding on, as users import) ----
 
 struct ProtoBuilder {
