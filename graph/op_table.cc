@@ -162,6 +162,8 @@ const std::vector<OpDef>& OpTable() {
       {"RoiAlign", OpClass::kPool, 3, 3, 1, 1, InferRoiAlign, RoiAlignReference},
       {"GridSample", OpClass::kDataMovement, 2, 2, 1, 1, InferGridSample, GridSampleReference},
       {"Einsum", OpClass::kGemm, 1, -1, 1, 1, InferEinsum, EinsumReference},
+      {"NegativeLogLikelihoodLoss", OpClass::kNormalization, 2, 3, 1, 1, InferLoss, LossReference},
+      {"SoftmaxCrossEntropyLoss", OpClass::kNormalization, 2, 3, 1, 2, InferLoss, LossReference},  // output, log_prob?
   };
   return table;
 }

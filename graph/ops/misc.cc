@@ -1551,3 +1551,99 @@ Status EinsumReference(const Node& node, const std::vector<const Tensor*>& in, c
 }
 
 }  // namespace edgeinfer::ops
+
+namespace edgeinfer::ops {
+
+// ---------------------------------------------------------------- NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
+
+Status InferLoss(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(FloatOnly(ctx, 0));
+  const bool sce = ctx.node.op == "SoftmaxCrossEntropyLoss";
+  const char* what = sce ? "scores" : "input";
+  const Shape& x = ctx.in_shape[0];
+  const Shape& t = ctx.in_shape[1];
+  if (!IsIndexT(ctx.in_dtype[1])) return ctx.Fail(std::string(sce ? "labels" : "target") + " are " + DTypeName(ctx.in_dtype[1]) + " (rule: int32 or int64)");
+  if (x.rank() < 2) return ctx.Fail(std::string(what) + " shape " + x.ToString() + " has rank < 2 (rule: [N, C, d...])");
+  bool ok = t.rank() + 1 == x.rank();
+  for (size_t i = 0; ok && i < t.rank(); ++i) {
+    const int64_t a = x.dims[i == 0 ? 0 : i + 1], b = t.dims[i];
+    ok = a < 0 || b < 0 || a == b;
+  }
+  if (!ok) return ctx.Fail(std::string(what) + " shape " + x.ToString() + " and target shape " + t.ToString() + " disagree (rule: target is [N, d...])");
+  if (ctx.HasInput(2)) {
+    if (ctx.in_dtype[2] != ctx.in_dtype[0]) return ctx.Fail("weight dtype differs (rule: one dtype)");
+    if (ctx.in_shape[2].rank() != 1) return ctx.Fail("weight shape " + ctx.in_shape[2].ToString() + " is not [C]");
+  }
+  const std::string red = ctx.node.attrs.GetString("reduction", "mean");
+  if (red != "none" && red != "sum" && red != "mean") return ctx.Fail("reduction='" + red + "' (rule: none, sum or mean)");
+  ctx.SetOutput(0, ctx.in_dtype[0], red == "none" ? t : Shape(std::vector<int64_t>{}));
+  if (ctx.out_dtype.size() > 1) {
+    if (!sce) return ctx.Fail("has 2 outputs (rule: one output)");
+    ctx.SetOutput(1, ctx.in_dtype[0], x);
+  }
+  return Status::Ok();
+}
+
+Status LossReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const bool sce = node.op == "SoftmaxCrossEntropyLoss";
+  const Tensor& x = *in[0];
+  const Tensor& target = *in[1];
+  const Tensor* weight = in.size() > 2 ? in[2] : nullptr;
+  const std::string red = node.attrs.GetString("reduction", "mean");
+  const bool has_ignore = node.attrs.Has("ignore_index");
+  const int64_t ignore = node.attrs.GetInt("ignore_index", 0);
+  const int64_t N = x.dim(0), C = x.dim(1), D = Prod(x.dims(), 2, x.rank());
+  // Log-probabilities [N, C, D] in double: the input itself (NLL) or its log-softmax over C (SCE).
+  std::vector<double> lp(static_cast<size_t>(x.numel()));
+  for (int64_t i = 0; i < x.numel(); ++i) lp[static_cast<size_t>(i)] = x.GetAsDouble(i);
+  if (sce) {
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t d = 0; d < D; ++d) {
+        double mx = -std::numeric_limits<double>::infinity(), sum = 0;
+        for (int64_t c = 0; c < C; ++c) mx = std::max(mx, lp[static_cast<size_t>((n * C + c) * D + d)]);
+        for (int64_t c = 0; c < C; ++c) sum += std::exp(lp[static_cast<size_t>((n * C + c) * D + d)] - mx);
+        for (int64_t c = 0; c < C; ++c) {
+          double& v = lp[static_cast<size_t>((n * C + c) * D + d)];
+          v = v - mx - std::log(sum);
+        }
+      }
+  }
+  std::vector<double> loss(static_cast<size_t>(N * D), 0.0);
+  double wsum = 0.0, lsum = 0.0;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t d = 0; d < D; ++d) {
+      const int64_t t = target.GetAsInt64(n * D + d);
+      if (has_ignore && t == ignore) continue;   // loss 0, weight 0
+      if (t < 0 || t >= C) {
+        return NodeError(node, "target " + std::to_string(t) + " is out of range for " + std::to_string(C) + " classes (rule: 0 <= target < C or ignore_index)");
+      }
+      const double w = weight ? weight->GetAsDouble(t) : 1.0;
+      const double l = -lp[static_cast<size_t>((n * C + t) * D + d)] * w;
+      loss[static_cast<size_t>(n * D + d)] = l;
+      lsum += l;
+      wsum += w;
+    }
+  Tensor& y = *out[0];
+  auto put = [](Tensor& t, int64_t i, double v) {
+    DispatchNumeric(t.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      using Cc = typename Compute<T>::type;
+      Store<T>(t.data<T>(), i, static_cast<Cc>(v));
+    });
+  };
+  if (red == "none") {
+    for (int64_t i = 0; i < N * D; ++i) put(y, i, loss[static_cast<size_t>(i)]);
+  } else if (red == "sum") {
+    put(y, 0, lsum);
+  } else {
+    // ONNX's reference: with a weight or an ignore_index, divide by the summed gathered weights;
+    // otherwise by the element count.
+    put(y, 0, (weight || has_ignore) ? lsum / wsum : lsum / static_cast<double>(N * D));
+  }
+  if (out.size() > 1 && out[1]) {
+    for (int64_t i = 0; i < x.numel(); ++i) put(*out[1], i, lp[static_cast<size_t>(i)]);
+  }
+  return Status::Ok();
+}
+
+}  // namespace edgeinfer::ops

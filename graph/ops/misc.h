@@ -13,7 +13,10 @@
 //   bilinear/nearest/bicubic, zeros/border/reflection padding, align_corners; ONNX Runtime's
 //   arithmetic: nearest rounds half to even, bicubic uses Keys' cubic with A = -0.75), Einsum
 //   (explicit and implicit output, ellipsis with broadcasting, repeated labels = diagonals; a naive
-//   loop over every label combination, accumulating in double or int64).
+//   loop over every label combination, accumulating in double or int64), NegativeLogLikelihoodLoss
+//   and SoftmaxCrossEntropyLoss (reduction none/sum/mean, optional weight and ignore_index, the
+//   optional log_prob output; the arithmetic of ONNX's reference: a weighted mean divides by the
+//   sum of the gathered weights).
 // Data movement (Expand, Tile, Gather*/Scatter*, DepthToSpace, SpaceToDepth, Trilu) copies
 // DTypeSize bytes per element and takes any fixed-size dtype; arithmetic ops take float16/32/64
 // (TopK, CumSum, Range also integers). Output shapes that depend on an input's VALUE (Expand, Tile,
@@ -67,6 +70,7 @@ Status InferMeanVarianceNorm(InferContext& ctx);
 Status InferRoiAlign(InferContext& ctx);
 Status InferGridSample(InferContext& ctx);
 Status InferEinsum(InferContext& ctx);
+Status InferLoss(InferContext& ctx);   // NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
 
 Status ExpandReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status TileReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
@@ -94,5 +98,6 @@ Status MeanVarianceNormReference(const Node& node, const std::vector<const Tenso
 Status RoiAlignReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status GridSampleReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status EinsumReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status LossReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 
 }  // namespace edgeinfer::ops

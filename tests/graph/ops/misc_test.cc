@@ -483,6 +483,53 @@ TEST(Misc, EinsumGoldensAndMatMulSweep) {
   }
 }
 
+TEST(Misc, LossesGoldensAndSceEqualsNllOfLogSoftmax) {
+  Tensor lp = F32({2, 3}, {-1.f, -2.f, -3.f, -0.5f, -1.5f, -2.5f});
+  Tensor target = I64({2}, {1, 2});
+  Tensor w = F32({3}, {1.f, 2.f, 4.f});
+  auto red = [](const char* r) {
+    Attributes a;
+    a.Set("reduction", std::string(r));
+    return a;
+  };
+  auto none = RunOp("NegativeLogLikelihoodLoss", {&lp, &target, &w}, red("none"));
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_EQ(Values<float>((*none)[0]), (std::vector<float>{4.f, 10.f}));   // -(-2)*2, -(-2.5)*4
+  auto mean = RunOp("NegativeLogLikelihoodLoss", {&lp, &target, &w});
+  ASSERT_TRUE(mean.ok());
+  EXPECT_NEAR(Values<float>((*mean)[0])[0], 14.f / 6.f, 1e-6f);   // divided by the gathered weights 2 + 4
+  Attributes ig = red("mean");
+  ig.Set("ignore_index", int64_t{2});
+  auto ignored = RunOp("NegativeLogLikelihoodLoss", {&lp, &target}, ig);
+  ASSERT_TRUE(ignored.ok());
+  EXPECT_NEAR(Values<float>((*ignored)[0])[0], 2.f, 1e-6f);   // only sample 0 counts
+  Tensor bad_t = I64({2}, {1, 3});
+  auto bad = RunOp("NegativeLogLikelihoodLoss", {&lp, &bad_t});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("NegativeLogLikelihoodLoss 'n': target 3 is out of range for 3 classes"), std::string::npos);
+
+  const uint32_t seed = 8080;
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.f, 3.f);
+  std::vector<float> sv(2 * 4 * 3);
+  for (float& f : sv) f = nd(rng);
+  std::vector<int64_t> tv(2 * 3);
+  for (int64_t& t : tv) t = static_cast<int64_t>(rng() % 4);
+  Tensor scores = F32({2, 4, 3}, sv), labels = I64({2, 3}, tv);
+  auto sce = RunOp("SoftmaxCrossEntropyLoss", {&scores, &labels}, red("none"), 2);
+  ASSERT_TRUE(sce.ok()) << sce.status().message();
+  Attributes ax;
+  ax.Set("axis", int64_t{1});
+  auto lsm = RunOp("LogSoftmax", {&scores}, ax);
+  ASSERT_TRUE(lsm.ok());
+  auto nll = RunOp("NegativeLogLikelihoodLoss", {&(*lsm)[0], &labels}, red("none"));
+  ASSERT_TRUE(nll.ok());
+  std::vector<float> a = Values<float>((*sce)[0]), b = Values<float>((*nll)[0]);
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-5f) << "seed=" << seed;
+  std::vector<float> lp1 = Values<float>((*sce)[1]), lp2 = Values<float>((*lsm)[0]);
+  for (size_t i = 0; i < lp1.size(); ++i) ASSERT_NEAR(lp1[i], lp2[i], 1e-5f) << "seed=" << seed;
+}
+
 // ---- exporter-style graphs through the importer (folding on, as users import) ----
 
 struct ProtoBuilder {
