@@ -302,6 +302,11 @@ Result<std::shared_ptr<FunctionalExecutor>> FunctionalExecutor::Create(std::shar
     x->device_ = std::make_unique<devices::ReferenceDevice>();
   }
   if (!x->device_) return Status::Error("functional device '" + device + "' is not built into this edgeinfer");
+  x->batched_ = !g->inputs().empty();
+  for (ValueId v : g->inputs()) {
+    const Shape& sh = g->value(v).shape;
+    x->batched_ = x->batched_ && sh.rank() > 0 && sh.dims[0] == kDynamic;
+  }
   EI_RETURN_IF_ERROR(x->device_->Prepare(std::move(g)).WithContext("preparing " + device));
   return x;
 }

@@ -93,11 +93,15 @@ class FunctionalExecutor {
   // Runs one launch; serialised by a mutex (devices are not thread-safe per instance).
   Status Run(const devices::TensorMap& inputs, devices::TensorMap* outputs);
   const std::string& device_name() const { return name_; }
+  // Whether one launch may carry several samples stacked along dim 0: every graph input has a
+  // symbolic dim 0 (the DLA model's graph is bound to batch 1: never).
+  bool batched() const { return batched_; }
 
  private:
   std::string name_;
   std::unique_ptr<devices::Device> device_;
   std::unique_ptr<PartitionedExecutor> partitioned_;
+  bool batched_ = false;
   std::mutex mu_;
 };
 

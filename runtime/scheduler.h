@@ -6,8 +6,9 @@
 //     batch_i x loop_i consecutive samples, then the next engine), and each worker drains its own.
 // Every sample's result (or error) is delivered exactly once, through its promise or callback; with
 // `ordered` the callbacks and promises are fulfilled in submission order (a reorder buffer holds
-// early results). The numbers are computed by the instance's functional executor one sample at a
-// time (its plan is built once; host timings are of this machine, not the target); a DLA
+// early results). The numbers are computed by the instance's functional executor: a full batch of
+// samples stacked along dim 0 in one launch where the executor batches (CUDA, fast CPU path), one
+// sample per launch otherwise (the DLA model, partial pulls); host timings are of this machine; a DLA
 // instance's GPU-fallback layers are part of that functional run on the host -- their contention
 // with the GPU's own work is modelled on the target clock (simulator), not here.
 // Thread-safe: Enqueue from any thread; the destructor drains the queue and joins the workers.
@@ -37,6 +38,7 @@ struct HostEngineStats {
   std::string functional;       // the device that computed its numbers
   int64_t samples = 0;
   int64_t pulls = 0;
+  int64_t launches = 0;         // functional launches (a full batch is one launch where the executor batches)
   double busy_s = 0;            // host seconds in the functional executor
 };
 
@@ -51,8 +53,11 @@ class Scheduler {
   // Queues one sample; exactly one of promise/callback is used. Returns its sequence number.
   int64_t Enqueue(TensorMap inputs, std::promise<Result<TensorMap>> promise);
   int64_t Enqueue(TensorMap inputs, ResultCallback callback);
-  // Blocks until every sample queued so far has been delivered.
+  // Blocks until every sample queued so far has been delivered (releases a hold first).
   void Drain();
+  // While held, samples queue up but no engine pulls (an Offline run issues everything, then lets
+  // the engines pull full batches). Thread-safe.
+  void SetHold(bool hold);
   std::vector<HostEngineStats> Stats() const;
   const BatchPlan& plan() const { return plan_; }
 
@@ -81,6 +86,7 @@ class Scheduler {
   int64_t next_seq_ = 0;
   int64_t delivered_ = 0;
   bool stop_ = false;
+  bool hold_ = false;
   std::vector<HostEngineStats> stats_;
   // Ordered delivery.
   std::mutex deliver_mu_;

@@ -277,6 +277,13 @@ Result<devices::TensorMap> Session::Infer(ModelId model, const devices::TensorMa
   return Submit(model, inputs).get();
 }
 
+void Session::Hold(ModelId model, bool hold) {
+  auto m = Find(model);
+  if (!m.ok()) return;
+  std::lock_guard<std::mutex> lock((*m)->plan_mu);
+  (*m)->scheduler->SetHold(hold);
+}
+
 void Session::Drain(ModelId model) {
   auto m = Find(model);
   if (m.ok()) (*m)->scheduler->Drain();
@@ -391,6 +398,8 @@ Result<ScenarioResult> RunHostScenario(Session& session, ModelId model, const Sc
   done_at.assign(static_cast<size_t>(total), 0);
   std::vector<double> query_latency;
   if (spec.kind == ScenarioKind::kOffline) {
+    // Issued back to back without a hold: with a bounded host sample count smaller than the plan's
+    // batches, a hold would hand every sample to whichever engine wakes first.
     for (int64_t i = 0; i < total; ++i) submit(i);
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return done >= total; });

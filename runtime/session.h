@@ -82,8 +82,11 @@ class Session {
   std::future<Result<devices::TensorMap>> Submit(ModelId model, devices::TensorMap inputs);
   void Submit(ModelId model, devices::TensorMap inputs, ResultCallback callback);
   Result<devices::TensorMap> Infer(ModelId model, const devices::TensorMap& inputs);
-  // Waits until every sample submitted to `model` has been delivered.
+  // Waits until every sample submitted to `model` has been delivered (releases a hold).
   void Drain(ModelId model);
+  // While held, submitted samples queue up and no engine pulls; Hold(model, false) releases them
+  // (an Offline run submits everything first so engines pull full batches).
+  void Hold(ModelId model, bool hold);
 
   // Replaces a model's plan (drains its queue first). Engines must be among the model's.
   Status SetPlan(ModelId model, const BatchPlan& plan);

@@ -136,6 +136,41 @@ TEST(Scheduler, ConcurrentSubmittersEachGetTheirOwnResults) {
   EXPECT_EQ(ok.load(), 200);
 }
 
+TEST(Scheduler, FullBatchesRunAsOneLaunchWhenTheBatchIsSymbolic) {
+  Graph g;
+  g.name = "small_n";
+  const ValueId x = g.AddValue("x", DType::kFloat32, Shape(std::vector<int64_t>{kDynamic, 4}));
+  const ValueId y = g.AddValue("y", DType::kFloat32, Shape(std::vector<int64_t>{kDynamic, 4}));
+  g.AddNode("Relu", "relu", {x}, {y});
+  g.inputs().push_back(x);
+  g.outputs().push_back(y);
+  ASSERT_TRUE(InferShapes(g).ok());
+  auto ex = FunctionalExecutor::Create(std::make_shared<const Graph>(std::move(g)), "cpu-reference");
+  ASSERT_TRUE(ex.ok()) << ex.status().message();
+  EXPECT_TRUE((*ex)->batched());
+  BatchPlan p = Plan(Dispatch::kStatic);   // gpu b4, dla0 b1, dla1 b2: 7 a cycle
+  std::vector<std::future<Result<devices::TensorMap>>> fs;
+  {
+    Scheduler s(Instances(*ex), p, true);
+    s.SetHold(true);   // everything queued before the engines pull: full batches
+    for (int i = 0; i < 70; ++i) {
+      std::promise<Result<devices::TensorMap>> pr;
+      fs.push_back(pr.get_future());
+      s.Enqueue(Sample(i), std::move(pr));
+    }
+    s.Drain();
+    const auto st = s.Stats();
+    EXPECT_EQ(st[0].samples, 40);
+    EXPECT_EQ(st[0].launches, 10);   // full batches of 4 went as one launch each
+    EXPECT_EQ(st[1].launches, st[1].samples);   // batch 1
+  }
+  for (int i = 0; i < 70; ++i) ExpectResultOf(fs[static_cast<size_t>(i)].get(), i);
+  // A graph with a static batch is never stacked.
+  auto fixed = FunctionalExecutor::Create(SmallGraph(), "cpu-reference");
+  ASSERT_TRUE(fixed.ok());
+  EXPECT_FALSE((*fixed)->batched());
+}
+
 TEST(Scheduler, AnErrorGoesToTheSampleThatCausedIt) {
   auto x = FunctionalExecutor::Create(SmallGraph(), "cpu-reference");
   ASSERT_TRUE(x.ok());
