@@ -164,6 +164,11 @@ const std::vector<OpDef>& OpTable() {
       {"Einsum", OpClass::kGemm, 1, -1, 1, 1, InferEinsum, EinsumReference},
       {"NegativeLogLikelihoodLoss", OpClass::kNormalization, 2, 3, 1, 1, InferLoss, LossReference},
       {"SoftmaxCrossEntropyLoss", OpClass::kNormalization, 2, 3, 1, 2, InferLoss, LossReference},  // output, log_prob?
+      {"ConvInteger", OpClass::kConv, 2, 4, 1, 1, InferConvInteger, ConvIntegerReference},
+      {"QLinearConv", OpClass::kQuant, 8, 9, 1, 1, InferConvInteger, ConvIntegerReference},  // kQuant: W is input 3, not a float conv
+      {"MatMulInteger", OpClass::kGemm, 2, 4, 1, 1, InferMatMulInteger, MatMulIntegerReference},
+      {"QLinearMatMul", OpClass::kQuant, 8, 8, 1, 1, InferMatMulInteger, MatMulIntegerReference},
+      {"DynamicQuantizeLinear", OpClass::kQuant, 1, 1, 3, 3, InferDynamicQuantizeLinear, DynamicQuantizeLinearReference},
   };
   return table;
 }

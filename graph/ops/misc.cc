@@ -12,6 +12,8 @@
 #include <numeric>
 #include <type_traits>
 
+#include "graph/ops/conv.h"
+#include "graph/ops/gemm.h"
 #include "graph/ops/op_util.h"
 
 namespace edgeinfer::ops {
@@ -1643,6 +1645,189 @@ Status LossReference(const Node& node, const std::vector<const Tensor*>& in, con
   if (out.size() > 1 && out[1]) {
     for (int64_t i = 0; i < x.numel(); ++i) put(*out[1], i, lp[static_cast<size_t>(i)]);
   }
+  return Status::Ok();
+}
+
+}  // namespace edgeinfer::ops
+
+namespace edgeinfer::ops {
+
+// ---------------------------------------------------------------- ConvInteger, QLinearConv, MatMulInteger, QLinearMatMul
+
+namespace {
+
+bool Is8Bit(DType t) { return t == DType::kInt8 || t == DType::kUInt8; }
+
+// Input positions of the two operands, their zero points and (QLinear*) the scales and output zp.
+struct QOperands {
+  size_t x = 0, x_zp = 2, w = 1, w_zp = 3;
+  bool qlinear = false;
+  size_t x_scale = 1, w_scale = 4, y_scale = 6, y_zp = 7, bias = 8;
+};
+QOperands QOperandsOf(const std::string& op) {
+  QOperands q;
+  if (op == "QLinearConv" || op == "QLinearMatMul") {
+    q.qlinear = true;
+    q.x = 0; q.x_scale = 1; q.x_zp = 2; q.w = 3; q.w_scale = 4; q.w_zp = 5; q.y_scale = 6; q.y_zp = 7; q.bias = 8;
+  }
+  return q;
+}
+
+// Zero point or scale element for index i of a per-tensor (1 element) or per-channel tensor.
+double At(const Tensor* t, int64_t i, double def) {
+  if (!t || t->numel() == 0) return def;
+  return t->numel() == 1 ? t->GetAsDouble(0) : t->GetAsDouble(i);
+}
+
+Status CheckQuantInputs(InferContext& ctx, const QOperands& q, int64_t x_channels_like, int64_t w_channels) {
+  if (!Is8Bit(ctx.in_dtype[q.x]) || !Is8Bit(ctx.in_dtype[q.w])) {
+    return ctx.Fail(std::string("operands are ") + DTypeName(ctx.in_dtype[q.x]) + " and " + DTypeName(ctx.in_dtype[q.w]) + " (rule: int8 or uint8)");
+  }
+  auto check_zp = [&](size_t i, size_t of, const char* what, int64_t per) -> Status {
+    if (!ctx.HasInput(i)) return Status::Ok();
+    if (ctx.in_dtype[i] != ctx.in_dtype[of]) return ctx.Fail(std::string(what) + " zero point dtype differs from its operand (rule: one dtype)");
+    const int64_t n = ctx.in_shape[i].NumElements();
+    if (n >= 0 && n != 1 && n != per) {
+      return ctx.Fail(std::string(what) + " zero point has " + std::to_string(n) + " elements (rule: one, or one per " +
+                      (of == q.x ? "row" : "output channel") + ")");
+    }
+    return Status::Ok();
+  };
+  EI_RETURN_IF_ERROR(check_zp(q.x_zp, q.x, q.qlinear ? "x" : "a", x_channels_like));
+  EI_RETURN_IF_ERROR(check_zp(q.w_zp, q.w, q.qlinear ? "w" : "b", w_channels));
+  if (q.qlinear) {
+    for (size_t i : {q.x_scale, q.w_scale, q.y_scale}) {
+      if (ctx.in_dtype[i] != DType::kFloat32) return ctx.Fail("scales must be float (rule: float32 scales)");
+    }
+    const int64_t ns = ctx.in_shape[q.w_scale].NumElements();
+    if (ns >= 0 && ns != 1 && ns != w_channels) return ctx.Fail("w_scale has " + std::to_string(ns) + " elements (rule: one, or one per output channel)");
+    if (!Is8Bit(ctx.in_dtype[q.y_zp])) return ctx.Fail(std::string("y_zero_point is ") + DTypeName(ctx.in_dtype[q.y_zp]) + " (rule: int8 or uint8)");
+  }
+  return Status::Ok();
+}
+
+// acc -> output element: int32 as is, or requantised (QLinear*).
+void PutQ(const QOperands& q, const std::vector<const Tensor*>& in, Tensor& y, int64_t i, int64_t acc, int64_t channel) {
+  if (!q.qlinear) {
+    y.data<int32_t>()[i] = static_cast<int32_t>(acc);
+    return;
+  }
+  const float mult = static_cast<float>(At(in[q.x_scale], 0, 1.0)) * static_cast<float>(At(in[q.w_scale], channel, 1.0)) /
+                     static_cast<float>(At(in[q.y_scale], 0, 1.0));
+  const float v = std::nearbyint(static_cast<float>(acc) * mult) + static_cast<float>(At(in[q.y_zp], 0, 0.0));
+  if (y.dtype() == DType::kUInt8) y.data<uint8_t>()[i] = static_cast<uint8_t>(std::clamp(v, 0.f, 255.f));
+  else y.data<int8_t>()[i] = static_cast<int8_t>(std::clamp(v, -128.f, 127.f));
+}
+
+const Tensor* Opt(const std::vector<const Tensor*>& in, size_t i) { return i < in.size() ? in[i] : nullptr; }
+
+}  // namespace
+
+Status InferConvInteger(InferContext& ctx) {
+  const QOperands q = QOperandsOf(ctx.node.op);
+  EI_ASSIGN_OR_RETURN(ConvParams p, ParseConv(ctx.node, ctx.in_shape[q.x], ctx.in_shape[q.w]));
+  EI_RETURN_IF_ERROR(CheckQuantInputs(ctx, q, 1, p.out_channels));
+  if (q.qlinear && ctx.HasInput(q.bias) && ctx.in_dtype[q.bias] != DType::kInt32) return ctx.Fail("B must be int32 (rule: int32 bias)");
+  ctx.SetOutput(0, q.qlinear ? ctx.in_dtype[q.y_zp] : DType::kInt32, p.OutputShape());
+  return Status::Ok();
+}
+
+Status ConvIntegerReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const QOperands q = QOperandsOf(node.op);
+  const Tensor& x = *in[q.x];
+  const Tensor& w = *in[q.w];
+  EI_ASSIGN_OR_RETURN(ConvParams p, ParseConv(node, x.shape(), w.shape()));
+  const Tensor* xzp = Opt(in, q.x_zp);
+  const Tensor* wzp = Opt(in, q.w_zp);
+  const Tensor* bias = q.qlinear ? Opt(in, q.bias) : nullptr;
+  // Spatial dims padded to 3 (leading extents of 1), like the FP32 kernel's normalisation.
+  auto to3 = [&](const std::vector<int64_t>& v, int64_t fill) {
+    std::vector<int64_t> r(3 - v.size(), fill);
+    r.insert(r.end(), v.begin(), v.end());
+    return r;
+  };
+  const auto id = to3(p.in_dims, 1), od = to3(p.out_dims, 1), k = to3(p.kernel, 1), s = to3(p.strides, 1), d = to3(p.dilations, 1),
+             pb = to3(p.pads_begin, 0);
+  const int64_t cg = p.in_channels / p.group, mg = p.out_channels / p.group;
+  const double xz = At(xzp, 0, 0.0);
+  Tensor& y = *out[0];
+  for (int64_t n = 0; n < p.batch; ++n)
+    for (int64_t m = 0; m < p.out_channels; ++m) {
+      const int64_t g = m / mg;
+      const int64_t wz = static_cast<int64_t>(At(wzp, m, 0.0));
+      for (int64_t o0 = 0; o0 < od[0]; ++o0)
+        for (int64_t o1 = 0; o1 < od[1]; ++o1)
+          for (int64_t o2 = 0; o2 < od[2]; ++o2) {
+            int64_t acc = bias ? bias->GetAsInt64(m) : 0;
+            for (int64_t c = 0; c < cg; ++c)
+              for (int64_t k0 = 0; k0 < k[0]; ++k0)
+                for (int64_t k1 = 0; k1 < k[1]; ++k1)
+                  for (int64_t k2 = 0; k2 < k[2]; ++k2) {
+                    const int64_t i0 = o0 * s[0] - pb[0] + k0 * d[0], i1 = o1 * s[1] - pb[1] + k1 * d[1], i2 = o2 * s[2] - pb[2] + k2 * d[2];
+                    if (i0 < 0 || i0 >= id[0] || i1 < 0 || i1 >= id[1] || i2 < 0 || i2 >= id[2]) continue;   // padding is x's zero point
+                    const int64_t xi = (((n * p.in_channels + g * cg + c) * id[0] + i0) * id[1] + i1) * id[2] + i2;
+                    const int64_t wi = (((m * cg + c) * k[0] + k0) * k[1] + k1) * k[2] + k2;
+                    acc += (x.GetAsInt64(xi) - static_cast<int64_t>(xz)) * (w.GetAsInt64(wi) - wz);
+                  }
+            PutQ(q, in, y, (((n * p.out_channels + m) * od[0] + o0) * od[1] + o1) * od[2] + o2, acc, m);
+          }
+    }
+  return Status::Ok();
+}
+
+Status InferMatMulInteger(InferContext& ctx) {
+  const QOperands q = QOperandsOf(ctx.node.op);
+  EI_ASSIGN_OR_RETURN(MatMulParams p, ParseMatMul(ctx.node, ctx.in_shape[q.x], ctx.in_shape[q.w]));
+  EI_RETURN_IF_ERROR(CheckQuantInputs(ctx, q, p.m, p.n));
+  ctx.SetOutput(0, q.qlinear ? ctx.in_dtype[q.y_zp] : DType::kInt32, p.out);
+  return Status::Ok();
+}
+
+Status MatMulIntegerReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const QOperands q = QOperandsOf(node.op);
+  const Tensor& a = *in[q.x];
+  const Tensor& b = *in[q.w];
+  EI_ASSIGN_OR_RETURN(MatMulParams p, ParseMatMul(node, a.shape(), b.shape()));
+  const Tensor* azp = Opt(in, q.x_zp);
+  const Tensor* bzp = Opt(in, q.w_zp);
+  const int64_t nb = Prod(p.batch, 0, p.batch.size());
+  std::vector<int64_t> sa = BroadcastStrides(p.a_batch, p.batch), sb = BroadcastStrides(p.b_batch, p.batch);
+  std::vector<int64_t> bidx;
+  for (int64_t bt = 0; bt < nb; ++bt) {
+    Unravel(bt, p.batch, bidx);
+    const int64_t ao = Ravel(bidx, sa) * p.m * p.k, bo = Ravel(bidx, sb) * p.k * p.n;
+    for (int64_t i = 0; i < p.m; ++i)
+      for (int64_t j = 0; j < p.n; ++j) {
+        int64_t acc = 0;
+        const int64_t az = static_cast<int64_t>(At(azp, i, 0.0)), bz = static_cast<int64_t>(At(bzp, j, 0.0));
+        for (int64_t t = 0; t < p.k; ++t) acc += (a.GetAsInt64(ao + i * p.k + t) - az) * (b.GetAsInt64(bo + t * p.n + j) - bz);
+        PutQ(q, in, *out[0], (bt * p.m + i) * p.n + j, acc, j);
+      }
+  }
+  return Status::Ok();
+}
+
+Status InferDynamicQuantizeLinear(InferContext& ctx) {
+  if (ctx.in_dtype[0] != DType::kFloat32) return ctx.Fail(std::string("input is ") + DTypeName(ctx.in_dtype[0]) + " (rule: float32)");
+  ctx.SetOutput(0, DType::kUInt8, ctx.in_shape[0]);
+  ctx.SetOutput(1, DType::kFloat32, Shape(std::vector<int64_t>{}));
+  ctx.SetOutput(2, DType::kUInt8, Shape(std::vector<int64_t>{}));
+  return Status::Ok();
+}
+
+Status DynamicQuantizeLinearReference(const Node&, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const float* xp = x.data<float>();
+  float lo = 0.f, hi = 0.f;   // the range always includes 0
+  for (int64_t i = 0; i < x.numel(); ++i) { lo = std::min(lo, xp[i]); hi = std::max(hi, xp[i]); }
+  const float scale = (hi - lo) / 255.f;
+  const float zp = scale > 0.f ? std::nearbyint(std::clamp(0.f - lo / scale, 0.f, 255.f)) : 0.f;
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const float v = scale > 0.f ? std::nearbyint(xp[i] / scale) + zp : zp;
+    out[0]->data<uint8_t>()[i] = static_cast<uint8_t>(std::clamp(v, 0.f, 255.f));
+  }
+  out[1]->data<float>()[0] = scale;
+  out[2]->data<uint8_t>()[0] = static_cast<uint8_t>(zp);
   return Status::Ok();
 }
 

@@ -16,7 +16,13 @@
 //   loop over every label combination, accumulating in double or int64), NegativeLogLikelihoodLoss
 //   and SoftmaxCrossEntropyLoss (reduction none/sum/mean, optional weight and ignore_index, the
 //   optional log_prob output; the arithmetic of ONNX's reference: a weighted mean divides by the
-//   sum of the gathered weights).
+//   sum of the gathered weights),
+//   ONNX's integer and QOperator ops as ONNX Runtime's quantizer writes them: ConvInteger,
+//   MatMulInteger (int32 out), QLinearConv, QLinearMatMul (requantised: round half to even of
+//   acc * (x_scale * w_scale / y_scale) in float, plus y_zero_point, saturated; per-tensor or
+//   per-output-channel weight scale and zero point), DynamicQuantizeLinear (uint8, the ONNX formula).
+//   Accumulation is exact in int64; these are goldens for ONNX semantics, independent of the
+//   engine's own INT8 arithmetic (graph/quant/int8_math.h).
 // Data movement (Expand, Tile, Gather*/Scatter*, DepthToSpace, SpaceToDepth, Trilu) copies
 // DTypeSize bytes per element and takes any fixed-size dtype; arithmetic ops take float16/32/64
 // (TopK, CumSum, Range also integers). Output shapes that depend on an input's VALUE (Expand, Tile,
@@ -70,7 +76,10 @@ Status InferMeanVarianceNorm(InferContext& ctx);
 Status InferRoiAlign(InferContext& ctx);
 Status InferGridSample(InferContext& ctx);
 Status InferEinsum(InferContext& ctx);
-Status InferLoss(InferContext& ctx);   // NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
+Status InferLoss(InferContext& ctx);
+Status InferConvInteger(InferContext& ctx);      // ConvInteger, QLinearConv
+Status InferMatMulInteger(InferContext& ctx);    // MatMulInteger, QLinearMatMul
+Status InferDynamicQuantizeLinear(InferContext& ctx);   // NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
 
 Status ExpandReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status TileReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
@@ -99,5 +108,8 @@ Status RoiAlignReference(const Node& node, const std::vector<const Tensor*>& in,
 Status GridSampleReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status EinsumReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status LossReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status ConvIntegerReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status MatMulIntegerReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status DynamicQuantizeLinearReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 
 }  // namespace edgeinfer::ops

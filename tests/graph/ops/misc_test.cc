@@ -4,6 +4,7 @@
 // independent formulations, and an exporter-style LayerNormalization chain imported with folding.
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -528,6 +529,86 @@ TEST(Misc, LossesGoldensAndSceEqualsNllOfLogSoftmax) {
   for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-5f) << "seed=" << seed;
   std::vector<float> lp1 = Values<float>((*sce)[1]), lp2 = Values<float>((*lsm)[0]);
   for (size_t i = 0; i < lp1.size(); ++i) ASSERT_NEAR(lp1[i], lp2[i], 1e-5f) << "seed=" << seed;
+}
+
+Tensor U8(std::vector<int64_t> dims, std::vector<uint8_t> v) { return testing::T1<uint8_t>(DType::kUInt8, std::move(dims), std::move(v)); }
+Tensor S8(std::vector<int64_t> dims, std::vector<int8_t> v) { return testing::T1<int8_t>(DType::kInt8, std::move(dims), std::move(v)); }
+
+TEST(Misc, IntegerAndQLinearGoldens) {
+  // MatMulInteger with a per-row A zero point: [[3,4],[5,6]] - [1,2] rows, times B - 1.
+  Tensor a = U8({2, 2}, {3, 4, 5, 6}), b = U8({2, 1}, {2, 3});
+  Tensor azp = U8({2}, {1, 2}), bzp = U8({}, {1});
+  auto mi = RunOp("MatMulInteger", {&a, &b, &azp, &bzp});
+  ASSERT_TRUE(mi.ok()) << mi.status().message();
+  EXPECT_EQ((*mi)[0].dtype(), DType::kInt32);
+  EXPECT_EQ(Values<int32_t>((*mi)[0]), (std::vector<int32_t>{2 * 1 + 3 * 2, 3 * 1 + 4 * 2}));
+  // QLinearMatMul: acc 8 and 11 times 0.5*0.25/0.5 = 0.25 -> 2 and 2.75 -> 3; + zp 10.
+  Tensor sa = F32({}, {0.5f}), sb = F32({}, {0.25f}), sy = F32({}, {0.5f});
+  Tensor yzp = U8({}, {10});
+  auto q = RunOp("QLinearMatMul", {&a, &sa, &azp, &b, &sb, &bzp, &sy, &yzp});
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  EXPECT_EQ(Values<uint8_t>((*q)[0]), (std::vector<uint8_t>{12, 13}));
+  // Ties round half to even: with b's zero point 0 the accs are 13 and 18; times 0.5*0.25/0.25 = 0.5
+  // gives 6.5 -> 6 (half away from zero would give 7) and 9.
+  Tensor bz0 = U8({}, {0});
+  Tensor sy2 = F32({}, {0.25f});
+  auto q2 = RunOp("QLinearMatMul", {&a, &sa, &azp, &b, &sb, &bz0, &sy2, &yzp});
+  ASSERT_TRUE(q2.ok());
+  EXPECT_EQ(Values<uint8_t>((*q2)[0]), (std::vector<uint8_t>{16, 19}));
+  // DynamicQuantizeLinear of [-1.28, 1.27]: scale 2.55/255 = 0.01, zero point 128.
+  Tensor x = F32({3}, {-1.28f, 0.f, 1.27f});
+  auto dq = RunOp("DynamicQuantizeLinear", {&x}, {}, 3);
+  ASSERT_TRUE(dq.ok()) << dq.status().message();
+  EXPECT_NEAR(Values<float>((*dq)[1])[0], 0.01f, 1e-8f);
+  EXPECT_EQ(Values<uint8_t>((*dq)[2]), (std::vector<uint8_t>{128}));
+  EXPECT_EQ(Values<uint8_t>((*dq)[0]), (std::vector<uint8_t>{0, 128, 255}));
+  // Dtype rule.
+  Tensor f = F32({2, 2}, {1.f, 2.f, 3.f, 4.f});
+  auto bad = RunOp("MatMulInteger", {&f, &f});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("MatMulInteger 'n': operands are float and float (rule: int8 or uint8)"), std::string::npos);
+}
+
+// ConvInteger against the FP32 Conv op on zero-point-shifted values (exact in float at this size),
+// and QLinearConv against requantising that result by hand, seeded.
+TEST(Misc, ConvIntegerAndQLinearConvAgainstFloatConvSeeded) {
+  const uint32_t seed = 2718;
+  std::mt19937 rng(seed);
+  for (int trial = 0; trial < 6; ++trial) {
+    const int64_t C = 1 + static_cast<int64_t>(rng() % 3), M = 1 + static_cast<int64_t>(rng() % 3), H = 3 + static_cast<int64_t>(rng() % 3);
+    std::vector<uint8_t> xv(static_cast<size_t>(C * H * H));
+    std::vector<int8_t> wv(static_cast<size_t>(M * C * 9));
+    for (auto& v : xv) v = static_cast<uint8_t>(rng() % 256);
+    for (auto& v : wv) v = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+    const uint8_t xz = static_cast<uint8_t>(rng() % 256);
+    Attributes a;
+    a.Set("kernel_shape", std::vector<int64_t>{3, 3});
+    a.Set("pads", std::vector<int64_t>{1, 1, 1, 1});
+    Tensor x = U8({1, C, H, H}, xv), w = S8({M, C, 3, 3}, wv), xzp = U8({}, {xz});
+    auto ci = RunOp("ConvInteger", {&x, &w, &xzp}, a);
+    ASSERT_TRUE(ci.ok()) << ci.status().message();
+    std::vector<float> xf(xv.size()), wf(wv.size());
+    for (size_t i = 0; i < xv.size(); ++i) xf[i] = static_cast<float>(xv[i]) - xz;
+    for (size_t i = 0; i < wv.size(); ++i) wf[i] = wv[i];
+    Tensor xt = F32({1, C, H, H}, xf), wt = F32({M, C, 3, 3}, wf);
+    auto cf = RunOp("Conv", {&xt, &wt}, a);
+    ASSERT_TRUE(cf.ok());
+    std::vector<int32_t> got = Values<int32_t>((*ci)[0]);
+    std::vector<float> want = Values<float>((*cf)[0]);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(static_cast<float>(got[i]), want[i]) << "seed=" << seed << " trial " << trial;
+
+    Tensor xs = F32({}, {0.02f}), ws = F32({}, {0.01f}), ys = F32({}, {0.5f}), yz = U8({}, {100});
+    Tensor wz = S8({}, {0});
+    auto qc = RunOp("QLinearConv", {&x, &xs, &xzp, &w, &ws, &wz, &ys, &yz}, a);
+    ASSERT_TRUE(qc.ok()) << qc.status().message();
+    std::vector<uint8_t> qv = Values<uint8_t>((*qc)[0]);
+    const float mult = 0.02f * 0.01f / 0.5f;
+    for (size_t i = 0; i < qv.size(); ++i) {
+      float r = std::nearbyint(static_cast<float>(got[i]) * mult) + 100.f;
+      ASSERT_EQ(qv[i], static_cast<uint8_t>(std::clamp(r, 0.f, 255.f))) << "seed=" << seed;
+    }
+  }
 }
 
 // ---- exporter-style graphs through the importer (folding on, as users import) ----
