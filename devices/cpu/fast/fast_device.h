@@ -4,6 +4,11 @@
 //
 // Ops oneDNN does not cover run through the op table's reference kernel on plain buffers in the
 // same arena (Supports says which; Explain() lists them), so any graph the reference runs, runs here.
+//
+// Threads: Debian's oneDNN runs on OpenMP, so our own parallel loops (INT8 requantization, Q/DQ)
+// use OpenMP too: one pool, not two competing for the cores. libgomp reads its spin policy from
+// the environment at start-up only; on a shared machine set GOMP_SPINCOUNT=1000 or
+// OMP_WAIT_POLICY=passive (docs/bench.md shows why: 5-10x on a loaded 2-core VM).
 #pragma once
 #include <memory>
 #include <string>
