@@ -169,6 +169,9 @@ const std::vector<OpDef>& OpTable() {
       {"MatMulInteger", OpClass::kGemm, 2, 4, 1, 1, InferMatMulInteger, MatMulIntegerReference},
       {"QLinearMatMul", OpClass::kQuant, 8, 8, 1, 1, InferMatMulInteger, MatMulIntegerReference},
       {"DynamicQuantizeLinear", OpClass::kQuant, 1, 1, 3, 3, InferDynamicQuantizeLinear, DynamicQuantizeLinearReference},
+      {"RNN", OpClass::kGemm, 3, 6, 0, 2, InferRecurrent, RecurrentReference},   // Y?, Y_h?
+      {"GRU", OpClass::kGemm, 3, 6, 0, 2, InferRecurrent, RecurrentReference},
+      {"LSTM", OpClass::kGemm, 3, 8, 0, 3, InferRecurrent, RecurrentReference},  // Y?, Y_h?, Y_c?
   };
   return table;
 }

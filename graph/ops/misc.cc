@@ -1832,3 +1832,228 @@ Status DynamicQuantizeLinearReference(const Node&, const std::vector<const Tenso
 }
 
 }  // namespace edgeinfer::ops
+
+namespace edgeinfer::ops {
+
+// ---------------------------------------------------------------- RNN, GRU, LSTM
+
+namespace {
+
+struct RecAct {
+  std::string name;
+  double alpha = 0, beta = 0;
+};
+
+double ApplyRecAct(const RecAct& a, double x) {
+  const std::string& n = a.name;
+  if (n == "Sigmoid") return 1.0 / (1.0 + std::exp(-x));
+  if (n == "Tanh") return std::tanh(x);
+  if (n == "Relu") return std::max(0.0, x);
+  if (n == "LeakyRelu") return x >= 0 ? x : a.alpha * x;
+  if (n == "ThresholdedRelu") return x > a.alpha ? x : 0.0;
+  if (n == "HardSigmoid") return std::clamp(a.alpha * x + a.beta, 0.0, 1.0);
+  if (n == "Affine") return a.alpha * x + a.beta;
+  if (n == "ScaledTanh") return a.alpha * std::tanh(a.beta * x);
+  if (n == "Elu") return x >= 0 ? x : a.alpha * std::expm1(x);
+  if (n == "Softsign") return x / (1 + std::fabs(x));
+  return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));   // Softplus
+}
+
+int RecGates(const std::string& op) { return op == "LSTM" ? 4 : op == "GRU" ? 3 : 1; }
+int RecActsPerDir(const std::string& op) { return op == "LSTM" ? 3 : op == "GRU" ? 2 : 1; }
+
+// The activation list of the node, one entry per direction and role; errors name the rule.
+Result<std::vector<RecAct>> RecActs(const Node& node, int64_t dirs) {
+  const int per = RecActsPerDir(node.op);
+  static const char* kDefaults[3][3] = {{"Tanh", "", ""}, {"Sigmoid", "Tanh", ""}, {"Sigmoid", "Tanh", "Tanh"}};
+  const int row = per - 1;
+  std::vector<std::string> given;
+  auto it = node.attrs.all().find("activations");
+  if (it != node.attrs.all().end()) {
+    if (const auto* v = std::get_if<std::vector<std::string>>(&it->second)) given = *v;
+    else if (const auto* one = std::get_if<std::string>(&it->second)) given = {*one};
+    else return NodeError(node, "activations is not a list of strings");
+  }
+  if (given.empty()) {
+    for (int64_t d = 0; d < dirs; ++d)
+      for (int k = 0; k < per; ++k) given.push_back(kDefaults[row][k]);
+  }
+  if (static_cast<int64_t>(given.size()) != per * dirs) {
+    return NodeError(node, "activations has " + std::to_string(given.size()) + " entries (rule: " + std::to_string(per) +
+                               " per direction)");
+  }
+  std::vector<float> alphas = node.attrs.GetFloats("activation_alpha"), betas = node.attrs.GetFloats("activation_beta");
+  size_t ai = 0, bi = 0;
+  std::vector<RecAct> acts;
+  for (const std::string& g : given) {
+    RecAct a;
+    a.name = g;
+    static const char* kKnown[] = {"Sigmoid", "Tanh", "Relu", "LeakyRelu", "ThresholdedRelu", "HardSigmoid", "Affine",
+                                   "ScaledTanh", "Elu", "Softsign", "Softplus"};
+    bool known = false;
+    for (const char* k : kKnown) known = known || g == k;
+    if (!known) return NodeError(node, "activation '" + g + "' is not supported (rule: an ONNX RNN activation)");
+    const bool uses_alpha = g == "LeakyRelu" || g == "ThresholdedRelu" || g == "HardSigmoid" || g == "Affine" || g == "ScaledTanh" || g == "Elu";
+    const bool uses_beta = g == "HardSigmoid" || g == "Affine" || g == "ScaledTanh";
+    const double da = g == "LeakyRelu" ? 0.01 : g == "HardSigmoid" ? 0.2 : 1.0;
+    const double db = g == "HardSigmoid" ? 0.5 : g == "Affine" ? 0.0 : 1.0;
+    a.alpha = uses_alpha ? (ai < alphas.size() ? alphas[ai++] : da) : 0.0;
+    a.beta = uses_beta ? (bi < betas.size() ? betas[bi++] : db) : 0.0;
+    acts.push_back(a);
+  }
+  return acts;
+}
+
+}  // namespace
+
+Status InferRecurrent(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(FloatOnly(ctx, 0));
+  const std::string& op = ctx.node.op;
+  const int G = RecGates(op);
+  const Shape& x = ctx.in_shape[0];
+  const Shape& w = ctx.in_shape[1];
+  const Shape& r = ctx.in_shape[2];
+  if (x.rank() != 3 || w.rank() != 3 || r.rank() != 3) return ctx.Fail("X, W and R must be 3-D (rule: ONNX " + op + " layouts)");
+  const std::string dir = ctx.node.attrs.GetString("direction", "forward");
+  if (dir != "forward" && dir != "reverse" && dir != "bidirectional") return ctx.Fail("direction='" + dir + "' (rule: forward, reverse or bidirectional)");
+  const int64_t dirs = dir == "bidirectional" ? 2 : 1;
+  const int64_t layout = ctx.node.attrs.GetInt("layout", 0);
+  if (layout != 0 && layout != 1) return ctx.Fail("layout=" + std::to_string(layout) + " (rule: 0 or 1)");
+  if (!ctx.node.attrs.Has("hidden_size") && w.dims[1] < 0) return ctx.Fail("hidden_size is unknown (rule: the attribute or W's shape gives it)");
+  const int64_t H = ctx.node.attrs.GetInt("hidden_size", w.dims[1] >= 0 ? w.dims[1] / G : 0);
+  if ((w.dims[0] >= 0 && w.dims[0] != dirs) || (w.dims[1] >= 0 && w.dims[1] != G * H) || (x.dims[2] >= 0 && w.dims[2] >= 0 && w.dims[2] != x.dims[2])) {
+    return ctx.Fail("W shape " + w.ToString() + " is not [" + std::to_string(dirs) + ", " + std::to_string(G * H) + ", input_size] (rule: gates x hidden_size rows per direction)");
+  }
+  if ((r.dims[1] >= 0 && r.dims[1] != G * H) || (r.dims[2] >= 0 && r.dims[2] != H)) {
+    return ctx.Fail("R shape " + r.ToString() + " is not [" + std::to_string(dirs) + ", " + std::to_string(G * H) + ", " + std::to_string(H) + "]");
+  }
+  for (size_t i = 1; i < ctx.num_inputs(); ++i) {
+    if (i == 4) { if (ctx.HasInput(4) && !IsIndexT(ctx.in_dtype[4])) return ctx.Fail("sequence_lens must be int32"); continue; }
+    if (ctx.HasInput(i) && ctx.in_dtype[i] != ctx.in_dtype[0]) return ctx.Fail("input " + std::to_string(i) + " dtype differs from X (rule: one dtype)");
+  }
+  EI_RETURN_IF_ERROR(RecActs(ctx.node, dirs).status());
+  const int64_t T = layout ? x.dims[1] : x.dims[0], B = layout ? x.dims[0] : x.dims[1];
+  const DType t = ctx.in_dtype[0];
+  if (ctx.out_dtype.size() > 0) ctx.SetOutput(0, t, layout ? Shape({B, T, dirs, H}) : Shape({T, dirs, B, H}));
+  for (size_t o = 1; o < ctx.out_dtype.size(); ++o) ctx.SetOutput(o, t, layout ? Shape({B, dirs, H}) : Shape({dirs, B, H}));
+  return Status::Ok();
+}
+
+Status RecurrentReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const std::string& op = node.op;
+  const int G = RecGates(op);
+  const std::string dir = node.attrs.GetString("direction", "forward");
+  const int64_t dirs = dir == "bidirectional" ? 2 : 1;
+  const bool layout = node.attrs.GetInt("layout", 0) != 0;
+  const Tensor& X = *in[0];
+  const Tensor& W = *in[1];
+  const Tensor& R = *in[2];
+  const int64_t H = node.attrs.GetInt("hidden_size", W.dim(1) / G);
+  const int64_t T = layout ? X.dim(1) : X.dim(0), B = layout ? X.dim(0) : X.dim(1), I = X.dim(2);
+  const Tensor* Bias = Opt(in, 3);
+  const Tensor* seq = Opt(in, 4);
+  const Tensor* h0 = Opt(in, 5);
+  const Tensor* c0 = op == "LSTM" ? Opt(in, 6) : nullptr;
+  const Tensor* P = op == "LSTM" ? Opt(in, 7) : nullptr;
+  const bool has_clip = node.attrs.Has("clip");
+  const double clip = node.attrs.GetFloat("clip", 0.f);
+  const bool lbr = node.attrs.GetInt("linear_before_reset", 0) != 0;
+  const bool input_forget = node.attrs.GetInt("input_forget", 0) != 0;
+  EI_ASSIGN_OR_RETURN(std::vector<RecAct> acts, RecActs(node, dirs));
+  const int per = RecActsPerDir(op);
+  auto x_at = [&](int64_t t, int64_t b, int64_t i) { return X.GetAsDouble(layout ? (b * T + t) * I + i : (t * B + b) * I + i); };
+  auto st_index = [&](int64_t d, int64_t b, int64_t h) { return layout ? (b * dirs + d) * H + h : (d * B + b) * H + h; };
+  auto cl = [&](double v) { return has_clip ? std::clamp(v, -clip, clip) : v; };
+  std::vector<double> y(static_cast<size_t>(T * dirs * B * H), 0.0), yh(static_cast<size_t>(dirs * B * H)), yc(static_cast<size_t>(dirs * B * H));
+  for (int64_t d = 0; d < dirs; ++d) {
+    const bool reverse = dir == "reverse" || d == 1;
+    const RecAct* f = &acts[static_cast<size_t>(d * per)];
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t len = seq ? seq->GetAsInt64(b) : T;
+      if (len < 0 || len > T) return NodeError(node, "sequence_lens[" + std::to_string(b) + "]=" + std::to_string(len) + " (rule: 0 <= len <= seq_length)");
+      std::vector<double> h(static_cast<size_t>(H)), c(static_cast<size_t>(H)), g(static_cast<size_t>(G * H));
+      for (int64_t k = 0; k < H; ++k) {
+        h[static_cast<size_t>(k)] = h0 ? h0->GetAsDouble(st_index(d, b, k)) : 0.0;
+        c[static_cast<size_t>(k)] = c0 ? c0->GetAsDouble(st_index(d, b, k)) : 0.0;
+      }
+      for (int64_t s = 0; s < len; ++s) {
+        const int64_t t = reverse ? len - 1 - s : s;
+        // g = X_t W^T + Wb (all gates); the recurrent part is added per op below.
+        std::vector<double> xr(static_cast<size_t>(G * H)), hr(static_cast<size_t>(G * H));
+        for (int64_t j = 0; j < G * H; ++j) {
+          double a = Bias ? Bias->GetAsDouble(d * 2 * G * H + j) : 0.0;
+          for (int64_t i = 0; i < I; ++i) a += x_at(t, b, i) * W.GetAsDouble((d * G * H + j) * I + i);
+          xr[static_cast<size_t>(j)] = a;
+          double r = Bias ? Bias->GetAsDouble(d * 2 * G * H + G * H + j) : 0.0;
+          for (int64_t k = 0; k < H; ++k) r += h[static_cast<size_t>(k)] * R.GetAsDouble((d * G * H + j) * H + k);
+          hr[static_cast<size_t>(j)] = r;
+        }
+        std::vector<double> hn(static_cast<size_t>(H));
+        if (op == "RNN") {
+          for (int64_t k = 0; k < H; ++k) hn[static_cast<size_t>(k)] = ApplyRecAct(f[0], cl(xr[static_cast<size_t>(k)] + hr[static_cast<size_t>(k)]));
+        } else if (op == "GRU") {   // gates z, r, h
+          for (int64_t k = 0; k < H; ++k) {
+            const size_t z_i = static_cast<size_t>(k), r_i = static_cast<size_t>(H + k), h_i = static_cast<size_t>(2 * H + k);
+            const double z = ApplyRecAct(f[0], cl(xr[z_i] + hr[z_i]));
+            const double rg = ApplyRecAct(f[0], cl(xr[r_i] + hr[r_i]));
+            // linear_before_reset: ht = g(Xt Wh + Wbh + rt . (Ht-1 Rh + Rbh)); otherwise below.
+            const double pre = lbr ? xr[h_i] + rg * hr[h_i] : 0.0;
+            g[static_cast<size_t>(k)] = z;
+            g[static_cast<size_t>(H + k)] = rg;
+            g[static_cast<size_t>(2 * H + k)] = pre;
+          }
+          if (!lbr) {
+            // ht = g(Xt Wh + (rt . Ht-1) Rh + Rbh + Wbh): the reset gate scales H before Rh.
+            for (int64_t k = 0; k < H; ++k) {
+              double a = xr[static_cast<size_t>(2 * H + k)] + (Bias ? Bias->GetAsDouble(d * 2 * G * H + G * H + 2 * H + k) : 0.0);
+              for (int64_t m = 0; m < H; ++m) a += g[static_cast<size_t>(H + m)] * h[static_cast<size_t>(m)] * R.GetAsDouble((d * G * H + 2 * H + k) * H + m);
+              g[static_cast<size_t>(2 * H + k)] = a;
+            }
+          }
+          for (int64_t k = 0; k < H; ++k) {
+            const double hh = ApplyRecAct(f[1], cl(g[static_cast<size_t>(2 * H + k)]));
+            const double z = g[static_cast<size_t>(k)];
+            hn[static_cast<size_t>(k)] = (1 - z) * hh + z * h[static_cast<size_t>(k)];
+          }
+        } else {   // LSTM gates i, o, f, c
+          for (int64_t k = 0; k < H; ++k) {
+            const size_t ii = static_cast<size_t>(k), oi = static_cast<size_t>(H + k), fi = static_cast<size_t>(2 * H + k), ci = static_cast<size_t>(3 * H + k);
+            const double cp = c[static_cast<size_t>(k)];
+            const double pi = P ? P->GetAsDouble(d * 3 * H + k) : 0.0, po = P ? P->GetAsDouble(d * 3 * H + H + k) : 0.0;
+            const double pf = P ? P->GetAsDouble(d * 3 * H + 2 * H + k) : 0.0;
+            const double it = ApplyRecAct(f[0], cl(xr[ii] + hr[ii] + pi * cp));
+            const double ft = input_forget ? 1 - it : ApplyRecAct(f[0], cl(xr[fi] + hr[fi] + pf * cp));
+            const double ct = ApplyRecAct(f[1], cl(xr[ci] + hr[ci]));
+            const double cn = ft * cp + it * ct;
+            const double ot = ApplyRecAct(f[0], cl(xr[oi] + hr[oi] + po * cn));
+            c[static_cast<size_t>(k)] = cn;
+            hn[static_cast<size_t>(k)] = ot * ApplyRecAct(f[2], cn);
+          }
+        }
+        h = hn;
+        for (int64_t k = 0; k < H; ++k) {
+          const int64_t yi = layout ? ((b * T + t) * dirs + d) * H + k : ((t * dirs + d) * B + b) * H + k;
+          y[static_cast<size_t>(yi)] = h[static_cast<size_t>(k)];
+        }
+      }
+      for (int64_t k = 0; k < H; ++k) {
+        yh[static_cast<size_t>(st_index(d, b, k))] = h[static_cast<size_t>(k)];
+        yc[static_cast<size_t>(st_index(d, b, k))] = c[static_cast<size_t>(k)];
+      }
+    }
+  }
+  auto put = [](Tensor* t, const std::vector<double>& v) {
+    if (!t) return;
+    DispatchNumeric(t->dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      using Cc = typename Compute<T>::type;
+      for (size_t i = 0; i < v.size(); ++i) Store<T>(t->data<T>(), static_cast<int64_t>(i), static_cast<Cc>(v[i]));
+    });
+  };
+  put(out.size() > 0 ? out[0] : nullptr, y);
+  put(out.size() > 1 ? out[1] : nullptr, yh);
+  put(out.size() > 2 ? out[2] : nullptr, yc);
+  return Status::Ok();
+}
+
+}  // namespace edgeinfer::ops

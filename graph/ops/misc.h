@@ -22,7 +22,10 @@
 //   acc * (x_scale * w_scale / y_scale) in float, plus y_zero_point, saturated; per-tensor or
 //   per-output-channel weight scale and zero point), DynamicQuantizeLinear (uint8, the ONNX formula).
 //   Accumulation is exact in int64; these are goldens for ONNX semantics, independent of the
-//   engine's own INT8 arithmetic (graph/quant/int8_math.h).
+//   engine's own INT8 arithmetic (graph/quant/int8_math.h),
+//   RNN, GRU, LSTM (forward/reverse/bidirectional, sequence_lens, initial states, peepholes,
+//   linear_before_reset, input_forget, clip, layout 0/1, the ONNX activation list with
+//   activation_alpha/beta consumed in order), computed step by step in double.
 // Data movement (Expand, Tile, Gather*/Scatter*, DepthToSpace, SpaceToDepth, Trilu) copies
 // DTypeSize bytes per element and takes any fixed-size dtype; arithmetic ops take float16/32/64
 // (TopK, CumSum, Range also integers). Output shapes that depend on an input's VALUE (Expand, Tile,
@@ -79,7 +82,8 @@ Status InferEinsum(InferContext& ctx);
 Status InferLoss(InferContext& ctx);
 Status InferConvInteger(InferContext& ctx);      // ConvInteger, QLinearConv
 Status InferMatMulInteger(InferContext& ctx);    // MatMulInteger, QLinearMatMul
-Status InferDynamicQuantizeLinear(InferContext& ctx);   // NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
+Status InferDynamicQuantizeLinear(InferContext& ctx);
+Status InferRecurrent(InferContext& ctx);   // RNN, GRU, LSTM   // NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
 
 Status ExpandReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status TileReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
@@ -111,5 +115,6 @@ Status LossReference(const Node& node, const std::vector<const Tensor*>& in, con
 Status ConvIntegerReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status MatMulIntegerReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status DynamicQuantizeLinearReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status RecurrentReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 
 }  // namespace edgeinfer::ops

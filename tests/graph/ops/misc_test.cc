@@ -611,6 +611,87 @@ TEST(Misc, ConvIntegerAndQLinearConvAgainstFloatConvSeeded) {
   }
 }
 
+double Sig(double x) { return 1 / (1 + std::exp(-x)); }
+
+TEST(Misc, RecurrentGoldens) {
+  // RNN, H = 1, two steps: h1 = tanh(0.5 * 1), h2 = tanh(0.5 * 2 + 0.5 * h1).
+  Tensor x = F32({2, 1, 1}, {1.f, 2.f});
+  Tensor w = F32({1, 1, 1}, {0.5f}), r = F32({1, 1, 1}, {0.5f});
+  auto rnn = RunOp("RNN", {&x, &w, &r}, A1("hidden_size", 1), 2);
+  ASSERT_TRUE(rnn.ok()) << rnn.status().message();
+  const double h1 = std::tanh(0.5), h2 = std::tanh(1.0 + 0.5 * h1);
+  EXPECT_EQ((*rnn)[0].dims(), (std::vector<int64_t>{2, 1, 1, 1}));
+  EXPECT_NEAR(Values<float>((*rnn)[0])[0], h1, 1e-6);
+  EXPECT_NEAR(Values<float>((*rnn)[1])[0], h2, 1e-6);
+  // LSTM, one step, zero weights: the biases alone drive the gates (order i, o, f, c).
+  Tensor x1 = F32({1, 1, 1}, {3.f});
+  Tensor w4 = F32({1, 4, 1}, {0.f, 0.f, 0.f, 0.f}), r4 = F32({1, 4, 1}, {0.f, 0.f, 0.f, 0.f});
+  Tensor b8 = F32({1, 8}, {0.5f, -0.5f, 1.f, 2.f, 0.f, 0.f, 0.f, 0.f});
+  auto lstm = RunOp("LSTM", {&x1, &w4, &r4, &b8}, A1("hidden_size", 1), 3);
+  ASSERT_TRUE(lstm.ok()) << lstm.status().message();
+  const double c1 = Sig(0.5) * std::tanh(2.0);   // f * c0 (0) + i * tanh(bc)
+  EXPECT_NEAR(Values<float>((*lstm)[2])[0], c1, 1e-6);
+  EXPECT_NEAR(Values<float>((*lstm)[1])[0], Sig(-0.5) * std::tanh(c1), 1e-6);
+  // GRU, one step from h0 = 1 with zero weights: z = sigma(bz), h~ = tanh(bh), h = (1-z) h~ + z h0.
+  Tensor w3 = F32({1, 3, 1}, {0.f, 0.f, 0.f}), r3 = F32({1, 3, 1}, {0.f, 0.f, 0.f});
+  Tensor b6 = F32({1, 6}, {1.f, 0.f, 0.5f, 0.f, 0.f, 0.f});
+  Tensor h0 = F32({1, 1, 1}, {1.f});
+  auto gru = RunOp("GRU", {&x1, &w3, &r3, &b6, nullptr, &h0}, A1("hidden_size", 1), 2);
+  ASSERT_TRUE(gru.ok()) << gru.status().message();
+  EXPECT_NEAR(Values<float>((*gru)[1])[0], (1 - Sig(1.0)) * std::tanh(0.5) + Sig(1.0) * 1.0, 1e-6);
+  // Rule: W rows are gates x hidden_size.
+  Tensor wbad = F32({1, 3, 1}, {0.f, 0.f, 0.f});
+  auto bad = RunOp("LSTM", {&x1, &wbad, &r4}, A1("hidden_size", 1), 2);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("LSTM 'n': W shape [1,3,1] is not [1, 4, input_size]"), std::string::npos) << bad.status().message();
+}
+
+// A bidirectional GRU equals a forward GRU with direction 0's weights next to a reverse GRU with
+// direction 1's, including sequence_lens (seeded).
+TEST(Misc, BidirectionalIsForwardPlusReverseSeeded) {
+  const uint32_t seed = 99;
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  const int64_t T = 4, B = 2, I = 3, H = 2;
+  for (const char* op : {"GRU", "LSTM", "RNN"}) {
+    const int64_t G = std::string(op) == "LSTM" ? 4 : std::string(op) == "GRU" ? 3 : 1;
+    auto rnd = [&](std::vector<int64_t> d) {
+      int64_t n = 1;
+      for (int64_t v : d) n *= v;
+      std::vector<float> v(static_cast<size_t>(n));
+      for (float& f : v) f = u(rng);
+      return F32(d, v);
+    };
+    Tensor x = rnd({T, B, I}), w = rnd({2, G * H, I}), r = rnd({2, G * H, H}), b = rnd({2, 2 * G * H});
+    Tensor seq = I32({B}, {4, 2});
+    auto half = [&](const Tensor& t, int64_t d) {
+      std::vector<int64_t> dims = t.dims();
+      dims[0] = 1;
+      const int64_t n = t.numel() / 2;
+      return F32(dims, std::vector<float>(t.data<float>() + d * n, t.data<float>() + (d + 1) * n));
+    };
+    Attributes bi = A1("hidden_size", H);
+    bi.Set("direction", std::string("bidirectional"));
+    auto both = RunOp(op, {&x, &w, &r, &b, &seq}, bi, 2);
+    ASSERT_TRUE(both.ok()) << op << ": " << both.status().message();
+    for (int64_t d = 0; d < 2; ++d) {
+      Attributes one = A1("hidden_size", H);
+      one.Set("direction", std::string(d == 0 ? "forward" : "reverse"));
+      Tensor wd = half(w, d), rd = half(r, d), bd = half(b, d);
+      auto single = RunOp(op, {&x, &wd, &rd, &bd, &seq}, one, 2);
+      ASSERT_TRUE(single.ok());
+      std::vector<float> yb = Values<float>((*both)[0]), ys = Values<float>((*single)[0]);
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t bb = 0; bb < B; ++bb)
+          for (int64_t h = 0; h < H; ++h)
+            ASSERT_NEAR(yb[static_cast<size_t>(((t * 2 + d) * B + bb) * H + h)], ys[static_cast<size_t>((t * B + bb) * H + h)], 1e-6f)
+                << op << " dir " << d << " seed=" << seed;
+      std::vector<float> hb = Values<float>((*both)[1]), hs = Values<float>((*single)[1]);
+      for (int64_t i = 0; i < B * H; ++i) ASSERT_NEAR(hb[static_cast<size_t>(d * B * H + i)], hs[static_cast<size_t>(i)], 1e-6f) << op;
+    }
+  }
+}
+
 // ---- exporter-style graphs through the importer (folding on, as users import) ----
 
 struct ProtoBuilder {
