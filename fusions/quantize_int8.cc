@@ -15,7 +15,9 @@
 //      its B is stored [N, K] (transB=1), so every INT8 weight is per-channel along axis 0.
 //      A bare Conv/Gemm becomes ConvBiasAct/GemmBiasAct without activation (one INT8 op family).
 //   2. a scale-preserving node (MaxPool, Relu, Split, Flatten, Reshape, Squeeze, Unsqueeze,
-//      Transpose) whose input 0 is already int8 runs on int8 at the same scale.
+//      Transpose) whose input 0 is already int8 runs on int8 at the same scale. A node whose output
+//      only feeds a Concat takes the Concat's range (the outermost of nested Concats), so a Concat
+//      of int8 inputs at one scale concatenates int8 (TensorRT's concat scale propagation).
 //   3. every int8 output gets a DequantizeLinear to its original float name, so float consumers
 //      and graph outputs are unchanged; the ones nobody reads are removed at the end.
 // Scales follow docs/int8-arithmetic.md; refusals say which guard failed and the node stays float.
@@ -59,6 +61,8 @@ class Quantizer {
         EI_RETURN_IF_ERROR(QuantizeCompute(id));
       } else if (IsScalePreserving(op)) {
         EI_RETURN_IF_ERROR(PassThrough(id));
+      } else if (op == "Concat") {
+        ConcatInt8(id);
       }
     }
     // Drop the DequantizeLinear nodes nobody reads.
@@ -135,6 +139,31 @@ class Quantizer {
     qmap_[fv] = {q, scale};
   }
 
+  // The amax of the Concat that `v` flows into alone (through nested Concats, the outermost's), or
+  // -1 when `v` has another use or no Concat reads it.
+  float ConcatAmax(ValueId v) const {
+    if (g_.IsGraphOutput(v) || UseCount(g_, v) != 1) return -1.f;
+    std::vector<NodeId> cons = ConsumersOf(g_, v);
+    if (cons.size() != 1 || g_.node(cons[0]).op != "Concat") return -1.f;
+    const ValueId out = g_.node(cons[0]).outputs[0];
+    const float outer = ConcatAmax(out);
+    return outer >= 0.f ? outer : Amax(g_.value(out).name);
+  }
+
+  // A Concat whose inputs are all int8 at one scale concatenates int8; otherwise it stays float.
+  void ConcatInt8(NodeId id) {
+    const Node& n = g_.node(id);
+    float scale = -1.f;
+    for (ValueId v : n.inputs) {
+      auto it = qmap_.find(v);
+      if (it == qmap_.end()) return;
+      if (scale < 0.f) scale = it->second.scale;
+      if (it->second.scale != scale) return;
+    }
+    for (ValueId& v : g_.node(id).inputs) v = qmap_[v].v;
+    QuantizeOutput(id, 0, scale);
+  }
+
   Status PassThrough(NodeId id) {
     const Node& n = g_.node(id);
     if (n.inputs.empty() || !qmap_.count(n.inputs[0])) return Status::Ok();
@@ -182,9 +211,15 @@ class Quantizer {
     if (y_amax < 0.f) {
       std::vector<NodeId> cons = ConsumersOf(g_, y);
       if (cons.size() == 1 && g_.node(cons[0]).op == "Split") {
-        for (ValueId o : g_.node(cons[0]).outputs) y_amax = std::max(y_amax, Amax(g_.value(o).name));
+        for (ValueId o : g_.node(cons[0]).outputs) {
+          const float c = ConcatAmax(o);
+          y_amax = std::max(y_amax, c >= 0.f ? c : Amax(g_.value(o).name));
+        }
       }
     }
+    // An output that only feeds a Concat takes the Concat's range, so all of the Concat's inputs
+    // share one scale and it concatenates int8 values (no Dequantize/Quantize around it).
+    if (const float c = ConcatAmax(y); c >= 0.f && n.op != "ConvBiasActPool") y_amax = c;
     if (y_amax < 0.f) return refuse("output '" + g_.value(y).name + "' has no calibrated range");
     const float y_scale = ScaleOfAmax(y_amax);
     // LUT activation input scale.

@@ -169,6 +169,37 @@ TEST(QuantizeInt8, GemmWeightsAreStoredOutputChannelMajor) {
   EXPECT_GT(Sqnr(g32, g8, 9), 30.0) << g8.DumpText();
 }
 
+TEST(QuantizeInt8, ConcatOfInt8BranchesStaysInt8AtTheConcatScale) {
+  Builder b;
+  ValueId x = b.Input("x", {1, 4, 6, 6});
+  ValueId a = b.Op("Relu", "ra", {b.Conv("a", x, 3, 1)});
+  ValueId c = b.Op("Relu", "rc", {b.Conv("c", x, 5, 3, 1, 1)});
+  Attributes ca;
+  ca.Set("axis", int64_t{1});
+  ValueId cat = b.Op("Concat", "cat", {a, c}, ca);
+  b.Output(b.Conv("after", cat, 2, 1));
+  Graph canon = b.g;
+  fusions::PipelineOptions po;
+  po.stop_before = "conv_eltwise_act";
+  fusions::CompileReport r0;
+  ASSERT_TRUE(fusions::RunPipeline(canon, po, &r0).ok());
+  CalibrationTable t = CalibrateOn(canon, 8);
+  fusions::CompileReport r32, r8;
+  Graph g32 = Compile(b.g, fusions::Precision::kFp32, nullptr, &r32);
+  Graph g8 = Compile(b.g, fusions::Precision::kInt8, &t, &r8);
+  EXPECT_EQ(CountOp(g8, "QuantizeLinear"), 1);     // the graph input only
+  EXPECT_EQ(CountOp(g8, "DequantizeLinear"), 1);   // the graph output only
+  for (NodeId id : g8.NodeIds()) {
+    const Node& n = g8.node(id);
+    if (n.op == "Concat") {
+      EXPECT_EQ(g8.value(n.outputs[0]).dtype, DType::kInt8);
+      EXPECT_EQ(n.attrs.GetInt("in_place", 0), 1);
+    }
+    if (n.name == "a" || n.name == "c") EXPECT_FLOAT_EQ(n.attrs.GetFloat("y_scale", 0.f), t.Scale("cat_out"));
+  }
+  EXPECT_GT(Sqnr(g32, g8, 12), 25.0);
+}
+
 TEST(QuantizeInt8, RefusesWithoutCalibration) {
   Graph g = SmallResidualNet();
   fusions::PipelineOptions po;
