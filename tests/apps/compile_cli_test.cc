@@ -1,0 +1,118 @@
+// End-to-end tests of `edgeinfer compile` and `edgeinfer accuracy` on the zoo's tiny CNN: JSON
+// fields, INT8 with .npy calibration, the calibration cache (written, reused, refused for another
+// model), pass options, and the accuracy figures' plausibility.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "graph/npy.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CmdResult {
+  int status = -1;
+  std::string out;
+};
+
+CmdResult RunCli(const std::string& args, bool merge_stderr = true) {
+  std::string cmd = std::string(EDGEINFER_BINARY_DIR) + "/apps/edgeinfer " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null");
+  CmdResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+  return r;
+}
+
+class CompileCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    model_ = std::string(EDGEINFER_BINARY_DIR) + "/models/tiny_cnn.onnx";
+    if (!fs::exists(model_)) GTEST_SKIP() << "zoo model not generated: " << model_;
+    dir_ = fs::temp_directory_path() / ("edgeinfer_compile_cli_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    // Smooth-ish inputs: a per-sample, per-channel offset plus noise.
+    edgeinfer::Tensor t(edgeinfer::DType::kFloat32, {16, 3, 32, 32});
+    std::mt19937 rng(1);
+    std::normal_distribution<float> nd(0.f, 0.5f);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = nd(rng) + 0.3f * static_cast<float>((i / 1024) % 5 - 2);
+    data_ = (dir_ / "data.npy").string();
+    ASSERT_TRUE(edgeinfer::WriteNpy(data_, t).ok());
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string model_, data_;
+  fs::path dir_;
+};
+
+TEST_F(CompileCli, Fp32JsonReportsLayersAndFusions) {
+  CmdResult r = RunCli("compile " + model_ + " --json", false);
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j["layers_before"].get<int>(), j["layers_after"].get<int>());
+  EXPECT_TRUE(j["fusions_by_kind"].contains("ConvBiasAct"));
+  EXPECT_TRUE(j["refusals"].is_array());
+  EXPECT_FALSE(j["passes"].empty());
+}
+
+TEST_F(CompileCli, Int8WithCacheAndOnnxOutput) {
+  const std::string cache = (dir_ / "tiny.cache").string(), out = (dir_ / "tiny_int8.onnx").string();
+  CmdResult r = RunCli("compile " + model_ + " --precision int8 --calib " + data_ + " --calib-cache " + cache + " -o " + out + " --json", false);
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["precision"], "int8");
+  EXPECT_EQ(j["calibration"]["calibrator"], "entropy");
+  EXPECT_GT(j["fusions_by_kind"]["QuantizeInt8"].get<int>(), 0);
+  ASSERT_TRUE(fs::exists(cache));
+  ASSERT_TRUE(fs::exists(out));
+  // Reused: no --calib needed the second time.
+  r = RunCli("compile " + model_ + " --precision int8 --calib-cache " + cache + " --json", false);
+  ASSERT_EQ(r.status, 0) << r.out;
+  // The exported INT8 graph runs.
+  r = RunCli("run " + out);
+  EXPECT_EQ(r.status, 0) << r.out;
+  // A cache is refused for another model.
+  r = RunCli("compile " + out + " --precision int8 --calib-cache " + cache);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("not this model"), std::string::npos) << r.out;
+}
+
+TEST_F(CompileCli, BadOptionsAreClearErrors) {
+  CmdResult r = RunCli("compile " + model_ + " --disable-pass nope");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("'nope'"), std::string::npos) << r.out;
+  r = RunCli("compile " + model_ + " --precision int8");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("calibration"), std::string::npos) << r.out;
+  r = RunCli("compile --list-passes");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("conv_bias_act_pool"), std::string::npos);
+}
+
+TEST_F(CompileCli, AccuracyReportsCloseInt8) {
+  CmdResult r = RunCli("accuracy " + model_ + " --calib " + data_ + " --data " + data_ + " --json", false);
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["outputs"].size(), 1u);
+  EXPECT_GT(j["outputs"][0]["cosine_mean"].get<double>(), 0.99);
+  EXPECT_GT(j["outputs"][0]["sqnr_db"].get<double>(), 20.0);
+  EXPECT_TRUE(j["outputs"][0].contains("top1_agreement"));
+  EXPECT_FALSE(j["worst_layers"].empty());
+}
+
+}  // namespace
