@@ -172,6 +172,13 @@ const std::vector<OpDef>& OpTable() {
       {"RNN", OpClass::kGemm, 3, 6, 0, 2, InferRecurrent, RecurrentReference},   // Y?, Y_h?
       {"GRU", OpClass::kGemm, 3, 6, 0, 2, InferRecurrent, RecurrentReference},
       {"LSTM", OpClass::kGemm, 3, 8, 0, 3, InferRecurrent, RecurrentReference},  // Y?, Y_h?, Y_c?
+      {"HannWindow", OpClass::kSource, 1, 1, 1, 1, InferWindow, WindowReference},
+      {"HammingWindow", OpClass::kSource, 1, 1, 1, 1, InferWindow, WindowReference},
+      {"BlackmanWindow", OpClass::kSource, 1, 1, 1, 1, InferWindow, WindowReference},
+      {"Det", OpClass::kNormalization, 1, 1, 1, 1, InferDet, DetReference},
+      {"ReverseSequence", OpClass::kDataMovement, 2, 2, 1, 1, InferReverseSequence, ReverseSequenceReference},
+      {"MaxUnpool", OpClass::kDataMovement, 2, 3, 1, 1, InferMaxUnpool, MaxUnpoolReference},
+      {"Unique", OpClass::kDataMovement, 1, 1, 1, 4, InferUnique, UniqueReference},  // Y, indices?, inverse_indices?, counts?
   };
   return table;
 }

@@ -2057,3 +2057,272 @@ Status RecurrentReference(const Node& node, const std::vector<const Tensor*>& in
 }
 
 }  // namespace edgeinfer::ops
+
+namespace edgeinfer::ops {
+
+// ---------------------------------------------------------------- windows, Det, ReverseSequence
+
+Status InferWindow(InferContext& ctx) {
+  if (!IsIndexT(ctx.in_dtype[0])) return ctx.Fail(std::string("size is ") + DTypeName(ctx.in_dtype[0]) + " (rule: int32 or int64 scalar)");
+  const DType t = DTypeFromOnnx(static_cast<int32_t>(ctx.node.attrs.GetInt("output_datatype", 1)));
+  if (!(IsFloatT(t) || IsInteger(t))) return ctx.Fail(std::string("output_datatype ") + DTypeName(t) + " is not supported (rule: numeric)");
+  int64_t n = kDynamic;
+  if (ctx.in_value[0]) {
+    n = ctx.in_value[0]->GetAsInt64(0);
+    if (n < 0) return ctx.Fail("size=" + std::to_string(n) + " (rule: size >= 0)");
+  }
+  ctx.SetOutput(0, t, Shape({n}));
+  return Status::Ok();
+}
+
+Status WindowReference(const Node& node, const std::vector<const Tensor*>&, const std::vector<Tensor*>& out) {
+  Tensor& y = *out[0];
+  const int64_t n = y.numel();
+  const bool periodic = node.attrs.GetInt("periodic", 1) != 0;
+  const double N = static_cast<double>(periodic ? n : n - 1);
+  const double pi = 3.14159265358979323846;
+  DispatchNumeric(y.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    using C = typename Compute<T>::type;
+    for (int64_t i = 0; i < n; ++i) {
+      const double a = 2 * pi * static_cast<double>(i) / N;
+      double v;
+      if (node.op == "HannWindow") v = 0.5 - 0.5 * std::cos(a);
+      else if (node.op == "HammingWindow") v = 25.0 / 46.0 - (21.0 / 46.0) * std::cos(a);
+      else v = 0.42 - 0.5 * std::cos(a) + 0.08 * std::cos(2 * a);
+      Store<T>(y.data<T>(), i, static_cast<C>(v));
+    }
+  });
+  return Status::Ok();
+}
+
+Status InferDet(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(FloatOnly(ctx, 0));
+  const Shape& s = ctx.in_shape[0];
+  if (s.rank() < 2) return ctx.Fail("input shape " + s.ToString() + " has rank < 2 (rule: [*, M, M])");
+  const int64_t a = s.dims[s.rank() - 2], b = s.dims[s.rank() - 1];
+  if (a >= 0 && b >= 0 && a != b) return ctx.Fail("input shape " + s.ToString() + " is not square in its last two dims (rule: [*, M, M])");
+  ctx.SetOutput(0, ctx.in_dtype[0], Shape(std::vector<int64_t>(s.dims.begin(), s.dims.end() - 2)));
+  return Status::Ok();
+}
+
+Status DetReference(const Node&, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const int64_t M = x.dim(x.rank() - 1);
+  const int64_t count = M ? x.numel() / (M * M) : 0;
+  std::vector<double> a(static_cast<size_t>(M * M));
+  for (int64_t k = 0; k < count; ++k) {
+    for (int64_t i = 0; i < M * M; ++i) a[static_cast<size_t>(i)] = x.GetAsDouble(k * M * M + i);
+    double det = 1.0;
+    for (int64_t c = 0; c < M; ++c) {
+      int64_t piv = c;
+      for (int64_t r = c + 1; r < M; ++r) {
+        if (std::fabs(a[static_cast<size_t>(r * M + c)]) > std::fabs(a[static_cast<size_t>(piv * M + c)])) piv = r;
+      }
+      if (a[static_cast<size_t>(piv * M + c)] == 0.0) { det = 0.0; break; }
+      if (piv != c) {
+        for (int64_t j = 0; j < M; ++j) std::swap(a[static_cast<size_t>(piv * M + j)], a[static_cast<size_t>(c * M + j)]);
+        det = -det;
+      }
+      const double p = a[static_cast<size_t>(c * M + c)];
+      det *= p;
+      for (int64_t r = c + 1; r < M; ++r) {
+        const double f = a[static_cast<size_t>(r * M + c)] / p;
+        for (int64_t j = c; j < M; ++j) a[static_cast<size_t>(r * M + j)] -= f * a[static_cast<size_t>(c * M + j)];
+      }
+    }
+    DispatchNumeric(out[0]->dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      using C = typename Compute<T>::type;
+      Store<T>(out[0]->data<T>(), k, static_cast<C>(det));
+    });
+  }
+  return Status::Ok();
+}
+
+Status InferReverseSequence(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(Fixed(ctx, 0));
+  const int64_t t = ctx.node.attrs.GetInt("time_axis", 0), b = ctx.node.attrs.GetInt("batch_axis", 1);
+  if (ctx.in_shape[0].rank() < 2) return ctx.Fail("input shape " + ctx.in_shape[0].ToString() + " has rank < 2");
+  if (!((t == 0 && b == 1) || (t == 1 && b == 0))) {
+    return ctx.Fail("time_axis=" + std::to_string(t) + ", batch_axis=" + std::to_string(b) + " (rule: one is 0, the other 1)");
+  }
+  if (!IsIndexT(ctx.in_dtype[1]) || ctx.in_shape[1].rank() != 1) return ctx.Fail("sequence_lens must be a 1-D int64 tensor");
+  ctx.SetOutput(0, ctx.in_dtype[0], ctx.in_shape[0]);
+  return Status::Ok();
+}
+
+Status ReverseSequenceReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const int64_t ta = node.attrs.GetInt("time_axis", 0), ba = node.attrs.GetInt("batch_axis", 1);
+  const int64_t T = x.dim(static_cast<size_t>(ta)), B = x.dim(static_cast<size_t>(ba));
+  const int64_t inner = Prod(x.dims(), 2, x.rank());
+  const size_t es = DTypeSize(x.dtype());
+  const uint8_t* src = static_cast<const uint8_t*>(x.raw());
+  uint8_t* dst = static_cast<uint8_t*>(out[0]->raw());
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t len = in[1]->GetAsInt64(b);
+    if (len < 0 || len > T) return NodeError(node, "sequence_lens[" + std::to_string(b) + "]=" + std::to_string(len) + " (rule: 0 <= len <= time extent)");
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t st = t < len ? len - 1 - t : t;
+      const int64_t di = ta == 0 ? t * B + b : b * T + t, si = ta == 0 ? st * B + b : b * T + st;
+      if (inner) std::memcpy(dst + static_cast<size_t>(di * inner) * es, src + static_cast<size_t>(si * inner) * es, static_cast<size_t>(inner) * es);
+    }
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- MaxUnpool
+
+Status InferMaxUnpool(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(FloatOnly(ctx, 0));
+  if (ctx.in_dtype[1] != DType::kInt64) return ctx.Fail(std::string("indices are ") + DTypeName(ctx.in_dtype[1]) + " (rule: int64)");
+  const Shape& x = ctx.in_shape[0];
+  const size_t sp = x.rank() >= 2 ? x.rank() - 2 : 0;
+  std::vector<int64_t> k = ctx.node.attrs.GetInts("kernel_shape");
+  if (k.size() != sp || sp == 0) return ctx.Fail("kernel_shape has " + std::to_string(k.size()) + " entries for " + std::to_string(sp) + " spatial dims");
+  std::vector<int64_t> s = ctx.node.attrs.GetInts("strides", std::vector<int64_t>(sp, 1));
+  std::vector<int64_t> p = ctx.node.attrs.GetInts("pads", std::vector<int64_t>(2 * sp, 0));
+  if (s.size() != sp || p.size() != 2 * sp) return ctx.Fail("strides/pads lengths do not match the spatial rank");
+  if (ctx.HasInput(2)) {
+    if (!ctx.in_value[2]) {
+      ctx.SetOutput(0, ctx.in_dtype[0], Shape(std::vector<int64_t>(x.rank(), kDynamic)));
+      return Status::Ok();
+    }
+    std::vector<int64_t> os = ToInt64Vector(*ctx.in_value[2]);
+    if (os.size() != x.rank()) return ctx.Fail("output_shape " + LS(os) + " does not have the input's rank");
+    ctx.SetOutput(0, ctx.in_dtype[0], Shape(os));
+    return Status::Ok();
+  }
+  std::vector<int64_t> d = {x.dims[0], x.dims[1]};
+  for (size_t i = 0; i < sp; ++i) {
+    const int64_t in = x.dims[i + 2];
+    d.push_back(in < 0 ? kDynamic : (in - 1) * s[i] - p[i] - p[i + sp] + k[i]);
+  }
+  ctx.SetOutput(0, ctx.in_dtype[0], Shape(d));
+  return Status::Ok();
+}
+
+Status MaxUnpoolReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  Tensor& y = *out[0];
+  const Tensor& x = *in[0];
+  if (y.bytes()) std::memset(y.raw(), 0, y.bytes());
+  // Indices are flat over the default output (what MaxPool saw); an explicit output_shape only
+  // pads it, so each index is unravelled in the default dims and placed at the same coordinates.
+  const size_t sp = x.rank() - 2;
+  std::vector<int64_t> k = node.attrs.GetInts("kernel_shape");
+  std::vector<int64_t> st = node.attrs.GetInts("strides", std::vector<int64_t>(sp, 1));
+  std::vector<int64_t> p = node.attrs.GetInts("pads", std::vector<int64_t>(2 * sp, 0));
+  std::vector<int64_t> def = {x.dim(0), x.dim(1)};
+  for (size_t i = 0; i < sp; ++i) def.push_back((x.dim(i + 2) - 1) * st[i] - p[i] - p[i + sp] + k[i]);
+  const int64_t def_n = Prod(def, 0, def.size());
+  std::vector<int64_t> ys = ContiguousStrides(y.dims()), idx;
+  const size_t es = DTypeSize(y.dtype());
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const int64_t j = in[1]->GetAsInt64(i);
+    if (j < 0 || j >= def_n) return NodeError(node, "index " + std::to_string(j) + " is outside the pooled input of " + std::to_string(def_n) + " elements");
+    Unravel(j, def, idx);
+    for (size_t a = 0; a < idx.size(); ++a) {
+      if (idx[a] >= y.dim(a)) return NodeError(node, "output_shape " + Shape(y.dims()).ToString() + " is smaller than the unpooled " + Shape(def).ToString());
+    }
+    CopyElem(static_cast<uint8_t*>(y.raw()), Ravel(idx, ys), static_cast<const uint8_t*>(x.raw()), i, es);
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- Unique
+
+namespace {
+struct UniqueResult {
+  std::vector<int64_t> first;     // per unique slice: index of its first occurrence
+  std::vector<int64_t> inverse;   // per input slice: its unique slice
+  std::vector<int64_t> counts;
+};
+
+// Slices along `axis` (or elements when flat) compared by value; sorted: lexicographic order.
+UniqueResult UniqueOf(const Tensor& x, bool flat, int64_t axis, bool sorted) {
+  const int64_t outer = flat ? 1 : Prod(x.dims(), 0, static_cast<size_t>(axis));
+  const int64_t n = flat ? x.numel() : x.dim(static_cast<size_t>(axis));
+  const int64_t inner = flat ? 1 : Prod(x.dims(), static_cast<size_t>(axis) + 1, x.rank());
+  auto val = [&](int64_t s, int64_t o, int64_t i) { return x.GetAsDouble((o * n + s) * inner + i); };
+  auto cmp = [&](int64_t a, int64_t b) {   // -1, 0, 1
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        const double va = val(a, o, i), vb = val(b, o, i);
+        if (va < vb) return -1;
+        if (va > vb) return 1;
+      }
+    return 0;
+  };
+  UniqueResult r;
+  r.inverse.assign(static_cast<size_t>(n), -1);
+  for (int64_t s = 0; s < n; ++s) {   // first occurrences, in input order
+    int64_t found = -1;
+    for (size_t u = 0; u < r.first.size() && found < 0; ++u) if (cmp(r.first[u], s) == 0) found = static_cast<int64_t>(u);
+    if (found < 0) { found = static_cast<int64_t>(r.first.size()); r.first.push_back(s); r.counts.push_back(0); }
+    r.inverse[static_cast<size_t>(s)] = found;
+    ++r.counts[static_cast<size_t>(found)];
+  }
+  if (sorted) {
+    std::vector<int64_t> order(r.first.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return cmp(r.first[static_cast<size_t>(a)], r.first[static_cast<size_t>(b)]) < 0; });
+    std::vector<int64_t> rank(order.size());
+    for (size_t i = 0; i < order.size(); ++i) rank[static_cast<size_t>(order[i])] = static_cast<int64_t>(i);
+    UniqueResult s;
+    for (int64_t o : order) { s.first.push_back(r.first[static_cast<size_t>(o)]); s.counts.push_back(r.counts[static_cast<size_t>(o)]); }
+    for (int64_t v : r.inverse) s.inverse.push_back(rank[static_cast<size_t>(v)]);
+    return s;
+  }
+  return r;
+}
+}  // namespace
+
+Status InferUnique(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(Fixed(ctx, 0));
+  const Shape& s = ctx.in_shape[0];
+  const bool flat = !ctx.node.attrs.Has("axis");
+  int64_t axis = 0;
+  if (!flat) {
+    const int64_t a = ctx.node.attrs.GetInt("axis", 0);
+    axis = NormalizeAxis(a, static_cast<int64_t>(s.rank()));
+    if (axis < 0) return ctx.Fail("axis=" + std::to_string(a) + " is out of range for rank " + std::to_string(s.rank()) + " (rule: -r <= axis < r)");
+  }
+  int64_t u = kDynamic;
+  if (ctx.in_value[0]) u = static_cast<int64_t>(UniqueOf(*ctx.in_value[0], flat, axis, true).first.size());
+  std::vector<int64_t> yd = flat ? std::vector<int64_t>{u} : s.dims;
+  if (!flat) yd[static_cast<size_t>(axis)] = u;
+  ctx.SetOutput(0, ctx.in_dtype[0], Shape(yd));
+  const int64_t n = flat ? s.NumElements() : s.dims[static_cast<size_t>(axis)];
+  if (ctx.out_dtype.size() > 1) ctx.SetOutput(1, DType::kInt64, Shape({u}));
+  if (ctx.out_dtype.size() > 2) ctx.SetOutput(2, DType::kInt64, Shape({n}));
+  if (ctx.out_dtype.size() > 3) ctx.SetOutput(3, DType::kInt64, Shape({u}));
+  return Status::Ok();
+}
+
+Status UniqueReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  const bool flat = !node.attrs.Has("axis");
+  const int64_t axis = flat ? 0 : NormalizeAxis(node.attrs.GetInt("axis", 0), static_cast<int64_t>(x.rank()));
+  UniqueResult r = UniqueOf(x, flat, axis, node.attrs.GetInt("sorted", 1) != 0);
+  const int64_t outer = flat ? 1 : Prod(x.dims(), 0, static_cast<size_t>(axis));
+  const int64_t n = flat ? x.numel() : x.dim(static_cast<size_t>(axis));
+  const int64_t inner = flat ? 1 : Prod(x.dims(), static_cast<size_t>(axis) + 1, x.rank());
+  const int64_t u = static_cast<int64_t>(r.first.size());
+  const size_t es = DTypeSize(x.dtype());
+  if (out[0]) {
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t k = 0; k < u; ++k)
+        for (int64_t i = 0; i < inner; ++i)
+          CopyElem(static_cast<uint8_t*>(out[0]->raw()), (o * u + k) * inner + i, static_cast<const uint8_t*>(x.raw()),
+                   (o * n + r.first[static_cast<size_t>(k)]) * inner + i, es);
+  }
+  const std::vector<int64_t>* lists[] = {&r.first, &r.inverse, &r.counts};
+  for (size_t j = 1; j < out.size() && j < 4; ++j) {
+    if (!out[j]) continue;
+    std::copy(lists[j - 1]->begin(), lists[j - 1]->end(), out[j]->data<int64_t>());
+  }
+  return Status::Ok();
+}
+
+}  // namespace edgeinfer::ops

@@ -25,7 +25,11 @@
 //   engine's own INT8 arithmetic (graph/quant/int8_math.h),
 //   RNN, GRU, LSTM (forward/reverse/bidirectional, sequence_lens, initial states, peepholes,
 //   linear_before_reset, input_forget, clip, layout 0/1, the ONNX activation list with
-//   activation_alpha/beta consumed in order), computed step by step in double.
+//   activation_alpha/beta consumed in order), computed step by step in double,
+//   HannWindow, HammingWindow, BlackmanWindow (periodic or symmetric), Det (LU with partial
+//   pivoting in double), ReverseSequence, MaxUnpool (indices flat over the whole output, as
+//   MaxPool writes them; optional output_shape), Unique (flattened or along an axis, sorted or in
+//   order of first occurrence; Y, indices, inverse_indices, counts).
 // Data movement (Expand, Tile, Gather*/Scatter*, DepthToSpace, SpaceToDepth, Trilu) copies
 // DTypeSize bytes per element and takes any fixed-size dtype; arithmetic ops take float16/32/64
 // (TopK, CumSum, Range also integers). Output shapes that depend on an input's VALUE (Expand, Tile,
@@ -83,7 +87,12 @@ Status InferLoss(InferContext& ctx);
 Status InferConvInteger(InferContext& ctx);      // ConvInteger, QLinearConv
 Status InferMatMulInteger(InferContext& ctx);    // MatMulInteger, QLinearMatMul
 Status InferDynamicQuantizeLinear(InferContext& ctx);
-Status InferRecurrent(InferContext& ctx);   // RNN, GRU, LSTM   // NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
+Status InferRecurrent(InferContext& ctx);   // RNN, GRU, LSTM
+Status InferWindow(InferContext& ctx);      // Hann/Hamming/BlackmanWindow
+Status InferDet(InferContext& ctx);
+Status InferReverseSequence(InferContext& ctx);
+Status InferMaxUnpool(InferContext& ctx);
+Status InferUnique(InferContext& ctx);   // NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
 
 Status ExpandReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status TileReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
@@ -116,5 +125,10 @@ Status ConvIntegerReference(const Node& node, const std::vector<const Tensor*>& 
 Status MatMulIntegerReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status DynamicQuantizeLinearReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status RecurrentReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status WindowReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status DetReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status ReverseSequenceReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status MaxUnpoolReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status UniqueReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 
 }  // namespace edgeinfer::ops

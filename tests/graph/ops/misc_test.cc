@@ -692,6 +692,65 @@ TEST(Misc, BidirectionalIsForwardPlusReverseSeeded) {
   }
 }
 
+TEST(Misc, WindowsDetReverseUnpoolUnique) {
+  Tensor n4 = I64({}, {4});
+  auto hann = RunOp("HannWindow", {&n4});
+  ASSERT_TRUE(hann.ok()) << hann.status().message();
+  std::vector<float> hv = Values<float>((*hann)[0]);   // periodic: 0.5 - 0.5 cos(2 pi n / 4)
+  ASSERT_EQ(hv.size(), 4u);
+  EXPECT_NEAR(hv[0], 0.f, 1e-7f);
+  EXPECT_NEAR(hv[1], 0.5f, 1e-7f);
+  EXPECT_NEAR(hv[2], 1.f, 1e-7f);
+  auto ham = RunOp("HammingWindow", {&n4}, A1("periodic", 0));   // symmetric: N - 1 = 3
+  ASSERT_TRUE(ham.ok());
+  EXPECT_NEAR(Values<float>((*ham)[0])[0], 25.0 / 46 - 21.0 / 46, 1e-6);
+
+  // Det: 3x3 against the rule of Sarrus, batched.
+  Tensor m = F32({2, 3, 3}, {2.f, 0.f, 1.f, 1.f, 3.f, 2.f, 1.f, 1.f, 1.f, 0.f, 1.f, 0.f, 1.f, 0.f, 0.f, 0.f, 0.f, 1.f});
+  auto det = RunOp("Det", {&m});
+  ASSERT_TRUE(det.ok()) << det.status().message();
+  EXPECT_EQ((*det)[0].dims(), (std::vector<int64_t>{2}));
+  std::vector<float> dv = Values<float>((*det)[0]);
+  EXPECT_NEAR(dv[0], 2 * (3 - 2) - 0 + 1 * (1 - 3), 1e-6f);   // 0
+  EXPECT_NEAR(dv[1], -1.f, 1e-6f);                             // a row swap of the identity
+
+  // ReverseSequence: time-major [4, 2], lengths 3 and 1.
+  Tensor x = F32({4, 2}, {0.f, 10.f, 1.f, 11.f, 2.f, 12.f, 3.f, 13.f});
+  Tensor lens = I64({2}, {3, 1});
+  auto rs = RunOp("ReverseSequence", {&x, &lens});
+  ASSERT_TRUE(rs.ok()) << rs.status().message();
+  EXPECT_EQ(Values<float>((*rs)[0]), (std::vector<float>{2.f, 10.f, 1.f, 11.f, 0.f, 12.f, 3.f, 13.f}));
+
+  // MaxUnpool inverts MaxPool's placement: values return to their argmax positions, zeros elsewhere.
+  Tensor img = F32({1, 1, 4, 4}, {1.f, 9.f, 2.f, 3.f, 4.f, 5.f, 8.f, 6.f, 7.f, 0.f, 1.f, 2.f, 3.f, 4.f, 5.f, 6.f});
+  Attributes pool;
+  pool.Set("kernel_shape", std::vector<int64_t>{2, 2});
+  pool.Set("strides", std::vector<int64_t>{2, 2});
+  auto mp = RunOp("MaxPool", {&img}, pool, 2);
+  ASSERT_TRUE(mp.ok()) << mp.status().message();
+  auto up = RunOp("MaxUnpool", {&(*mp)[0], &(*mp)[1]}, pool);
+  ASSERT_TRUE(up.ok()) << up.status().message();
+  std::vector<float> uv = Values<float>((*up)[0]), iv = Values<float>(img);
+  int nonzero = 0;
+  for (size_t i = 0; i < uv.size(); ++i) {
+    if (uv[i] != 0.f) { EXPECT_EQ(uv[i], iv[i]); ++nonzero; }
+  }
+  EXPECT_EQ(nonzero, 4);
+  EXPECT_EQ(uv[1], 9.f);
+
+  // Unique, flat and sorted: values, first indices, inverse, counts.
+  Tensor u = F32({6}, {2.f, 1.f, 1.f, 3.f, 4.f, 3.f});
+  auto un = RunOp("Unique", {&u}, {}, 4);
+  ASSERT_TRUE(un.ok()) << un.status().message();
+  EXPECT_EQ(Values<float>((*un)[0]), (std::vector<float>{1.f, 2.f, 3.f, 4.f}));
+  EXPECT_EQ(Values<int64_t>((*un)[1]), (std::vector<int64_t>{1, 0, 3, 4}));
+  EXPECT_EQ(Values<int64_t>((*un)[2]), (std::vector<int64_t>{1, 0, 0, 2, 3, 2}));
+  EXPECT_EQ(Values<int64_t>((*un)[3]), (std::vector<int64_t>{2, 1, 2, 1}));
+  auto unsorted = RunOp("Unique", {&u}, A1("sorted", 0), 4);
+  ASSERT_TRUE(unsorted.ok());
+  EXPECT_EQ(Values<float>((*unsorted)[0]), (std::vector<float>{2.f, 1.f, 3.f, 4.f}));
+}
+
 // ---- exporter-style graphs through the importer (folding on, as users import) ----
 
 struct ProtoBuilder {
