@@ -8,11 +8,8 @@
 
 #include "graph/npy.h"
 
-#ifdef EDGEINFER_HAVE_OPENCV
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-#endif
+#include "fusions/imageio_abi.h"
+#include "graph/plugin_loader.h"
 
 namespace edgeinfer::fusions {
 
@@ -151,9 +148,15 @@ Result<std::vector<Tensor>> LoadCalibrationBatches(const std::string& path, cons
     return out;
   }
   if (images.empty()) return Status::Error("calibration data '" + path + "': the folder has no .npy files and no images");
-#ifndef EDGEINFER_HAVE_OPENCV
+#ifndef EDGEINFER_IMAGEIO_PLUGIN_BUILT
   return Status::Error("calibration data '" + path + "': images need OpenCV, which this build does not have");
 #else
+  // Decoding is OpenCV's, in the plugin libedgeinfer_imageio.so, loaded only now.
+  auto sym = LoadPluginSymbol(EDGEINFER_IMAGEIO_PLUGIN_FILE, "fusions/imageio", EDGEINFER_IMAGEIO_PLUGIN_ENTRY);
+  if (!sym.ok()) return Status::Error("calibration data '" + path + "': images need the image-decoding plugin: " + sym.status().message());
+  const EiImageioApi* io = reinterpret_cast<EiImageioEntry>(sym.value())();
+  if (!io || io->abi_version != EDGEINFER_IMAGEIO_PLUGIN_ABI || io->struct_size != sizeof(EiImageioApi))
+    return Status::Error("calibration data '" + path + "': " EDGEINFER_IMAGEIO_PLUGIN_FILE " speaks another plugin ABI (from another edgeinfer build?)");
   if (input_shape.rank() != 4) return Status::Error("image calibration needs a 4-D model input; it has " + input_shape.ToString());
   const int64_t H = pre.nchw ? input_shape.dims[2] : input_shape.dims[1];
   const int64_t W = pre.nchw ? input_shape.dims[3] : input_shape.dims[2];
@@ -163,24 +166,17 @@ Result<std::vector<Tensor>> LoadCalibrationBatches(const std::string& path, cons
   if (max_samples > 0) n = std::min(n, max_samples);
   const int64_t b = batch > 0 ? batch : 1;
   std::vector<float> sample(static_cast<size_t>(3 * H * W));
+  std::vector<uint8_t> bgr(static_cast<size_t>(3 * H * W));
   Tensor cur;
   int64_t in_cur = 0;
   for (int64_t i = 0; i < n; ++i) {
-    cv::Mat img = cv::imread(images[static_cast<size_t>(i)].string(), cv::IMREAD_COLOR);   // BGR
-    if (img.empty()) return Status::Error("calibration image '" + images[static_cast<size_t>(i)].string() + "' cannot be decoded");
-    if (pre.resize.size() == 1) {
-      const double s = static_cast<double>(pre.resize[0]) / std::min(img.rows, img.cols);
-      cv::resize(img, img, cv::Size(static_cast<int>(std::lround(img.cols * s)), static_cast<int>(std::lround(img.rows * s))), 0, 0, cv::INTER_LINEAR);
-    } else if (pre.resize.size() == 2) {
-      cv::resize(img, img, cv::Size(static_cast<int>(pre.resize[1]), static_cast<int>(pre.resize[0])), 0, 0, cv::INTER_LINEAR);
-    }
     const int64_t ch = pre.crop.empty() ? H : pre.crop[0], cw = pre.crop.empty() ? W : pre.crop.back();
-    if (img.rows < ch || img.cols < cw) cv::resize(img, img, cv::Size(static_cast<int>(std::max<int64_t>(cw, img.cols)), static_cast<int>(std::max<int64_t>(ch, img.rows))));
-    const int y0 = static_cast<int>((img.rows - ch) / 2), x0 = static_cast<int>((img.cols - cw) / 2);
-    img = img(cv::Rect(x0, y0, static_cast<int>(cw), static_cast<int>(ch))).clone();
-    if (ch != H || cw != W) cv::resize(img, img, cv::Size(static_cast<int>(W), static_cast<int>(H)));
+    char err[1024] = {0};
+    if (io->load_bgr(images[static_cast<size_t>(i)].string().c_str(), static_cast<int>(pre.resize.size()), pre.resize.data(), ch, cw, H, W,
+                     bgr.data(), err, sizeof(err)) != 0)
+      return Status::Error(err);
     for (int64_t y = 0; y < H; ++y) {
-      const uint8_t* row = img.ptr<uint8_t>(static_cast<int>(y));
+      const uint8_t* row = bgr.data() + y * W * 3;
       for (int64_t x = 0; x < W; ++x) {
         for (int64_t c = 0; c < 3; ++c) {
           // OpenCV gives BGR; output channel c is R,G,B (rgb) or B,G,R.

@@ -17,9 +17,7 @@
 #ifdef EDGEINFER_HAVE_DNNL
 #include "devices/cpu/fast/fast_device.h"
 #endif
-#ifdef EDGEINFER_HAVE_CUDA
-#include "devices/cuda/cuda_device.h"
-#endif
+#include "devices/cuda_plugin.h"
 
 namespace edgeinfer::runtime {
 
@@ -268,16 +266,15 @@ std::string FunctionalDeviceFor(EngineKind kind, std::string* why) {
     if (why) *why = "emulated DLA: DLA segments on the functional DLA model (INT8 bit-exact with the reference), fallback segments on the CPU reference";
     return "dla";
   }
-#ifdef EDGEINFER_HAVE_CUDA
+  // The CUDA plugin is only looked for (dlopen'ed) for a GPU engine.
   std::string cuda_why;
-  if (kind == EngineKind::kGpu && devices::CudaDevice::Available(&cuda_why)) {
+  if (kind == EngineKind::kGpu && devices::CudaAvailable(&cuda_why)) {
     if (why) *why = "CUDA device present: the GPU instance computes on it";
     return "cuda";
   }
-#endif
 #ifdef EDGEINFER_HAVE_DNNL
   if (why) {
-    *why = kind == EngineKind::kGpu ? "no CUDA device: GPU numerics on the fast CPU path, target time from the iGPU model"
+    *why = kind == EngineKind::kGpu ? cuda_why + "; GPU numerics on the fast CPU path, target time from the iGPU model"
                                     : "CPU engine: the fast CPU path";
   }
   return "cpu-fast";
@@ -291,9 +288,7 @@ Result<std::shared_ptr<FunctionalExecutor>> FunctionalExecutor::Create(std::shar
   auto x = std::shared_ptr<FunctionalExecutor>(new FunctionalExecutor());
   x->name_ = device;
   if (device == "cuda") {
-#ifdef EDGEINFER_HAVE_CUDA
-    x->device_ = std::make_unique<devices::CudaDevice>();
-#endif
+    EI_ASSIGN_OR_RETURN(x->device_, devices::CreateCudaDevice());
   } else if (device == "cpu-fast") {
 #ifdef EDGEINFER_HAVE_DNNL
     x->device_ = std::make_unique<devices::CpuFastDevice>();

@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
-#ifdef EDGEINFER_HAVE_CUDA
-#include "devices/cuda/cuda_memory.h"
-#endif
+#include "devices/cuda_plugin.h"
 
 namespace edgeinfer::runtime {
 
@@ -37,28 +35,39 @@ class HostBackend : public MemoryBackend {
   Status Drain(std::vector<Transfer>*) override { return Status::Ok(); }
 };
 
-#ifdef EDGEINFER_HAVE_CUDA
+// Calls the CUDA plugin's memory primitives (devices/cuda_plugin_abi.h); the plugin is dlopen'ed by
+// MakeCudaBackend, never linked.
 class CudaBackend : public MemoryBackend {
  public:
-  explicit CudaBackend(devices::cuda::CudaDeviceInfo info) : info_(std::move(info)) {}
+  CudaBackend(const EiCudaPluginApi* api, EiCudaDeviceInfo info) : api_(api), info_(info) {}
+  ~CudaBackend() override {
+    if (queue_) api_->copy_queue_destroy(queue_);
+  }
+  Status Init() {
+    char err[512] = {0};
+    queue_ = api_->copy_queue_create(err, sizeof(err));
+    return queue_ ? Status::Ok() : Status::Error(std::string("unified memory: copy queue: ") + err);
+  }
   MemoryKind kind() const override {
     return info_.integrated && info_.can_map_host ? MemoryKind::kMappedPinned : MemoryKind::kDeviceWithStaging;
   }
   std::string Describe() const override {
-    return info_.name + (info_.integrated ? " (integrated): mapped pinned host memory, zero copy"
-                                          : " (discrete): device memory + pinned staging, copies reported as transfers");
+    return std::string(info_.name) + (info_.integrated ? " (integrated): mapped pinned host memory, zero copy"
+                                                       : " (discrete): device memory + pinned staging, copies reported as transfers");
   }
   Status Allocate(size_t bytes, Buffer* b) override {
+    char err[512] = {0};
     b->kind = kind();
-    if (b->kind == MemoryKind::kMappedPinned) return devices::cuda::AllocMappedHost(bytes, &b->host, &b->device);
-    EI_RETURN_IF_ERROR(devices::cuda::AllocDevice(bytes, &b->device));
-    Status s = devices::cuda::AllocPinnedHost(bytes, &b->host);
-    if (!s.ok()) { (void)devices::cuda::FreeDevice(b->device); b->device = nullptr; }
+    if (b->kind == MemoryKind::kMappedPinned) return Check(api_->alloc_mapped_host(bytes, &b->host, &b->device, err, sizeof(err)), err);
+    EI_RETURN_IF_ERROR(Check(api_->alloc_device(bytes, &b->device, err, sizeof(err)), err));
+    Status s = Check(api_->alloc_pinned_host(bytes, &b->host, err, sizeof(err)), err);
+    if (!s.ok()) { (void)api_->free_device(b->device, err, sizeof(err)); b->device = nullptr; }
     return s;
   }
   void Free(Buffer* b) override {
-    if (b->host) (void)devices::cuda::FreeHost(b->host);
-    if (b->kind == MemoryKind::kDeviceWithStaging && b->device) (void)devices::cuda::FreeDevice(b->device);
+    char err[512];
+    if (b->host) (void)api_->free_host(b->host, err, sizeof(err));
+    if (b->kind == MemoryKind::kDeviceWithStaging && b->device) (void)api_->free_device(b->device, err, sizeof(err));
     b->host = b->device = nullptr;
   }
   Status Copy(const Buffer& b, size_t offset, size_t bytes, bool to_device) override {
@@ -66,37 +75,43 @@ class CudaBackend : public MemoryBackend {
     pending_ids_.push_back(b.id);
     char* h = static_cast<char*>(b.host) + offset;
     char* d = static_cast<char*>(b.device) + offset;
-    return to_device ? queue_.Copy(d, h, bytes, true) : queue_.Copy(h, d, bytes, false);
+    char err[512] = {0};
+    return Check(to_device ? api_->copy_queue_copy(queue_, d, h, bytes, 1, err, sizeof(err))
+                           : api_->copy_queue_copy(queue_, h, d, bytes, 0, err, sizeof(err)), err);
   }
   Status Drain(std::vector<Transfer>* out) override {
-    std::vector<devices::cuda::TransferTiming> done;
-    EI_RETURN_IF_ERROR(queue_.Drain(&done));
-    for (size_t i = 0; i < done.size(); ++i)
-      out->push_back({i < pending_ids_.size() ? pending_ids_[i] : -1, done[i].to_device, done[i].bytes, done[i].ms});
+    struct Ctx { std::vector<Transfer>* out; const std::vector<int64_t>* ids; size_t i; } ctx{out, &pending_ids_, 0};
+    char err[512] = {0};
+    const int rc = api_->copy_queue_drain(queue_, [](void* c, const EiCudaTransfer* t) {
+      auto* x = static_cast<Ctx*>(c);
+      x->out->push_back({x->i < x->ids->size() ? (*x->ids)[x->i] : -1, t->to_device != 0, static_cast<size_t>(t->bytes), t->ms});
+      ++x->i;
+    }, &ctx, err, sizeof(err));
     pending_ids_.clear();
-    return Status::Ok();
+    return Check(rc, err);
   }
 
  private:
-  devices::cuda::CudaDeviceInfo info_;
-  devices::cuda::CopyQueue queue_;
+  static Status Check(int rc, const char* err) { return rc == 0 ? Status::Ok() : Status::Error(err); }
+  const EiCudaPluginApi* api_;
+  EiCudaDeviceInfo info_;
+  void* queue_ = nullptr;
   std::vector<int64_t> pending_ids_;
 };
-#endif
 
 }  // namespace
 
 std::unique_ptr<MemoryBackend> MakeHostBackend() { return std::make_unique<HostBackend>(); }
 
 Result<std::unique_ptr<MemoryBackend>> MakeCudaBackend(int index) {
-#ifdef EDGEINFER_HAVE_CUDA
-  devices::cuda::CudaDeviceInfo info = devices::cuda::QueryCudaDevice(index);
-  if (!info.present) return Status::Error("unified memory: no CUDA device: " + info.why_absent);
-  return std::unique_ptr<MemoryBackend>(std::make_unique<CudaBackend>(info));
-#else
-  (void)index;
-  return Status::Error("unified memory: built without CUDA (EDGEINFER_HAVE_CUDA off)");
-#endif
+  auto api = devices::CudaPlugin();
+  if (!api.ok()) return Status::Error("unified memory: " + api.status().message());
+  EiCudaDeviceInfo info{};
+  api.value()->query_device(index, &info);
+  if (!info.present) return Status::Error(std::string("unified memory: no CUDA device: ") + info.why_absent);
+  auto backend = std::make_unique<CudaBackend>(api.value(), info);
+  EI_RETURN_IF_ERROR(backend->Init());
+  return std::unique_ptr<MemoryBackend>(std::move(backend));
 }
 
 UnifiedMemory::UnifiedMemory(std::unique_ptr<MemoryBackend> backend) : backend_(std::move(backend)) {}

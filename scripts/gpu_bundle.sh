@@ -6,19 +6,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
-TARGETS="test_devices_cuda_cuda_device_test test_runtime_unified_memory_test edgeinfer-bench-gpu"
+TARGETS="edgeinfer_cuda test_devices_cuda_cuda_device_test test_devices_cuda_plugin_test test_runtime_unified_memory_test edgeinfer-bench-gpu"
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="87;90"
 fi
 flock /tmp/ei-build.lock cmake --build "$BUILD" --target $TARGETS -j2
 rm -rf .bundle/bin .bundle/lib
 mkdir -p .bundle/bin .bundle/lib
-cp "$BUILD/tests/test_devices_cuda_cuda_device_test" "$BUILD/tests/test_runtime_unified_memory_test" \
-   "$BUILD/bench/gpu/edgeinfer-bench-gpu" .bundle/bin/
+cp "$BUILD/tests/test_devices_cuda_cuda_device_test" "$BUILD/tests/test_devices_cuda_plugin_test" \
+   "$BUILD/tests/test_runtime_unified_memory_test" "$BUILD/bench/gpu/edgeinfer-bench-gpu" .bundle/bin/
+# The CUDA executor is the plugin libedgeinfer_cuda.so: the cuda test and the bench link it, the others
+# dlopen it; the loader finds it in <bin>/../lib, i.e. .bundle/lib (gpu_run.sh also sets
+# EDGEINFER_PLUGIN_DIR there).
+cp -L "$BUILD/devices/cuda/libedgeinfer_cuda.so" .bundle/lib/
 # Libraries the GPU machine has itself (glibc, the C++ runtime, the driver, CUDA, cuDNN) stay behind;
 # everything else the binaries load (yaml-cpp, protobuf, onnx, TBB, oneDNN, OpenCV, ...) travels.
 SYSTEM='^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|librt\.|libpthread\.|libgcc_s\.|libstdc\+\+\.|libcuda\.|libcudart\.|libcublas|libcudnn|libnvrtc|libnvJitLink)'
-for b in .bundle/bin/*; do
+for b in .bundle/bin/* .bundle/lib/libedgeinfer_cuda.so; do
   ldd "$b" | awk '$3 ~ /^\// {print $1, $3}'
 done | sort -u | while read -r name path; do
   if [[ ! "$name" =~ $SYSTEM ]]; then cp -L "$path" .bundle/lib/; fi

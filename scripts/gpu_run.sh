@@ -26,16 +26,19 @@ for d in $PYLIBS /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib 
   [ -d "$d" ] && LIBS="$LIBS:$d"
 done
 export LD_LIBRARY_PATH="$LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# Where the runtime's loader finds the CUDA plugin (libedgeinfer_cuda.so, bundled in .bundle/lib).
+export EDGEINFER_PLUGIN_DIR="$PWD/.bundle/lib"
 {
   nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,memory.used,memory.total --format=csv
   echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
-  for b in .bundle/bin/*; do echo "== ldd $b"; ldd "$b" | grep -E 'not found|cudnn|cublas|cudart|yaml'; done
+  for b in .bundle/bin/* .bundle/lib/libedgeinfer_cuda.so; do echo "== ldd $b"; ldd "$b" | grep -E 'not found|cudnn|cublas|cudart|yaml'; done
 } 2>&1 | tee "$OUT/env.log"
 CACHE="$PWD/.bundle/gpu_timing_cache.txt"
 [ -f "$CACHE" ] || CACHE=/tmp/gpu_timing_cache.txt
 RC=0
 if [ "${GPU_TESTS:-1}" = 1 ]; then
-  .bundle/bin/test_runtime_unified_memory_test 2>&1 | tee "$OUT/test_unified_memory.log" || RC=1
+  # The plugin test (loads libedgeinfer_cuda.so through the loader and sees the GPU) shares this log.
+  { .bundle/bin/test_devices_cuda_plugin_test; p=$?; .bundle/bin/test_runtime_unified_memory_test && [ $p = 0 ]; } 2>&1 | tee "$OUT/test_unified_memory.log" || RC=1
   timeout ${TEST_TIMEOUT:-400} .bundle/bin/test_devices_cuda_cuda_device_test --gtest_filter="${TEST_FILTER:-*}" 2>&1 | tee "$OUT/test_cuda_device.log" || RC=1
 fi
 if [ "${GPU_BENCH:-1}" = 1 ]; then

@@ -23,19 +23,12 @@
 #include <string>
 #include <vector>
 
+#include "devices/cuda_plugin.h"
 #include "devices/device.h"
 
 namespace edgeinfer::devices {
 
-struct CudaOptions {
-  // How float values are stored and computed on the GPU: kFloat32 or kFloat16.
-  DType float_precision = DType::kFloat32;
-  bool cuda_graphs = true;        // capture each batch size into a CUDA graph
-  bool autotune = true;           // time cuDNN / cuBLASLt algorithms at the first run of a batch size
-  std::string timing_cache;       // file read at Prepare and rewritten after new layers were tuned
-  int device_index = 0;
-  size_t max_workspace_bytes = size_t(1) << 30;   // largest per-layer library workspace accepted
-};
+// CudaOptions: devices/cuda_plugin.h (the loader side needs it without this header).
 
 class CudaDevice : public Device {
  public:
