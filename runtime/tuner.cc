@@ -256,9 +256,11 @@ Result<TuneResult> Tune(const devices::SocProfile& soc, const TunerSpace& space,
   }
   std::stable_sort(starts.begin(), starts.end(), [](const auto& a, const auto& b) { return Better(a.first, b.first); });
   // 3. Coordinate descent on the best subsets.
-  for (size_t k = 0; k < starts.size() && k < static_cast<size_t>(std::max(1, opts.descent_subsets)); ++k) {
+  const size_t max_descents = opts.descent_subsets > 0 ? static_cast<size_t>(opts.descent_subsets) : starts.size();
+  for (size_t k = 0, done = 0; k < starts.size() && done < max_descents; ++k) {
     const std::vector<size_t>& sub = starts[k].second;
-    if (sub.size() < 2 && k > 0) continue;   // a single engine was already searched whole in step 1
+    if (sub.size() < 2) continue;   // a single engine was already searched whole in step 1
+    ++done;
     std::vector<std::pair<size_t, int64_t>> cur;
     for (size_t i : sub) cur.push_back({i, best_alone[i]});
     EI_ASSIGN_OR_RETURN(Candidate cur_c, s.Eval(cur, loop0, "descent"));

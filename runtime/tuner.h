@@ -9,8 +9,9 @@
 // Search (Tune):
 //   1. each engine alone at every batch size of the space (loop 1);
 //   2. every subset of the engines, each engine at its best batch alone;
-//   3. coordinate descent on the best `descent_subsets` subsets: one engine at a time takes every
-//      batch size with the others fixed, until a full pass changes nothing;
+//   3. coordinate descent on every multi-engine subset (or the best `descent_subsets`), best first:
+//      one engine at a time takes every batch size with the others fixed, until a full pass
+//      changes nothing (a start that breaks the latency bound is repaired by the same moves);
 //   4. the winner's loop count over the space's loops.
 // Why: throughput is close to additive across engines, coupled through the shared DRAM; the
 // descent finds the coupling's best response per engine in O(engines x batches) evaluations
@@ -39,7 +40,7 @@ struct TunerSpace {
 
 struct TunerOptions {
   int64_t eval_queries = 0;        // per evaluation; 0: Offline 4096 samples, others 256 queries
-  int descent_subsets = 2;
+  int descent_subsets = 0;         // coordinate descent on this many best subsets; 0: every multi-engine subset
 };
 
 struct Candidate {

@@ -76,6 +76,17 @@ TEST(Tuner, LatencyBoundAndSingleStream) {
   EXPECT_GT(infeasible, 0);   // large batches exceed 10 ms
   std::printf("BOUND 10 ms: %s = %.1f samples/s, p99 %.3f ms\n", t->best.plan.ToString().c_str(), t->best.throughput,
               t->best.latency_s * 1e3);
+  // Under the bound too, the tuner stays within 1% of the exhaustive search.
+  TunerSpace space;
+  ASSERT_TRUE(TuneModel(*l.session, l.id, spec, {}, &space).ok());
+  BatchPlan all;
+  for (const auto& e : space.engines) all.engines.push_back({e, 1, 1});
+  auto ex = ExhaustiveSearch(l.session->soc(), space, *l.session->TargetModels(l.id, all), spec);
+  ASSERT_TRUE(ex.ok()) << ex.status().message();
+  std::printf("BOUND 10 ms EXHAUSTIVE: %s = %.1f samples/s; tuned/best = %.4f\n", ex->best.plan.ToString().c_str(),
+              ex->best.throughput, t->best.throughput / ex->best.throughput);
+  EXPECT_TRUE(ex->best.feasible);
+  EXPECT_GE(t->best.throughput, 0.99 * ex->best.throughput);
 
   ScenarioSpec ss;
   ss.kind = ScenarioKind::kSingleStream;
