@@ -179,6 +179,8 @@ const std::vector<OpDef>& OpTable() {
       {"ReverseSequence", OpClass::kDataMovement, 2, 2, 1, 1, InferReverseSequence, ReverseSequenceReference},
       {"MaxUnpool", OpClass::kDataMovement, 2, 3, 1, 1, InferMaxUnpool, MaxUnpoolReference},
       {"Unique", OpClass::kDataMovement, 1, 1, 1, 4, InferUnique, UniqueReference},  // Y, indices?, inverse_indices?, counts?
+      {"DFT", OpClass::kGemm, 1, 2, 1, 1, InferDFT, DFTReference},
+      {"STFT", OpClass::kGemm, 2, 4, 1, 1, InferSTFT, STFTReference},  // signal, frame_step, window?, frame_length?
   };
   return table;
 }

@@ -2326,3 +2326,131 @@ Status UniqueReference(const Node& node, const std::vector<const Tensor*>& in, c
 }
 
 }  // namespace edgeinfer::ops
+
+namespace edgeinfer::ops {
+
+// ---------------------------------------------------------------- DFT, STFT
+
+Status InferDFT(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(FloatOnly(ctx, 0));
+  const Shape& s = ctx.in_shape[0];
+  const int64_t r = static_cast<int64_t>(s.rank());
+  if (r < 3 || (s.dims.back() >= 0 && s.dims.back() != 1 && s.dims.back() != 2)) {
+    return ctx.Fail("input shape " + s.ToString() + " is not [batch, n..., 1 or 2] (rule: real or complex signal)");
+  }
+  const int64_t a = ctx.node.attrs.GetInt("axis", 1);
+  const int64_t axis = NormalizeAxis(a, r);
+  if (axis < 1 || axis >= r - 1) return ctx.Fail("axis=" + std::to_string(a) + " (rule: a signal axis, not batch or the last)");
+  int64_t n = s.dims[static_cast<size_t>(axis)];
+  if (ctx.HasInput(1)) n = ctx.in_value[1] ? ctx.in_value[1]->GetAsInt64(0) : kDynamic;
+  if (ctx.HasInput(1) && ctx.in_value[1] && n < 1) return ctx.Fail("dft_length=" + std::to_string(n) + " (rule: >= 1)");
+  const bool onesided = ctx.node.attrs.GetInt("onesided", 0) != 0;
+  if (onesided && ctx.node.attrs.GetInt("inverse", 0) != 0) return ctx.Fail("onesided with inverse (rule: not both)");
+  std::vector<int64_t> d = s.dims;
+  d[static_cast<size_t>(axis)] = n < 0 ? kDynamic : onesided ? n / 2 + 1 : n;
+  d.back() = 2;
+  ctx.SetOutput(0, ctx.in_dtype[0], Shape(d));
+  return Status::Ok();
+}
+
+Status DFTReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  Tensor& y = *out[0];
+  const size_t axis = static_cast<size_t>(NormalizeAxis(node.attrs.GetInt("axis", 1), static_cast<int64_t>(x.rank())));
+  const bool inverse = node.attrs.GetInt("inverse", 0) != 0;
+  const bool complex_in = x.dims().back() == 2;
+  const int64_t outer = Prod(x.dims(), 0, axis), nin = x.dim(axis), inner = Prod(x.dims(), axis + 1, x.rank() - 1);
+  const int64_t nout = y.dim(axis);
+  const int64_t n = in.size() > 1 && in[1] ? in[1]->GetAsInt64(0) : nin;   // the transform length
+  const double pi = 3.14159265358979323846, sign = inverse ? 1.0 : -1.0;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i)
+      for (int64_t k = 0; k < nout; ++k) {
+        double re = 0, im = 0;
+        for (int64_t t = 0; t < std::min(n, nin); ++t) {   // beyond the input: zero padding
+          const int64_t xi = ((o * nin + t) * inner + i) * (complex_in ? 2 : 1);
+          const double xr = x.GetAsDouble(xi), xim = complex_in ? x.GetAsDouble(xi + 1) : 0.0;
+          const double ang = sign * 2 * pi * static_cast<double>(k * t % n) / static_cast<double>(n);
+          re += xr * std::cos(ang) - xim * std::sin(ang);
+          im += xr * std::sin(ang) + xim * std::cos(ang);
+        }
+        if (inverse) { re /= static_cast<double>(n); im /= static_cast<double>(n); }
+        const int64_t yi = ((o * nout + k) * inner + i) * 2;
+        DispatchNumeric(y.dtype(), [&](auto tag) {
+          using T = decltype(tag);
+          using C = typename Compute<T>::type;
+          Store<T>(y.data<T>(), yi, static_cast<C>(re));
+          Store<T>(y.data<T>(), yi + 1, static_cast<C>(im));
+        });
+      }
+  return Status::Ok();
+}
+
+namespace {
+// STFT frame length: input 3, else the window's length.
+int64_t StftFrameLength(const std::vector<const Tensor*>& v, const std::vector<Shape>* shapes) {
+  if (v.size() > 3 && v[3]) return v[3]->GetAsInt64(0);
+  if (shapes && shapes->size() > 2 && (*shapes)[2].rank() == 1) return (*shapes)[2].dims[0];
+  if (v.size() > 2 && v[2]) return v[2]->dim(0);
+  return kDynamic;
+}
+}  // namespace
+
+Status InferSTFT(InferContext& ctx) {
+  EI_RETURN_IF_ERROR(FloatOnly(ctx, 0));
+  const Shape& s = ctx.in_shape[0];
+  if (s.rank() != 3 || (s.dims[2] >= 0 && s.dims[2] != 1 && s.dims[2] != 2)) return ctx.Fail("signal shape " + s.ToString() + " is not [batch, length, 1 or 2]");
+  if (!ctx.HasInput(2) && !ctx.HasInput(3)) return ctx.Fail("needs a window or a frame_length (rule: one gives the frame length)");
+  std::vector<const Tensor*> vals = ctx.in_value;
+  for (size_t i = 0; i < vals.size(); ++i) if (!ctx.HasInput(i)) vals[i] = nullptr;
+  const int64_t fl = StftFrameLength(vals, &ctx.in_shape);
+  const int64_t step = ctx.in_value[1] ? ctx.in_value[1]->GetAsInt64(0) : kDynamic;
+  if (ctx.in_value[1] && step < 1) return ctx.Fail("frame_step=" + std::to_string(step) + " (rule: >= 1)");
+  if (ctx.HasInput(2) && ctx.HasInput(3) && ctx.in_value[3] && ctx.in_shape[2].dims[0] >= 0 && ctx.in_shape[2].dims[0] != fl) {
+    return ctx.Fail("window length " + std::to_string(ctx.in_shape[2].dims[0]) + " differs from frame_length " + std::to_string(fl));
+  }
+  const bool onesided = ctx.node.attrs.GetInt("onesided", 1) != 0;
+  int64_t frames = kDynamic;
+  if (fl > 0 && step > 0 && s.dims[1] >= 0) {
+    if (fl > s.dims[1]) return ctx.Fail("frame_length " + std::to_string(fl) + " exceeds the signal length " + std::to_string(s.dims[1]));
+    frames = (s.dims[1] - fl) / step + 1;
+  }
+  const int64_t bins = fl < 0 ? kDynamic : onesided ? fl / 2 + 1 : fl;
+  ctx.SetOutput(0, ctx.in_dtype[0], Shape({s.dims[0], frames, bins, 2}));
+  return Status::Ok();
+}
+
+Status STFTReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = *in[0];
+  Tensor& y = *out[0];
+  const Tensor* window = in.size() > 2 ? in[2] : nullptr;
+  const int64_t fl = StftFrameLength(in, nullptr);
+  const int64_t step = in[1]->GetAsInt64(0);
+  const bool complex_in = x.dim(2) == 2;
+  const int64_t B = x.dim(0), L = x.dim(1), F = y.dim(1), K = y.dim(2);
+  const double pi = 3.14159265358979323846;
+  (void)node;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t f = 0; f < F; ++f)
+      for (int64_t k = 0; k < K; ++k) {
+        double re = 0, im = 0;
+        for (int64_t t = 0; t < fl; ++t) {
+          const int64_t xi = (b * L + f * step + t) * (complex_in ? 2 : 1);
+          const double w = window ? window->GetAsDouble(t) : 1.0;
+          const double xr = x.GetAsDouble(xi) * w, xim = complex_in ? x.GetAsDouble(xi + 1) * w : 0.0;
+          const double ang = -2 * pi * static_cast<double>(k * t % fl) / static_cast<double>(fl);
+          re += xr * std::cos(ang) - xim * std::sin(ang);
+          im += xr * std::sin(ang) + xim * std::cos(ang);
+        }
+        const int64_t yi = ((b * F + f) * K + k) * 2;
+        DispatchNumeric(y.dtype(), [&](auto tag) {
+          using T = decltype(tag);
+          using C = typename Compute<T>::type;
+          Store<T>(y.data<T>(), yi, static_cast<C>(re));
+          Store<T>(y.data<T>(), yi + 1, static_cast<C>(im));
+        });
+      }
+  return Status::Ok();
+}
+
+}  // namespace edgeinfer::ops

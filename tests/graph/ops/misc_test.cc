@@ -751,6 +751,47 @@ TEST(Misc, WindowsDetReverseUnpoolUnique) {
   EXPECT_EQ(Values<float>((*unsorted)[0]), (std::vector<float>{2.f, 1.f, 3.f, 4.f}));
 }
 
+TEST(Misc, DftStftGoldensAndRoundTripSeeded) {
+  // An impulse transforms to all ones; a constant to N at bin 0.
+  Tensor imp = F32({1, 4, 1}, {1.f, 0.f, 0.f, 0.f});
+  auto d = RunOp("DFT", {&imp});
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ((*d)[0].dims(), (std::vector<int64_t>{1, 4, 2}));
+  std::vector<float> dv = Values<float>((*d)[0]);
+  for (int k = 0; k < 4; ++k) { EXPECT_NEAR(dv[2 * k], 1.f, 1e-6f); EXPECT_NEAR(dv[2 * k + 1], 0.f, 1e-6f); }
+  Tensor ones = F32({1, 4, 1}, {1.f, 1.f, 1.f, 1.f});
+  auto c = RunOp("DFT", {&ones}, A1("onesided", 1));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)[0].dims(), (std::vector<int64_t>{1, 3, 2}));
+  EXPECT_NEAR(Values<float>((*c)[0])[0], 4.f, 1e-6f);
+  EXPECT_NEAR(Values<float>((*c)[0])[2], 0.f, 1e-6f);
+  // inverse(DFT(x)) = x for a random complex signal (seeded).
+  const uint32_t seed = 1234;
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  std::vector<float> xv(2 * 7 * 2);
+  for (float& f : xv) f = u(rng);
+  Tensor x = F32({2, 7, 2}, xv);
+  auto fwd = RunOp("DFT", {&x});
+  ASSERT_TRUE(fwd.ok());
+  auto back = RunOp("DFT", {&(*fwd)[0]}, A1("inverse", 1));
+  ASSERT_TRUE(back.ok());
+  std::vector<float> bv = Values<float>((*back)[0]);
+  for (size_t i = 0; i < xv.size(); ++i) ASSERT_NEAR(bv[i], xv[i], 1e-5f) << "seed=" << seed;
+  // STFT: frame f of a window-less STFT is the onesided DFT of samples [f*step, f*step + len).
+  std::vector<float> sig(12);
+  for (float& f : sig) f = u(rng);
+  Tensor st = F32({1, 12, 1}, sig), step = I64({}, {4}), len = I64({}, {4});
+  auto s = RunOp("STFT", {&st, &step, nullptr, &len});
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ((*s)[0].dims(), (std::vector<int64_t>{1, 3, 3, 2}));
+  Tensor frame1 = F32({1, 4, 1}, std::vector<float>(sig.begin() + 4, sig.begin() + 8));
+  auto f1 = RunOp("DFT", {&frame1}, A1("onesided", 1));
+  ASSERT_TRUE(f1.ok());
+  std::vector<float> sv = Values<float>((*s)[0]), fv = Values<float>((*f1)[0]);
+  for (size_t i = 0; i < fv.size(); ++i) ASSERT_NEAR(sv[6 + i], fv[i], 1e-5f) << "seed=" << seed;
+}
+
 // ---- exporter-style graphs through the importer (folding on, as users import) ----
 
 struct ProtoBuilder {
