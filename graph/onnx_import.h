@@ -11,7 +11,8 @@
 //   5. walk the nodes in that order: normalise older opset forms to the canonical forms of
 //      helpers/RULES.md (Clip/Slice/Squeeze/Unsqueeze/Split/Pad/ReduceSum attributes and TopK-1's
 //      k become constant inputs named after the node; the other Reduce ops keep their axes
-//      attribute, their opset-13 form; Upsample and Resize-10 become Resize-11+, old
+//      attribute, their opset-13 form; RoiAlign < 16 names its output_half_pixel coordinates;
+//      Upsample and Resize-10 become Resize-11+, old
 //      BatchNormalization/Dropout attributes and unused extra outputs are dropped, Softmax < 13
 //      gets opset-13 semantics), infer the node's outputs, and fold it to a constant when all its
 //      inputs are constant (never Q/DQ, never outputs above 16 MiB); Shape/Size of a static

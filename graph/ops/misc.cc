@@ -1,6 +1,9 @@
-// Naive kernels: each walks its output (or its index tensor) in row-major order with explicit
-// multi-indices; normalisations accumulate in double; TopK and NonMaxSuppression sort with explicit
-// tie rules (lower index first) so results are deterministic.
+// Naive kernels for the ops of misc.h, one section per family (grep "// ----"): shape building and
+// indexing, normalisations, TopK/NMS, one-hot and selection, RoiAlign/GridSample, Einsum, losses,
+// integer/QOperator ops, recurrent ops, windows/Det/unpooling/Unique, DFT/STFT.
+// Each kernel walks its output (or its index tensor) in row-major order with explicit multi-indices;
+// arithmetic accumulates in double (integer ops in int64); TopK, NonMaxSuppression and Unique sort
+// with explicit tie rules (lower index first) so results are deterministic. Goldens, not fast paths.
 #include "graph/ops/misc.h"
 
 #include <algorithm>
@@ -974,9 +977,6 @@ Status EyeLikeReference(const Node& node, const std::vector<const Tensor*>&, con
   return Status::Ok();
 }
 
-}  // namespace edgeinfer::ops
-
-namespace edgeinfer::ops {
 
 // ---------------------------------------------------------------- OneHot, NonZero, Compress
 
@@ -1031,7 +1031,6 @@ Status OneHotReference(const Node& node, const std::vector<const Tensor*>& in, c
         if (v < 0) v += depth;   // -depth <= v < 0 counts from the end; anything else is all off
         CopyElem(dst, (o * depth + d) * inner + i, vals, v == d ? 1 : 0, es);
       }
-  (void)node;
   return Status::Ok();
 }
 
@@ -1158,9 +1157,6 @@ Status MeanVarianceNormReference(const Node& node, const std::vector<const Tenso
   return Status::Ok();
 }
 
-}  // namespace edgeinfer::ops
-
-namespace edgeinfer::ops {
 
 // ---------------------------------------------------------------- RoiAlign
 
@@ -1258,9 +1254,6 @@ Status RoiAlignReference(const Node& node, const std::vector<const Tensor*>& in,
   return st;
 }
 
-}  // namespace edgeinfer::ops
-
-namespace edgeinfer::ops {
 
 // ---------------------------------------------------------------- GridSample
 
@@ -1386,9 +1379,6 @@ Status GridSampleReference(const Node& node, const std::vector<const Tensor*>& i
   return Status::Ok();
 }
 
-}  // namespace edgeinfer::ops
-
-namespace edgeinfer::ops {
 
 // ---------------------------------------------------------------- Einsum
 
@@ -1552,9 +1542,6 @@ Status EinsumReference(const Node& node, const std::vector<const Tensor*>& in, c
   return Status::Ok();
 }
 
-}  // namespace edgeinfer::ops
-
-namespace edgeinfer::ops {
 
 // ---------------------------------------------------------------- NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
 
@@ -1648,9 +1635,6 @@ Status LossReference(const Node& node, const std::vector<const Tensor*>& in, con
   return Status::Ok();
 }
 
-}  // namespace edgeinfer::ops
-
-namespace edgeinfer::ops {
 
 // ---------------------------------------------------------------- ConvInteger, QLinearConv, MatMulInteger, QLinearMatMul
 
@@ -1831,9 +1815,6 @@ Status DynamicQuantizeLinearReference(const Node&, const std::vector<const Tenso
   return Status::Ok();
 }
 
-}  // namespace edgeinfer::ops
-
-namespace edgeinfer::ops {
 
 // ---------------------------------------------------------------- RNN, GRU, LSTM
 
@@ -2056,9 +2037,6 @@ Status RecurrentReference(const Node& node, const std::vector<const Tensor*>& in
   return Status::Ok();
 }
 
-}  // namespace edgeinfer::ops
-
-namespace edgeinfer::ops {
 
 // ---------------------------------------------------------------- windows, Det, ReverseSequence
 
@@ -2325,9 +2303,6 @@ Status UniqueReference(const Node& node, const std::vector<const Tensor*>& in, c
   return Status::Ok();
 }
 
-}  // namespace edgeinfer::ops
-
-namespace edgeinfer::ops {
 
 // ---------------------------------------------------------------- DFT, STFT
 
@@ -2420,7 +2395,7 @@ Status InferSTFT(InferContext& ctx) {
   return Status::Ok();
 }
 
-Status STFTReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+Status STFTReference(const Node&, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
   const Tensor& x = *in[0];
   Tensor& y = *out[0];
   const Tensor* window = in.size() > 2 ? in[2] : nullptr;
@@ -2429,7 +2404,6 @@ Status STFTReference(const Node& node, const std::vector<const Tensor*>& in, con
   const bool complex_in = x.dim(2) == 2;
   const int64_t B = x.dim(0), L = x.dim(1), F = y.dim(1), K = y.dim(2);
   const double pi = 3.14159265358979323846;
-  (void)node;
   for (int64_t b = 0; b < B; ++b)
     for (int64_t f = 0; f < F; ++f)
       for (int64_t k = 0; k < K; ++k) {
