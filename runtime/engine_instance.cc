@@ -279,7 +279,10 @@ std::string FunctionalDeviceFor(EngineKind kind, std::string* why) {
   }
   return "cpu-fast";
 #else
-  if (why) *why = "oneDNN not built: numerics on the CPU reference executor";
+  if (why) {
+    *why = kind == EngineKind::kGpu ? cuda_why + "; oneDNN not built: GPU numerics on the CPU reference executor"
+                                    : "oneDNN not built: numerics on the CPU reference executor";
+  }
   return "cpu-reference";
 #endif
 }
