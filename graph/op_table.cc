@@ -181,6 +181,7 @@ const std::vector<OpDef>& OpTable() {
       {"Unique", OpClass::kDataMovement, 1, 1, 1, 4, InferUnique, UniqueReference},  // Y, indices?, inverse_indices?, counts?
       {"DFT", OpClass::kGemm, 1, 2, 1, 1, InferDFT, DFTReference},
       {"STFT", OpClass::kGemm, 2, 4, 1, 1, InferSTFT, STFTReference},  // signal, frame_step, window?, frame_length?
+      {"MelWeightMatrix", OpClass::kSource, 5, 5, 1, 1, InferMelWeightMatrix, MelWeightMatrixReference},
   };
   return table;
 }

@@ -2427,4 +2427,59 @@ Status STFTReference(const Node&, const std::vector<const Tensor*>& in, const st
   return Status::Ok();
 }
 
+// ---------------------------------------------------------------- MelWeightMatrix
+
+Status InferMelWeightMatrix(InferContext& ctx) {
+  for (size_t i = 0; i < 3; ++i) {
+    if (!IsIndexT(ctx.in_dtype[i])) return ctx.Fail("input " + std::to_string(i) + " must be an integer scalar (num_mel_bins, dft_length, sample_rate)");
+  }
+  for (size_t i = 3; i < 5; ++i) {
+    if (!IsFloatT(ctx.in_dtype[i])) return ctx.Fail("input " + std::to_string(i) + " must be a float scalar (lower/upper edge hertz)");
+  }
+  const DType t = DTypeFromOnnx(static_cast<int32_t>(ctx.node.attrs.GetInt("output_datatype", 1)));
+  if (!(IsFloatT(t) || IsInteger(t))) return ctx.Fail(std::string("output_datatype ") + DTypeName(t) + " is not supported (rule: numeric)");
+  int64_t bins = kDynamic, mels = kDynamic;
+  if (ctx.in_value[0]) mels = ctx.in_value[0]->GetAsInt64(0);
+  if (ctx.in_value[1]) bins = ctx.in_value[1]->GetAsInt64(0) / 2 + 1;
+  if ((ctx.in_value[0] && mels < 1) || (ctx.in_value[1] && bins < 1)) return ctx.Fail("num_mel_bins and dft_length must be >= 1");
+  if (ctx.in_value[2] && ctx.in_value[2]->GetAsInt64(0) < 1) return ctx.Fail("sample_rate must be >= 1");
+  ctx.SetOutput(0, t, Shape({bins, mels}));
+  return Status::Ok();
+}
+
+Status MelWeightMatrixReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  const int64_t mels = in[0]->GetAsInt64(0), dft = in[1]->GetAsInt64(0), rate = in[2]->GetAsInt64(0);
+  const double lo = in[3]->GetAsDouble(0), hi = in[4]->GetAsDouble(0);
+  const int64_t bins = dft / 2 + 1;
+  const double lo_mel = 2595 * std::log10(1 + lo / 700), hi_mel = 2595 * std::log10(1 + hi / 700);
+  const double step = (hi_mel - lo_mel) / static_cast<double>(mels + 2);
+  std::vector<int64_t> edge(static_cast<size_t>(mels + 2));
+  for (int64_t i = 0; i < mels + 2; ++i) {
+    const double hz = 700 * (std::pow(10.0, (static_cast<double>(i) * step + lo_mel) / 2595) - 1);
+    edge[static_cast<size_t>(i)] = static_cast<int64_t>(std::floor(static_cast<double>(dft + 1) * hz / static_cast<double>(rate)));
+  }
+  std::vector<double> w(static_cast<size_t>(bins * mels), 0.0);
+  auto at = [&](int64_t j, int64_t i) -> double* {
+    return j >= 0 && j < bins ? &w[static_cast<size_t>(j * mels + i)] : nullptr;
+  };
+  for (int64_t i = 0; i < mels; ++i) {
+    const int64_t l = edge[static_cast<size_t>(i)], c = edge[static_cast<size_t>(i + 1)], h = edge[static_cast<size_t>(i + 2)];
+    if (c - l == 0) {
+      if (double* p = at(c, i)) *p = 1;
+    } else {
+      for (int64_t j = l; j <= c; ++j) if (double* p = at(j, i)) *p = static_cast<double>(j - l) / static_cast<double>(c - l);
+    }
+    if (h - c > 0) {
+      for (int64_t j = c; j < h; ++j) if (double* p = at(j, i)) *p = static_cast<double>(h - j) / static_cast<double>(h - c);
+    }
+  }
+  if (out[0]->numel() != bins * mels) return NodeError(node, "output size differs from the inferred shape");
+  DispatchNumeric(out[0]->dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    using C = typename Compute<T>::type;
+    for (size_t i = 0; i < w.size(); ++i) Store<T>(out[0]->data<T>(), static_cast<int64_t>(i), static_cast<C>(w[i]));
+  });
+  return Status::Ok();
+}
+
 }  // namespace edgeinfer::ops

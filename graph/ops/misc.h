@@ -30,7 +30,8 @@
 //   pivoting in double), ReverseSequence, MaxUnpool (indices flat over the whole output, as
 //   MaxPool writes them; optional output_shape), Unique (flattened or along an axis, sorted or in
 //   order of first occurrence; Y, indices, inverse_indices, counts), DFT and STFT (opset 17: real
-//   or complex input, dft_length, inverse, onesided; naive O(n^2) sums in double).
+//   or complex input, dft_length, inverse, onesided; naive O(n^2) sums in double), MelWeightMatrix
+//   (ONNX's reference construction: triangular filters on integer FFT-bin edges).
 // Data movement (Expand, Tile, Gather*/Scatter*, DepthToSpace, SpaceToDepth, Trilu) copies
 // DTypeSize bytes per element and takes any fixed-size dtype; arithmetic ops take float16/32/64
 // (TopK, CumSum, Range also integers). Output shapes that depend on an input's VALUE (Expand, Tile,
@@ -95,7 +96,8 @@ Status InferReverseSequence(InferContext& ctx);
 Status InferMaxUnpool(InferContext& ctx);
 Status InferUnique(InferContext& ctx);
 Status InferDFT(InferContext& ctx);
-Status InferSTFT(InferContext& ctx);   // NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
+Status InferSTFT(InferContext& ctx);
+Status InferMelWeightMatrix(InferContext& ctx);   // NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
 
 Status ExpandReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status TileReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
@@ -135,5 +137,6 @@ Status MaxUnpoolReference(const Node& node, const std::vector<const Tensor*>& in
 Status UniqueReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status DFTReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 Status STFTReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
+Status MelWeightMatrixReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out);
 
 }  // namespace edgeinfer::ops

@@ -792,6 +792,37 @@ TEST(Misc, DftStftGoldensAndRoundTripSeeded) {
   for (size_t i = 0; i < fv.size(); ++i) ASSERT_NEAR(sv[6 + i], fv[i], 1e-5f) << "seed=" << seed;
 }
 
+// MelWeightMatrix: [dft_length/2 + 1, num_mel_bins] triangles, each peaking at exactly 1.
+TEST(Misc, MelWeightMatrixTriangles) {
+  Tensor mels = I64({}, {4}), dft = I64({}, {64}), rate = I64({}, {16000});
+  Tensor lo = F32({}, {0.f}), hi = F32({}, {8000.f});
+  auto r = RunOp("MelWeightMatrix", {&mels, &dft, &rate, &lo, &hi});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].dims(), (std::vector<int64_t>{33, 4}));
+  std::vector<float> w = Values<float>((*r)[0]);
+  for (int64_t m = 0; m < 4; ++m) {
+    float peak = 0.f;
+    int rising = 0, falling = 0;
+    for (int64_t j = 0; j < 33; ++j) {
+      const float v = w[static_cast<size_t>(j * 4 + m)];
+      ASSERT_GE(v, 0.f);
+      ASSERT_LE(v, 1.f);
+      peak = std::max(peak, v);
+      if (j > 0) {
+        const float prev = w[static_cast<size_t>((j - 1) * 4 + m)];
+        if (v > prev) rising += falling ? 100 : 1;   // a rise after a fall would break the triangle
+        if (v < prev) falling += 1;
+      }
+    }
+    EXPECT_EQ(peak, 1.f) << "filter " << m;
+    EXPECT_LT(rising, 100) << "filter " << m << " is not a single triangle";
+  }
+  Tensor zero = I64({}, {0});
+  auto bad = RunOp("MelWeightMatrix", {&zero, &dft, &rate, &lo, &hi});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("MelWeightMatrix 'n'"), std::string::npos);
+}
+
 // ---- exporter-style graphs through the importer (folding on, as users import) ----
 
 struct ProtoBuilder {
