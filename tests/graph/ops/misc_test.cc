@@ -948,5 +948,26 @@ TEST(Misc, RoiAlignOpset10KeepsItsCoordinates) {
   }
 }
 
+// An LSTM whose Y output is left unnamed (""), as exporters write when only Y_h is used.
+TEST(Misc, LstmWithUnnamedYOutputImportsAndRuns) {
+  ProtoBuilder b(14);
+  b.Io(true, "x", onnx::TensorProto::FLOAT, {2, 1, 1});
+  b.ConstF32("w", {1, 4, 1}, {0.f, 0.f, 0.f, 0.f});
+  b.ConstF32("r", {1, 4, 1}, {0.f, 0.f, 0.f, 0.f});
+  b.ConstF32("bias", {1, 8}, {0.5f, -0.5f, 1.f, 2.f, 0.f, 0.f, 0.f, 0.f});
+  ProtoBuilder::IntAttr(b.Node("LSTM", {"x", "w", "r", "bias"}, {"", "y_h"}), "hidden_size", 1);
+  b.Io(false, "y_h", onnx::TensorProto::FLOAT, {1, 1, 1});
+  auto g = b.Import();
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  devices::TensorMap in;
+  in["x"] = F32({2, 1, 1}, {3.f, -3.f});
+  auto out = devices::RunReference(*g, in);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  // Two steps of bias-only gates: c1 = i*g, c2 = f*c1 + i*g, h2 = o*tanh(c2).
+  const double i = Sig(0.5), o = Sig(-0.5), f = Sig(1.0), gg = std::tanh(2.0);
+  const double c2 = f * (i * gg) + i * gg;
+  EXPECT_NEAR(Values<float>(out->at("y_h"))[0], o * std::tanh(c2), 1e-6);
+}
+
 }  // namespace
 }  // namespace edgeinfer
