@@ -12,6 +12,10 @@
 #include "apps/edgeinfer/common.h"
 #include "apps/edgeinfer/dla_cli.h"
 #include "devices/cpu/reference_executor.h"
+#include "devices/cuda_plugin.h"
+#ifdef EDGEINFER_HAVE_DNNL
+#include "devices/cpu/fast/fast_device.h"
+#endif
 #include "graph/npy.h"
 #include "runtime/engine_file.h"
 
@@ -28,7 +32,12 @@ struct RunArgs {
   int repeat = 1;
   int warmup = 1;
   uint32_t seed = 1;
+#ifdef EDGEINFER_HAVE_DNNL
+  std::string engine = "cpu";
+#else
   std::string engine = "reference";
+#endif
+  int threads = 0;    // --engine cpu: 0 = every core
   bool json = false;
   // --engine dla: the SoC profile, and how the model is compiled for the DLA.
   std::string soc = "orin-agx";
@@ -63,7 +72,22 @@ Result<std::unique_ptr<devices::Device>> MakeEngine(const RunArgs& a) {
     EI_ASSIGN_OR_RETURN(devices::SocProfile soc, LoadSocForCli(a.soc, a.power_mode));
     return std::unique_ptr<devices::Device>(new DlaEngine(std::move(soc)));
   }
-  return Status::Error("--engine '" + name + "' is not available in this build (engines: reference, dla)");
+  if (name == "cpu") {
+#ifdef EDGEINFER_HAVE_DNNL
+    devices::CpuFastOptions o;
+    o.num_threads = a.threads;
+    return std::unique_ptr<devices::Device>(new devices::CpuFastDevice(o));
+#else
+    return Status::Error("--engine cpu: this edgeinfer was built without oneDNN (install libdnnl-dev and rebuild)");
+#endif
+  }
+  if (name == "gpu") {
+    devices::CudaOptions o;
+    // The graph's own INT8 nodes (a compiled --plan) run INT8; floats run FP32 unless asked for FP16.
+    o.float_precision = a.precision == "fp16" ? DType::kFloat16 : DType::kFloat32;
+    return devices::CreateCudaDevice(o);
+  }
+  return Status::Error("--engine '" + name + "' is unknown (engines: cpu, gpu, dla, reference)");
 }
 
 int Run(const RunArgs& a) {
@@ -89,6 +113,9 @@ int Run(const RunArgs& a) {
   auto inputs = LoadInputs(*g, a.inputs, a.batch);
   if (!inputs.ok()) return Fail("run", inputs.status());
   Status s = FillRandomInputs(*g, a.batch, a.seed, &*inputs);
+  if (!s.ok()) return Fail("run", s);
+  // Every engine gets the same checks (names, dtypes, shapes, finite values) before any work.
+  s = devices::ValidateInputs(*g, *inputs, /*reject_non_finite=*/true);
   if (!s.ok()) return Fail("run", s);
   std::string dla_note;
   if (a.engine == "dla" && !IsCompiledGraph(*g)) {
@@ -201,7 +228,10 @@ void RegisterRun(CLI::App& app, int* exit_code) {
   c->add_option("--repeat,-r", a->repeat, "Timed runs (median reported) after --warmup runs")->check(CLI::Range(1, 1000000));
   c->add_option("--warmup", a->warmup, "Untimed runs before timing when --repeat > 1")->check(CLI::Range(0, 1000));
   c->add_option("--seed", a->seed, "Seed of generated inputs");
-  c->add_option("--engine,-e", a->engine, "Engine: reference, or dla (compile + quantize; DLA model, GPU-fallback layers on the reference)");
+  c->add_option("--engine,-e", a->engine,
+                 "Engine: cpu (oneDNN fast path, the default), gpu (CUDA, when a GPU and the plugin are present), "
+                 "dla (compile + quantize; DLA model, GPU-fallback layers on the reference) or reference (the golden)");
+  c->add_option("--threads", a->threads, "--engine cpu: worker threads (0 = every core)")->check(CLI::Range(0, 1024));
   c->add_option("--soc", a->soc, "--engine dla: SoC profile name or YAML path (default orin-agx)");
   c->add_option("--power-mode", a->power_mode, "--engine dla: power mode (default: the profile's)");
   c->add_option("--precision", a->precision, "--engine dla: int8 (default) or fp16")->check(CLI::IsMember({"int8", "fp16"}));

@@ -2,6 +2,7 @@
 // clear one-line error and a non-zero exit status, never a crash.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -135,6 +136,42 @@ TEST_F(Cli, BadInputsAreNamed) {
   r = RunCli("run " + model_ + " -i input");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("NAME=FILE.npy"), std::string::npos) << r.out;
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(Cli, FastCpuEngineMatchesReference) {
+  std::string ref = (dir_ / "ref").string(), fast = (dir_ / "fast").string();
+  CmdResult a = RunCli("run " + model_ + " --engine reference -o " + ref);
+  ASSERT_EQ(a.status, 0) << a.out;
+  CmdResult b = RunCli("run " + model_ + " --engine cpu -o " + fast);
+  if (b.status != 0 && b.out.find("without oneDNN") != std::string::npos) GTEST_SKIP() << b.out;
+  ASSERT_EQ(b.status, 0) << b.out;
+  auto tr = edgeinfer::ReadNpy(ref + "/output.npy");
+  auto tf = edgeinfer::ReadNpy(fast + "/output.npy");
+  ASSERT_TRUE(tr.ok() && tf.ok());
+  ASSERT_EQ(tr->dims(), tf->dims());
+  float max_ref = 0.f;
+  for (int64_t i = 0; i < tr->numel(); ++i) max_ref = std::max(max_ref, std::fabs(tr->data<float>()[i]));
+  // FP32 tolerance of the fast path (tests/devices/cpu/fast_test.cc): 1e-4 of the output's range.
+  for (int64_t i = 0; i < tr->numel(); ++i) {
+    EXPECT_NEAR(tf->data<float>()[i], tr->data<float>()[i], 1e-4f * std::max(1.f, max_ref)) << "element " << i;
+  }
+}
+
+TEST_F(Cli, GpuEngineRunsOrSaysWhyNot) {
+  CmdResult r = RunCli("run " + model_ + " --engine gpu");
+  if (r.status != 0) {
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.out.find("GPU engine unavailable"), std::string::npos) << r.out;
+  } else {
+    EXPECT_NE(r.out.find("output"), std::string::npos) << r.out;
+  }
+  CmdResult bad = RunCli("run " + model_ + " --engine tpu");
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.out.find("unknown"), std::string::npos) << bad.out;
 }
 
 }  // namespace
