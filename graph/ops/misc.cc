@@ -1306,8 +1306,10 @@ void GsCubicCoeffs(double x, double c[4]) {
 Status GridSampleReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
   const Tensor& x = *in[0];
   const Tensor& grid = *in[1];
-  const std::string mode = node.attrs.GetString("mode", "bilinear");
-  const std::string pad = node.attrs.GetString("padding_mode", "zeros");
+  const std::string mode_s = node.attrs.GetString("mode", "bilinear");
+  const std::string pad_s = node.attrs.GetString("padding_mode", "zeros");
+  enum { kZeros, kBorder, kReflection } const pad = pad_s == "zeros" ? kZeros : pad_s == "border" ? kBorder : kReflection;
+  enum { kNearest, kBilinear, kBicubic } const mode = mode_s == "nearest" ? kNearest : mode_s == "bilinear" ? kBilinear : kBicubic;
   const bool align = node.attrs.GetInt("align_corners", 0) != 0;
   const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3), Ho = grid.dim(1), Wo = grid.dim(2);
   const double x_min = align ? 0.0 : -0.5, x_max = align ? static_cast<double>(W - 1) : static_cast<double>(W) - 0.5;
@@ -1319,9 +1321,9 @@ Status GridSampleReference(const Node& node, const std::vector<const Tensor*>& i
       const T* xp = x.data<T>();
       T* yp = out[0]->data<T>();
       auto pixel = [&](int64_t plane, int64_t r, int64_t c) -> double {
-        if (pad == "zeros") {
+        if (pad == kZeros) {
           if (c < 0 || c >= W || r < 0 || r >= H) return 0.0;
-        } else if (pad == "border") {
+        } else if (pad == kBorder) {
           c = std::clamp<int64_t>(c, 0, W - 1);
           r = std::clamp<int64_t>(r, 0, H - 1);
         } else {
@@ -1339,12 +1341,12 @@ Status GridSampleReference(const Node& node, const std::vector<const Tensor*>& i
             const double nx = Load<T>(grid.data<T>(), gi), ny = Load<T>(grid.data<T>(), gi + 1);
             double fx = align ? (nx + 1) / 2 * static_cast<double>(W - 1) : ((nx + 1) * static_cast<double>(W) - 1) / 2;
             double fy = align ? (ny + 1) / 2 * static_cast<double>(H - 1) : ((ny + 1) * static_cast<double>(H) - 1) / 2;
-            if (mode == "nearest") { fx = std::nearbyint(fx); fy = std::nearbyint(fy); }
+            if (mode == kNearest) { fx = std::nearbyint(fx); fy = std::nearbyint(fy); }
             if (fx < x_min || fx > x_max || fy < y_min || fy > y_max) {
-              if (pad == "border") {
+              if (pad == kBorder) {
                 fx = std::clamp(fx, 0.0, static_cast<double>(W - 1));
                 fy = std::clamp(fy, 0.0, static_cast<double>(H - 1));
-              } else if (pad == "reflection") {
+              } else if (pad == kReflection) {
                 fx = GsReflect(fx, x_min, x_max);
                 fy = GsReflect(fy, y_min, y_max);
               }
@@ -1352,9 +1354,9 @@ Status GridSampleReference(const Node& node, const std::vector<const Tensor*>& i
             for (int64_t c = 0; c < C; ++c) {
               const int64_t plane = (n * C + c) * H * W;
               double v;
-              if (mode == "nearest") {
+              if (mode == kNearest) {
                 v = pixel(plane, static_cast<int64_t>(fy), static_cast<int64_t>(fx));
-              } else if (mode == "bilinear") {
+              } else if (mode == kBilinear) {
                 const int64_t x1 = static_cast<int64_t>(std::floor(fx)), y1 = static_cast<int64_t>(std::floor(fy));
                 const double dx1 = fx - static_cast<double>(x1), dx2 = 1 - dx1, dy1 = fy - static_cast<double>(y1), dy2 = 1 - dy1;
                 v = dy2 * (dx2 * pixel(plane, y1, x1) + dx1 * pixel(plane, y1, x1 + 1)) +
@@ -1733,26 +1735,40 @@ Status ConvIntegerReference(const Node& node, const std::vector<const Tensor*>& 
   const auto id = to3(p.in_dims, 1), od = to3(p.out_dims, 1), k = to3(p.kernel, 1), s = to3(p.strides, 1), d = to3(p.dilations, 1),
              pb = to3(p.pads_begin, 0);
   const int64_t cg = p.in_channels / p.group, mg = p.out_channels / p.group;
-  const double xz = At(xzp, 0, 0.0);
+  // Operands minus their zero points, once, as int32 (|value| <= 255); the loop below is then a
+  // plain integer MAC with padding taps skipped (padding holds the zero point, i.e. 0 after the shift).
+  const int64_t xz = static_cast<int64_t>(At(xzp, 0, 0.0));
+  std::vector<int32_t> xs(static_cast<size_t>(x.numel())), ws(static_cast<size_t>(w.numel()));
+  for (int64_t i = 0; i < x.numel(); ++i) xs[static_cast<size_t>(i)] = static_cast<int32_t>(x.GetAsInt64(i) - xz);
+  const int64_t per_m = p.out_channels ? w.numel() / p.out_channels : 0;
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    ws[static_cast<size_t>(i)] = static_cast<int32_t>(w.GetAsInt64(i) - static_cast<int64_t>(At(wzp, i / per_m, 0.0)));
+  }
   Tensor& y = *out[0];
   for (int64_t n = 0; n < p.batch; ++n)
     for (int64_t m = 0; m < p.out_channels; ++m) {
       const int64_t g = m / mg;
-      const int64_t wz = static_cast<int64_t>(At(wzp, m, 0.0));
       for (int64_t o0 = 0; o0 < od[0]; ++o0)
         for (int64_t o1 = 0; o1 < od[1]; ++o1)
           for (int64_t o2 = 0; o2 < od[2]; ++o2) {
             int64_t acc = bias ? bias->GetAsInt64(m) : 0;
-            for (int64_t c = 0; c < cg; ++c)
-              for (int64_t k0 = 0; k0 < k[0]; ++k0)
-                for (int64_t k1 = 0; k1 < k[1]; ++k1)
+            for (int64_t c = 0; c < cg; ++c) {
+              const int32_t* xc = xs.data() + (n * p.in_channels + g * cg + c) * id[0] * id[1] * id[2];
+              const int32_t* wc = ws.data() + (m * cg + c) * k[0] * k[1] * k[2];
+              for (int64_t k0 = 0; k0 < k[0]; ++k0) {
+                const int64_t i0 = o0 * s[0] - pb[0] + k0 * d[0];
+                if (i0 < 0 || i0 >= id[0]) continue;
+                for (int64_t k1 = 0; k1 < k[1]; ++k1) {
+                  const int64_t i1 = o1 * s[1] - pb[1] + k1 * d[1];
+                  if (i1 < 0 || i1 >= id[1]) continue;
                   for (int64_t k2 = 0; k2 < k[2]; ++k2) {
-                    const int64_t i0 = o0 * s[0] - pb[0] + k0 * d[0], i1 = o1 * s[1] - pb[1] + k1 * d[1], i2 = o2 * s[2] - pb[2] + k2 * d[2];
-                    if (i0 < 0 || i0 >= id[0] || i1 < 0 || i1 >= id[1] || i2 < 0 || i2 >= id[2]) continue;   // padding is x's zero point
-                    const int64_t xi = (((n * p.in_channels + g * cg + c) * id[0] + i0) * id[1] + i1) * id[2] + i2;
-                    const int64_t wi = (((m * cg + c) * k[0] + k0) * k[1] + k1) * k[2] + k2;
-                    acc += (x.GetAsInt64(xi) - static_cast<int64_t>(xz)) * (w.GetAsInt64(wi) - wz);
+                    const int64_t i2 = o2 * s[2] - pb[2] + k2 * d[2];
+                    if (i2 < 0 || i2 >= id[2]) continue;
+                    acc += static_cast<int64_t>(xc[(i0 * id[1] + i1) * id[2] + i2]) * wc[(k0 * k[1] + k1) * k[2] + k2];
                   }
+                }
+              }
+            }
             PutQ(q, in, y, (((n * p.out_channels + m) * od[0] + o0) * od[1] + o1) * od[2] + o2, acc, m);
           }
     }
@@ -1776,15 +1792,19 @@ Status MatMulIntegerReference(const Node& node, const std::vector<const Tensor*>
   const Tensor* bzp = Opt(in, q.w_zp);
   const int64_t nb = Prod(p.batch, 0, p.batch.size());
   std::vector<int64_t> sa = BroadcastStrides(p.a_batch, p.batch), sb = BroadcastStrides(p.b_batch, p.batch);
+  // Operands minus their zero points (per row of A, per column of B), once.
+  std::vector<int32_t> as(static_cast<size_t>(a.numel())), bs(static_cast<size_t>(b.numel()));
+  for (int64_t i = 0; i < a.numel(); ++i) as[static_cast<size_t>(i)] = static_cast<int32_t>(a.GetAsInt64(i) - static_cast<int64_t>(At(azp, (i / p.k) % p.m, 0.0)));
+  for (int64_t i = 0; i < b.numel(); ++i) bs[static_cast<size_t>(i)] = static_cast<int32_t>(b.GetAsInt64(i) - static_cast<int64_t>(At(bzp, i % p.n, 0.0)));
   std::vector<int64_t> bidx;
   for (int64_t bt = 0; bt < nb; ++bt) {
     Unravel(bt, p.batch, bidx);
-    const int64_t ao = Ravel(bidx, sa) * p.m * p.k, bo = Ravel(bidx, sb) * p.k * p.n;
+    const int32_t* ap = as.data() + Ravel(bidx, sa) * p.m * p.k;
+    const int32_t* bp = bs.data() + Ravel(bidx, sb) * p.k * p.n;
     for (int64_t i = 0; i < p.m; ++i)
       for (int64_t j = 0; j < p.n; ++j) {
         int64_t acc = 0;
-        const int64_t az = static_cast<int64_t>(At(azp, i, 0.0)), bz = static_cast<int64_t>(At(bzp, j, 0.0));
-        for (int64_t t = 0; t < p.k; ++t) acc += (a.GetAsInt64(ao + i * p.k + t) - az) * (b.GetAsInt64(bo + t * p.n + j) - bz);
+        for (int64_t t = 0; t < p.k; ++t) acc += static_cast<int64_t>(ap[i * p.k + t]) * bp[t * p.n + j];
         PutQ(q, in, *out[0], (bt * p.m + i) * p.n + j, acc, j);
       }
   }
