@@ -969,5 +969,68 @@ TEST(Misc, LstmWithUnnamedYOutputImportsAndRuns) {
   EXPECT_NEAR(Values<float>(out->at("y_h"))[0], o * std::tanh(c2), 1e-6);
 }
 
+// A transformer-style block as an opset-13 exporter writes it, with a symbolic batch: LayerNorm by
+// hand (ReduceMean, Sub, Pow, Sqrt, Div with Constant scalars), GELU through Erf, and a flatten by
+// Shape -> Gather -> Unsqueeze -> Concat -> Reshape that cannot fold (the batch is unknown at import).
+TEST(Misc, ExporterBlockWithSymbolicBatchImportsAndRuns) {
+  ProtoBuilder b(13);
+  b.Io(true, "x", onnx::TensorProto::FLOAT, {-1, 3, 4});
+  b.ConstF32("two", {}, {2.f});
+  b.ConstF32("eps", {}, {1e-5f});
+  b.ConstF32("sqrt2", {}, {1.41421356f});
+  b.ConstF32("one", {}, {1.f});
+  b.ConstF32("half", {}, {0.5f});
+  b.ConstI64("zero_i", {}, {0});
+  b.ConstI64("axes0", {1}, {0});
+  b.ConstI64("minus1", {1}, {-1});
+  auto ax = [](onnx::NodeProto* n, std::vector<int64_t> v) {
+    auto* a = n->add_attribute();
+    a->set_name("axes");
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int64_t x : v) a->add_ints(x);
+  };
+  ax(b.Node("ReduceMean", {"x"}, {"mean"}), {-1});
+  b.Node("Sub", {"x", "mean"}, {"d"});
+  b.Node("Pow", {"d", "two"}, {"d2"});
+  ax(b.Node("ReduceMean", {"d2"}, {"var"}), {-1});
+  b.Node("Add", {"var", "eps"}, {"var_eps"});
+  b.Node("Sqrt", {"var_eps"}, {"std"});
+  b.Node("Div", {"d", "std"}, {"ln"});
+  b.Node("Div", {"ln", "sqrt2"}, {"g0"});
+  b.Node("Erf", {"g0"}, {"g1"});
+  b.Node("Add", {"g1", "one"}, {"g2"});
+  b.Node("Mul", {"ln", "g2"}, {"g3"});
+  b.Node("Mul", {"g3", "half"}, {"gelu"});
+  b.Node("Shape", {"x"}, {"shape"});
+  ProtoBuilder::IntAttr(b.Node("Gather", {"shape", "zero_i"}, {"batch"}), "axis", 0);
+  b.Node("Unsqueeze", {"batch", "axes0"}, {"batch1"});
+  ProtoBuilder::IntAttr(b.Node("Concat", {"batch1", "minus1"}, {"flat_shape"}), "axis", 0);
+  b.Node("Reshape", {"gelu", "flat_shape"}, {"y"});
+  b.Io(false, "y", onnx::TensorProto::FLOAT, {-1, 12});
+  auto g = b.Import();
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  const uint32_t seed = 4711;
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  for (int64_t batch : {1, 3}) {
+    std::vector<float> xv(static_cast<size_t>(batch * 12));
+    for (float& f : xv) f = nd(rng);
+    devices::TensorMap in;
+    in["x"] = F32({batch, 3, 4}, xv);
+    auto out = devices::RunReference(*g, in);
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    ASSERT_EQ(out->at("y").dims(), (std::vector<int64_t>{batch, 12}));
+    // The same through the LayerNormalization op and the GELU formula.
+    Tensor x = F32({batch, 3, 4}, xv), scale = F32({4}, {1.f, 1.f, 1.f, 1.f});
+    auto ln = RunOp("LayerNormalization", {&x, &scale});
+    ASSERT_TRUE(ln.ok());
+    std::vector<float> lv = Values<float>((*ln)[0]), yv = Values<float>(out->at("y"));
+    for (size_t i = 0; i < lv.size(); ++i) {
+      const double want = 0.5 * lv[i] * (1 + std::erf(lv[i] / std::sqrt(2.0)));
+      ASSERT_NEAR(yv[i], want, 1e-5) << "batch " << batch << " seed=" << seed;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace edgeinfer
