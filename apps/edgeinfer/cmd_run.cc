@@ -38,6 +38,7 @@ struct RunArgs {
   std::string engine = "reference";
 #endif
   int threads = 0;    // --engine cpu: 0 = every core
+  bool engine_given = false;
   bool json = false;
   // --engine dla: the SoC profile, and how the model is compiled for the DLA.
   std::string soc = "orin-agx";
@@ -138,6 +139,15 @@ int Run(const RunArgs& a) {
   if (!dev.ok()) return Fail("run", dev.status());
   auto graph = std::make_shared<const Graph>(std::move(g).value());
   s = (*dev)->Prepare(graph);
+  std::string engine_note;
+  if (!s.ok() && !a.engine_given && a.engine == "cpu") {
+    // The default engine cannot run this model (e.g. an output whose size depends on the data, such
+    // as NonMaxSuppression's): say so and run it on the reference kernels rather than fail.
+    engine_note = "cpu-fast cannot run this model (" + s.message() + "); it ran on cpu-reference instead";
+    std::cerr << "edgeinfer run: note: " << engine_note << "\n";
+    dev = Result<std::unique_ptr<devices::Device>>(std::unique_ptr<devices::Device>(new devices::ReferenceDevice()));
+    s = (*dev)->Prepare(graph);
+  }
   if (!s.ok()) return Fail("run", s);
   devices::TensorMap outputs;
   const int warm = a.repeat > 1 ? a.warmup : 0;
@@ -188,6 +198,7 @@ int Run(const RunArgs& a) {
                 {"dla_segments", p.NumSegments(runtime::EngineClass::kDla)}, {"fallback_segments", p.NumSegments(p.fallback)},
                 {"fallback_runs_on", "cpu-reference"}, {"predicted_target_ms", p.PredictedTotalSeconds() * 1e3}};
   }
+  if (!engine_note.empty()) j["engine_note"] = engine_note;
   if (a.json) {
     std::cout << j.dump(2) << "\n";
     return 0;
@@ -240,7 +251,10 @@ void RegisterRun(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"entropy", "minmax", "percentile"}));
   c->add_option("--preprocess", a->preprocess, "--engine dla: YAML preprocessing for image folders");
   c->add_flag("--json", a->json, "Print one JSON object (see docs/cli.md)");
-  c->callback([a, exit_code] { *exit_code = Run(*a); });
+  c->callback([a, exit_code, c] {
+    a->engine_given = c->count("--engine") > 0;
+    *exit_code = Run(*a);
+  });
 }
 
 }  // namespace edgeinfer::apps
