@@ -255,14 +255,10 @@ Result<TuneResult> Tune(const devices::SocProfile& soc, const TunerSpace& space,
     starts.push_back({c, sub});
   }
   std::stable_sort(starts.begin(), starts.end(), [](const auto& a, const auto& b) { return Better(a.first, b.first); });
-  // 3. Coordinate descent on the best subsets.
-  const size_t max_descents = opts.descent_subsets > 0 ? static_cast<size_t>(opts.descent_subsets) : starts.size();
-  for (size_t k = 0, done = 0; k < starts.size() && done < max_descents; ++k) {
-    const std::vector<size_t>& sub = starts[k].second;
-    if (sub.size() < 2) continue;   // a single engine was already searched whole in step 1
-    ++done;
-    std::vector<std::pair<size_t, int64_t>> cur;
-    for (size_t i : sub) cur.push_back({i, best_alone[i]});
+  // 3. Coordinate descent on the best subsets, from two starts: the engines' best-alone batches, and
+  //    the smallest batches (latency scenarios: the best alone is one engine taking a whole query,
+  //    from which single-engine moves cannot reach a split of the query).
+  auto descend = [&](std::vector<std::pair<size_t, int64_t>> cur) -> Status {
     EI_ASSIGN_OR_RETURN(Candidate cur_c, s.Eval(cur, loop0, "descent"));
     for (int pass = 0; pass < 4; ++pass) {
       bool changed = false;
@@ -279,6 +275,68 @@ Result<TuneResult> Tune(const devices::SocProfile& soc, const TunerSpace& space,
         }
       }
       if (!changed) break;
+    }
+    return Status::Ok();
+  };
+  const size_t max_descents = opts.descent_subsets > 0 ? static_cast<size_t>(opts.descent_subsets) : starts.size();
+  for (size_t k = 0, done = 0; k < starts.size() && done < max_descents; ++k) {
+    const std::vector<size_t>& sub = starts[k].second;
+    if (sub.size() < 2) continue;   // a single engine was already searched whole in step 1
+    ++done;
+    std::vector<std::pair<size_t, int64_t>> from_alone, from_small;
+    for (size_t i : sub) {
+      from_alone.push_back({i, best_alone[i]});
+      from_small.push_back({i, BatchesOf(space, space.engines[i].kind).front()});
+    }
+    EI_RETURN_IF_ERROR(descend(from_alone));
+    EI_RETURN_IF_ERROR(descend(from_small));
+  }
+  // 3b. Latency scenarios: pair moves on each multi-engine subset's best plan: two engines' batches
+  //     at once (a query split across engines needs both to change together; many plans tie on a
+  //     plateau where one engine takes the whole query), then single moves again, until nothing
+  //     improves. Offline throughput is close to additive across engines: single moves suffice
+  //     there (and its evaluations are the expensive ones).
+  // The best plan evaluated on exactly the engine set `set` (names joined by '+').
+  auto engine_set = [](const BatchPlan& p) {
+    std::string k;
+    for (const EnginePlan& e : p.engines) k += (k.empty() ? "" : "+") + e.engine.name;
+    return k;
+  };
+  auto best_on = [&](const std::string& set) -> const Candidate* {
+    const Candidate* m = nullptr;
+    for (const Candidate& c : s.result().evaluated)
+      if (engine_set(c.plan) == set && (!m || Better(c, *m))) m = &c;
+    return m;
+  };
+  if (spec.kind != ScenarioKind::kOffline) {
+    for (const auto& start : starts) {
+      if (start.second.size() < 2) continue;
+      const std::string set = engine_set(start.first.plan);
+      for (int round = 0; round < 3; ++round) {
+        const Candidate* from = best_on(set);
+        if (!from) break;
+        std::vector<std::pair<size_t, int64_t>> cur;
+        for (const EnginePlan& e : from->plan.engines)
+          for (size_t i = 0; i < space.engines.size(); ++i)
+            if (space.engines[i].name == e.engine.name) cur.push_back({i, e.batch});
+        const std::string before = from->plan.ToString();
+        for (size_t x = 0; x < cur.size(); ++x)
+          for (size_t y = x + 1; y < cur.size(); ++y)
+            for (int64_t bx : BatchesOf(space, space.engines[cur[x].first].kind))
+              for (int64_t by : BatchesOf(space, space.engines[cur[y].first].kind)) {
+                auto trial = cur;
+                trial[x].second = bx;
+                trial[y].second = by;
+                EI_RETURN_IF_ERROR(s.Eval(trial, loop0, "pair").status());
+              }
+        const Candidate* after = best_on(set);
+        if (after->plan.ToString() == before) break;
+        std::vector<std::pair<size_t, int64_t>> next;
+        for (const EnginePlan& e : after->plan.engines)
+          for (size_t i = 0; i < space.engines.size(); ++i)
+            if (space.engines[i].name == e.engine.name) next.push_back({i, e.batch});
+        EI_RETURN_IF_ERROR(descend(next));
+      }
     }
   }
   // 4. Loop counts for the winner.

@@ -9,10 +9,13 @@
 // Search (Tune):
 //   1. each engine alone at every batch size of the space (loop 1);
 //   2. every subset of the engines, each engine at its best batch alone;
-//   3. coordinate descent on every multi-engine subset (or the best `descent_subsets`), best first:
-//      one engine at a time takes every batch size with the others fixed, until a full pass
-//      changes nothing (a start that breaks the latency bound is repaired by the same moves);
-//   4. the winner's loop count over the space's loops.
+//   3. coordinate descent on every multi-engine subset (or the best `descent_subsets`), best first,
+//      from the engines' best-alone batches and from the smallest batches: one engine at a time
+//      takes every batch size with the others fixed, until a full pass changes nothing (a start
+//      that breaks the latency bound is repaired by the same moves);
+//   4. latency scenarios: pair moves on each multi-engine subset's best plan (two engines' batches
+//      at once, then single moves again), until nothing improves;
+//   5. the winner's loop count over the space's loops.
 // Why: throughput is close to additive across engines, coupled through the shared DRAM; the
 // descent finds the coupling's best response per engine in O(engines x batches) evaluations
 // instead of the product. ExhaustiveSearch evaluates the whole space (the check that the tuner
