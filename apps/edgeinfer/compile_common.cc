@@ -232,7 +232,9 @@ Result<std::vector<LayerSqnr>> PerLayerSqnr(const Graph& g32, const Graph& g8, c
     l.accumulated_db = acc.count(name) ? acc[name].first / acc[name].second : NAN;
     out.push_back(l);
   }
-  std::sort(out.begin(), out.end(), [](const LayerSqnr& a, const LayerSqnr& b) { return a.isolated_db < b.isolated_db; });
+  // Worst first; layers without an isolated figure (multi-output Split, ...) last.
+  auto key = [](const LayerSqnr& l) { return std::isnan(l.isolated_db) ? INFINITY : l.isolated_db; };
+  std::sort(out.begin(), out.end(), [&](const LayerSqnr& a, const LayerSqnr& b) { return key(a) < key(b); });
   return out;
 }
 
