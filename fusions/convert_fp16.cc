@@ -56,7 +56,9 @@ Status ConvertFp16(Graph& g, PassContext& ctx) {
     const Node n = g.node(id);
     const bool compute = n.op == "Conv" || n.op == "Gemm" || ops::IsFusedOp(n.op);
     if (compute) {
-      if (g.value(n.inputs[0]).dtype != DType::kFloat32) { ctx.Refuse(n.name, "stays float32: input is not float32"); continue; }
+      const DType xt = g.value(n.inputs[0]).dtype;
+      if (xt == DType::kInt8) continue;   // quantized already (INT8 mode with FP16 fallbacks)
+      if (xt != DType::kFloat32) { ctx.Refuse(n.name, std::string("stays as it is: input is ") + DTypeName(xt)); continue; }
       bool consts = ConstantOf(g, n.inputs[1]) && ConstantOf(g, n.inputs[1])->dtype() == DType::kFloat32;
       for (size_t i = 2; i < n.inputs.size() && i < 3; ++i) {
         if (n.inputs[i] != kNoValue && (!ConstantOf(g, n.inputs[i]) || ConstantOf(g, n.inputs[i])->dtype() != DType::kFloat32)) consts = false;
