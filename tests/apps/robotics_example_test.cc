@@ -1,0 +1,64 @@
+// The robotics perception example (apps/examples/robotics_perception.cc) run as a user runs it:
+// 1 s at 20 fps on the zoo's tiny CNN must exit 0 with every frame either completed (in order,
+// once) or counted as dropped; a missing model must exit 1 with a message naming it.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+struct CmdResult {
+  int status = -1;
+  std::string out;   // stdout + stderr
+};
+
+CmdResult RunExample(const std::string& args) {
+  std::string cmd = std::string(EDGEINFER_BINARY_DIR) + "/apps/examples/edgeinfer-robotics-example " + args + " 2>&1";
+  CmdResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  return r;
+}
+
+TEST(RoboticsExample, RunsOneSecondAndAccountsForEveryFrame) {
+  const std::string model = std::string(EDGEINFER_BINARY_DIR) + "/models/tiny_cnn.onnx";
+  if (!std::filesystem::exists(model)) GTEST_SKIP() << "zoo model not generated: " << model;
+  CmdResult r = RunExample("--model " + model + " --fps 20 --seconds 1 --max-inflight 4");
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(frames: produced (\d+), completed (\d+), dropped (\d+))")))
+      << r.out;
+  const long n = std::stol(m[1]), c = std::stol(m[2]), d = std::stol(m[3]);
+  EXPECT_EQ(n, 20) << r.out;             // 20 fps for 1 s
+  EXPECT_EQ(n, c + d) << r.out;
+  EXPECT_GT(c, 0) << r.out;
+  EXPECT_NE(r.out.find("order: ok"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("host latency"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[clock: target]"), std::string::npos) << r.out;
+}
+
+TEST(RoboticsExample, MissingModelIsAClearError) {
+  CmdResult r = RunExample("--model /nonexistent/model.onnx --seconds 1");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("error: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/nonexistent/model.onnx"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("does not exist"), std::string::npos) << r.out;
+}
+
+TEST(RoboticsExample, UnknownSocProfileIsAClearError) {
+  CmdResult r = RunExample("--soc no-such-soc --seconds 1");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("SoC profile 'no-such-soc'"), std::string::npos) << r.out;
+}
+
+}  // namespace
