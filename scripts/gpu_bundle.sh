@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
-TARGETS="edgeinfer_cuda test_devices_cuda_cuda_device_test test_devices_cuda_plugin_test test_runtime_unified_memory_test edgeinfer-bench-gpu"
+TARGETS="edgeinfer edgeinfer_cuda test_devices_cuda_cuda_device_test test_devices_cuda_plugin_test test_runtime_unified_memory_test edgeinfer-bench-gpu"
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="87;90"
 fi
@@ -14,7 +14,7 @@ flock /tmp/ei-build.lock cmake --build "$BUILD" --target $TARGETS -j2
 rm -rf .bundle/bin .bundle/lib
 mkdir -p .bundle/bin .bundle/lib
 cp "$BUILD/tests/test_devices_cuda_cuda_device_test" "$BUILD/tests/test_devices_cuda_plugin_test" \
-   "$BUILD/tests/test_runtime_unified_memory_test" "$BUILD/bench/gpu/edgeinfer-bench-gpu" .bundle/bin/
+   "$BUILD/tests/test_runtime_unified_memory_test" "$BUILD/bench/gpu/edgeinfer-bench-gpu" "$BUILD/apps/edgeinfer" .bundle/bin/
 # The CUDA executor is the plugin libedgeinfer_cuda.so: the cuda test and the bench link it, the others
 # dlopen it; the loader finds it in <bin>/../lib, i.e. .bundle/lib (gpu_run.sh also sets
 # EDGEINFER_PLUGIN_DIR there).
