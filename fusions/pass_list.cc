@@ -40,6 +40,10 @@ const std::vector<PassEntry>& PassList() {
        "before every matcher: Identity/Dropout between a Conv and its BatchNorm or activation would "
        "break the single-consumer chains the folds and fusions look for",
        nullptr},
+      {"reduce_to_global_pool", ReduceToGlobalPool,
+       "canonical form before the matchers and engines: ReduceMean/Max over H,W is the global pooling "
+       "every engine runs natively (and ConvBiasActPool-style matchers know)",
+       nullptr},
       {"fold_batchnorm", FoldBatchNorm,
        "before the Conv fusions: Conv-BN-ReLU must first become Conv-ReLU; a lone BN becomes a "
        "depthwise 1x1 conv that can then take an activation",

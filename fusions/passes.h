@@ -8,6 +8,7 @@ namespace edgeinfer::fusions {
 // ---- canonicalisation ----
 Status ConstantFolding(Graph& g, PassContext& ctx);        // constant_folding.cc
 Status EliminateIdentity(Graph& g, PassContext& ctx);      // eliminate_identity.cc (Identity, Dropout)
+Status ReduceToGlobalPool(Graph& g, PassContext& ctx);     // reduce_to_global_pool.cc (ReduceMean/Max over H,W)
 Status FoldBatchNorm(Graph& g, PassContext& ctx);          // fold_batchnorm.cc
 Status FoldPad(Graph& g, PassContext& ctx);                // fold_pad.cc
 Status FoldScaleIntoConv(Graph& g, PassContext& ctx);      // fold_scale_into_conv.cc

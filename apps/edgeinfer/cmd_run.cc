@@ -16,6 +16,7 @@
 #ifdef EDGEINFER_HAVE_DNNL
 #include "devices/cpu/fast/fast_device.h"
 #endif
+#include "fusions/pass_list.h"
 #include "graph/npy.h"
 #include "runtime/engine_file.h"
 
@@ -113,7 +114,16 @@ int Run(const RunArgs& a) {
   if (!g.ok()) return Fail("run", g.status());
   auto inputs = LoadInputs(*g, a.inputs, a.batch);
   if (!inputs.ok()) return Fail("run", inputs.status());
-  Status s = FillRandomInputs(*g, a.batch, a.seed, &*inputs);
+  int64_t batch = a.batch;
+  if (a.plan.empty() && batch == 0 && HasSymbolicBatch(*g)) {
+    // Bind the symbolic batch to what is being run (the given inputs' leading dimension, else 1) and
+    // re-import: exporter shape chains (Shape -> Gather -> Concat -> Reshape) then fold to constants
+    // and every engine sees static shapes, as with --batch.
+    batch = BatchOfInputs(*g, *inputs);
+    g = LoadModel(a.model, batch);
+    if (!g.ok()) return Fail("run", g.status());
+  }
+  Status s = FillRandomInputs(*g, batch, a.seed, &*inputs);
   if (!s.ok()) return Fail("run", s);
   // Every engine gets the same checks (names, dtypes, shapes, finite values) before any work.
   s = devices::ValidateInputs(*g, *inputs, /*reject_non_finite=*/true);
@@ -134,6 +144,17 @@ int Run(const RunArgs& a) {
     g = std::move(compiled).value();
   } else if (a.engine == "dla") {
     dla_note = "the graph was compiled before (engine file)";
+  }
+  if (a.engine == "gpu" && !IsCompiledGraph(*g)) {
+    // The GPU executor runs the compiler's output: canonicalise and fuse (FP32 passes: BatchNorm
+    // folded or made a scale-shift, Conv+bias+act(+residual) fused) before preparing, as
+    // `edgeinfer compile` would. FP16 storage is the executor's own choice (--precision fp16).
+    fusions::PipelineOptions po;
+    po.precision = fusions::Precision::kFp32;
+    fusions::CompileReport report;
+    Graph& gg = *g;
+    s = fusions::RunPipeline(gg, po, &report);
+    if (!s.ok()) return Fail("run", s);
   }
   auto dev = MakeEngine(a);
   if (!dev.ok()) return Fail("run", dev.status());

@@ -36,6 +36,23 @@ Result<devices::TensorMap> LoadInputs(const Graph& g, const std::vector<std::str
   return m;
 }
 
+bool HasSymbolicBatch(const Graph& g) {
+  for (ValueId id : g.inputs()) {
+    const Shape& sh = g.value(id).shape;
+    if (sh.rank() > 0 && sh.dims[0] < 0) return true;
+  }
+  return false;
+}
+
+int64_t BatchOfInputs(const Graph& g, const devices::TensorMap& inputs) {
+  for (ValueId id : g.inputs()) {
+    const Value& v = g.value(id);
+    auto it = inputs.find(v.name);
+    if (it != inputs.end() && v.shape.rank() > 0 && v.shape.dims[0] < 0 && it->second.rank() > 0) return it->second.dim(0);
+  }
+  return 1;
+}
+
 Status FillRandomInputs(const Graph& g, int64_t batch, uint32_t seed, devices::TensorMap* given) {
   for (ValueId id : g.inputs()) {
     const Value& v = g.value(id);

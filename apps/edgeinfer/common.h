@@ -16,6 +16,11 @@ namespace edgeinfer::apps {
 Result<Graph> LoadModel(const std::string& path, int64_t batch);
 // Parses "name=file.npy" specs into tensors (errors name the spec and the rule).
 Result<devices::TensorMap> LoadInputs(const Graph& g, const std::vector<std::string>& specs, int64_t batch);
+// True when some graph input has a symbolic (dynamic) leading dimension.
+bool HasSymbolicBatch(const Graph& g);
+// The leading extent of the given inputs whose leading dim is symbolic in the graph (the first one
+// found), or 1 when none is given.
+int64_t BatchOfInputs(const Graph& g, const devices::TensorMap& inputs);
 // Deterministic pseudo-random inputs (seeded by `seed` and the input's name) for every graph input
 // not already in `given`. Float: uniform [-1, 1); integers: [0, 10). Symbolic dims take `batch`
 // (1 when batch is 0).
