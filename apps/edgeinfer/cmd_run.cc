@@ -151,6 +151,9 @@ int Run(const RunArgs& a) {
     // `edgeinfer compile` would. FP16 storage is the executor's own choice (--precision fp16).
     fusions::PipelineOptions po;
     po.precision = fusions::Precision::kFp32;
+    // Sibling-conv merging ends in a Split, which the CUDA executor does not run; cuDNN gains little
+    // from it anyway (each branch is already one fused call).
+    po.disabled.insert("horizontal_conv");
     fusions::CompileReport report;
     Graph& gg = *g;
     s = fusions::RunPipeline(gg, po, &report);
