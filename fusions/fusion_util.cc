@@ -51,21 +51,7 @@ ValueId AddFloatConstant(Graph& g, const std::string& name, std::vector<int64_t>
   return g.AddConstant(name, Tensor::FromVector(DType::kFloat32, std::move(dims), data));
 }
 
-Status InferAndStore(Graph& g, NodeId id) {
-  const Node& n = g.node(id);
-  const OpDef* def = FindOp(n.op);
-  if (!def) return Status::Error(g.Label(id) + ": unsupported op '" + n.op + "'");
-  InferContext ctx = MakeInferContext(g, n);
-  EI_RETURN_IF_ERROR(InferNode(*def, ctx));
-  for (size_t i = 0; i < n.outputs.size(); ++i) {
-    Value& v = g.value(n.outputs[i]);
-    v.dtype = ctx.out_dtype[i];
-    std::vector<std::string> symbols = v.shape.symbols;
-    v.shape = ctx.out_shape[i];
-    if (v.shape.symbols.empty() && symbols.size() == v.shape.rank()) v.shape.symbols = symbols;
-  }
-  return Status::Ok();
-}
+Status InferAndStore(Graph& g, NodeId id) { return InferAndStoreNode(g, id); }
 
 std::optional<ops::ActParams> ActivationOf(const Graph& g, const Node& n, std::string* why) {
   using ops::ActKind;

@@ -726,26 +726,7 @@ Status Importer::Normalise(NodeId id, bool* replaced) {
   return Status::Ok();
 }
 
-Status Importer::InferAndStore(NodeId id) {
-  const Node& n = g_.node(id);
-  const OpDef* def = FindOp(n.op);
-  if (!def) return Status::Error(g_.Label(id) + ": unsupported op '" + n.op + "'");
-  InferContext ctx = MakeInferContext(g_, n);
-  EI_RETURN_IF_ERROR(InferNode(*def, ctx));
-  for (size_t i = 0; i < n.outputs.size(); ++i) {
-    Value& out = g_.value(n.outputs[i]);
-    out.dtype = ctx.out_dtype[i];
-    Shape s = ctx.out_shape[i];
-    // Same symbol rule as InferShapes: a dynamic leading dim keeps input 0's leading symbol.
-    if (s.symbols.empty() && !ctx.in_shape.empty() && !ctx.in_shape[0].symbols.empty() && s.rank() > 0 &&
-        s.dims[0] == kDynamic) {
-      s.symbols.assign(s.rank(), "");
-      s.symbols[0] = ctx.in_shape[0].symbols[0];
-    }
-    out.shape = std::move(s);
-  }
-  return Status::Ok();
-}
+Status Importer::InferAndStore(NodeId id) { return InferAndStoreNode(g_, id); }
 
 // Replaces node `id` by constants when its result is known now (see onnx_import.h, step 5).
 Status Importer::MaybeFold(NodeId id) {

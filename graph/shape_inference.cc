@@ -40,27 +40,32 @@ Status InferNode(const OpDef& def, InferContext& ctx) {
   return def.infer(ctx);
 }
 
-Status InferShapes(Graph& g) {
-  EI_ASSIGN_OR_RETURN(std::vector<NodeId> order, g.TopoOrder());
-  for (NodeId id : order) {
-    const Node& n = g.node(id);
-    const OpDef* def = FindOp(n.op);
-    if (!def) return Status::Error(g.Label(id) + ": unsupported op '" + n.op + "'");
-    InferContext ctx = MakeInferContext(g, n);
-    EI_RETURN_IF_ERROR(InferNode(*def, ctx));
-    for (size_t i = 0; i < n.outputs.size(); ++i) {
-      Value& out = g.value(n.outputs[i]);
-      out.dtype = ctx.out_dtype[i];
-      // Keep symbolic names of dims the inference left dynamic.
-      Shape s = ctx.out_shape[i];
-      if (s.symbols.empty() && !ctx.in_shape.empty() && !ctx.in_shape[0].symbols.empty() && s.rank() > 0 &&
-          s.dims[0] == kDynamic && !ctx.in_shape[0].symbols.empty()) {
+Status InferAndStoreNode(Graph& g, NodeId id) {
+  const Node& n = g.node(id);
+  const OpDef* def = FindOp(n.op);
+  if (!def) return Status::Error(g.Label(id) + ": unsupported op '" + n.op + "'");
+  InferContext ctx = MakeInferContext(g, n);
+  EI_RETURN_IF_ERROR(InferNode(*def, ctx));
+  for (size_t i = 0; i < n.outputs.size(); ++i) {
+    Value& out = g.value(n.outputs[i]);
+    out.dtype = ctx.out_dtype[i];
+    Shape s = std::move(ctx.out_shape[i]);
+    if (s.symbols.empty()) {
+      if (out.shape.symbols.size() == s.rank() && out.shape.rank() == s.rank()) {
+        s.symbols = out.shape.symbols;
+      } else if (s.rank() > 0 && s.dims[0] == kDynamic && !ctx.in_shape.empty() && !ctx.in_shape[0].symbols.empty()) {
         s.symbols.assign(s.rank(), "");
         s.symbols[0] = ctx.in_shape[0].symbols[0];
       }
-      out.shape = std::move(s);
     }
+    out.shape = std::move(s);
   }
+  return Status::Ok();
+}
+
+Status InferShapes(Graph& g) {
+  EI_ASSIGN_OR_RETURN(std::vector<NodeId> order, g.TopoOrder());
+  for (NodeId id : order) EI_RETURN_IF_ERROR(InferAndStoreNode(g, id));
   return Status::Ok();
 }
 

@@ -10,6 +10,10 @@ namespace edgeinfer {
 InferContext MakeInferContext(const Graph& g, const Node& n);
 // Checks arity against the table and runs the op's inference.
 Status InferNode(const OpDef& def, InferContext& ctx);
+// Infers one node from its inputs' stored dtypes/shapes and stores the results on its outputs.
+// Symbolic names survive: an output keeps the names it had when inference gives none and the rank
+// is unchanged; otherwise a dynamic leading dim takes input 0's leading symbol ("N").
+Status InferAndStoreNode(Graph& g, NodeId id);
 // Infers every node in topological order and stores the results on the output values.
 // Fails on the first unknown op, arity error or inference error (message names the node).
 Status InferShapes(Graph& g);
