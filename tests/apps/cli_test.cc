@@ -12,29 +12,15 @@
 #include <sys/wait.h>
 
 #include "graph/npy.h"
+#include "tests/apps/run_command.h"
 #include "graph/tensor.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CmdResult {
-  int status = -1;
-  std::string out;   // stdout + stderr
-};
-
-CmdResult RunCli(const std::string& args) {
-  std::string cmd = std::string(EDGEINFER_BINARY_DIR) + "/apps/edgeinfer " + args + " 2>&1";
-  CmdResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-  return r;
-}
+using edgeinfer::testing::CmdResult;
+using edgeinfer::testing::RunCli;
 
 class Cli : public ::testing::Test {
  protected:

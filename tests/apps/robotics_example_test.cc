@@ -10,24 +10,14 @@
 #include <string>
 #include <sys/wait.h>
 
+#include "tests/apps/run_command.h"
+
 namespace {
 
-struct CmdResult {
-  int status = -1;
-  std::string out;   // stdout + stderr
-};
+using edgeinfer::testing::CmdResult;
 
 CmdResult RunExample(const std::string& args) {
-  std::string cmd = std::string(EDGEINFER_BINARY_DIR) + "/apps/examples/edgeinfer-robotics-example " + args + " 2>&1";
-  CmdResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-  return r;
+  return edgeinfer::testing::RunBuilt("apps/examples/edgeinfer-robotics-example", args);
 }
 
 TEST(RoboticsExample, RunsOneSecondAndAccountsForEveryFrame) {

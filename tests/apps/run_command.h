@@ -1,0 +1,33 @@
+// Runs a built program the way a user does (through the shell, stdout and stderr together) and
+// returns its exit status and output. Shared by the CLI and example tests.
+#pragma once
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+namespace edgeinfer::testing {
+
+struct CmdResult {
+  int status = -1;   // exit status; 128 + signal when killed
+  std::string out;   // stdout + stderr
+};
+
+// `program` is relative to the build directory ("apps/edgeinfer").
+inline CmdResult RunBuilt(const std::string& program, const std::string& args) {
+  std::string cmd = std::string(EDGEINFER_BINARY_DIR) + "/" + program + " " + args + " 2>&1";
+  CmdResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  return r;
+}
+
+inline CmdResult RunCli(const std::string& args) { return RunBuilt("apps/edgeinfer", args); }
+
+}  // namespace edgeinfer::testing
