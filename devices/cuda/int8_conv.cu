@@ -13,6 +13,7 @@
 #include <cuda_runtime.h>
 
 #include "devices/cuda/kernels.h"
+#include "graph/quant/int8_math.h"
 
 namespace edgeinfer::devices::cuda {
 namespace {
@@ -31,26 +32,9 @@ __device__ __forceinline__ int64_t DivMod(int64_t x, int d, int* rem) {
   return q;
 }
 
-__device__ __forceinline__ int32_t SRDHM(int32_t a, int32_t b) {
-  if (a == b && a == INT32_MIN) return INT32_MAX;
-  long long ab = static_cast<long long>(a) * static_cast<long long>(b);
-  long long nudge = ab >= 0 ? (1ll << 30) : (1 - (1ll << 30));
-  return static_cast<int32_t>((ab + nudge) / (1ll << 31));
-}
-__device__ __forceinline__ int32_t RDBP(int32_t x, int exponent) {
-  if (exponent <= 0) return x;
-  const int32_t mask = static_cast<int32_t>((1ll << exponent) - 1);
-  const int32_t remainder = x & mask;
-  const int32_t threshold = (mask >> 1) + ((x < 0) ? 1 : 0);
-  return (x >> exponent) + ((remainder > threshold) ? 1 : 0);
-}
+// The requantization step of graph/quant/int8_math.h itself (host+device there), not a copy.
 __device__ __forceinline__ int32_t MBQM(int32_t x, KMultiplier m) {
-  int left = m.shift > 0 ? m.shift : 0;
-  int right = m.shift > 0 ? 0 : -m.shift;
-  long long shifted = static_cast<long long>(x) * (1ll << left);
-  if (shifted > INT32_MAX) shifted = INT32_MAX;
-  if (shifted < INT32_MIN) shifted = INT32_MIN;
-  return RDBP(SRDHM(static_cast<int32_t>(shifted), m.multiplier), right);
+  return edgeinfer::int8::MulByQuantizedMultiplier(x, edgeinfer::int8::Multiplier{m.multiplier, m.shift});
 }
 __device__ __forceinline__ int8_t Epi(const KEpilogue& e, int32_t acc, int ch, int64_t idx) {
   if (e.bias) acc += e.bias[ch];

@@ -19,6 +19,14 @@
 #include <cstdint>
 #include <limits>
 
+// The integer steps below are also compiled into the CUDA kernels (devices/cuda), so they are
+// host+device functions there: one definition of the arithmetic for every engine.
+#if defined(__CUDACC__)
+#define EI_INT8_FN __host__ __device__ __forceinline__
+#else
+#define EI_INT8_FN inline
+#endif
+
 namespace edgeinfer::int8 {
 
 struct Multiplier {
@@ -41,15 +49,15 @@ inline Multiplier QuantizeMultiplier(double real) {
 }
 
 // (a * b * 2) >> 32 with round-half-away-from-zero and saturation of the single overflow case.
-inline int32_t SaturatingRoundingDoublingHighMul(int32_t a, int32_t b) {
-  if (a == b && a == std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::max();
+EI_INT8_FN int32_t SaturatingRoundingDoublingHighMul(int32_t a, int32_t b) {
+  if (a == b && a == INT32_MIN) return INT32_MAX;
   int64_t ab = static_cast<int64_t>(a) * static_cast<int64_t>(b);
   int64_t nudge = ab >= 0 ? (1ll << 30) : (1 - (1ll << 30));
   return static_cast<int32_t>((ab + nudge) / (1ll << 31));
 }
 
 // x / 2^exponent, rounding half away from zero. exponent in [0, 31].
-inline int32_t RoundingDivideByPOT(int32_t x, int exponent) {
+EI_INT8_FN int32_t RoundingDivideByPOT(int32_t x, int exponent) {
   if (exponent <= 0) return x;
   const int32_t mask = static_cast<int32_t>((1ll << exponent) - 1);
   const int32_t remainder = x & mask;
@@ -58,16 +66,16 @@ inline int32_t RoundingDivideByPOT(int32_t x, int exponent) {
 }
 
 // round(x * real) for the real encoded in m. Left shifts saturate.
-inline int32_t MulByQuantizedMultiplier(int32_t x, Multiplier m) {
+EI_INT8_FN int32_t MulByQuantizedMultiplier(int32_t x, Multiplier m) {
   int left = m.shift > 0 ? m.shift : 0;
   int right = m.shift > 0 ? 0 : -m.shift;
   int64_t shifted = static_cast<int64_t>(x) * (1ll << left);
-  if (shifted > std::numeric_limits<int32_t>::max()) shifted = std::numeric_limits<int32_t>::max();
-  if (shifted < std::numeric_limits<int32_t>::min()) shifted = std::numeric_limits<int32_t>::min();
+  if (shifted > INT32_MAX) shifted = INT32_MAX;
+  if (shifted < INT32_MIN) shifted = INT32_MIN;
   return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(static_cast<int32_t>(shifted), m.multiplier), right);
 }
 
-inline int8_t SaturateInt8(int32_t v) {
+EI_INT8_FN int8_t SaturateInt8(int32_t v) {
   return static_cast<int8_t>(v < -128 ? -128 : (v > 127 ? 127 : v));
 }
 
