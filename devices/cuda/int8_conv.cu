@@ -13,6 +13,7 @@
 #include <cuda_runtime.h>
 
 #include "devices/cuda/kernels.h"
+#include "devices/cuda/int8_conv_acc.cuh"
 #include "graph/quant/int8_math.h"
 
 namespace edgeinfer::devices::cuda {
@@ -48,19 +49,7 @@ __device__ __forceinline__ int8_t Epi(const KEpilogue& e, int32_t acc, int ch, i
   return static_cast<int8_t>(t);
 }
 
-__device__ __forceinline__ int8_t EpiR(const KEpilogue& e, int32_t acc, int ch, int8_t r) {
-  if (e.bias) acc += e.bias[ch];
-  long long v = MBQM(acc, e.mult[ch]);
-  if (e.res) v += MBQM(static_cast<int32_t>(r), e.res_mult);
-  v = v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : v);
-  int32_t t = static_cast<int32_t>(v);
-  t = t < e.act.lo ? e.act.lo : (t > e.act.hi ? e.act.hi : t);
-  t = t < -128 ? -128 : (t > 127 ? 127 : t);
-  if (e.act.lut) t = e.act.lut[t + 128];
-  return static_cast<int8_t>(t);
-}
-
-// EpiR with the channel's bias already added and its multiplier in registers.
+// The epilogue (as Epi, with a residual value r) with the channel's bias already added and its multiplier in registers.
 __device__ __forceinline__ int8_t EpiM(const KEpilogue& e, int32_t acc, KMultiplier m, int8_t r) {
   long long v = MBQM(acc, m);
   if (e.res) v += MBQM(static_cast<int32_t>(r), e.res_mult);
@@ -250,27 +239,9 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
 __global__ void GroupConvInt8FusedK(const int8_t* __restrict__ in, const int8_t* __restrict__ w, ConvGeom g, KEpilogue e,
                                     int8_t* __restrict__ out) {
   const int64_t count = static_cast<int64_t>(g.n) * g.oh * g.ow * g.k;
-  const int cpg = g.c / g.group, kpg = g.k / g.group;
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < count; i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
-    int k = static_cast<int>(i % g.k);
-    int64_t t = i / g.k;
-    int ox = static_cast<int>(t % g.ow);
-    t /= g.ow;
-    int oy = static_cast<int>(t % g.oh);
-    int n = static_cast<int>(t / g.oh);
-    int c0 = (k / kpg) * cpg;
-    int32_t a = 0;
-    for (int ry = 0; ry < g.r; ++ry) {
-      int y = oy * g.sh - g.ph + ry * g.dh;
-      if (y < 0 || y >= g.h) continue;
-      for (int sx = 0; sx < g.s; ++sx) {
-        int x = ox * g.sw - g.pw + sx * g.dw;
-        if (x < 0 || x >= g.w) continue;
-        const int8_t* ip = in + ((static_cast<int64_t>(n) * g.h + y) * g.w + x) * g.c + c0;
-        const int8_t* wp = w + ((static_cast<int64_t>(k) * g.r + ry) * g.s + sx) * cpg;
-        for (int c = 0; c < cpg; ++c) a += static_cast<int32_t>(ip[c]) * static_cast<int32_t>(wp[c]);
-      }
-    }
+    int k;
+    const int32_t a = GroupConvInt8Acc(in, w, g, i, &k);
     out[i] = Epi(e, a, k, i);
   }
 }

@@ -5,6 +5,7 @@
 #include <cuda_fp16.h>
 
 #include "devices/cuda/kernels.h"
+#include "devices/cuda/int8_conv_acc.cuh"
 #include "graph/quant/int8_math.h"
 
 namespace edgeinfer::devices::cuda {
@@ -502,28 +503,9 @@ __global__ void Im2Col16K(const uint16_t* __restrict__ in, uint16_t* __restrict_
 __global__ void GroupConvInt8K(const int8_t* __restrict__ in, const int8_t* __restrict__ w, int32_t* __restrict__ acc,
                                ConvGeom g) {
   const int64_t count = static_cast<int64_t>(g.n) * g.oh * g.ow * g.k;
-  const int cpg = g.c / g.group, kpg = g.k / g.group;
   GRID_STRIDE(i, count) {
-    int k = static_cast<int>(i % g.k);
-    int64_t t = i / g.k;
-    int ox = static_cast<int>(t % g.ow);
-    t /= g.ow;
-    int oy = static_cast<int>(t % g.oh);
-    int n = static_cast<int>(t / g.oh);
-    int c0 = (k / kpg) * cpg;
-    int32_t a = 0;
-    for (int ry = 0; ry < g.r; ++ry) {
-      int y = oy * g.sh - g.ph + ry * g.dh;
-      if (y < 0 || y >= g.h) continue;
-      for (int sx = 0; sx < g.s; ++sx) {
-        int x = ox * g.sw - g.pw + sx * g.dw;
-        if (x < 0 || x >= g.w) continue;
-        const int8_t* ip = in + ((static_cast<int64_t>(n) * g.h + y) * g.w + x) * g.c + c0;
-        const int8_t* wp = w + ((static_cast<int64_t>(k) * g.r + ry) * g.s + sx) * cpg;
-        for (int c = 0; c < cpg; ++c) a += static_cast<int32_t>(ip[c]) * static_cast<int32_t>(wp[c]);
-      }
-    }
-    acc[i] = a;
+    int k;
+    acc[i] = GroupConvInt8Acc(in, w, g, i, &k);
   }
 }
 
