@@ -234,7 +234,7 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
         auto t = devices::DlaLayerTiming(soc_, w);
         if (!t.ok()) return t.status();
         c.fixed_s = t->overhead_s;
-        c.floor_s = std::max(t->compute_s, t->sram_s);
+        c.floor_s = std::max(t->compute_s + t->input_load_s, t->sram_s);   // input fetch precedes compute (timing_model.h)
         c.dram_bytes = static_cast<double>(t->DramBytes());
       }
       // Every DLA segment is one submitted task (its own loadable): firmware overhead once each.

@@ -22,8 +22,14 @@
 //     modelled: the primer describes only the weight split, and its figures agree with that.) The cheapest split wins (the compiler's choice).
 //  4. Memory time: DRAM bytes at the core's DRAM bandwidth; SRAM bytes at the SRAM port; the two
 //     ports work in parallel. Weights always come from DRAM.
-//  5. Layer time = max(compute, memory) + overhead (pipeline fill/drain: fixed DLA cycles plus one
-//     DRAM latency before the first data arrives).
+//  5. Input before compute: the convolution sequencer starts a hardware layer only when every input
+//     row (slice) of that layer is in the CBUF (nvdla/hw NV_NVDLA_CSC_sg.v: dat_cbuf_ready =
+//     slices_avl >= data_in_height), and a layer's input is the previous layer's output, complete
+//     only when that layer ends, so it cannot be prefetched: the input fetch (every re-read included,
+//     each chunk being its own hardware layer) is exposed, at the port that serves it. Weights,
+//     outputs and the residual stream alongside (weights kernel group by kernel group).
+//  6. Layer time = max(input fetch + compute, memory) + overhead (pipeline fill/drain: fixed DLA
+//     cycles plus one DRAM latency before the first data arrives).
 // Known limits: Winograd, weight compression and the DLA's sparse mode are not modelled; the
 // CBUF allocation is per sixteenth (real banks are coarser or finer); the per-layer overhead is an
 // estimate (docs/timing-model.md).
@@ -220,10 +226,14 @@ Result<DlaLayerTime> DlaLayerTiming(const SocProfile& soc, const LayerWork& w, c
   t.sram_s = t.sram_bytes > 0 ? static_cast<double>(t.sram_bytes) / sram_bw : 0;
   t.memory_s = std::max(t.dram_s, t.sram_s);
 
-  // 5. Total.
   t.overhead_s = d.layer_overhead_cycles / d.clock_hz + soc.dram.latency_s;
-  t.bound = t.compute_s >= t.memory_s ? Bound::kCompute : Bound::kMemory;
-  t.total_s = std::max(t.compute_s, t.memory_s) + t.overhead_s;
+  // 5. The input of a MAC layer is in the CBUF before the array starts (file comment, step 5).
+  const double in_bw = w.input_in_sram ? sram_bw : dram_bw;
+  if (has_macs && in_bw > 0) t.input_load_s = input_read / in_bw;
+
+  // 6. Total.
+  t.bound = t.compute_s + t.input_load_s >= t.memory_s ? Bound::kCompute : Bound::kMemory;
+  t.total_s = std::max(t.compute_s + t.input_load_s, t.memory_s) + t.overhead_s;
   return t;
 }
 
@@ -247,12 +257,12 @@ Result<DlaNetworkTime> DlaNetworkTiming(const SocProfile& soc, const std::vector
 std::string FormatDlaNetworkTime(const DlaNetworkTime& n) {
   std::ostringstream os;
   char buf[256];
-  std::snprintf(buf, sizeof(buf), "%-24s %9s %9s %9s %9s %6s %10s %10s %7s\n", "layer", "total_us", "compute", "memory",
-                "ovh_us", "util", "dram_KB", "sram_KB", "bound");
+  std::snprintf(buf, sizeof(buf), "%-24s %9s %9s %9s %9s %9s %6s %10s %10s %7s\n", "layer", "total_us", "in_load",
+                "compute", "memory", "ovh_us", "util", "dram_KB", "sram_KB", "bound");
   os << buf;
   for (const auto& t : n.layers) {
-    std::snprintf(buf, sizeof(buf), "%-24.24s %9.2f %9.2f %9.2f %9.2f %5.0f%% %10.1f %10.1f %7s\n", t.name.c_str(),
-                  t.total_s * 1e6, t.compute_s * 1e6, t.memory_s * 1e6, t.overhead_s * 1e6, t.mac_utilization * 100,
+    std::snprintf(buf, sizeof(buf), "%-24.24s %9.2f %9.2f %9.2f %9.2f %9.2f %5.0f%% %10.1f %10.1f %7s\n", t.name.c_str(),
+                  t.total_s * 1e6, t.input_load_s * 1e6, t.compute_s * 1e6, t.memory_s * 1e6, t.overhead_s * 1e6, t.mac_utilization * 100,
                   t.DramBytes() / 1024.0, t.sram_bytes / 1024.0, BoundName(t.bound));
     os << buf;
   }

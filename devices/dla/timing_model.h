@@ -1,6 +1,9 @@
 // DLA timing model: the target time of one fused layer on one DLA core of a SoC profile.
 //
-//   layer time = max(compute, memory) + overhead
+//   layer time = max(input fetch + compute, memory) + overhead
+//   input fetch = input bytes read (re-reads included) / the bandwidth of the port serving them:
+//                the sequencer starts only when the layer's whole input is in the CBUF, and the
+//                input is the previous layer's output, so it cannot be prefetched (MAC layers only)
 //   compute    = max(MAC-array cycles, SDP cycles, PDP cycles) / DLA clock   (the units pipeline)
 //   memory     = max(DRAM bytes / DRAM bandwidth, SRAM bytes / SRAM bandwidth)  (separate ports)
 //   overhead   = layer_overhead_cycles / DLA clock + DRAM latency          (pipeline fill/drain)
@@ -29,6 +32,7 @@ struct DlaLayerTime {
   double dram_s = 0;
   double sram_s = 0;
   double memory_s = 0;          // max(dram_s, sram_s)
+  double input_load_s = 0;      // input fetch before the MAC array starts (not overlapped with compute)
   double overhead_s = 0;
   double total_s = 0;
   int64_t macs = 0;             // useful MACs
