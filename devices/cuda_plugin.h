@@ -24,6 +24,10 @@ struct CudaOptions {
   std::string timing_cache;       // file read at Prepare and rewritten after new layers were tuned
   int device_index = 0;
   size_t max_workspace_bytes = size_t(1) << 30;   // largest per-layer library workspace accepted
+  // INT8 requantization of the implicit-GEMM convolutions: true = the fixed-point steps of
+  // graph/quant/int8_math.h (bit-exact to the reference); false = float scaling, within 1 LSB of it
+  // before a LUT activation and cheaper per output (docs/gpu.md gives the measured difference).
+  bool int8_exact_epilogue = true;
 };
 
 // The plugin's function table (loaded on first call, cached), or an error "GPU engine unavailable:

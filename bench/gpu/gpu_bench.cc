@@ -47,7 +47,7 @@ struct Row {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string models = "resnet50,mobilenet_v2,ssd_mobilenet_v1_backbone", precisions = "fp16,int8", batches = "1,8,32,128,256";
+  std::string models = "resnet50,mobilenet_v2,ssd_mobilenet_v1_backbone", precisions = "fp16,int8,int8f", batches = "1,8,32,128,256";
   std::string peer_path, json_path, cache_path = "gpu_timing_cache.txt", explain_path;
   int warmup = 20, iters = 50;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -88,13 +88,14 @@ int main(int argc, char** argv) {
   for (const std::string& mname : Split(models)) {
     if (!kModels.count(mname)) { std::printf("unknown model %s\n", mname.c_str()); return 2; }
     for (const std::string& prec : Split(precisions)) {
-      const bool int8 = prec == "int8";
+      const bool int8 = prec == "int8" || prec == "int8f";   // int8f: float-scaled epilogue (within 1 LSB)
       Graph g = cnn::Build(kModels.at(mname), int8);
       Status st = InferShapes(g);
       if (!st.ok()) { std::printf("%s: %s\n", mname.c_str(), st.message().c_str()); return 1; }
       devices::CudaOptions opt;
       opt.float_precision = DType::kFloat16;   // INT8 graphs: their float parts (head) run FP16
       opt.timing_cache = cache_path;
+      opt.int8_exact_epilogue = prec != "int8f";
       devices::CudaDevice dev(opt);
       st = dev.Prepare(std::make_shared<const Graph>(std::move(g)));
       if (!st.ok()) { std::printf("%s %s: prepare failed: %s\n", mname.c_str(), prec.c_str(), st.message().c_str()); continue; }

@@ -143,6 +143,8 @@ struct Step {
   std::vector<ValueId> in;             // activation (non-weight) inputs
   ValueId out = kNoValue;
   int graph_io = -1;                   // kInput/kOutput: index into the graph's inputs/outputs
+  bool skip = false;                   // kInput: its only reader (a quantize step) reads the staging copy
+  bool from_staging = false;           // kQuantize: quantizes the NCHW staging copy of a graph input
   // Conv / Gemm
   int k = 0, c = 0, r = 1, s = 1, group = 1;
   int pads[4] = {0, 0, 0, 0}, strides[2] = {1, 1}, dil[2] = {1, 1};
@@ -161,6 +163,8 @@ struct Step {
   int32_t* bias_i32 = nullptr;
   cuda::KMultiplier* mult_dev = nullptr;
   cuda::KMultiplier res_mult{0, 0};
+  float* fmult_dev = nullptr;           // float multipliers (CudaOptions::int8_exact_epilogue false)
+  float res_fmult = 0.f;
   cuda::KIntAct iact;
   int8_t* lut_dev = nullptr;
   // Binary / Softmax / Concat / Resize / Reshape / Quant
@@ -204,6 +208,7 @@ struct LtRun {
   bool lt_ok = false;   // the cuBLASLt + requantize alternative is set up (descriptors, algo)
   bool use_lt = false;  // ... and was timed faster than our fused kernel
   bool lt_im2col = false;
+  int tile_n = 0;       // the fused implicit GEMM's N tile (0: by K; 64 or 128 when timed)
   std::string how;
 };
 
@@ -468,6 +473,13 @@ Status CudaDevice::Impl::Int8Epilogue(NodeId id, ValueId x, ValueId w, ValueId y
   EI_ASSIGN_OR_RETURN(void* md, Upload(mult.data(), mult.size() * sizeof(cuda::KMultiplier)));
   st->mult_dev = static_cast<cuda::KMultiplier*>(md);
   if (e->has_residual) st->res_mult = {e->m_r.multiplier, e->m_r.shift};
+  if (!opt.int8_exact_epilogue) {   // the same multipliers as floats (Q31 mantissa * 2^(shift - 31))
+    std::vector<float> fm(mult.size());
+    for (size_t k = 0; k < mult.size(); ++k) fm[k] = static_cast<float>(std::ldexp(static_cast<double>(mult[k].multiplier), mult[k].shift - 31));
+    EI_ASSIGN_OR_RETURN(void* fd, Upload(fm.data(), fm.size() * sizeof(float)));
+    st->fmult_dev = static_cast<float*>(fd);
+    if (e->has_residual) st->res_fmult = static_cast<float>(std::ldexp(static_cast<double>(e->m_r.multiplier), e->m_r.shift - 31));
+  }
   st->iact = cuda::KIntAct{};
   switch (e->mode) {
     case int8::Epilogue::Mode::kNone: break;
@@ -900,8 +912,21 @@ Status CudaDevice::Impl::BuildSteps() {
     st.label = "output '" + G.value(G.outputs()[i]).name + "'";
     steps.push_back(st);
   }
-  // Reshapes alias their input unless the layout forces a copy (decided per batch, see InferDims);
-  // the alias root is fixed here when neither side is a 4-D tensor with spatial extent.
+  // A graph input of few channels read only by a QuantizeLinear (an INT8 network's input): the
+  // quantize step reads the NCHW staging copy itself, layout change and quantization in one pass,
+  // and the input step has nothing to do.
+  for (Step& q : steps) {
+    if (q.kind != SK::kQuantize) continue;
+    const ValueId v = q.in[0];
+    const Value& gv = G.value(v);
+    const bool is_input = std::find(G.inputs().begin(), G.inputs().end(), v) != G.inputs().end();
+    if (!is_input || G.IsGraphOutput(v) || consumers[static_cast<size_t>(v)].size() != 1 || !nhwc[static_cast<size_t>(v)]) continue;
+    if (gv.shape.rank() != 4 || gv.shape.dims[1] <= 0 || gv.shape.dims[1] > 4) continue;
+    if (gv.dtype != DType::kFloat32 && gv.dtype != DType::kFloat16) continue;
+    for (Step& in : steps)
+      if (in.kind == SK::kInput && in.out == v) in.skip = true;
+    q.from_staging = true;
+  }
   return Status::Ok();
 }
 
@@ -1547,13 +1572,16 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
       L.lt_ok = true;
       if (L.direct) {
         // Our fused kernel against im2col + cuBLASLt + our requantization, as each will run.
-        const std::string pkey = "int8 path " + key.str() + " k" + std::to_string(st.r) + "x" + std::to_string(st.s) + " s" + std::to_string(st.strides[0]);
+        const std::string pkey = "int8 path " + key.str() + " k" + std::to_string(st.r) + "x" + std::to_string(st.s) + " s" + std::to_string(st.strides[0]) +
+                                 (opt.int8_exact_epilogue ? "" : " float-epilogue");
         auto ph = cache.find(pkey);
         if (ph != cache.end()) {
           L.use_lt = ph->second == "cublaslt";
+          L.tile_n = ph->second == "fused64" ? 64 : ph->second == "fused128" ? 128 : 0;
         } else if (opt.autotune) {
-          auto t_of = [&](bool use) {
+          auto t_of = [&](bool use, int tile) {
             L.use_lt = use;
+            L.tile_n = tile;
             for (int w = 0; w < 2; ++w) (void)RunStep(p, i);
             cudaEventRecord(e0, stream);
             for (int r = 0; r < 5; ++r) (void)RunStep(p, i);
@@ -1561,15 +1589,29 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
             cudaEventSynchronize(e1);
             float ms = 0.f;
             cudaEventElapsedTime(&ms, e0, e1);
-            return ms / 5;
+            return cudaGetLastError() == cudaSuccess ? ms / 5 : 1e30f;
           };
-          float t_ours = t_of(false), t_lt = t_of(true);
-          cudaGetLastError();
+          // N tile 128 (more reuse per block) against 64 (fewer accumulators per thread: more blocks
+          // per SM to hide the epilogue), where K leaves a choice.
+          float t_ours = t_of(false, 0);
+          if (st.k > 64 && st.group == 1 && !st.w_dw) {
+            const float t64 = t_of(false, 64);
+            if (t64 < t_ours) {
+              t_ours = t64;
+              L.tile_n = 64;
+            } else {
+              L.tile_n = 128;
+            }
+          }
+          const int tile = L.tile_n;
+          float t_lt = t_of(true, 0);
           L.use_lt = t_lt < t_ours;
+          L.tile_n = L.use_lt ? 0 : tile;
           std::ostringstream how;
-          how << (L.use_lt ? "cuBLASLt int8 + requant kernel " : L.how + " ") << std::min(t_ours, t_lt) << " ms vs " << std::max(t_ours, t_lt) << " ms";
+          how << (L.use_lt ? "cuBLASLt int8 + requant kernel " : L.how + (tile ? " (N tile " + std::to_string(tile) + ") " : " ")) << std::min(t_ours, t_lt)
+              << " ms vs " << std::max(t_ours, t_lt) << " ms";
           L.how = how.str();
-          cache[pkey] = L.use_lt ? "cublaslt" : "fused";
+          cache[pkey] = L.use_lt ? "cublaslt" : tile == 64 ? "fused64" : tile == 128 ? "fused128" : "fused";
           cache_dirty = true;
         }
         if (!L.use_lt) continue;
@@ -1602,6 +1644,7 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
   };
   switch (st.kind) {
     case SK::kInput: {
+      if (st.skip) return Status::Ok();
       ValueId v = st.out;
       const auto& d = D[static_cast<size_t>(v)];
       KType ht = ToK(g->value(v).dtype);
@@ -1665,6 +1708,8 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
       epi.res = st.residual ? static_cast<const int8_t*>(Ptr(p, st.in[1])) : nullptr;
       epi.res_mult = st.res_mult;
       epi.act = st.iact;
+      epi.fmult = st.fmult_dev;
+      epi.res_fmult = st.res_fmult;
       int8_t* y = static_cast<int8_t*>(Ptr(p, st.out));
       if (L.use_lt) {   // im2col + cuBLASLt int8 -> int32, then our requantization
         int32_t* acc = reinterpret_cast<int32_t*>(sc);
@@ -1694,9 +1739,9 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
         g1.c = st.ldw;
         g1.r = g1.s = g1.sh = g1.sw = g1.dh = g1.dw = 1;
         g1.ph = g1.pw = 0;
-        EI_RETURN_IF_ERROR(KC(cuda::ConvInt8Fused(col, static_cast<const int8_t*>(st.w_dev), st.ldw, g1, epi, y, s)));
+        EI_RETURN_IF_ERROR(KC(cuda::ConvInt8Fused(col, static_cast<const int8_t*>(st.w_dev), st.ldw, g1, epi, y, s, L.tile_n)));
       } else {
-        EI_RETURN_IF_ERROR(KC(cuda::ConvInt8Fused(xin, static_cast<const int8_t*>(st.w_dev), st.ldw, geo, epi, y, s)));
+        EI_RETURN_IF_ERROR(KC(cuda::ConvInt8Fused(xin, static_cast<const int8_t*>(st.w_dev), st.ldw, geo, epi, y, s, L.tile_n)));
       }
       if (st.pool.on) {
         std::vector<int64_t> cd = {x[0], st.k, o.oh, o.ow};
@@ -1728,8 +1773,9 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
         epi.bias = st.bias_i32;
         epi.mult = st.mult_dev;
         epi.act = st.iact;
+        epi.fmult = st.fmult_dev;
         return KC(cuda::ConvInt8Fused(static_cast<const int8_t*>(Ptr(p, st.in[0])), static_cast<const int8_t*>(st.w_dev), st.ldw, g1, epi,
-                                      static_cast<int8_t*>(Ptr(p, st.out)), s));
+                                      static_cast<int8_t*>(Ptr(p, st.out)), s, L.tile_n));
       }
       int32_t* acc = reinterpret_cast<int32_t*>(p.arena + p.scratch_off);
       const int32_t ione = 1, izero = 0;
@@ -1826,6 +1872,12 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
       return KC(cudaMemcpyAsync(Ptr(p, st.out), Ptr(p, st.in[0]), static_cast<size_t>(Prod(x)) * KSize(t), cudaMemcpyDeviceToDevice, s));
     }
     case SK::kQuantize:
+      if (st.from_staging) {
+        const ValueId v = st.in[0];
+        const auto& d = D[static_cast<size_t>(v)];
+        return KC(cuda::QuantizeNchwToNhwcInt8(p.arena + p.host_off[static_cast<size_t>(v)], ToK(g->value(v).dtype), static_cast<int8_t*>(Ptr(p, st.out)),
+                                               static_cast<int>(d[0]), static_cast<int>(d[1]), static_cast<int>(d[2] * d[3]), st.qscale, s));
+      }
       return KC(cuda::QuantizeInt8(Ptr(p, st.in[0]), vtype[static_cast<size_t>(st.in[0])], static_cast<int8_t*>(Ptr(p, st.out)), Prod(D[static_cast<size_t>(st.in[0])]), st.qscale, s));
     case SK::kDequantize:
       return KC(cuda::DequantizeInt8(static_cast<const int8_t*>(Ptr(p, st.in[0])), Ptr(p, st.out), vtype[static_cast<size_t>(st.out)], Prod(D[static_cast<size_t>(st.in[0])]), st.qscale, s));

@@ -2,13 +2,19 @@
 //
 // ConvInt8Fused is an implicit GEMM: out[m, k] = epilogue(sum_kk A[m, kk] * W[k, kk]) with m over
 // output pixels (N*OH*OW, NHWC order), kk = (r*S + s)*C + c, A gathered on the fly from the NHWC
-// input. Block tile 128 (m) x 128 (k) x 64 (kk), 8 warps as 2 x 4, each warp 64 x 32 = 4 x 4
-// mma.sync.m16n8k32 tiles; global->shared by 16-byte cp.async (zero-filled outside the image),
-// double buffered; shared rows padded to 80 bytes so fragment loads are conflict free. Why not
-// cuBLASLt: its INT8 GEMM must write the int32 accumulator (4 bytes per output) and read it back
-// for our requantization; fused, each output is written once as one byte.
-// Known limits: no ldmatrix / no swizzle, two stages only; K tiles of 128 waste half the tile on
-// 64-channel layers.
+// input. Block tile 128 (m) x 128 or 64 (k) x 64 (kk), 8 warps, each warp 64 x 32 (or 32 x 32) of
+// mma.sync.m16n8k32 tiles; global->shared by 16-byte cp.async (zero-filled outside the image) in a
+// 3-stage pipeline, the loader stepping its (r, s, c) position instead of dividing; fragments by
+// ldmatrix from rows padded to 80 bytes (conflict free). Why not cuBLASLt: its INT8 GEMM must write
+// the int32 accumulator (4 bytes per output) and read it back for our requantization; fused, each
+// output is written once as one byte.
+// The epilogue is most of the time of layers with few input channels (one or two K tiles), so it
+// is kept short: the fixed-point requantization in its fast form (graph/quant/int8_math.h,
+// MulByQuantizedMultiplierRight: one 64-bit multiply-add and one shift), the residual's term looked
+// up in a 256-entry table (it depends only on the int8 residual value), the saturating add in one
+// instruction; or, when the caller asks for it, float scaling of the main term (within 1 LSB).
+// Known limits: mma.sync (no wgmma / TMA on sm_90), no swizzle, one output tile per block (the
+// epilogue does not overlap the next tile's loads).
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
@@ -33,32 +39,19 @@ __device__ __forceinline__ int64_t DivMod(int64_t x, int d, int* rem) {
   return q;
 }
 
-// The requantization step of graph/quant/int8_math.h itself (host+device there), not a copy.
-__device__ __forceinline__ int32_t MBQM(int32_t x, KMultiplier m) {
-  return edgeinfer::int8::MulByQuantizedMultiplier(x, edgeinfer::int8::Multiplier{m.multiplier, m.shift});
+// The requantization of graph/quant/int8_math.h itself (host+device there, not a copy), in its fast
+// form (MulByQuantizedMultiplierFast: equal to the reference form for every input, test-checked).
+__device__ __forceinline__ int8_t Requant(const KEpilogue& e, int32_t acc, int32_t mult, int shift, int8_t r) {
+  int32_t t = edgeinfer::int8::MulByQuantizedMultiplierFast(acc, mult, shift);
+  if (e.res) t = edgeinfer::int8::SaturatingAdd(t, edgeinfer::int8::MulByQuantizedMultiplierFast(r, e.res_mult.multiplier, e.res_mult.shift));
+  t = t < e.act.lo ? e.act.lo : (t > e.act.hi ? e.act.hi : t);
+  t = t < -128 ? -128 : (t > 127 ? 127 : t);
+  if (e.act.lut) t = e.act.lut[t + 128];
+  return static_cast<int8_t>(t);
 }
 __device__ __forceinline__ int8_t Epi(const KEpilogue& e, int32_t acc, int ch, int64_t idx) {
   if (e.bias) acc += e.bias[ch];
-  long long v = MBQM(acc, e.mult[ch]);
-  if (e.res) v += MBQM(static_cast<int32_t>(e.res[idx]), e.res_mult);
-  v = v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : v);
-  int32_t t = static_cast<int32_t>(v);
-  t = t < e.act.lo ? e.act.lo : (t > e.act.hi ? e.act.hi : t);
-  t = t < -128 ? -128 : (t > 127 ? 127 : t);
-  if (e.act.lut) t = e.act.lut[t + 128];
-  return static_cast<int8_t>(t);
-}
-
-// The epilogue (as Epi, with a residual value r) with the channel's bias already added and its multiplier in registers.
-__device__ __forceinline__ int8_t EpiM(const KEpilogue& e, int32_t acc, KMultiplier m, int8_t r) {
-  long long v = MBQM(acc, m);
-  if (e.res) v += MBQM(static_cast<int32_t>(r), e.res_mult);
-  v = v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : v);
-  int32_t t = static_cast<int32_t>(v);
-  t = t < e.act.lo ? e.act.lo : (t > e.act.hi ? e.act.hi : t);
-  t = t < -128 ? -128 : (t > 127 ? 127 : t);
-  if (e.act.lut) t = e.act.lut[t + 128];
-  return static_cast<int8_t>(t);
+  return Requant(e, acc, e.mult[ch].multiplier, e.mult[ch].shift, e.res ? e.res[idx] : int8_t(0));
 }
 
 __device__ __forceinline__ void CpAsync16(void* smem, const void* gmem, bool valid) {
@@ -67,64 +60,81 @@ __device__ __forceinline__ void CpAsync16(void* smem, const void* gmem, bool val
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
 }
 
+__device__ __forceinline__ void LdMatrixX4(unsigned (&r)[4], const void* smem) {
+  unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(a));
+}
+
+constexpr int kStages = 3;
+constexpr int kTile = 144;   // epilogue output/residual tile row stride in bytes
+// Pipeline stages; the output tile and the residual table reuse them after the main loop.
+template <int kBN> __host__ __device__ constexpr int FusedSmemBytes() { return kStages * (kBM + kBN) * kRow; }
+// The residual tile has its own region after them: it is fetched (cp.async) before the main loop.
+constexpr int kResTileBytes = kBM * kTile;
+
 // kBN = 128: 8 warps as 2 (m) x 4 (n), each 64 x 32; kBN = 64 (layers of <= 64 output channels):
-// 4 x 2 warps, each 32 x 32.
-template <int kBN>
+// 4 x 2 warps, each 32 x 32. kStages-deep cp.async pipeline; fragments by ldmatrix (80-byte rows:
+// the eight 16-byte row segments of one 8x8 matrix fall in distinct bank quads, conflict free).
+template <int kBN, bool kFloatEpi>
 __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__ in, const int8_t* __restrict__ w, int ldw,
                                                       ConvGeom g, KEpilogue e, int8_t* __restrict__ out) {
   constexpr int kWarpsN = kBN / 32, kWarpsM = 8 / kWarpsN, kMT = kBM / (16 * kWarpsM), kWM = kBM / kWarpsM;
-  __shared__ __align__(16) int8_t As[2][kBM * kRow];
-  __shared__ __align__(16) int8_t Bs[2][(kBN > 64 ? kBN : 128) * kRow];   // >= 128 rows: the epilogue reuses it
+  extern __shared__ __align__(16) int8_t smem[];
+  int8_t* As = smem;                              // [kStages][kBM * kRow]
+  int8_t* Bs = smem + kStages * kBM * kRow;        // [kStages][kBN * kRow]
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int warp_m = warp / kWarpsN, warp_n = warp % kWarpsN;
-  const int64_t M = static_cast<int64_t>(g.n) * g.oh * g.ow;
-  const int64_t block_m = static_cast<int64_t>(blockIdx.x) * kBM;
+  const int M = g.n * g.oh * g.ow;                 // < 2^31 (checked by the launcher)
+  const int block_m = blockIdx.x * kBM;
   const int block_n = blockIdx.y * kBN;
   const int kd = g.r * g.s * g.c;
   const int ktiles = (kd + kBK - 1) / kBK;
   // This thread loads chunks tid and tid + 256 of each tile: rows tid/4 and tid/4 + 64, column
-  // chunk tid%4 (16 bytes).
+  // chunk tid%4 (16 bytes). Its (r, s, c) position in the KRSC reduction advances by kBK per tile.
   const int chunk = tid & 3;
-  int row[2];
+  int row[2], iy0[2], ix0[2];
   bool mvalid[2];
-  int iy0[2], ix0[2];
-  int64_t base[2];
+  const int8_t* base[2];
   for (int j = 0; j < 2; ++j) {
     row[j] = (tid >> 2) + j * 64;
-    int64_t m = block_m + row[j];
+    const int m = block_m + row[j];
     mvalid[j] = m < M;
-    int64_t mm = mvalid[j] ? m : 0;
-    int ox = static_cast<int>(mm % g.ow);
-    int64_t t = mm / g.ow;
-    int oy = static_cast<int>(t % g.oh);
-    int n = static_cast<int>(t / g.oh);
-    iy0[j] = oy * g.sh - g.ph;
-    ix0[j] = ox * g.sw - g.pw;
-    base[j] = static_cast<int64_t>(n) * g.h * g.w * g.c;
+    const unsigned mm = mvalid[j] ? static_cast<unsigned>(m) : 0u;
+    const unsigned ox = mm % static_cast<unsigned>(g.ow), t = mm / static_cast<unsigned>(g.ow);
+    const unsigned oy = t % static_cast<unsigned>(g.oh), n = t / static_cast<unsigned>(g.oh);
+    iy0[j] = static_cast<int>(oy) * g.sh - g.ph;
+    ix0[j] = static_cast<int>(ox) * g.sw - g.pw;
+    base[j] = in + static_cast<int64_t>(n) * g.h * g.w * g.c;
   }
-  auto load = [&](int stage, int kt) {
-    const int kk = kt * kBK + chunk * 16;
-    const bool kvalid = kk < kd;
-    int c = 0, r = 0, s = 0;
-    if (kvalid) {
-      c = kk % g.c;
-      int rs = kk / g.c;
-      r = rs / g.s;
-      s = rs % g.s;
-    }
+  int lc = chunk * 16, ls = 0, lr = 0, lkk = chunk * 16;   // loader position: channel, tap column, tap row, kk
+  while (lc >= g.c) { lc -= g.c; if (++ls == g.s) { ls = 0; ++lr; } }
+  const int8_t* wrow[2];
+  bool nvalid[2];
+  for (int j = 0; j < 2; ++j) {
+    const int nrow = block_n + row[j];
+    nvalid[j] = row[j] < kBN && nrow < g.k;
+    wrow[j] = w + static_cast<int64_t>(nvalid[j] ? nrow : 0) * ldw;
+  }
+  auto load = [&](int stage) {
+    const bool kvalid = lkk < kd;
+    int8_t* as = As + stage * kBM * kRow;
+    int8_t* bs = Bs + stage * kBN * kRow;
+#pragma unroll
     for (int j = 0; j < 2; ++j) {
-      int iy = iy0[j] + r * g.dh, ix = ix0[j] + s * g.dw;
-      bool v = kvalid && mvalid[j] && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
-      const int8_t* src = v ? in + base[j] + (static_cast<int64_t>(iy) * g.w + ix) * g.c + c : in;
-      CpAsync16(&As[stage][row[j] * kRow + chunk * 16], src, v);
+      const int iy = iy0[j] + lr * g.dh, ix = ix0[j] + ls * g.dw;
+      const bool v = kvalid && mvalid[j] && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+      const int8_t* src = v ? base[j] + (static_cast<int64_t>(iy) * g.w + ix) * g.c + lc : in;
+      CpAsync16(as + row[j] * kRow + chunk * 16, src, v);
       if (row[j] < kBN) {
-        int nrow = block_n + row[j];
-        bool wv = kk < ldw && nrow < g.k;
-        const int8_t* wsrc = wv ? w + static_cast<int64_t>(nrow) * ldw + kk : w;
-        CpAsync16(&Bs[stage][row[j] * kRow + chunk * 16], wsrc, wv);
+        const bool wv = nvalid[j] && lkk < ldw;
+        CpAsync16(bs + row[j] * kRow + chunk * 16, wv ? wrow[j] + lkk : w, wv);
       }
     }
-    asm volatile("cp.async.commit_group;\n" ::);
+    lkk += kBK;
+    lc += kBK;
+    while (lc >= g.c) { lc -= g.c; if (++ls == g.s) { ls = 0; ++lr; } }
   };
 
   int acc[kMT][4][4];
@@ -135,34 +145,48 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
 #pragma unroll
       for (int c = 0; c < 4; ++c) acc[a][b][c] = 0;
 
-  const int gid = lane >> 2, tig = lane & 3;
-  load(0, 0);
-  for (int kt = 0; kt < ktiles; ++kt) {
-    if (kt + 1 < ktiles) {
-      load((kt + 1) & 1, kt + 1);
-      asm volatile("cp.async.wait_group 1;\n" ::);
-    } else {
-      asm volatile("cp.async.wait_group 0;\n" ::);
+  // The residual tile, fetched now so that it arrives during the main loop (its own cp.async group,
+  // the oldest, so the main loop's first wait already covers it).
+  int8_t* rtile = smem + FusedSmemBytes<kBN>();
+  const bool vec = (g.k % 16) == 0;
+  const bool res_async = e.res != nullptr && vec;
+  if (res_async) {
+    for (int id = tid; id < kBM * (kBN / 16); id += 256) {
+      const int r = id / (kBN / 16), c16 = (id % (kBN / 16)) * 16;
+      const int m = block_m + r, n = block_n + c16;
+      const bool v = m < M && n < g.k;
+      CpAsync16(rtile + r * kTile + c16, v ? e.res + static_cast<int64_t>(m) * g.k + n : e.res, v);
     }
+  }
+  asm volatile("cp.async.commit_group;\n" ::);
+#pragma unroll
+  for (int st = 0; st < kStages - 1; ++st) {
+    if (st < ktiles) load(st);
+    asm volatile("cp.async.commit_group;\n" ::);
+  }
+  // ldmatrix lane addresses: A x4 = rows 0-15 x k 0-31 of a 16-row tile; B x4 = two 8-row n tiles x k 0-31.
+  const int a_row = lane & 15, a_col = (lane >> 4) * 16;
+  const int b_row = (lane & 7) + ((lane >> 4) << 3), b_col = ((lane >> 3) & 1) * 16;
+  for (int kt = 0; kt < ktiles; ++kt) {
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(kStages - 2));
     __syncthreads();
-    const int8_t* as = As[kt & 1];
-    const int8_t* bs = Bs[kt & 1];
+    if (kt + kStages - 1 < ktiles) load((kt + kStages - 1) % kStages);
+    asm volatile("cp.async.commit_group;\n" ::);
+    const int8_t* as = As + (kt % kStages) * kBM * kRow;
+    const int8_t* bs = Bs + (kt % kStages) * kBN * kRow;
 #pragma unroll
     for (int ks = 0; ks < kBK; ks += 32) {
       unsigned a[kMT][4], b[4][2];
 #pragma unroll
-      for (int mt = 0; mt < kMT; ++mt) {
-        const int r0 = warp_m * kWM + mt * 16 + gid;
-        a[mt][0] = *reinterpret_cast<const unsigned*>(as + r0 * kRow + ks + tig * 4);
-        a[mt][1] = *reinterpret_cast<const unsigned*>(as + (r0 + 8) * kRow + ks + tig * 4);
-        a[mt][2] = *reinterpret_cast<const unsigned*>(as + r0 * kRow + ks + 16 + tig * 4);
-        a[mt][3] = *reinterpret_cast<const unsigned*>(as + (r0 + 8) * kRow + ks + 16 + tig * 4);
-      }
+      for (int mt = 0; mt < kMT; ++mt) LdMatrixX4(a[mt], as + (warp_m * kWM + mt * 16 + a_row) * kRow + ks + a_col);
 #pragma unroll
-      for (int nt = 0; nt < 4; ++nt) {
-        const int n0 = warp_n * 32 + nt * 8 + gid;
-        b[nt][0] = *reinterpret_cast<const unsigned*>(bs + n0 * kRow + ks + tig * 4);
-        b[nt][1] = *reinterpret_cast<const unsigned*>(bs + n0 * kRow + ks + 16 + tig * 4);
+      for (int np = 0; np < 2; ++np) {
+        unsigned r[4];
+        LdMatrixX4(r, bs + (warp_n * 32 + np * 16 + b_row) * kRow + ks + b_col);
+        b[np * 2][0] = r[0];
+        b[np * 2][1] = r[1];
+        b[np * 2 + 1][0] = r[2];
+        b[np * 2 + 1][1] = r[3];
       }
 #pragma unroll
       for (int mt = 0; mt < kMT; ++mt)
@@ -175,22 +199,21 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
               : "r"(a[mt][0]), "r"(a[mt][1]), "r"(a[mt][2]), "r"(a[mt][3]), "r"(b[nt][0]), "r"(b[nt][1]));
         }
     }
-    __syncthreads();
   }
-  // Epilogue through shared memory (the A/B buffers are free now): the residual tile is read and
-  // the int8 output tile written with coalesced 16-byte accesses; each thread requantizes its own
+  asm volatile("cp.async.wait_group 0;\n" ::);
+  __syncthreads();
+  // Epilogue through shared memory (the pipeline buffers are free now): the residual tile is read
+  // and the int8 output tile written with coalesced 16-byte accesses; each thread requantizes its own
   // accumulators (c0,c1 at (gid, 2*tig + {0,1}), c2,c3 at (gid + 8, ...)).
-  constexpr int kTile = 144;   // output/residual tile row stride in bytes
-  int8_t* otile = &As[0][0];
-  int8_t* rtile = &Bs[0][0];
-  const bool vec = (g.k % 16) == 0;
+  static_assert(kBM * kTile + 256 * 4 <= FusedSmemBytes<kBN>(), "the output tile and table must fit the pipeline buffers");
+  int8_t* otile = smem;
   auto tile_io = [&](bool load_res) {
     for (int id = tid; id < kBM * (kBN / 16); id += 256) {
       const int r = id / (kBN / 16), c16 = (id % (kBN / 16)) * 16;
-      const int64_t m = block_m + r;
+      const int m = block_m + r;
       const int n = block_n + c16;
       if (m >= M || n >= g.k) continue;
-      const int64_t gi = m * g.k + n;
+      const int64_t gi = static_cast<int64_t>(m) * g.k + n;
       if (vec) {
         if (load_res) *reinterpret_cast<uint4*>(rtile + r * kTile + c16) = *reinterpret_cast<const uint4*>(e.res + gi);
         else *reinterpret_cast<uint4*>(out + gi) = *reinterpret_cast<const uint4*>(otile + r * kTile + c16);
@@ -202,36 +225,92 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
       }
     }
   };
+  // The residual's requantized term depends only on its int8 value: a 256-entry table (after the tiles).
+  int32_t* rtab = reinterpret_cast<int32_t*>(smem + kBM * kTile);
   if (e.res) {
-    tile_io(true);
+    rtab[tid] = edgeinfer::int8::MulByQuantizedMultiplierFast(tid - 128, e.res_mult.multiplier, e.res_mult.shift);
+    if (!res_async) tile_io(true);
     __syncthreads();
   }
-  // This thread's 8 output channels: bias and multiplier loaded once.
-  int32_t cbias[4][2];
-  KMultiplier cmult[4][2];
+  // This thread's 8 output channels: bias, multiplier and shift loaded once.
+  const int gid = lane >> 2, tig = lane & 3;
+  int32_t cbias[4][2], cmul[4][2], cshift[4][2];
+  bool left = false;
 #pragma unroll
   for (int nt = 0; nt < 4; ++nt)
 #pragma unroll
     for (int q = 0; q < 2; ++q) {
       const int n = block_n + warp_n * 32 + nt * 8 + tig * 2 + q;
       cbias[nt][q] = (e.bias && n < g.k) ? e.bias[n] : 0;
-      cmult[nt][q] = n < g.k ? e.mult[n] : KMultiplier{0, 0};
+      cmul[nt][q] = n < g.k ? e.mult[n].multiplier : 0;
+      cshift[nt][q] = n < g.k ? e.mult[n].shift : 0;
+      left = left || cshift[nt][q] > 0;
     }
+  const int lo = e.act.lo, hi = e.act.hi;
+  const bool has_res = e.res != nullptr;
+  const int8_t* lut = e.act.lut;
+  auto requant = [&](int32_t a, int nt, int q, int8_t r) -> uint32_t {
+    int32_t t = left ? edgeinfer::int8::MulByQuantizedMultiplierFast(a, cmul[nt][q], cshift[nt][q])
+                     : edgeinfer::int8::MulByQuantizedMultiplierRight(a, cmul[nt][q], -cshift[nt][q]);
+    if (has_res) t = edgeinfer::int8::SaturatingAdd(t, rtab[r + 128]);
+    t = t < lo ? lo : (t > hi ? hi : t);
+    t = t < -128 ? -128 : (t > 127 ? 127 : t);
+    if (lut) t = lut[t + 128];
+    return static_cast<uint8_t>(t);
+  };
+  auto finish = [&](int32_t t) -> uint32_t {
+    t = t < lo ? lo : (t > hi ? hi : t);
+    t = t < -128 ? -128 : (t > 127 ? 127 : t);
+    if (lut) t = lut[t + 128];
+    return static_cast<uint8_t>(t);
+  };
+  if constexpr (kFloatEpi) {
+    // The main term in float (one rounding, half to even); the residual's term exactly as above, so
+    // the two are rounded apart as in the fixed-point form.
+    float cf[4][2];
 #pragma unroll
-  for (int mt = 0; mt < kMT; ++mt)
+    for (int nt = 0; nt < 4; ++nt)
 #pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      const int lr = warp_m * kWM + mt * 16 + gid + half * 8;
+      for (int q = 0; q < 2; ++q) {
+        const int n = block_n + warp_n * 32 + nt * 8 + tig * 2 + q;
+        cf[nt][q] = n < g.k ? e.fmult[n] : 0.f;
+      }
 #pragma unroll
-      for (int nt = 0; nt < 4; ++nt)
+    for (int mt = 0; mt < kMT; ++mt)
 #pragma unroll
-        for (int q = 0; q < 2; ++q) {
-          const int lc = warp_n * 32 + nt * 8 + tig * 2 + q;
-          const int n = block_n + lc;
-          if (n >= g.k) continue;
-          otile[lr * kTile + lc] = EpiM(e, acc[mt][nt][half * 2 + q] + cbias[nt][q], cmult[nt][q], e.res ? rtile[lr * kTile + lc] : int8_t(0));
+      for (int half = 0; half < 2; ++half) {
+        const int lrow = warp_m * kWM + mt * 16 + gid + half * 8;
+#pragma unroll
+        for (int nt = 0; nt < 4; ++nt) {
+          const int lcol = warp_n * 32 + nt * 8 + tig * 2;
+          const uint32_t r2 = has_res ? *reinterpret_cast<const uint16_t*>(rtile + lrow * kTile + lcol) : 0u;
+          int32_t t0 = __float2int_rn(static_cast<float>(acc[mt][nt][half * 2] + cbias[nt][0]) * cf[nt][0]);
+          int32_t t1 = __float2int_rn(static_cast<float>(acc[mt][nt][half * 2 + 1] + cbias[nt][1]) * cf[nt][1]);
+          if (has_res) {
+            t0 = edgeinfer::int8::SaturatingAdd(t0, rtab[static_cast<int8_t>(r2 & 0xff) + 128]);
+            t1 = edgeinfer::int8::SaturatingAdd(t1, rtab[static_cast<int8_t>(r2 >> 8) + 128]);
+          }
+          const uint32_t y0 = finish(t0);
+          const uint32_t y1 = finish(t1);
+          *reinterpret_cast<uint16_t*>(otile + lrow * kTile + lcol) = static_cast<uint16_t>(y0 | (y1 << 8));
         }
-    }
+      }
+  } else {
+#pragma unroll
+    for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const int lrow = warp_m * kWM + mt * 16 + gid + half * 8;
+#pragma unroll
+        for (int nt = 0; nt < 4; ++nt) {
+          const int lcol = warp_n * 32 + nt * 8 + tig * 2;
+          const uint32_t r2 = has_res ? *reinterpret_cast<const uint16_t*>(rtile + lrow * kTile + lcol) : 0u;
+          const uint32_t y0 = requant(acc[mt][nt][half * 2] + cbias[nt][0], nt, 0, static_cast<int8_t>(r2 & 0xff));
+          const uint32_t y1 = requant(acc[mt][nt][half * 2 + 1] + cbias[nt][1], nt, 1, static_cast<int8_t>(r2 >> 8));
+          *reinterpret_cast<uint16_t*>(otile + lrow * kTile + lcol) = static_cast<uint16_t>(y0 | (y1 << 8));
+        }
+      }
+  }
   __syncthreads();
   tile_io(false);
 }
@@ -341,6 +420,17 @@ cudaError_t LaunchDw(const T* in, const T* w, const ConvGeom& g, const float* bi
   return cudaGetLastError();
 }
 
+template <int kBN, bool kFloatEpi>
+cudaError_t LaunchFused(const int8_t* in, const int8_t* w, int ldw, const ConvGeom& g, const KEpilogue& e, int8_t* out, dim3 blocks,
+                        cudaStream_t s) {
+  constexpr int kSmemMax = FusedSmemBytes<kBN>() + kResTileBytes;
+  static const cudaError_t attr = cudaFuncSetAttribute(ConvInt8FusedK<kBN, kFloatEpi>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemMax);
+  if (attr != cudaSuccess) return attr;
+  const int smem = FusedSmemBytes<kBN>() + (e.res ? kResTileBytes : 0);
+  ConvInt8FusedK<kBN, kFloatEpi><<<blocks, 256, smem, s>>>(in, w, ldw, g, e, out);
+  return cudaGetLastError();
+}
+
 }  // namespace
 
 cudaError_t DepthwiseConv(const void* in, const void* w, KType t, const ConvGeom& g, const float* bias, const void* res,
@@ -376,18 +466,16 @@ cudaError_t DepthwiseConvInt8(const int8_t* in, const int8_t* w, const ConvGeom&
 }
 
 cudaError_t ConvInt8Fused(const int8_t* in, const int8_t* w, int ldw, const ConvGeom& g, const KEpilogue& e, int8_t* out,
-                          cudaStream_t s) {
-  if (g.c % 16 != 0 || g.group != 1 || ldw < g.r * g.s * g.c) return cudaErrorInvalidValue;
+                          cudaStream_t s, int tile_n) {
+  if (g.c % 16 != 0 || g.group != 1 || ldw < g.r * g.s * g.c || ldw % 16 != 0) return cudaErrorInvalidValue;
+  if (tile_n == 0) tile_n = g.k <= 64 ? 64 : 128;
+  if (tile_n != 64 && tile_n != 128) return cudaErrorInvalidValue;
   const int64_t M = static_cast<int64_t>(g.n) * g.oh * g.ow;
   if (M == 0) return cudaSuccess;
-  if (g.k <= 64) {
-    dim3 grid(static_cast<unsigned>((M + kBM - 1) / kBM), 1);
-    ConvInt8FusedK<64><<<grid, 256, 0, s>>>(in, w, ldw, g, e, out);
-  } else {
-    dim3 grid(static_cast<unsigned>((M + kBM - 1) / kBM), static_cast<unsigned>((g.k + 127) / 128));
-    ConvInt8FusedK<128><<<grid, 256, 0, s>>>(in, w, ldw, g, e, out);
-  }
-  return cudaGetLastError();
+  if (M > INT32_MAX - kBM) return cudaErrorInvalidValue;   // 32-bit pixel indices in the kernel
+  const dim3 blocks(static_cast<unsigned>((M + kBM - 1) / kBM), static_cast<unsigned>((g.k + tile_n - 1) / tile_n));
+  if (tile_n == 64) return e.fmult ? LaunchFused<64, true>(in, w, ldw, g, e, out, blocks, s) : LaunchFused<64, false>(in, w, ldw, g, e, out, blocks, s);
+  return e.fmult ? LaunchFused<128, true>(in, w, ldw, g, e, out, blocks, s) : LaunchFused<128, false>(in, w, ldw, g, e, out, blocks, s);
 }
 
 cudaError_t GroupConvInt8Fused(const int8_t* in, const int8_t* w, const ConvGeom& g, const KEpilogue& e, int8_t* out,

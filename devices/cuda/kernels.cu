@@ -379,10 +379,11 @@ __global__ void ResizeK(const T* __restrict__ in, T* __restrict__ out, ResizeDes
   }
 }
 
-// ---- INT8: the arithmetic of graph/quant/int8_math.h, line for line ----
-// The requantization step of graph/quant/int8_math.h itself (host+device there), not a copy.
+// ---- INT8: the arithmetic of graph/quant/int8_math.h ----
+// Its requantization itself (host+device there), in the fast form that equals the reference form
+// for every input (MulByQuantizedMultiplierFast, test-checked in tests/graph/quant).
 __device__ __forceinline__ int32_t MBQM(int32_t x, KMultiplier m) {
-  return edgeinfer::int8::MulByQuantizedMultiplier(x, edgeinfer::int8::Multiplier{m.multiplier, m.shift});
+  return edgeinfer::int8::MulByQuantizedMultiplierFast(x, m.multiplier, m.shift);
 }
 
 __global__ void RequantizeK(const int32_t* __restrict__ acc, int64_t m, int k, const int32_t* __restrict__ bias,
@@ -394,10 +395,8 @@ __global__ void RequantizeK(const int32_t* __restrict__ acc, int64_t m, int k, c
     DivMod(i, k, &ch);
     int32_t a = acc[i];
     if (bias) a += bias[ch];
-    long long w = MBQM(a, mult[ch]);
-    if (res) w += MBQM(static_cast<int32_t>(res[i]), res_mult);
-    w = w > INT32_MAX ? INT32_MAX : (w < INT32_MIN ? INT32_MIN : w);
-    int32_t v = static_cast<int32_t>(w);
+    int32_t v = MBQM(a, mult[ch]);
+    if (res) v = edgeinfer::int8::SaturatingAdd(v, MBQM(static_cast<int32_t>(res[i]), res_mult));
     v = v < act.lo ? act.lo : (v > act.hi ? act.hi : v);
     v = v < -128 ? -128 : (v > 127 ? 127 : v);
     if (act.lut) v = act.lut[v + 128];
@@ -406,7 +405,8 @@ __global__ void RequantizeK(const int32_t* __restrict__ acc, int64_t m, int k, c
 }
 
 // im2col for channel counts that are not a multiple of 4 (the first layer, C = 3): one thread per
-// 16-byte chunk of a row, assembled in registers and stored at once.
+// 16-byte chunk of a row, assembled in registers and stored at once; the (r, s, c) tap position is
+// divided out once per chunk and then stepped.
 __global__ void Im2ColInt8ChunkK(const int8_t* __restrict__ in, int8_t* __restrict__ col, ConvGeom g, int ldc) {
   const int64_t rows = static_cast<int64_t>(g.n) * g.oh * g.ow;
   const int per_row = ldc / 16;
@@ -418,20 +418,73 @@ __global__ void Im2ColInt8ChunkK(const int8_t* __restrict__ in, int8_t* __restri
     int64_t t = DivMod(row, g.ow, &ox);
     int n = static_cast<int>(DivMod(t, g.oh, &oy));
     const int8_t* base = in + static_cast<int64_t>(n) * g.h * g.w * g.c;
+    const int y0 = oy * g.sh - g.ph, x0 = ox * g.sw - g.pw;
+    int j = chunk * 16;
+    int c = j % g.c, rs = j / g.c, sx = rs % g.s, ry = rs / g.s;
     alignas(16) int8_t v[16];
 #pragma unroll
     for (int b = 0; b < 16; ++b) {
-      const int j = chunk * 16 + b;
       int8_t x = 0;
       if (j < rsc) {
-        const int c = j % g.c, rs = j / g.c, sx = rs % g.s, ry = rs / g.s;
-        const int y = oy * g.sh - g.ph + ry * g.dh, xx = ox * g.sw - g.pw + sx * g.dw;
+        const int y = y0 + ry * g.dh, xx = x0 + sx * g.dw;
         if (y >= 0 && y < g.h && xx >= 0 && xx < g.w) x = base[(static_cast<int64_t>(y) * g.w + xx) * g.c + c];
       }
       v[b] = x;
+      ++j;
+      if (++c == g.c) {
+        c = 0;
+        if (++sx == g.s) { sx = 0; ++ry; }
+      }
     }
     *reinterpret_cast<uint4*>(col + row * ldc + chunk * 16) = *reinterpret_cast<const uint4*>(v);
   }
+}
+
+// im2col of a first layer (C = 3, 7x7 or 3x3 kernels): one thread per output pixel assembles its
+// whole padded column row (R*S*C bytes rounded up to 16) in registers from R runs of S*C bytes,
+// then the block's rows, contiguous in the column matrix, are written through shared memory with
+// coalesced 16-byte stores.
+template <int kR, int kS, int kC>
+__global__ void __launch_bounds__(128) Im2ColInt8PixelK(const int8_t* __restrict__ in, int8_t* __restrict__ col, ConvGeom g) {
+  constexpr int kLd = (kR * kS * kC + 15) / 16 * 16, kWords = kLd / 4;
+  __shared__ __align__(16) uint32_t rows_s[128 * kWords];
+  const int64_t rows = static_cast<int64_t>(g.n) * g.oh * g.ow;
+  const int64_t row0 = static_cast<int64_t>(blockIdx.x) * 128;
+  const int64_t row = row0 + threadIdx.x;
+  uint32_t w[kWords];
+#pragma unroll
+  for (int i = 0; i < kWords; ++i) w[i] = 0;
+  if (row < rows) {
+    int ox, oy;
+    const int64_t t = DivMod(row, g.ow, &ox);
+    const int n = static_cast<int>(DivMod(t, g.oh, &oy));
+    const int y0 = oy * g.sh - g.ph, x0 = ox * g.sw - g.pw;
+#pragma unroll
+    for (int r = 0; r < kR; ++r) {
+      const int y = y0 + r * g.dh;
+      if (y < 0 || y >= g.h) continue;
+      const int8_t* src = in + (static_cast<int64_t>(n) * g.h + y) * g.w * kC;
+#pragma unroll
+      for (int sx = 0; sx < kS; ++sx) {
+        const int x = x0 + sx * g.dw;
+        if (x < 0 || x >= g.w) continue;
+#pragma unroll
+        for (int c = 0; c < kC; ++c) {
+          const int j = (r * kS + sx) * kC + c;
+          w[j / 4] |= static_cast<uint32_t>(static_cast<uint8_t>(src[x * kC + c])) << (8 * (j % 4));
+        }
+      }
+    }
+  }
+#pragma unroll
+  for (int i = 0; i < kWords; i += 4)
+    *reinterpret_cast<uint4*>(&rows_s[threadIdx.x * kWords + i]) = make_uint4(w[i], w[i + 1], w[i + 2], w[i + 3]);
+  __syncthreads();
+  const int64_t valid = rows - row0 < 128 ? rows - row0 : 128;
+  const int chunks = static_cast<int>(valid) * (kLd / 16);
+  uint4* dst = reinterpret_cast<uint4*>(col + row0 * kLd);
+  const uint4* srcs = reinterpret_cast<const uint4*>(rows_s);
+  for (int i = threadIdx.x; i < chunks; i += 128) dst[i] = srcs[i];
 }
 
 __global__ void Im2ColInt8K(const int8_t* __restrict__ in, int8_t* __restrict__ col, ConvGeom g, int ldc) {
@@ -515,6 +568,20 @@ __global__ void QuantizeK(const T* __restrict__ in, int8_t* __restrict__ out, in
     float q = nearbyintf(ToF<T>(in[i]) / scale);   // round half to even, as std::nearbyint
     int v = isnan(q) ? 0 : (q < -128.f ? -128 : (q > 127.f ? 127 : static_cast<int>(q)));
     out[i] = static_cast<int8_t>(v);
+  }
+}
+
+template <class T>
+__global__ void QuantizeNchwToNhwcK(const T* __restrict__ in, int8_t* __restrict__ out, int c, int hw, int64_t pixels, float scale) {
+  GRID_STRIDE(i, pixels) {
+    int p;
+    const int64_t n = DivMod(i, hw, &p);
+    const T* src = in + n * c * hw + p;
+    for (int k = 0; k < c; ++k) {
+      float q = nearbyintf(ToF<T>(src[static_cast<int64_t>(k) * hw]) / scale);   // as QuantizeK
+      int v = isnan(q) ? 0 : (q < -128.f ? -128 : (q > 127.f ? 127 : static_cast<int>(q)));
+      out[i * c + k] = static_cast<int8_t>(v);
+    }
   }
 }
 
@@ -672,6 +739,17 @@ cudaError_t Requantize(const int32_t* acc, int64_t m, int k, const int32_t* bias
 cudaError_t Im2ColInt8(const int8_t* in, int8_t* col, const ConvGeom& g, int ldc, cudaStream_t s) {
   int64_t rows = static_cast<int64_t>(g.n) * g.oh * g.ow;
   bool vec = (g.c % 4 == 0) && (ldc % 4 == 0);
+  if (g.c == 3 && rows > 0 && rows / 128 < INT32_MAX) {
+    const unsigned blocks = static_cast<unsigned>((rows + 127) / 128);
+    if (g.r == 7 && g.s == 7 && ldc == 160) {
+      Im2ColInt8PixelK<7, 7, 3><<<blocks, 128, 0, s>>>(in, col, g);
+      return cudaGetLastError();
+    }
+    if (g.r == 3 && g.s == 3 && ldc == 32) {
+      Im2ColInt8PixelK<3, 3, 3><<<blocks, 128, 0, s>>>(in, col, g);
+      return cudaGetLastError();
+    }
+  }
   if (!vec && ldc % 16 == 0) {
     int64_t chunks = rows * (ldc / 16);
     if (chunks == 0) return cudaSuccess;
@@ -697,6 +775,16 @@ cudaError_t GroupConvInt8(const int8_t* in, const int8_t* w, int32_t* acc, const
   int64_t count = static_cast<int64_t>(g.n) * g.oh * g.ow * g.k;
   if (count == 0) return cudaSuccess;
   GroupConvInt8K<<<Blocks(count), kThreads, 0, s>>>(in, w, acc, g);
+  return cudaGetLastError();
+}
+
+cudaError_t QuantizeNchwToNhwcInt8(const void* in, KType t, int8_t* out, int n, int c, int hw, float scale, cudaStream_t s) {
+  const int64_t pixels = static_cast<int64_t>(n) * hw;
+  if (c < 1 || c > 4) return cudaErrorInvalidValue;
+  if (pixels == 0) return cudaSuccess;
+  if (t == KType::kF32) QuantizeNchwToNhwcK<float><<<Blocks(pixels), kThreads, 0, s>>>(static_cast<const float*>(in), out, c, hw, pixels, scale);
+  else if (t == KType::kF16) QuantizeNchwToNhwcK<__half><<<Blocks(pixels), kThreads, 0, s>>>(static_cast<const __half*>(in), out, c, hw, pixels, scale);
+  else return cudaErrorInvalidValue;
   return cudaGetLastError();
 }
 

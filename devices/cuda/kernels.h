@@ -125,14 +125,20 @@ struct KEpilogue {
   const int8_t* res = nullptr;        // residual [M, K] or null
   KMultiplier res_mult{0, 0};
   KIntAct act;
+  // Float scaling instead of the fixed-point steps (CudaOptions::int8_exact_epilogue = false; used by
+  // ConvInt8Fused only): q = round_half_even(float(acc + bias[k]) * fmult[k] + r * res_fmult), then
+  // the same clamps / LUT. Within 1 LSB of the exact result before a LUT activation (docs/gpu.md).
+  const float* fmult = nullptr;       // [K] or null (exact)
+  float res_fmult = 0.f;
 };
 // Implicit-GEMM INT8 convolution (group 1) with the requantization fused into its epilogue: tensor
-// core mma.sync m16n8k32 (int8 x int8 -> int32) on 128x128x64 tiles, the im2col gather done by the
-// tile loader (cp.async, zero fill for padding), int8 NHWC output written once. Needs C % 16 == 0
-// and weights [K, ldw] (KRSC rows, ldw = R*S*C). Bit-exact to the reference (integer accumulation,
-// the same epilogue arithmetic as Requantize).
+// core mma.sync m16n8k32 (int8 x int8 -> int32) on 128 x tile_n x 64 tiles (tile_n 64 or 128; 0 =
+// 64 for K <= 64, else 128), a 3-stage cp.async pipeline doing the im2col gather (zero fill for
+// padding), ldmatrix fragments, int8 NHWC output written once. Needs C % 16 == 0 and weights
+// [K, ldw] (KRSC rows, ldw = R*S*C rounded up to 16). Bit-exact to the reference (integer
+// accumulation, the same epilogue arithmetic as Requantize).
 cudaError_t ConvInt8Fused(const int8_t* in, const int8_t* w, int ldw, const ConvGeom& g, const KEpilogue& e, int8_t* out,
-                          cudaStream_t s);
+                          cudaStream_t s, int tile_n = 0);
 // Grouped/depthwise INT8 convolution with the same fused epilogue (direct, one thread per output).
 cudaError_t GroupConvInt8Fused(const int8_t* in, const int8_t* w, const ConvGeom& g, const KEpilogue& e, int8_t* out,
                                cudaStream_t s);
@@ -143,6 +149,9 @@ cudaError_t DepthwiseConv(const void* in, const void* w, KType t, const ConvGeom
                           KActParams act, void* out, cudaStream_t s);
 cudaError_t DepthwiseConvInt8(const int8_t* in, const int8_t* w, const ConvGeom& g, const KEpilogue& e, int8_t* out,
                               cudaStream_t s);
+// QuantizeInt8 of an NCHW F32/F16 tensor of c <= 4 channels straight into NHWC int8 (a network's
+// input: one pass instead of a layout change and a quantization).
+cudaError_t QuantizeNchwToNhwcInt8(const void* in, KType t, int8_t* out, int n, int c, int hw, float scale, cudaStream_t s);
 // q = sat(round_half_even(x / scale)) from F32/F16; and x = scale * q to F32/F16.
 cudaError_t QuantizeInt8(const void* in, KType t, int8_t* out, int64_t count, float scale, cudaStream_t s);
 cudaError_t DequantizeInt8(const int8_t* in, void* out, KType t, int64_t count, float scale, cudaStream_t s);

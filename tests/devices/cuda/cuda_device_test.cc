@@ -10,7 +10,10 @@
 //                          that pass through float ops after DequantizeLinear use the FP32 bound
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 
 #include "bench/gpu/cnn_models.h"
@@ -392,6 +395,72 @@ TEST(CudaDevice, Int8FusedConvBitExact) {
     }
     CheckAgainstReference(std::move(g), in, DType::kFloat32, 0, true, std::string(c.op) + " " + c.act + " seed " + std::to_string(seed));
     ++seed;
+  }
+}
+
+// CudaOptions::int8_exact_epilogue = false: every int8 output within 1 LSB of the reference (the
+// cases have no LUT activation, whose table can widen a 1-LSB step), most of them identical.
+TEST(CudaDevice, Int8FloatEpilogueWithinOneLsb) {
+  REQUIRE_GPU();
+  struct Case { const char* op; const char* act; int cin, cout, k, stride, hw; };
+  const Case cases[] = {{"ConvBiasAct", "Relu", 16, 32, 3, 1, 10}, {"ConvBiasAct", "", 32, 96, 1, 1, 9}, {"ConvBiasAct", "Clip", 16, 16, 3, 2, 11},
+                        {"ConvBiasAct", "Relu", 3, 16, 7, 2, 17}, {"ConvEltwiseAct", "Relu", 16, 144, 1, 1, 8}, {"ConvEltwiseAct", "", 16, 16, 3, 1, 7}};
+  uint32_t seed = 900;
+  int64_t total = 0, differ = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.op) + " " + c.act + " seed " + std::to_string(seed));
+    Graph g = Int8Node(c.op, c.act, c.cin, c.cout, c.k, c.stride, 1, c.hw, seed, "");
+    devices::TensorMap in = {{"x", RandomTensor(DType::kInt8, {2, c.cin, c.hw, c.hw}, seed + 7)}};
+    if (std::string(c.op) == "ConvEltwiseAct") {
+      int o = (c.hw + 2 * (c.k / 2) - c.k) / c.stride + 1;
+      in["r"] = RandomTensor(DType::kInt8, {2, c.cout, o, o}, seed + 8);
+    }
+    auto ref = devices::RunReference(g, in);
+    ASSERT_TRUE(ref.ok()) << ref.status().message();
+    devices::CudaOptions opt;
+    opt.int8_exact_epilogue = false;
+    devices::CudaDevice dev(opt);
+    ASSERT_TRUE(dev.Prepare(std::make_shared<const Graph>(std::move(g))).ok());
+    devices::TensorMap out;
+    Status s = dev.Launch(in, &out);
+    ASSERT_TRUE(s.ok()) << s.message();
+    for (const auto& [name, r] : *ref) {
+      const Tensor& o = out.at(name);
+      ASSERT_EQ(o.dtype(), DType::kInt8);
+      for (int64_t i = 0; i < r.numel(); ++i) {
+        const int d = std::abs(int(r.data<int8_t>()[i]) - int(o.data<int8_t>()[i]));
+        ASSERT_LE(d, 1) << name << " element " << i;
+        differ += d != 0;
+      }
+      total += r.numel();
+    }
+    ++seed;
+  }
+  std::printf("float epilogue: %lld of %lld int8 outputs differ from the reference by 1 LSB (%.4f%%), none by more\n",
+              static_cast<long long>(differ), static_cast<long long>(total), 100.0 * differ / std::max<int64_t>(total, 1));
+  EXPECT_LT(differ, total / 100);
+}
+
+// The float epilogue through a whole INT8 ResNet-50: logits against the reference's.
+TEST(CudaDevice, ResNet50Int8FloatEpilogue) {
+  REQUIRE_GPU();
+  Graph g = cnn::Build(cnn::Model::kResNet50, true);
+  devices::TensorMap in = {{"input", RandomTensor(DType::kFloat32, {1, 3, 224, 224}, 11, -2.f, 2.f)}};
+  auto ref = devices::RunReference(g, in);
+  ASSERT_TRUE(ref.ok()) << ref.status().message();
+  devices::CudaOptions opt;
+  opt.int8_exact_epilogue = false;
+  devices::CudaDevice dev(opt);
+  ASSERT_TRUE(dev.Prepare(std::make_shared<const Graph>(std::move(g))).ok());
+  devices::TensorMap out;
+  Status s = dev.Launch(in, &out);
+  ASSERT_TRUE(s.ok()) << s.message();
+  for (const auto& [name, r] : *ref) {
+    int64_t mism = 0;
+    const double err = Error(r, out.at(name), &mism);
+    std::printf("ResNet-50 INT8 float epilogue: %s max error %.4g of the largest |logit|, %lld of %lld values differ\n", name.c_str(), err,
+                static_cast<long long>(mism), static_cast<long long>(r.numel()));
+    EXPECT_LE(err, kFp16ModelTol) << name;
   }
 }
 
