@@ -143,7 +143,7 @@ struct Step {
   std::vector<ValueId> in;             // activation (non-weight) inputs
   ValueId out = kNoValue;
   int graph_io = -1;                   // kInput/kOutput: index into the graph's inputs/outputs
-  bool skip = false;                   // kInput: its only reader (a quantize step) reads the staging copy
+  bool skip = false;                   // kInput / kDequantize: its only reader reads its input itself
   bool from_staging = false;           // kQuantize: quantizes the NCHW staging copy of a graph input
   // Conv / Gemm
   int k = 0, c = 0, r = 1, s = 1, group = 1;
@@ -927,6 +927,22 @@ Status CudaDevice::Impl::BuildSteps() {
       if (in.kind == SK::kInput && in.out == v) in.skip = true;
     q.from_staging = true;
   }
+  // DequantizeLinear read only by a GlobalAveragePool (an INT8 network's head): the pool averages
+  // the int8 tensor itself (integer sums, one scale) and the dequantize step has nothing to do.
+  for (size_t gi = 0; gi < steps.size(); ++gi) {
+    Step& gp = steps[gi];
+    if (gp.kind != SK::kGlobalPool) continue;
+    const ValueId v = gp.in[0];
+    if (G.IsGraphOutput(v) || consumers[static_cast<size_t>(v)].size() != 1) continue;
+    for (size_t di = 0; di < gi; ++di) {
+      Step& dq = steps[di];
+      if (dq.kind != SK::kDequantize || dq.out != v || dq.skip) continue;
+      dq.skip = true;
+      gp.in[0] = dq.in[0];
+      gp.qscale = dq.qscale;
+      break;
+    }
+  }
   return Status::Ok();
 }
 
@@ -1493,7 +1509,37 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
         L.direct = true;
         L.im2col = st.kind == SK::kConvInt8 && st.group == 1 && st.c % 16 != 0;
         L.how = st.w_dw ? "depthwise int8 kernel, fused requant" : st.group != 1 ? "direct grouped int8 kernel, fused requant" : (L.im2col ? "im2col + implicit-GEMM int8 mma.sync, fused requant" : "implicit-GEMM int8 mma.sync, fused requant");
-        if (st.kind != SK::kConvInt8 || Int8LtScratch(st, static_cast<int64_t>(Prod(p.dims[static_cast<size_t>(st.out)])) / st.k) == 0 || st.pool.on) continue;
+        if (st.kind != SK::kConvInt8 || Int8LtScratch(st, static_cast<int64_t>(Prod(p.dims[static_cast<size_t>(st.out)])) / st.k) == 0 || st.pool.on) {
+          // No cuBLASLt alternative: still time the implicit GEMM's N tile (128 against 64).
+          if (st.kind == SK::kConvInt8 && st.group == 1 && !st.w_dw && st.k > 64) {
+            ConvOut o = ConvOutDims(st, x);
+            std::ostringstream tk;
+            tk << "int8 tile n" << x[0] * o.oh * o.ow << " c" << st.c << " k" << st.k << " r" << st.r << "x" << st.s << " s" << st.strides[0]
+               << (st.residual ? " res" : "") << (opt.int8_exact_epilogue ? "" : " float-epilogue");
+            auto th = cache.find(tk.str());
+            if (th != cache.end()) {
+              L.tile_n = std::atoi(th->second.c_str());
+            } else if (opt.autotune) {
+              auto t_of = [&](int tile) {
+                L.tile_n = tile;
+                for (int w = 0; w < 2; ++w) (void)RunStep(p, i);
+                cudaEventRecord(e0, stream);
+                for (int r = 0; r < 5; ++r) (void)RunStep(p, i);
+                cudaEventRecord(e1, stream);
+                cudaEventSynchronize(e1);
+                float ms = 0.f;
+                cudaEventElapsedTime(&ms, e0, e1);
+                return cudaGetLastError() == cudaSuccess ? ms / 5 : 1e30f;
+              };
+              const float t128 = t_of(128), t64 = t_of(64);
+              L.tile_n = t64 < t128 ? 64 : 128;
+              L.how += " (N tile " + std::to_string(L.tile_n) + ": " + std::to_string(std::min(t64, t128)) + " ms vs " + std::to_string(std::max(t64, t128)) + " ms)";
+              cache[tk.str()] = std::to_string(L.tile_n);
+              cache_dirty = true;
+            }
+          }
+          continue;
+        }
       }
       if (st.kind == SK::kConvInt8) {
         ConvOut o = ConvOutDims(st, x);
@@ -1786,6 +1832,9 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
       return KC(cuda::Pool(Ptr(p, st.in[0]), Ptr(p, st.out), vtype[static_cast<size_t>(st.in[0])], MakePool(st.pool, D[static_cast<size_t>(st.in[0])]), s));
     case SK::kGlobalPool: {
       const auto& x = D[static_cast<size_t>(st.in[0])];
+      if (vtype[static_cast<size_t>(st.in[0])] == KType::kI8)   // a dequantize folded in (BuildSteps)
+        return KC(cuda::GlobalAvgPoolInt8(static_cast<const int8_t*>(Ptr(p, st.in[0])), Ptr(p, st.out), vtype[static_cast<size_t>(st.out)], static_cast<int>(x[0]),
+                                          static_cast<int>(x[2] * x[3]), static_cast<int>(x[1]), st.qscale, s));
       return KC(cuda::GlobalAvgPool(Ptr(p, st.in[0]), Ptr(p, st.out), vtype[static_cast<size_t>(st.in[0])], static_cast<int>(x[0]), static_cast<int>(x[2] * x[3]), static_cast<int>(x[1]), s));
     }
     case SK::kAct:
@@ -1880,6 +1929,7 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
       }
       return KC(cuda::QuantizeInt8(Ptr(p, st.in[0]), vtype[static_cast<size_t>(st.in[0])], static_cast<int8_t*>(Ptr(p, st.out)), Prod(D[static_cast<size_t>(st.in[0])]), st.qscale, s));
     case SK::kDequantize:
+      if (st.skip) return Status::Ok();
       return KC(cuda::DequantizeInt8(static_cast<const int8_t*>(Ptr(p, st.in[0])), Ptr(p, st.out), vtype[static_cast<size_t>(st.out)], Prod(D[static_cast<size_t>(st.in[0])]), st.qscale, s));
   }
   return Status::Ok();

@@ -585,6 +585,32 @@ __global__ void QuantizeNchwToNhwcK(const T* __restrict__ in, int8_t* __restrict
   }
 }
 
+// c == 3, F32, hw % 4 == 0: one thread per 4 pixels of a plane, float4 reads, three 32-bit writes.
+__global__ void QuantizeNchwToNhwc3x4K(const float* __restrict__ in, int8_t* __restrict__ out, int hw, int64_t quads, float scale) {
+  GRID_STRIDE(i, quads) {
+    int pq;
+    const int64_t n = DivMod(i, hw / 4, &pq);
+    const float* src = in + n * 3 * hw + static_cast<int64_t>(pq) * 4;
+    uint32_t b[3] = {0, 0, 0};
+#pragma unroll
+    for (int k = 0; k < 3; ++k) {
+      const float4 v = *reinterpret_cast<const float4*>(src + static_cast<int64_t>(k) * hw);
+      const float f[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+      for (int px = 0; px < 4; ++px) {
+        float q = nearbyintf(f[px] / scale);   // as QuantizeK
+        int x = isnan(q) ? 0 : (q < -128.f ? -128 : (q > 127.f ? 127 : static_cast<int>(q)));
+        const int j = px * 3 + k;   // NHWC byte of pixel px, channel k
+        b[j / 4] |= static_cast<uint32_t>(static_cast<uint8_t>(x)) << (8 * (j % 4));
+      }
+    }
+    uint32_t* dst = reinterpret_cast<uint32_t*>(out + i * 12);
+    dst[0] = b[0];
+    dst[1] = b[1];
+    dst[2] = b[2];
+  }
+}
+
 template <class T>
 __global__ void DequantizeK(const int8_t* __restrict__ in, T* __restrict__ out, int64_t count, float scale) {
   GRID_STRIDE(i, count) out[i] = FromF<T>(scale * static_cast<float>(in[i]));
@@ -688,6 +714,28 @@ cudaError_t GlobalAvgPool(const void* in, void* out, KType t, int n, int hw, int
   return cudaGetLastError();
 }
 
+template <class To>
+__global__ void GlobalAvgPoolInt8K(const int8_t* __restrict__ in, To* __restrict__ out, int n, int hw, int c, float scale) {
+  const int64_t count = static_cast<int64_t>(n) * c;
+  GRID_STRIDE(i, count) {
+    int cc;
+    const int64_t nn = DivMod(i, c, &cc);
+    const int8_t* p = in + nn * hw * c + cc;
+    int32_t acc = 0;
+    for (int k = 0; k < hw; ++k) acc += p[static_cast<int64_t>(k) * c];
+    out[i] = FromF<To>(scale * static_cast<float>(acc) / static_cast<float>(hw));
+  }
+}
+
+cudaError_t GlobalAvgPoolInt8(const int8_t* in, void* out, KType ot, int n, int hw, int c, float scale, cudaStream_t s) {
+  const int64_t count = static_cast<int64_t>(n) * c;
+  if (count == 0) return cudaSuccess;
+  if (ot == KType::kF32) GlobalAvgPoolInt8K<float><<<Blocks(count), kThreads, 0, s>>>(in, static_cast<float*>(out), n, hw, c, scale);
+  else if (ot == KType::kF16) GlobalAvgPoolInt8K<__half><<<Blocks(count), kThreads, 0, s>>>(in, static_cast<__half*>(out), n, hw, c, scale);
+  else return cudaErrorInvalidValue;
+  return cudaGetLastError();
+}
+
 cudaError_t Softmax(const void* in, void* out, KType t, int64_t outer, int64_t axis, int64_t inner, cudaStream_t s) {
   int64_t rows = outer * inner;
   if (rows == 0) return cudaSuccess;
@@ -782,6 +830,10 @@ cudaError_t QuantizeNchwToNhwcInt8(const void* in, KType t, int8_t* out, int n, 
   const int64_t pixels = static_cast<int64_t>(n) * hw;
   if (c < 1 || c > 4) return cudaErrorInvalidValue;
   if (pixels == 0) return cudaSuccess;
+  if (t == KType::kF32 && c == 3 && hw % 4 == 0 && reinterpret_cast<uintptr_t>(in) % 16 == 0 && reinterpret_cast<uintptr_t>(out) % 4 == 0) {
+    QuantizeNchwToNhwc3x4K<<<Blocks(pixels / 4), kThreads, 0, s>>>(static_cast<const float*>(in), out, hw, pixels / 4, scale);
+    return cudaGetLastError();
+  }
   if (t == KType::kF32) QuantizeNchwToNhwcK<float><<<Blocks(pixels), kThreads, 0, s>>>(static_cast<const float*>(in), out, c, hw, pixels, scale);
   else if (t == KType::kF16) QuantizeNchwToNhwcK<__half><<<Blocks(pixels), kThreads, 0, s>>>(static_cast<const __half*>(in), out, c, hw, pixels, scale);
   else return cudaErrorInvalidValue;

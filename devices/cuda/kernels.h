@@ -152,6 +152,9 @@ cudaError_t DepthwiseConvInt8(const int8_t* in, const int8_t* w, const ConvGeom&
 // QuantizeInt8 of an NCHW F32/F16 tensor of c <= 4 channels straight into NHWC int8 (a network's
 // input: one pass instead of a layout change and a quantization).
 cudaError_t QuantizeNchwToNhwcInt8(const void* in, KType t, int8_t* out, int n, int c, int hw, float scale, cudaStream_t s);
+// Global average pool of an int8 NHWC tensor with its dequantization folded in:
+// out[n, c] = scale * (sum of the int8 values) / hw, written as F32/F16.
+cudaError_t GlobalAvgPoolInt8(const int8_t* in, void* out, KType ot, int n, int hw, int c, float scale, cudaStream_t s);
 // q = sat(round_half_even(x / scale)) from F32/F16; and x = scale * q to F32/F16.
 cudaError_t QuantizeInt8(const void* in, KType t, int8_t* out, int64_t count, float scale, cudaStream_t s);
 cudaError_t DequantizeInt8(const int8_t* in, void* out, KType t, int64_t count, float scale, cudaStream_t s);
