@@ -102,7 +102,7 @@ bool ParseAct(const std::string& name, float alpha, float beta, float mn, float 
 
 enum class SK {
   kInput, kOutput, kConv, kConvInt8, kGemm, kGemmInt8, kPool, kGlobalPool, kAct, kBinary, kSoftmax, kConcat,
-  kResize, kReshape, kQuantize, kDequantize
+  kResize, kReshape, kQuantize, kDequantize, kTranspose, kSplit
 };
 const char* SKName(SK k) {
   switch (k) {
@@ -122,6 +122,8 @@ const char* SKName(SK k) {
     case SK::kReshape: return "reshape";
     case SK::kQuantize: return "quantize";
     case SK::kDequantize: return "dequantize";
+    case SK::kTranspose: return "transpose";
+    case SK::kSplit: return "split";
   }
   return "?";
 }
@@ -176,7 +178,38 @@ struct Step {
   std::vector<float> rz_scales;        // from the node (scales input), or empty when sizes given
   std::vector<int64_t> rz_sizes;
   float qscale = 1.f;
+  // Transpose: perm (logical axes). Split: one step per output; split_sizes (empty: split_count
+  // equal parts, the last smaller, as ONNX opset 18), split_index = this step's output; axis.
+  std::vector<int64_t> perm;
+  std::vector<int64_t> split_sizes;
+  int split_count = 0, split_index = 0;
 };
+
+// The part sizes of a Split step for an axis extent `dim`: its constant sizes, or split_count equal
+// parts with the last one smaller (ONNX opset 18), as graph/ops/data_movement.cc computes them.
+Status SplitSizesOf(const Step& st, int64_t dim, std::vector<int64_t>* sizes) {
+  if (!st.split_sizes.empty()) {
+    *sizes = st.split_sizes;
+    int64_t sum = 0;
+    for (int64_t v : *sizes) sum += v;
+    if (sum != dim) return Status::Error(st.label + ": split " + DimsStr(*sizes) + " sums to " + std::to_string(sum) + ", not the axis extent " + std::to_string(dim));
+    return Status::Ok();
+  }
+  const int64_t n = st.split_count;
+  const int64_t chunk = n > 0 ? (dim + n - 1) / n : 0;
+  if (n <= 0 || dim - chunk * (n - 1) < 0) return Status::Error(st.label + ": axis extent " + std::to_string(dim) + " cannot be split into " + std::to_string(n) + " parts");
+  sizes->assign(static_cast<size_t>(n), chunk);
+  sizes->back() = dim - chunk * (n - 1);
+  return Status::Ok();
+}
+
+// A Transpose step's perm: the node's, or the axes reversed (ONNX default) for an input of `rank`.
+std::vector<int64_t> TransposePerm(const Step& st, size_t rank) {
+  if (!st.perm.empty() || rank == 0) return st.perm;
+  std::vector<int64_t> p(rank);
+  for (size_t i = 0; i < rank; ++i) p[i] = static_cast<int64_t>(rank - 1 - i);
+  return p;
+}
 
 struct ConvRun {   // per batch, per conv step
   cudnnTensorDescriptor_t x = nullptr, y = nullptr, b = nullptr, z = nullptr;
@@ -217,6 +250,7 @@ struct BatchPlan {
   std::vector<std::vector<int64_t>> dims;   // logical (NCHW) dims of each value at this batch
   std::vector<size_t> off;                  // arena offset of each value (SIZE_MAX: none)
   std::vector<size_t> host_off;             // graph I/O: offset of the NCHW graph-dtype staging copy
+  std::vector<char> in_place;               // value written by its producer straight into its Concat's output
   char* arena = nullptr;
   size_t arena_bytes = 0, scratch_off = 0, scratch_bytes = 0, ws_off = 0, ws_bytes = 0;
   std::vector<ConvRun> conv;
@@ -884,6 +918,34 @@ Status CudaDevice::Impl::BuildSteps() {
         for (size_t i = 0; i < os.rank(); ++i) st.reshape.push_back(i == 0 ? 0 : os.dims[i]);
         if (G.value(in(0)).shape.rank() == 0 || G.value(in(0)).shape.dims[0] != os.dims[0]) return Status::Error(G.Label(id) + ": only squeezes that keep the batch axis are supported");
       }
+    } else if (op == "Transpose") {
+      st.kind = SK::kTranspose;
+      st.in = {in(0)};
+      if (n.attrs.Has("perm")) st.perm = n.attrs.GetInts("perm");   // else reversed axes, of the rank known per batch
+      if (st.perm.size() > static_cast<size_t>(cuda::kMaxRank)) return Status::Error(G.Label(id) + ": rank " + std::to_string(st.perm.size()) + " is above 6, the GPU Transpose limit");
+      EI_RETURN_IF_ERROR(need_const(in(0)));
+    } else if (op == "Split") {
+      // One step per output: each gathers its part of the input (no multi-output steps).
+      st.kind = SK::kSplit;
+      st.in = {in(0)};
+      st.axis = static_cast<int>(n.attrs.GetInt("axis", 0));
+      st.split_count = static_cast<int>(n.outputs.size());
+      if (in(1) != kNoValue) {
+        if (!G.value(in(1)).IsConstant()) return Status::Error(G.Label(id) + ": split sizes must be a constant on the GPU");
+        const Tensor& t = *G.value(in(1)).constant;
+        for (int64_t i = 0; i < t.numel(); ++i) st.split_sizes.push_back(t.GetAsInt64(i));
+        if (st.split_sizes.size() != n.outputs.size()) return Status::Error(G.Label(id) + ": split has " + std::to_string(st.split_sizes.size()) + " sizes for " + std::to_string(n.outputs.size()) + " outputs");
+      }
+      EI_RETURN_IF_ERROR(need_const(in(0)));
+      for (size_t j = 0; j < n.outputs.size(); ++j) {
+        if (n.outputs[j] == kNoValue) continue;
+        Step part = st;
+        part.out = n.outputs[j];
+        part.split_index = static_cast<int>(j);
+        steps.push_back(std::move(part));
+      }
+      place({id});
+      continue;
     } else if (op == "QuantizeLinear" || op == "DequantizeLinear") {
       st.kind = op == "QuantizeLinear" ? SK::kQuantize : SK::kDequantize;
       st.in = {in(0)};
@@ -1036,6 +1098,30 @@ Status CudaDevice::Impl::InferDims(BatchPlan& p, const Step& st) {
       }
       break;
     }
+    case SK::kTranspose: {
+      if (x.size() > static_cast<size_t>(cuda::kMaxRank)) return Status::Error(st.label + ": rank " + std::to_string(x.size()) + " is above 6, the GPU Transpose limit");
+      const std::vector<int64_t> perm = TransposePerm(st, x.size());
+      if (perm.size() != x.size()) return Status::Error(st.label + ": perm " + DimsStr(st.perm) + " does not match the input rank " + std::to_string(x.size()));
+      out.resize(x.size());
+      std::vector<bool> seen(x.size(), false);
+      for (size_t i = 0; i < x.size(); ++i) {
+        const int64_t a = perm[i];
+        if (a < 0 || a >= static_cast<int64_t>(x.size()) || seen[static_cast<size_t>(a)]) return Status::Error(st.label + ": perm " + DimsStr(perm) + " is not a permutation");
+        seen[static_cast<size_t>(a)] = true;
+        out[i] = x[static_cast<size_t>(a)];
+      }
+      break;
+    }
+    case SK::kSplit: {
+      int ax = st.axis < 0 ? st.axis + static_cast<int>(x.size()) : st.axis;
+      if (ax < 0 || ax >= static_cast<int>(x.size())) return Status::Error(st.label + ": axis out of range");
+      if (x.size() > static_cast<size_t>(cuda::kMaxRank)) return Status::Error(st.label + ": rank above 6");
+      std::vector<int64_t> sizes;
+      EI_RETURN_IF_ERROR(SplitSizesOf(st, x[static_cast<size_t>(ax)], &sizes));
+      out = x;
+      out[static_cast<size_t>(ax)] = sizes[static_cast<size_t>(st.split_index)];
+      break;
+    }
     case SK::kReshape: {
       int64_t total = Prod(x);
       if (st.flatten) {
@@ -1091,6 +1177,11 @@ size_t Int8LtScratch(const Step& st, int64_t m) {
 
 }  // namespace
 
+namespace {
+int StorageAxis(int logical, bool is_nhwc);
+std::vector<int64_t> StorageDims(const std::vector<int64_t>& d, bool is_nhwc);
+}  // namespace
+
 Status CudaDevice::Impl::PlanMemory(BatchPlan& p) {
   const Graph& G = *g;
   const size_t nv = G.num_values();
@@ -1118,6 +1209,47 @@ Status CudaDevice::Impl::PlanMemory(BatchPlan& p) {
   std::set<ValueId> pinned;   // never freed: graph inputs and outputs
   for (ValueId v : G.inputs()) pinned.insert(root(v));
   for (ValueId v : G.outputs()) pinned.insert(root(v));
+  auto vbytes = [&](ValueId v) { return static_cast<size_t>(Prod(p.dims[static_cast<size_t>(v)])) * KSize(vtype[static_cast<size_t>(v)]); };
+  // Concat in place. A Concat whose inputs are contiguous blocks of its output (the storage dims
+  // before the concat axis multiply to 1: the batch axis of NHWC tensors, or any axis of a tensor
+  // whose leading dims are 1 at this batch, e.g. [1, anchors, 4] heads at batch 1) can have its
+  // producers write straight into the output buffer. An input qualifies when the concat is its only
+  // reader, it is produced by a step of this plan (not a graph input or output, not a constant), no
+  // Reshape aliases it (or is it), it appears once, and its byte offset in the output is a multiple of
+  // 256 (every kernel and library call assumes arena alignment). The others are still copied.
+  // A channel Concat of NHWC tensors with N*H*W > 1 is never in place: each input would have to be
+  // written with a row stride by its producer (cuDNN, cuBLASLt, our kernels), which they do not do.
+  std::vector<ValueId> part_of(nv, kNoValue);   // in-place input -> the Concat output that holds it
+  std::vector<size_t> part_byte(nv, 0);
+  p.in_place.assign(nv, 0);
+  {
+    std::vector<char> produced(nv, 0), aliased(nv, 0);
+    for (size_t v = 0; v < nv; ++v) if (alias[v] != kNoValue) aliased[static_cast<size_t>(alias[v])] = 1;
+    for (size_t ci = 0; ci < steps.size(); ++ci) {
+      const Step& st = steps[ci];
+      if (st.kind != SK::kConcat) {
+        if (st.kind != SK::kInput && st.kind != SK::kOutput && st.out != kNoValue) produced[static_cast<size_t>(st.out)] = 1;
+        continue;
+      }
+      const auto& od = p.dims[static_cast<size_t>(st.out)];
+      const bool vn = nhwc[static_cast<size_t>(st.out)] && od.size() == 4;
+      const int ax = st.axis < 0 ? st.axis + static_cast<int>(od.size()) : st.axis;
+      if (Prod(StorageDims(od, vn), 0, static_cast<size_t>(StorageAxis(ax, vn))) != 1) continue;
+      size_t byte = 0;
+      for (ValueId v : st.in) {
+        const size_t vi = static_cast<size_t>(v);
+        const size_t bytes = vbytes(v);
+        if (produced[vi] && !G.value(v).IsConstant() && !pinned.count(v) && alias[vi] == kNoValue && !aliased[vi] &&
+            last[vi] == static_cast<int>(ci) && std::count(st.in.begin(), st.in.end(), v) == 1 && byte % 256 == 0) {
+          part_of[vi] = st.out;
+          part_byte[vi] = byte;
+          p.in_place[vi] = 1;
+        }
+        byte += bytes;
+      }
+      produced[static_cast<size_t>(st.out)] = 1;
+    }
+  }
   // First-fit allocator over [0, top).
   std::map<size_t, size_t> free_list;   // offset -> size
   size_t top = 0;
@@ -1145,7 +1277,19 @@ Status CudaDevice::Impl::PlanMemory(BatchPlan& p) {
       if (pv->first + pv->second == it->first) { pv->second += it->second; free_list.erase(it); }
     }
   };
-  auto vbytes = [&](ValueId v) { return static_cast<size_t>(Prod(p.dims[static_cast<size_t>(v)])) * KSize(vtype[static_cast<size_t>(v)]); };
+  // An output's buffer: its own, or (in-place Concat inputs) its slice of the Concat's, whose buffer
+  // is allocated when the first of its inputs is produced (a chain of nested Concats resolved up).
+  auto place = [&](ValueId v) {
+    std::vector<ValueId> chain;
+    ValueId u = v;
+    while (p.off[static_cast<size_t>(u)] == SIZE_MAX && part_of[static_cast<size_t>(u)] != kNoValue) {
+      chain.push_back(u);
+      u = part_of[static_cast<size_t>(u)];
+    }
+    if (p.off[static_cast<size_t>(u)] == SIZE_MAX) p.off[static_cast<size_t>(u)] = alloc(vbytes(u));
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it)
+      p.off[static_cast<size_t>(*it)] = p.off[static_cast<size_t>(part_of[static_cast<size_t>(*it)])] + part_byte[static_cast<size_t>(*it)];
+  };
   size_t scratch = 0;
   for (size_t i = 0; i < steps.size(); ++i) {
     const Step& st = steps[i];
@@ -1161,7 +1305,7 @@ Status CudaDevice::Impl::PlanMemory(BatchPlan& p) {
       p.host_off[static_cast<size_t>(v)] = alloc(static_cast<size_t>(Prod(p.dims[static_cast<size_t>(v)])) * DTypeSize(G.value(v).dtype));
       continue;
     }
-    if (st.out != kNoValue && alias[static_cast<size_t>(st.out)] == kNoValue) p.off[static_cast<size_t>(st.out)] = alloc(vbytes(st.out));
+    if (st.out != kNoValue && alias[static_cast<size_t>(st.out)] == kNoValue) place(st.out);
     // Scratch needs of this step (serialised steps share one region).
     const auto& y = p.dims[static_cast<size_t>(st.out == kNoValue ? 0 : st.out)];
     if (st.kind == SK::kConvInt8 || st.kind == SK::kConv) {
@@ -1189,7 +1333,8 @@ Status CudaDevice::Impl::PlanMemory(BatchPlan& p) {
     for (ValueId v : st.in) {
       if (v == kNoValue) continue;
       ValueId r = root(v);
-      if (last[static_cast<size_t>(r)] == static_cast<int>(i) && !pinned.count(r) && p.off[static_cast<size_t>(r)] != SIZE_MAX && !G.value(r).IsConstant()) {
+      if (last[static_cast<size_t>(r)] == static_cast<int>(i) && !pinned.count(r) && p.off[static_cast<size_t>(r)] != SIZE_MAX && !G.value(r).IsConstant() &&
+          part_of[static_cast<size_t>(r)] == kNoValue) {   // in-place Concat inputs live in the Concat's buffer
         release(p.off[static_cast<size_t>(r)], vbytes(r));
         last[static_cast<size_t>(r)] = -2;
       }
@@ -1274,6 +1419,32 @@ int StorageAxis(int logical, bool is_nhwc) {
 std::vector<int64_t> StorageDims(const std::vector<int64_t>& d, bool is_nhwc) {
   if (!is_nhwc || d.size() != 4) return d;
   return {d[0], d[2], d[3], d[1]};
+}
+// Stride (elements) of each LOGICAL axis of a tensor in its storage (NHWC or contiguous).
+std::vector<int64_t> LogicalStrides(const std::vector<int64_t>& d, bool is_nhwc) {
+  const bool vn = is_nhwc && d.size() == 4;
+  std::vector<int64_t> sst = ContiguousStrides(StorageDims(d, vn));
+  std::vector<int64_t> lst(d.size());
+  for (size_t a = 0; a < d.size(); ++a) lst[a] = sst[static_cast<size_t>(StorageAxis(static_cast<int>(a), vn))];
+  return lst;
+}
+// The gather that writes output y (logical dims yd, NHWC storage when y_nhwc) whose logical element
+// (j_0..j_r) is x's logical element with x axis src_axis[a] at j_a (plus x_offset elements): a
+// Transpose (src_axis = perm) or a Split part (identity, offset along the axis); layouts folded in.
+cuda::CopyDesc GatherDesc(const std::vector<int64_t>& xd, bool x_nhwc, const std::vector<int64_t>& yd, bool y_nhwc,
+                          const std::vector<int64_t>& src_axis, int64_t x_offset) {
+  const std::vector<int64_t> lst = LogicalStrides(xd, x_nhwc);
+  const bool yn = y_nhwc && yd.size() == 4;
+  const std::vector<int64_t> sy = StorageDims(yd, yn);
+  cuda::CopyDesc cd;
+  cd.rank = static_cast<int>(yd.size());
+  cd.in_offset = x_offset;
+  for (int k = 0; k < cd.rank; ++k) {
+    const int la = yn ? kPerm[k] : k;   // logical axis of y stored at storage axis k
+    cd.out_dims[k] = sy[static_cast<size_t>(k)];
+    cd.in_strides[k] = lst[static_cast<size_t>(src_axis[static_cast<size_t>(la)])];
+  }
+  return cd;
 }
 
 }  // namespace
@@ -1890,7 +2061,8 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
       for (ValueId v : st.in) {
         std::vector<int64_t> sd = StorageDims(D[static_cast<size_t>(v)], vn);
         int64_t len = Prod(sd, static_cast<size_t>(sa));
-        EI_RETURN_IF_ERROR(KC(cuda::ConcatPart(Ptr(p, v), Ptr(p, st.out), eb, outer, len, out_len, offset, s)));
+        if (!p.in_place[static_cast<size_t>(v)])   // else its producer wrote it there (PlanMemory)
+          EI_RETURN_IF_ERROR(KC(cuda::ConcatPart(Ptr(p, v), Ptr(p, st.out), eb, outer, len, out_len, offset, s)));
         offset += len;
       }
       return Status::Ok();
@@ -1919,6 +2091,26 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
       if (nhwc[static_cast<size_t>(st.out)] && y.size() == 4 && y[2] * y[3] > 1)
         return KC(cuda::NchwToNhwc(Ptr(p, st.in[0]), t, Ptr(p, st.out), t, static_cast<int>(y[0]), static_cast<int>(y[1]), static_cast<int>(y[2]), static_cast<int>(y[3]), s));
       return KC(cudaMemcpyAsync(Ptr(p, st.out), Ptr(p, st.in[0]), static_cast<size_t>(Prod(x)) * KSize(t), cudaMemcpyDeviceToDevice, s));
+    }
+    case SK::kTranspose:
+    case SK::kSplit: {
+      const ValueId xv = st.in[0];
+      const auto& x = D[static_cast<size_t>(xv)];
+      const auto& y = D[static_cast<size_t>(st.out)];
+      const bool xn = nhwc[static_cast<size_t>(xv)] && !const_dev[static_cast<size_t>(xv)];
+      std::vector<int64_t> src_axis = TransposePerm(st, x.size());
+      int64_t offset = 0;
+      if (st.kind == SK::kSplit) {
+        src_axis.resize(x.size());
+        std::iota(src_axis.begin(), src_axis.end(), int64_t{0});
+        const int ax = st.axis < 0 ? st.axis + static_cast<int>(x.size()) : st.axis;
+        std::vector<int64_t> sizes;
+        EI_RETURN_IF_ERROR(SplitSizesOf(st, x[static_cast<size_t>(ax)], &sizes));
+        for (int j = 0; j < st.split_index; ++j) offset += sizes[static_cast<size_t>(j)];
+        offset *= LogicalStrides(x, xn)[static_cast<size_t>(ax)];
+      }
+      const cuda::CopyDesc cd = GatherDesc(x, xn, y, nhwc[static_cast<size_t>(st.out)], src_axis, offset);
+      return KC(cuda::StridedCopy(Ptr(p, xv), Ptr(p, st.out), static_cast<int>(KSize(vtype[static_cast<size_t>(st.out)])), cd, s));
     }
     case SK::kQuantize:
       if (st.from_staging) {
@@ -2036,7 +2228,7 @@ Support CudaDevice::Supports(const Graph& g, NodeId id) const {
       "Conv", "ConvBiasAct", "ConvBiasActPool", "ConvEltwiseAct", "Gemm", "GemmBiasAct", "MatMul", "MaxPool", "AveragePool",
       "GlobalAveragePool", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Identity", "Add", "Sub",
       "Mul", "Div", "Max", "Min", "Pow", "Softmax", "Concat", "Resize", "Reshape", "Flatten", "Squeeze", "Unsqueeze",
-      "QuantizeLinear", "DequantizeLinear", "BatchNormalization"};
+      "Transpose", "Split", "QuantizeLinear", "DequantizeLinear", "BatchNormalization"};
   const Node& n = g.node(id);
   if (!kOps.count(n.op)) return Support::No("op '" + n.op + "' has no CUDA implementation");
   if (n.op == "BatchNormalization") {
@@ -2049,7 +2241,8 @@ Support CudaDevice::Supports(const Graph& g, NodeId id) const {
   const bool int8 = !n.inputs.empty() && n.inputs[0] != kNoValue && g.value(n.inputs[0]).dtype == DType::kInt8;
   if (int8) {
     static const std::set<std::string> kInt8Ops = {"ConvBiasAct", "ConvBiasActPool", "ConvEltwiseAct", "GemmBiasAct", "MaxPool", "AveragePool",
-                                                   "Reshape", "Flatten", "Squeeze", "Unsqueeze", "DequantizeLinear", "Concat", "Resize"};
+                                                   "Reshape", "Flatten", "Squeeze", "Unsqueeze", "DequantizeLinear", "Concat", "Resize",
+                                                   "Transpose", "Split"};
     if (!kInt8Ops.count(n.op)) return Support::No("INT8 " + n.op + " is not implemented on the GPU (runs in float after DequantizeLinear)");
   }
   return Support::Yes();
@@ -2140,6 +2333,11 @@ std::vector<std::string> CudaDevice::Explain(int batch) const {
     if (p && st.kind == SK::kConv) {
       if (p->conv[i].use_lt || p->conv[i].use_dw) line += "  " + p->conv[i].how;
       else line += "  cudnn algo " + std::to_string(static_cast<int>(p->conv[i].algo)) + (p->conv[i].fused ? " fused-bias-act" : " +epilogue") + " " + p->conv[i].how;
+    }
+    if (p && st.kind == SK::kConcat) {
+      size_t k = 0;
+      for (ValueId v : st.in) k += p->in_place[static_cast<size_t>(v)] ? 1 : 0;
+      line += "  " + std::to_string(k) + " of " + std::to_string(st.in.size()) + " inputs in place";
     }
     if (p && (st.kind == SK::kConvInt8 || st.kind == SK::kGemmInt8)) line += "  " + std::string(p->lt[i].direct ? "" : "cublasLt int8 + requant kernel: ") + p->lt[i].how;
     out.push_back(line);

@@ -16,8 +16,13 @@
 // accumulation). INT8 nodes (int8 activations with per-tensor scale, int8 per-channel weights,
 // int32 bias) run as int8 x int8 -> int32 (cuBLASLt IMMA on an im2col matrix, or our direct kernel
 // for grouped layers) followed by OUR requantization kernel, bit-exact to graph/quant/int8_math.h.
-// Known limits: Transpose, Slice, Pad and other data-movement ops beyond Reshape/Flatten/Concat are
-// not supported; INT8 AveragePool and INT8 binary Add are not supported (the fused residual is).
+// Data movement: Reshape/Flatten/Squeeze/Unsqueeze (aliases where the layout allows), Concat,
+// Transpose (any permutation, rank <= 6) and Split (one gather step per output) run as copies that
+// fold in the NHWC <-> NCHW change. Concat runs in place (its producers write into its buffer) only
+// where each input is a contiguous block of the output: the batch axis, or leading dims of 1 at the
+// planned batch (PlanMemory says exactly when); channel Concat of NHWC maps with H*W > 1 copies.
+// Known limits: Slice, Pad and other data-movement ops are not supported; INT8 AveragePool and INT8
+// binary Add are not supported (the fused residual is).
 #pragma once
 #include <memory>
 #include <string>

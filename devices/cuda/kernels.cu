@@ -332,6 +332,25 @@ __global__ void ConcatK(const uint8_t* __restrict__ in, uint8_t* __restrict__ ou
   }
 }
 
+// One thread per output element; the innermost (merged) axis is split off in 32-bit arithmetic so
+// that consecutive threads write consecutive addresses and read with a fixed stride.
+template <class T>
+__global__ void StridedCopyK(const T* __restrict__ in, T* __restrict__ out, CopyDesc d, int64_t count) {
+  const int last = d.rank - 1;
+  const int inner = static_cast<int>(d.out_dims[last]);
+  GRID_STRIDE(i, count) {
+    int r = 0;
+    int64_t rem = DivMod(i, inner, &r);
+    int64_t src = d.in_offset + r * d.in_strides[last];
+    for (int k = last - 1; k >= 0; --k) {
+      int idx = 0;
+      rem = DivMod(rem, static_cast<int>(d.out_dims[k]), &idx);
+      src += idx * d.in_strides[k];
+    }
+    out[i] = in[src];
+  }
+}
+
 __device__ __forceinline__ float SrcCoord(int o, float scale, int in_len, int out_len, int coord) {
   switch (coord) {
     case 0: return (o + 0.5f) / scale - 0.5f;
@@ -758,6 +777,41 @@ cudaError_t ConcatPart(const void* in, void* out, int elem_bytes, int64_t outer,
   }
   ConcatK<<<Blocks(count), kThreads, 0, s>>>(static_cast<const uint8_t*>(in), static_cast<uint8_t*>(out), elem_bytes, outer,
                                              len, out_len, offset);
+  return cudaGetLastError();
+}
+
+cudaError_t StridedCopy(const void* in, void* out, int elem_bytes, const CopyDesc& d0, cudaStream_t s) {
+  if (d0.rank < 0 || d0.rank > kMaxRank) return cudaErrorInvalidValue;
+  // Canonical form: size-1 axes dropped, then an axis merged into the one before it when that one
+  // steps over exactly it (in the output this always holds: it is contiguous).
+  CopyDesc d;
+  d.in_offset = d0.in_offset;
+  int64_t count = 1;
+  for (int k = 0; k < d0.rank; ++k) {
+    count *= d0.out_dims[k];
+    if (d0.out_dims[k] == 1) continue;
+    if (d.rank > 0 && d.in_strides[d.rank - 1] == d0.in_strides[k] * d0.out_dims[k]) {
+      d.out_dims[d.rank - 1] *= d0.out_dims[k];
+      d.in_strides[d.rank - 1] = d0.in_strides[k];
+      continue;
+    }
+    d.out_dims[d.rank] = d0.out_dims[k];
+    d.in_strides[d.rank] = d0.in_strides[k];
+    ++d.rank;
+  }
+  if (count == 0) return cudaSuccess;
+  for (int k = 0; k < d.rank; ++k)
+    if (d.out_dims[k] > 0x7fffffffLL) return cudaErrorInvalidValue;   // DivMod takes an int divisor
+  if (d.rank == 0 || (d.rank == 1 && d.in_strides[0] == 1)) {   // one contiguous block
+    return cudaMemcpyAsync(out, static_cast<const uint8_t*>(in) + d.in_offset * elem_bytes, static_cast<size_t>(count) * elem_bytes,
+                           cudaMemcpyDeviceToDevice, s);
+  }
+  switch (elem_bytes) {
+    case 1: StridedCopyK<uint8_t><<<Blocks(count), kThreads, 0, s>>>(static_cast<const uint8_t*>(in), static_cast<uint8_t*>(out), d, count); break;
+    case 2: StridedCopyK<uint16_t><<<Blocks(count), kThreads, 0, s>>>(static_cast<const uint16_t*>(in), static_cast<uint16_t*>(out), d, count); break;
+    case 4: StridedCopyK<uint32_t><<<Blocks(count), kThreads, 0, s>>>(static_cast<const uint32_t*>(in), static_cast<uint32_t*>(out), d, count); break;
+    default: return cudaErrorInvalidValue;
+  }
   return cudaGetLastError();
 }
 

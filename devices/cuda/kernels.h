@@ -78,6 +78,19 @@ cudaError_t Softmax(const void* in, void* out, KType t, int64_t outer, int64_t a
 cudaError_t ConcatPart(const void* in, void* out, int elem_bytes, int64_t outer, int64_t len, int64_t out_len,
                        int64_t offset, cudaStream_t s);
 
+// Gather copy of a rank <= kMaxRank tensor: out (contiguous, dims out_dims) element at index
+// (i_0 .. i_{r-1}) = in[in_offset + sum_k i_k * in_strides[k]], strides and offset in elements.
+// One kernel for Transpose (permuted strides), Split (one part: an offset along the split axis) and
+// any NCHW <-> NHWC change folded into either. in and out must not overlap. The launcher drops
+// size-1 axes and merges axes that are contiguous in both tensors before launching.
+struct CopyDesc {
+  int rank = 0;
+  int64_t out_dims[kMaxRank] = {};
+  int64_t in_strides[kMaxRank] = {};
+  int64_t in_offset = 0;
+};
+cudaError_t StridedCopy(const void* in, void* out, int elem_bytes, const CopyDesc& d, cudaStream_t s);
+
 // Resize over NHWC. mode 0 = nearest (ONNX round_prefer_floor / asymmetric), 1 = linear
 // (half_pixel). Scales are out/in per axis as ONNX defines.
 struct ResizeDesc {

@@ -339,6 +339,126 @@ TEST(CudaDevice, SoftmaxConcatResizeReshape) {
                         DType::kFloat32, kFp32Tol);
 }
 
+// Transpose: 4-D permutations (NHWC storage in and/or out), torchvision ShuffleNetV2's channel
+// shuffle (Reshape -> 5-D Transpose -> Reshape, then a Conv that reads the NHWC result), a 5-D and
+// a 2-D permutation, and the default (reversed) perm.
+Graph TransposeGraph(DType t) {
+  Net n;
+  ValueId x = n.In("x", t, {2, 6, 5, 7});
+  for (std::vector<int64_t> perm : {std::vector<int64_t>{0, 2, 3, 1}, {0, 3, 1, 2}, {3, 2, 1, 0}, {1, 0, 3, 2}, {0, 1, 3, 2}}) {
+    Attributes ta;
+    ta.Set("perm", perm);
+    n.Out(n.Op("Transpose", {x}, ta, t));
+  }
+  ValueId s4 = n.In("s", t, {2, 8, 5, 5});
+  ValueId r5 = n.Op("Reshape", {s4, n.Const("shape5", Tensor::FromVector(DType::kInt64, {5}, std::vector<int64_t>{2, 2, 4, 5, 5}))}, {}, t);
+  Attributes sh;
+  sh.Set("perm", std::vector<int64_t>{0, 2, 1, 3, 4});
+  ValueId t5 = n.Op("Transpose", {r5}, sh, t);
+  ValueId shuffled = n.Op("Reshape", {t5, n.Const("shape4", Tensor::FromVector(DType::kInt64, {4}, std::vector<int64_t>{2, -1, 5, 5}))}, {}, t);
+  n.Out(shuffled);
+  if (t != DType::kInt8) n.Out(n.Op("Conv", {shuffled, n.Const("w", Weights(4, 8, 1, 21)), n.Const("b", RandomTensor(DType::kFloat32, {4}, 23))}, ConvAttrs(1, 1, 0)));
+  ValueId v = n.In("v", t, {2, 3, 4, 5, 6});
+  Attributes p5;
+  p5.Set("perm", std::vector<int64_t>{0, 4, 2, 1, 3});
+  n.Out(n.Op("Transpose", {v}, p5, t));
+  ValueId m = n.In("m", t, {2, 15});   // every graph input shares the batch axis
+  n.Out(n.Op("Transpose", {m}, {}, t));
+  return std::move(n.g);
+}
+
+TEST(CudaDevice, TransposeEveryLayout) {
+  REQUIRE_GPU();
+  devices::TensorMap in = {{"x", RandomTensor(DType::kFloat32, {2, 6, 5, 7}, 31)}, {"s", RandomTensor(DType::kFloat32, {2, 8, 5, 5}, 32)},
+                           {"v", RandomTensor(DType::kFloat32, {2, 3, 4, 5, 6}, 33)}, {"m", RandomTensor(DType::kFloat32, {2, 15}, 34)}};
+  CheckAgainstReference(TransposeGraph(DType::kFloat32), in, DType::kFloat32, kFp32Tol, false, "fp32");
+  CheckAgainstReference(TransposeGraph(DType::kFloat32), in, DType::kFloat16, kFp16OpTol, false, "fp16");
+  devices::TensorMap q = {{"x", RandomTensor(DType::kInt8, {2, 6, 5, 7}, 41)}, {"s", RandomTensor(DType::kInt8, {2, 8, 5, 5}, 42)},
+                          {"v", RandomTensor(DType::kInt8, {2, 3, 4, 5, 6}, 43)}, {"m", RandomTensor(DType::kInt8, {2, 15}, 44)}};
+  CheckAgainstReference(TransposeGraph(DType::kInt8), q, DType::kFloat32, 0, true, "int8");
+}
+
+// Split: unequal sizes on the channel axis of an NHWC tensor (each part read by a Conv too), the H
+// and W axes, the batch axis by num_outputs, and the last axis of a 3-D tensor into unequal equal-split
+// parts (5 = 2 + 2 + 1), and its middle axis unequally.
+Graph SplitGraph(DType t) {
+  Net n;
+  ValueId x = n.In("x", t, {2, 10, 4, 6});
+  ValueId z = n.In("z", t, {2, 7, 5});
+  auto split = [&](ValueId in, int64_t axis, std::vector<int64_t> sizes, size_t parts) {
+    Attributes a;
+    a.Set("axis", axis);
+    std::vector<ValueId> ins = {in};
+    if (!sizes.empty()) ins.push_back(n.Const("sizes" + std::to_string(n.g.num_values()), Tensor::FromVector(DType::kInt64, {static_cast<int64_t>(sizes.size())}, sizes)));
+    else a.Set("num_outputs", static_cast<int64_t>(parts));
+    std::vector<ValueId> outs;
+    for (size_t i = 0; i < parts; ++i) outs.push_back(n.g.AddValue("split" + std::to_string(n.g.num_values()), t, Shape()));
+    n.g.AddNode("Split", "Split" + std::to_string(n.g.num_node_slots()), std::move(ins), outs, std::move(a));
+    for (ValueId o : outs) n.Out(o);
+    return outs;
+  };
+  std::vector<ValueId> c = split(x, 1, {3, 5, 2}, 3);
+  if (t != DType::kInt8) n.Out(n.Op("Conv", {c[1], n.Const("w", Weights(4, 5, 3, 22)), n.Const("b", RandomTensor(DType::kFloat32, {4}, 24))}, ConvAttrs(3, 1, 1)));
+  split(x, 2, {1, 3}, 2);
+  split(x, -1, {}, 2);
+  split(x, 0, {}, 2);
+  split(z, 2, {}, 3);
+  split(z, 1, {4, 3}, 2);
+  return std::move(n.g);
+}
+
+TEST(CudaDevice, SplitEveryAxis) {
+  REQUIRE_GPU();
+  devices::TensorMap in = {{"x", RandomTensor(DType::kFloat32, {2, 10, 4, 6}, 51)}, {"z", RandomTensor(DType::kFloat32, {2, 7, 5}, 52)}};
+  CheckAgainstReference(SplitGraph(DType::kFloat32), in, DType::kFloat32, kFp32Tol, false, "fp32");
+  CheckAgainstReference(SplitGraph(DType::kFloat32), in, DType::kFloat16, kFp16OpTol, false, "fp16");
+  devices::TensorMap q = {{"x", RandomTensor(DType::kInt8, {2, 10, 4, 6}, 53)}, {"z", RandomTensor(DType::kInt8, {2, 7, 5}, 54)}};
+  CheckAgainstReference(SplitGraph(DType::kInt8), q, DType::kFloat32, 0, true, "int8");
+}
+
+// Concat in place: a batch-axis Concat of two Conv outputs (each a contiguous, 256-byte-aligned
+// block of the output: 16*8*8 elements, 4 or 2 bytes each), and a [1, anchors, 4] head Concat of two Softmax outputs plus a graph
+// input (which is copied). Numbers against the reference, and Explain says what ran in place.
+TEST(CudaDevice, ConcatInPlaceWhereContiguous) {
+  REQUIRE_GPU();
+  auto build = [] {
+    Net n;
+    ValueId x = n.In("x", DType::kFloat32, {1, 8, 8, 8});   // batch 1 like the heads: one batch per graph
+    ValueId a = n.Op("Conv", {x, n.Const("wa", Weights(16, 8, 1, 61)), n.Const("ba", RandomTensor(DType::kFloat32, {16}, 67))}, ConvAttrs(1, 1, 0));
+    ValueId b = n.Op("Conv", {x, n.Const("wb", Weights(16, 8, 3, 62)), n.Const("bb", RandomTensor(DType::kFloat32, {16}, 68))}, ConvAttrs(3, 1, 1));
+    Attributes c0;
+    c0.Set("axis", static_cast<int64_t>(0));
+    n.Out(n.Op("Relu", {n.Op("Concat", {a, b}, c0)}));
+    ValueId h1 = n.In("h1", DType::kFloat32, {1, 64, 4});
+    ValueId h2 = n.In("h2", DType::kFloat32, {1, 32, 4});
+    ValueId h3 = n.In("h3", DType::kFloat32, {1, 5, 4});
+    Attributes sm;
+    sm.Set("axis", static_cast<int64_t>(-1));
+    Attributes c1;
+    c1.Set("axis", static_cast<int64_t>(1));
+    n.Out(n.Op("Concat", {n.Op("Softmax", {h1}, sm), n.Op("Softmax", {h2}, sm), h3}, c1));
+    return std::move(n.g);
+  };
+  devices::TensorMap in = {{"x", RandomTensor(DType::kFloat32, {1, 8, 8, 8}, 63)}, {"h1", RandomTensor(DType::kFloat32, {1, 64, 4}, 64)},
+                           {"h2", RandomTensor(DType::kFloat32, {1, 32, 4}, 65)}, {"h3", RandomTensor(DType::kFloat32, {1, 5, 4}, 66)}};
+  CheckAgainstReference(build(), in, DType::kFloat32, kFp32Tol, false, "fp32");
+  CheckAgainstReference(build(), in, DType::kFloat16, kFp16OpTol, false, "fp16");
+  devices::CudaDevice dev;
+  ASSERT_TRUE(dev.Prepare(std::make_shared<const Graph>(build())).ok());
+  devices::TensorMap out;
+  ASSERT_TRUE(dev.Launch(in, &out).ok());
+  int batch_concat = 0, head_concat = 0;
+  std::string explain;
+  for (const std::string& l : dev.Explain()) {
+    explain += l + "\n";
+    if (l.rfind("concat", 0) != 0) continue;
+    batch_concat += l.find("2 of 2 inputs in place") != std::string::npos;
+    head_concat += l.find("2 of 3 inputs in place") != std::string::npos;
+  }
+  EXPECT_EQ(batch_concat, 1) << explain;
+  EXPECT_EQ(head_concat, 1) << explain;
+}
+
 // ---------------------------------------------------------------- INT8, bit exact
 
 Graph Int8Node(const std::string& op, const std::string& act, int cin, int cout, int k, int stride, int group, int hw, uint32_t seed,
@@ -550,15 +670,15 @@ TEST(CudaDevice, RefusesWhatItCannotRun) {
   REQUIRE_GPU();
   Net n;
   ValueId x = n.In("x", DType::kFloat32, {1, 4, 4, 4});
-  Attributes ta;
-  ta.Set("perm", std::vector<int64_t>{0, 2, 3, 1});
-  ValueId t = n.Op("Transpose", {x}, ta);
+  Attributes da;
+  da.Set("blocksize", static_cast<int64_t>(2));
+  ValueId t = n.Op("DepthToSpace", {x}, da);
   n.Out(t);
   devices::CudaDevice dev;
   EXPECT_FALSE(dev.Supports(n.g, n.g.value(t).producer).ok);
   Status s = dev.Prepare(std::make_shared<const Graph>(std::move(n.g)));
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("Transpose"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("DepthToSpace"), std::string::npos) << s.message();
 }
 
 #endif  // EDGEINFER_HAVE_CUDA
