@@ -6,6 +6,8 @@
 # (PyTorch peer first, then edgeinfer, same run). Logs and results go to $OUT (default ./gpu_out).
 #   env: GPU_TESTS=1|0  GPU_BENCH=1|0  TEST_FILTER=gtest-filter  BENCH_ARGS="--batches 1,8 ..."
 #        PEER_ARGS="--batches ..."  TEST_TIMEOUT / PEER_TIMEOUT / BENCH_TIMEOUT (seconds)
+#        MODEL_CHECK=1: also torchvision exports vs ONNX Runtime through `edgeinfer run` (needs
+#        .bundle/bin/edgeinfer); MODEL_CHECK_ARGS="--engines gpu --opsets 13,17 --models ..."
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu_out}
@@ -46,5 +48,9 @@ if [ "${GPU_BENCH:-1}" = 1 ]; then
   timeout ${BENCH_TIMEOUT:-400} .bundle/bin/edgeinfer-bench-gpu --peer /tmp/torch_peer.json --json /tmp/bench.json --cache "$CACHE" \
       --explain "$OUT/explain.txt" ${BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.log" || RC=1
   cp "$CACHE" "$OUT/gpu_timing_cache.txt" 2>/dev/null || true
+fi
+if [ "${MODEL_CHECK:-0}" = 1 ]; then
+  EDGEINFER_LD_LIBRARY_PATH="$LD_LIBRARY_PATH" env -u LD_LIBRARY_PATH timeout ${CHECK_TIMEOUT:-400} python3 tools/model_check/torchvision_check.py --edgeinfer .bundle/bin/edgeinfer ${MODEL_CHECK_ARGS:---engines gpu} \
+      2>&1 | grep -v -i warning | tee "$OUT/model_check.log" || RC=1
 fi
 exit $RC

@@ -16,6 +16,7 @@
 
 #include "devices/cuda/cuda_memory.h"
 #include "devices/cuda/kernels.h"
+#include "graph/ops/data_movement.h"
 #include "graph/ops/fused.h"
 #include "graph/quant/int8_kernels.h"
 #include "graph/quant/int8_math.h"
@@ -102,7 +103,7 @@ bool ParseAct(const std::string& name, float alpha, float beta, float mn, float 
 
 enum class SK {
   kInput, kOutput, kConv, kConvInt8, kGemm, kGemmInt8, kPool, kGlobalPool, kAct, kBinary, kSoftmax, kConcat,
-  kResize, kReshape, kQuantize, kDequantize, kTranspose, kSplit
+  kResize, kReshape, kQuantize, kDequantize, kTranspose, kSplit, kSlice
 };
 const char* SKName(SK k) {
   switch (k) {
@@ -123,6 +124,7 @@ const char* SKName(SK k) {
     case SK::kQuantize: return "quantize";
     case SK::kDequantize: return "dequantize";
     case SK::kTranspose: return "transpose";
+    case SK::kSlice: return "slice";
     case SK::kSplit: return "split";
   }
   return "?";
@@ -183,6 +185,8 @@ struct Step {
   std::vector<int64_t> perm;
   std::vector<int64_t> split_sizes;
   int split_count = 0, split_index = 0;
+  // Slice: the node's constant starts / ends / axes / steps (resolved per batch by ops::ResolveSlice).
+  std::vector<int64_t> slice_starts, slice_ends, slice_axes, slice_steps;
 };
 
 // The part sizes of a Split step for an axis extent `dim`: its constant sizes, or split_count equal
@@ -924,6 +928,21 @@ Status CudaDevice::Impl::BuildSteps() {
       if (n.attrs.Has("perm")) st.perm = n.attrs.GetInts("perm");   // else reversed axes, of the rank known per batch
       if (st.perm.size() > static_cast<size_t>(cuda::kMaxRank)) return Status::Error(G.Label(id) + ": rank " + std::to_string(st.perm.size()) + " is above 6, the GPU Transpose limit");
       EI_RETURN_IF_ERROR(need_const(in(0)));
+    } else if (op == "Slice") {
+      st.kind = SK::kSlice;
+      st.in = {in(0)};
+      auto ints = [&](int k, std::vector<int64_t>* v) -> Status {
+        if (in(k) == kNoValue) return Status::Ok();
+        if (!G.value(in(k)).IsConstant()) return Status::Error(G.Label(id) + ": Slice input " + std::to_string(k) + " must be a constant on the GPU");
+        const Tensor& t = *G.value(in(k)).constant;
+        for (int64_t i = 0; i < t.numel(); ++i) v->push_back(t.GetAsInt64(i));
+        return Status::Ok();
+      };
+      EI_RETURN_IF_ERROR(ints(1, &st.slice_starts));
+      EI_RETURN_IF_ERROR(ints(2, &st.slice_ends));
+      EI_RETURN_IF_ERROR(ints(3, &st.slice_axes));
+      EI_RETURN_IF_ERROR(ints(4, &st.slice_steps));
+      EI_RETURN_IF_ERROR(need_const(in(0)));
     } else if (op == "Split") {
       // One step per output: each gathers its part of the input (no multi-output steps).
       st.kind = SK::kSplit;
@@ -1110,6 +1129,12 @@ Status CudaDevice::Impl::InferDims(BatchPlan& p, const Step& st) {
         seen[static_cast<size_t>(a)] = true;
         out[i] = x[static_cast<size_t>(a)];
       }
+      break;
+    }
+    case SK::kSlice: {
+      if (x.size() > static_cast<size_t>(cuda::kMaxRank)) return Status::Error(st.label + ": rank above 6");
+      EI_ASSIGN_OR_RETURN(ops::SliceParams sp, ops::ResolveSlice(x, st.slice_starts, st.slice_ends, st.slice_axes, st.slice_steps));
+      out = sp.count;
       break;
     }
     case SK::kSplit: {
@@ -2093,23 +2118,34 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
       return KC(cudaMemcpyAsync(Ptr(p, st.out), Ptr(p, st.in[0]), static_cast<size_t>(Prod(x)) * KSize(t), cudaMemcpyDeviceToDevice, s));
     }
     case SK::kTranspose:
-    case SK::kSplit: {
+    case SK::kSplit:
+    case SK::kSlice: {
       const ValueId xv = st.in[0];
       const auto& x = D[static_cast<size_t>(xv)];
       const auto& y = D[static_cast<size_t>(st.out)];
       const bool xn = nhwc[static_cast<size_t>(xv)] && !const_dev[static_cast<size_t>(xv)];
       std::vector<int64_t> src_axis = TransposePerm(st, x.size());
-      int64_t offset = 0;
-      if (st.kind == SK::kSplit) {
+      if (st.kind != SK::kTranspose) {   // Split and Slice gather along the same axes
         src_axis.resize(x.size());
         std::iota(src_axis.begin(), src_axis.end(), int64_t{0});
+      }
+      int64_t offset = 0;
+      if (st.kind == SK::kSplit) {
         const int ax = st.axis < 0 ? st.axis + static_cast<int>(x.size()) : st.axis;
         std::vector<int64_t> sizes;
         EI_RETURN_IF_ERROR(SplitSizesOf(st, x[static_cast<size_t>(ax)], &sizes));
         for (int j = 0; j < st.split_index; ++j) offset += sizes[static_cast<size_t>(j)];
         offset *= LogicalStrides(x, xn)[static_cast<size_t>(ax)];
       }
-      const cuda::CopyDesc cd = GatherDesc(x, xn, y, nhwc[static_cast<size_t>(st.out)], src_axis, offset);
+      cuda::CopyDesc cd = GatherDesc(x, xn, y, nhwc[static_cast<size_t>(st.out)], src_axis, offset);
+      if (st.kind == SK::kSlice) {   // start offset and per-axis steps on the identity gather
+        EI_ASSIGN_OR_RETURN(ops::SliceParams sp, ops::ResolveSlice(x, st.slice_starts, st.slice_ends, st.slice_axes, st.slice_steps));
+        const std::vector<int64_t> lst = LogicalStrides(x, xn);
+        cd.in_offset = 0;
+        for (size_t a = 0; a < x.size(); ++a) cd.in_offset += sp.start[a] * lst[a];
+        const bool yn = nhwc[static_cast<size_t>(st.out)] && y.size() == 4;
+        for (int k = 0; k < cd.rank; ++k) cd.in_strides[k] *= sp.step[static_cast<size_t>(yn ? kPerm[k] : k)];
+      }
       return KC(cuda::StridedCopy(Ptr(p, xv), Ptr(p, st.out), static_cast<int>(KSize(vtype[static_cast<size_t>(st.out)])), cd, s));
     }
     case SK::kQuantize:
@@ -2228,7 +2264,7 @@ Support CudaDevice::Supports(const Graph& g, NodeId id) const {
       "Conv", "ConvBiasAct", "ConvBiasActPool", "ConvEltwiseAct", "Gemm", "GemmBiasAct", "MatMul", "MaxPool", "AveragePool",
       "GlobalAveragePool", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Identity", "Add", "Sub",
       "Mul", "Div", "Max", "Min", "Pow", "Softmax", "Concat", "Resize", "Reshape", "Flatten", "Squeeze", "Unsqueeze",
-      "Transpose", "Split", "QuantizeLinear", "DequantizeLinear", "BatchNormalization"};
+      "Transpose", "Split", "Slice", "QuantizeLinear", "DequantizeLinear", "BatchNormalization"};
   const Node& n = g.node(id);
   if (!kOps.count(n.op)) return Support::No("op '" + n.op + "' has no CUDA implementation");
   if (n.op == "BatchNormalization") {
@@ -2242,7 +2278,7 @@ Support CudaDevice::Supports(const Graph& g, NodeId id) const {
   if (int8) {
     static const std::set<std::string> kInt8Ops = {"ConvBiasAct", "ConvBiasActPool", "ConvEltwiseAct", "GemmBiasAct", "MaxPool", "AveragePool",
                                                    "Reshape", "Flatten", "Squeeze", "Unsqueeze", "DequantizeLinear", "Concat", "Resize",
-                                                   "Transpose", "Split"};
+                                                   "Transpose", "Split", "Slice"};
     if (!kInt8Ops.count(n.op)) return Support::No("INT8 " + n.op + " is not implemented on the GPU (runs in float after DequantizeLinear)");
   }
   return Support::Yes();

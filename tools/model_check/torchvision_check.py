@@ -39,6 +39,13 @@ def export(model, size, path, opset):
                       dynamic_axes={"input": {0: "N"}, "output": {0: "N"}}, dynamo=False)
 
 
+# The CLI may need a library path that PyTorch must not see (an older cuDNN found first makes it
+# refuse to load): scripts/gpu_run.sh passes it as EDGEINFER_LD_LIBRARY_PATH.
+cli_env = dict(os.environ)
+if "EDGEINFER_LD_LIBRARY_PATH" in cli_env:
+    cli_env["LD_LIBRARY_PATH"] = cli_env["EDGEINFER_LD_LIBRARY_PATH"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--edgeinfer", required=True)
@@ -72,7 +79,7 @@ def main():
                     continue  # the golden is slow: one opset is enough to check it
                 od = os.path.join(a.out, f"{name}_op{opset}_{engine}")
                 t0 = time.time()
-                r = subprocess.run([a.edgeinfer, "run", path, "-i", f"input={xin}", "-o", od, "--engine", engine],
+                r = subprocess.run([a.edgeinfer, "run", path, "-i", f"input={xin}", "-o", od, "--engine", engine], env=cli_env,
                                    capture_output=True, text=True)
                 dt = time.time() - t0
                 if r.returncode != 0:

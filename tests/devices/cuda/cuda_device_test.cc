@@ -416,6 +416,39 @@ TEST(CudaDevice, SplitEveryAxis) {
   CheckAgainstReference(SplitGraph(DType::kInt8), q, DType::kFloat32, 0, true, "int8");
 }
 
+// Slice: one axis and several, steps 2 and -1, negative and clamped indices, on NHWC-stored 4-D
+// tensors (the layout folded into the gather) and a 3-D one; a Conv reads one slice (torchvision's
+// ShuffleNetV2 exports its channel split as Slice).
+Graph SliceGraph(DType t) {
+  Net n;
+  ValueId x = n.In("x", t, {2, 10, 6, 8});
+  ValueId z = n.In("z", t, {2, 7, 5});
+  auto i64 = [&](std::vector<int64_t> v) { return n.Const("c" + std::to_string(n.g.num_values()), Tensor::FromVector(DType::kInt64, {static_cast<int64_t>(v.size())}, v)); };
+  auto slice = [&](ValueId in, std::vector<int64_t> starts, std::vector<int64_t> ends, std::vector<int64_t> axes, std::vector<int64_t> steps) {
+    std::vector<ValueId> ins = {in, i64(starts), i64(ends), i64(axes)};
+    if (!steps.empty()) ins.push_back(i64(steps));
+    return n.Op("Slice", ins, {}, t);
+  };
+  ValueId c = slice(x, {2}, {10}, {1}, {});
+  n.Out(c);
+  if (t != DType::kInt8) n.Out(n.Op("Conv", {c, n.Const("w", Weights(4, 8, 3, 71)), n.Const("b", RandomTensor(DType::kFloat32, {4}, 72))}, ConvAttrs(3, 1, 1)));
+  n.Out(slice(x, {1}, {6}, {2}, {2}));
+  n.Out(slice(x, {-6}, {-1}, {3}, {}));
+  n.Out(slice(x, {-1}, {-100}, {3}, {-1}));
+  n.Out(slice(x, {0, 1, 0}, {1, 9, 100}, {0, 1, 2}, {1, 3, 2}));
+  n.Out(slice(z, {1, 0}, {6, 5}, {1, 2}, {2, 1}));
+  return std::move(n.g);
+}
+
+TEST(CudaDevice, SliceEveryAxis) {
+  REQUIRE_GPU();
+  devices::TensorMap in = {{"x", RandomTensor(DType::kFloat32, {2, 10, 6, 8}, 81)}, {"z", RandomTensor(DType::kFloat32, {2, 7, 5}, 82)}};
+  CheckAgainstReference(SliceGraph(DType::kFloat32), in, DType::kFloat32, kFp32Tol, false, "fp32");
+  CheckAgainstReference(SliceGraph(DType::kFloat32), in, DType::kFloat16, kFp16OpTol, false, "fp16");
+  devices::TensorMap q = {{"x", RandomTensor(DType::kInt8, {2, 10, 6, 8}, 83)}, {"z", RandomTensor(DType::kInt8, {2, 7, 5}, 84)}};
+  CheckAgainstReference(SliceGraph(DType::kInt8), q, DType::kFloat32, 0, true, "int8");
+}
+
 // Concat in place: a batch-axis Concat of two Conv outputs (each a contiguous, 256-byte-aligned
 // block of the output: 16*8*8 elements, 4 or 2 bytes each), and a [1, anchors, 4] head Concat of two Softmax outputs plus a graph
 // input (which is copied). Numbers against the reference, and Explain says what ran in place.
