@@ -28,6 +28,9 @@ struct CudaOptions {
   // graph/quant/int8_math.h (bit-exact to the reference); false = float scaling, within 1 LSB of it
   // before a LUT activation and cheaper per output (docs/gpu.md gives the measured difference).
   bool int8_exact_epilogue = true;
+  // FP16 convolutions through the cuDNN graph API (conv + bias + residual + activation in one
+  // engine): 0 never, 1 built and timed against the other paths per layer, 2 wherever it builds.
+  int cudnn_graph = 1;
 };
 
 // The plugin's function table (loaded on first call, cached), or an error "GPU engine unavailable:

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "devices/cuda/cuda_memory.h"
+#include "devices/cuda/cudnn_graph.h"
 #include "devices/cuda/kernels.h"
 #include "graph/ops/data_movement.h"
 #include "graph/ops/fused.h"
@@ -227,6 +228,9 @@ struct ConvRun {   // per batch, per conv step
   // The alternative FP16 path: (im2col +) cuBLASLt GEMM with the bias (+ReLU) epilogue and the
   // residual as C (beta 1). Chosen per layer when its timing beats cuDNN's.
   bool use_dw = false;   // our depthwise kernel (timed against cuDNN)
+  // The cuDNN graph API (conv + bias + residual + activation in one engine; FP16), when timed faster.
+  std::shared_ptr<cuda::CudnnConvGraph> graph;
+  bool use_graph = false;
   bool use_lt = false, lt_im2col = false;
   cublasLtMatmulDesc_t lop = nullptr;
   cublasLtMatrixLayout_t la = nullptr, lb = nullptr, lc = nullptr;
@@ -1696,6 +1700,75 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
         EI_RETURN_IF_ERROR(SetupLtConv(p, i, hit != cache.end() ? lt_choice : -2, key.str(), e0, e1));
         if (cr.use_lt) need_ws = std::max(need_ws, cr.lws);
       }
+      // The cuDNN graph API: conv + bias + residual + activation as one fused operation graph, built
+      // when the chain fits and timed against the path chosen above (CudaOptions::cudnn_graph).
+      if (fk == KType::kF16 && opt.cudnn_graph > 0 && st.group == 1 && !st.pool.on && !cr.use_dw) {
+        cuda::ConvGraphDesc gd;
+        gd.io_type = CUDNN_DATA_HALF;
+        gd.n = x[0];
+        gd.c = x[1];
+        gd.h = x[2];
+        gd.w = x[3];
+        gd.k = st.k;
+        gd.r = st.r;
+        gd.s = st.s;
+        gd.oh = o.oh;
+        gd.ow = o.ow;
+        gd.pre_pad[0] = o.pb;
+        gd.pre_pad[1] = o.qb;
+        gd.post_pad[0] = o.pe;
+        gd.post_pad[1] = o.qe;
+        gd.stride[0] = st.strides[0];
+        gd.stride[1] = st.strides[1];
+        gd.dilation[0] = st.dil[0];
+        gd.dilation[1] = st.dil[1];
+        gd.bias = st.bias_cd != nullptr;
+        gd.residual = st.residual;
+        gd.act = st.act;
+        const std::string gkey = "cudnn graph " + key.str() + " act" + std::to_string(static_cast<int>(st.act.kind)) + (st.residual ? " res" : "") +
+                                 (gd.bias ? " bias" : "");
+        auto gh = cache.find(gkey);
+        const bool forced = opt.cudnn_graph == 2;
+        if (cuda::ConvGraphSupported(gd, nullptr) && (forced || (gh == cache.end() ? opt.autotune : gh->second == "1"))) {
+          auto built = cuda::CudnnConvGraph::Build(dnn, gd, static_cast<int64_t>(p.ws_bytes));
+          if (built.ok()) {
+            cr.graph = *built;
+            bool use = forced || gh != cache.end();
+            std::string timing;
+            if (!forced && gh == cache.end()) {
+              auto t_of = [&](bool g) {
+                cr.use_graph = g;
+                for (int w = 0; w < 2; ++w) if (!RunStep(p, i).ok()) return 1e30f;
+                cudaEventRecord(e0, stream);
+                for (int r = 0; r < 5; ++r) if (!RunStep(p, i).ok()) return 1e30f;
+                cudaEventRecord(e1, stream);
+                if (cudaEventSynchronize(e1) != cudaSuccess) return 1e30f;
+                float ms = 0.f;
+                cudaEventElapsedTime(&ms, e0, e1);
+                return ms / 5;
+              };
+              const float t_cur = t_of(false), t_graph = t_of(true);
+              cudaGetLastError();
+              use = t_graph < t_cur;
+              timing = " " + std::to_string(t_graph) + " ms vs " + std::to_string(t_cur) + " ms";
+              cache[gkey] = use ? "1" : "0";
+              cache_dirty = true;
+            }
+            cr.use_graph = use;
+            if (use) {
+              need_ws = std::max(need_ws, static_cast<size_t>(cr.graph->workspace_bytes()));
+              cr.how = cr.graph->engine() + timing;
+            } else {
+              cr.graph.reset();
+            }
+          } else if (forced) {
+            cr.how += " (" + built.status().message() + ")";
+          } else if (gh == cache.end()) {
+            cache[gkey] = "0";
+            cache_dirty = true;
+          }
+        }
+      }
     } else if (st.kind == SK::kConvInt8 || st.kind == SK::kGemmInt8) {
       LtRun& L = p.lt[i];
       const auto& x = p.dims[static_cast<size_t>(st.in[0])];
@@ -1908,6 +1981,12 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
     }
     case SK::kConv: {
       ConvRun& cr = p.conv[i];
+      if (cr.use_graph) {
+        const cudnnStatus_t e = cr.graph->Run(dnn, Ptr(p, st.in[0]), st.w_dev, st.bias_cd, st.residual ? Ptr(p, st.in[1]) : nullptr, Ptr(p, st.out),
+                                              p.arena + p.ws_off);
+        if (e != CUDNN_STATUS_SUCCESS) return Status::Error(st.label + ": cuDNN graph execute: " + cudnnGetErrorString(e));
+        return Status::Ok();
+      }
       if (cr.use_lt) return RunLtConv(p, i);
       if (cr.use_dw) {
         const auto& x0 = D[static_cast<size_t>(st.in[0])];
@@ -2367,7 +2446,7 @@ std::vector<std::string> CudaDevice::Explain(int batch) const {
       line += buf;
     }
     if (p && st.kind == SK::kConv) {
-      if (p->conv[i].use_lt || p->conv[i].use_dw) line += "  " + p->conv[i].how;
+      if (p->conv[i].use_lt || p->conv[i].use_dw || p->conv[i].use_graph) line += "  " + p->conv[i].how;
       else line += "  cudnn algo " + std::to_string(static_cast<int>(p->conv[i].algo)) + (p->conv[i].fused ? " fused-bias-act" : " +epilogue") + " " + p->conv[i].how;
     }
     if (p && st.kind == SK::kConcat) {

@@ -192,6 +192,56 @@ TEST(CudaDevice, Fp16TunedConvPaths) {
   }
 }
 
+// FP16 convolutions through the cuDNN graph API (CudaOptions::cudnn_graph = 2: wherever it builds):
+// conv + bias (+ residual) + each activation cuDNN has a pointwise mode for, against the reference;
+// Explain must show the graph engine ran.
+TEST(CudaDevice, CudnnGraphConvBiasResidualAct) {
+  REQUIRE_GPU();
+  const char* acts[] = {"", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh"};
+  uint32_t seed = 700;
+  for (const char* act : acts) {
+    for (const std::string op : {"ConvBiasAct", "ConvEltwiseAct"}) {
+      SCOPED_TRACE(op + " " + act);
+      Net n;
+      ValueId x = n.In("x", DType::kFloat32, {2, 16, 12, 12});
+      Attributes a = ConvAttrs(3, 1, 1);
+      if (*act) a.Set("activation", std::string(act));
+      a.Set("act_min", 0.f);
+      a.Set("act_max", 0.5f);
+      a.Set("act_alpha", 0.1f);
+      std::vector<ValueId> in = {x, n.Const("w", Weights(32, 16, 3, seed)), n.Const("b", RandomTensor(DType::kFloat32, {32}, seed + 1))};
+      devices::TensorMap inputs = {{"x", RandomTensor(DType::kFloat32, {2, 16, 12, 12}, seed + 2)}};
+      if (op == "ConvEltwiseAct") {
+        in.push_back(n.In("r", DType::kFloat32, {2, 32, 12, 12}));
+        inputs["r"] = RandomTensor(DType::kFloat32, {2, 32, 12, 12}, seed + 3);
+      }
+      n.Out(n.Op(op, in, a));
+      Graph g = std::move(n.g);
+      auto ref = devices::RunReference(g, inputs);
+      ASSERT_TRUE(ref.ok()) << ref.status().message();
+      devices::CudaOptions opt;
+      opt.float_precision = DType::kFloat16;
+      opt.cudnn_graph = 2;
+      devices::CudaDevice dev(opt);
+      Status s = dev.Prepare(std::make_shared<const Graph>(std::move(g)));
+      ASSERT_TRUE(s.ok()) << s.message();
+      for (int run = 0; run < 2; ++run) {   // eager, then the CUDA graph replay
+        devices::TensorMap out;
+        s = dev.Launch(inputs, &out);
+        ASSERT_TRUE(s.ok()) << s.message();
+        for (const auto& [name, r] : *ref) {
+          int64_t mism = 0;
+          EXPECT_LE(Error(r, out.at(name), &mism), kFp16OpTol) << name << " run " << run;
+        }
+      }
+      std::string explain;
+      for (const std::string& l : dev.Explain()) explain += l + "\n";
+      EXPECT_NE(explain.find("cuDNN graph"), std::string::npos) << explain;
+      seed += 4;
+    }
+  }
+}
+
 TEST(CudaDevice, UnfusedConvBnAddReluChainIsMatched) {
   REQUIRE_GPU();
   for (DType prec : {DType::kFloat32, DType::kFloat16}) {
