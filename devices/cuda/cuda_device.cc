@@ -386,6 +386,8 @@ struct CudaDevice::Impl {
   // choice: index of the cached cuBLASLt algorithm, -1 cached "cuDNN", -2 tune now (time cuDNN's
   // chosen algorithm against cuBLASLt's candidates and keep the faster).
   Status SetupLtConv(BatchPlan& p, size_t i, int choice, const std::string& key, cudaEvent_t e0, cudaEvent_t e1);
+  // Mean GPU time of step i over 5 runs after 2 warm-up runs (tuning); 1e30 when a run fails.
+  float TimeStep(BatchPlan& p, size_t i, cudaEvent_t e0, cudaEvent_t e1);
   Status RunLtConv(BatchPlan& p, size_t i);
   Status RunSteps(BatchPlan& p, bool first);
   Status RunStep(BatchPlan& p, size_t i);
@@ -1478,6 +1480,17 @@ cuda::CopyDesc GatherDesc(const std::vector<int64_t>& xd, bool x_nhwc, const std
 
 }  // namespace
 
+float CudaDevice::Impl::TimeStep(BatchPlan& p, size_t i, cudaEvent_t e0, cudaEvent_t e1) {
+  for (int w = 0; w < 2; ++w) if (!RunStep(p, i).ok()) return 1e30f;
+  cudaEventRecord(e0, stream);
+  for (int r = 0; r < 5; ++r) if (!RunStep(p, i).ok()) return 1e30f;
+  cudaEventRecord(e1, stream);
+  if (cudaEventSynchronize(e1) != cudaSuccess || cudaGetLastError() != cudaSuccess) return 1e30f;
+  float ms = 0.f;
+  cudaEventElapsedTime(&ms, e0, e1);
+  return ms / 5;
+}
+
 Status CudaDevice::Impl::SetupLtConv(BatchPlan& p, size_t i, int choice, const std::string& key, cudaEvent_t e0, cudaEvent_t e1) {
   const Step& st = steps[i];
   ConvRun& cr = p.conv[i];
@@ -1515,25 +1528,17 @@ Status CudaDevice::Impl::SetupLtConv(BatchPlan& p, size_t i, int choice, const s
     return Status::Ok();
   }
   // Time cuDNN's choice (as it will run) against each cuBLASLt candidate, im2col included.
-  auto time_it = [&](auto&& fn) -> float {
-    for (int w = 0; w < 2; ++w) if (!fn().ok()) return 1e30f;
-    cudaEventRecord(e0, stream);
-    for (int r = 0; r < 5; ++r) if (!fn().ok()) return 1e30f;
-    cudaEventRecord(e1, stream);
-    if (cudaEventSynchronize(e1) != cudaSuccess) return 1e30f;
-    float ms = 0.f;
-    cudaEventElapsedTime(&ms, e0, e1);
-    return ms / 5;
-  };
   const bool saved_ran = p.ran_once;
   p.ran_once = false;   // lets the fused cuDNN call fall back instead of failing
-  float best = time_it([&] { cr.use_lt = false; return RunStep(p, i); });
+  cr.use_lt = false;
+  float best = TimeStep(p, i, e0, e1);
   int best_j = -1;
   for (int j = 0; j < got; ++j) {
     if (res[j].workspaceSize > lt_ws) continue;
     cr.lalgo = res[j].algo;
     cr.lws = res[j].workspaceSize;
-    float t = time_it([&] { cr.use_lt = true; return RunStep(p, i); });
+    cr.use_lt = true;
+    float t = TimeStep(p, i, e0, e1);
     if (t < best) { best = t; best_j = j; }
   }
   p.ran_once = saved_ran;
@@ -1675,14 +1680,7 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
           p.ran_once = false;
           auto t_of = [&](bool dw) {
             cr.use_dw = dw;
-            for (int w = 0; w < 2; ++w) (void)RunStep(p, i);
-            cudaEventRecord(e0, stream);
-            for (int r = 0; r < 5; ++r) (void)RunStep(p, i);
-            cudaEventRecord(e1, stream);
-            cudaEventSynchronize(e1);
-            float ms = 0.f;
-            cudaEventElapsedTime(&ms, e0, e1);
-            return ms / 5;
+            return TimeStep(p, i, e0, e1);
           };
           float t_dnn = t_of(false), t_dw = t_of(true);
           p.ran_once = saved_ran;
@@ -1738,14 +1736,7 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
             if (!forced && gh == cache.end()) {
               auto t_of = [&](bool g) {
                 cr.use_graph = g;
-                for (int w = 0; w < 2; ++w) if (!RunStep(p, i).ok()) return 1e30f;
-                cudaEventRecord(e0, stream);
-                for (int r = 0; r < 5; ++r) if (!RunStep(p, i).ok()) return 1e30f;
-                cudaEventRecord(e1, stream);
-                if (cudaEventSynchronize(e1) != cudaSuccess) return 1e30f;
-                float ms = 0.f;
-                cudaEventElapsedTime(&ms, e0, e1);
-                return ms / 5;
+                return TimeStep(p, i, e0, e1);
               };
               const float t_cur = t_of(false), t_graph = t_of(true);
               cudaGetLastError();
@@ -1791,14 +1782,7 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
             } else if (opt.autotune) {
               auto t_of = [&](int tile) {
                 L.tile_n = tile;
-                for (int w = 0; w < 2; ++w) (void)RunStep(p, i);
-                cudaEventRecord(e0, stream);
-                for (int r = 0; r < 5; ++r) (void)RunStep(p, i);
-                cudaEventRecord(e1, stream);
-                cudaEventSynchronize(e1);
-                float ms = 0.f;
-                cudaEventElapsedTime(&ms, e0, e1);
-                return cudaGetLastError() == cudaSuccess ? ms / 5 : 1e30f;
+                return TimeStep(p, i, e0, e1);
               };
               const float t128 = t_of(128), t64 = t_of(64);
               L.tile_n = t64 < t128 ? 64 : 128;
@@ -1897,14 +1881,7 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
           auto t_of = [&](bool use, int tile) {
             L.use_lt = use;
             L.tile_n = tile;
-            for (int w = 0; w < 2; ++w) (void)RunStep(p, i);
-            cudaEventRecord(e0, stream);
-            for (int r = 0; r < 5; ++r) (void)RunStep(p, i);
-            cudaEventRecord(e1, stream);
-            cudaEventSynchronize(e1);
-            float ms = 0.f;
-            cudaEventElapsedTime(&ms, e0, e1);
-            return cudaGetLastError() == cudaSuccess ? ms / 5 : 1e30f;
+            return TimeStep(p, i, e0, e1);
           };
           // N tile 128 (more reuse per block) against 64 (fewer accumulators per thread: more blocks
           // per SM to hide the epilogue), where K leaves a choice.

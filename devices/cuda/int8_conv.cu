@@ -232,9 +232,10 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
     if (!res_async) tile_io(true);
     __syncthreads();
   }
-  // This thread's 8 output channels: bias, multiplier and shift loaded once.
+  // This thread's 8 output channels: bias and multiplier (fixed-point, or float) loaded once.
   const int gid = lane >> 2, tig = lane & 3;
   int32_t cbias[4][2], cmul[4][2], cshift[4][2];
+  float cf[4][2];
   bool left = false;
 #pragma unroll
   for (int nt = 0; nt < 4; ++nt)
@@ -242,75 +243,48 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
     for (int q = 0; q < 2; ++q) {
       const int n = block_n + warp_n * 32 + nt * 8 + tig * 2 + q;
       cbias[nt][q] = (e.bias && n < g.k) ? e.bias[n] : 0;
-      cmul[nt][q] = n < g.k ? e.mult[n].multiplier : 0;
-      cshift[nt][q] = n < g.k ? e.mult[n].shift : 0;
-      left = left || cshift[nt][q] > 0;
+      if constexpr (kFloatEpi) {
+        cf[nt][q] = n < g.k ? e.fmult[n] : 0.f;
+      } else {
+        cmul[nt][q] = n < g.k ? e.mult[n].multiplier : 0;
+        cshift[nt][q] = n < g.k ? e.mult[n].shift : 0;
+        left = left || cshift[nt][q] > 0;
+      }
     }
   const int lo = e.act.lo, hi = e.act.hi;
   const bool has_res = e.res != nullptr;
   const int8_t* lut = e.act.lut;
+  // One output: the main term (fixed-point; or in float, one rounding half to even), then the
+  // residual's term from the table (exact in both, so the two are rounded apart as in the
+  // fixed-point form), the activation's clamp or table, int8 saturation.
   auto requant = [&](int32_t a, int nt, int q, int8_t r) -> uint32_t {
-    int32_t t = left ? edgeinfer::int8::MulByQuantizedMultiplierFast(a, cmul[nt][q], cshift[nt][q])
-                     : edgeinfer::int8::MulByQuantizedMultiplierRight(a, cmul[nt][q], -cshift[nt][q]);
+    int32_t t;
+    if constexpr (kFloatEpi) {
+      t = __float2int_rn(static_cast<float>(a) * cf[nt][q]);
+    } else {
+      t = left ? edgeinfer::int8::MulByQuantizedMultiplierFast(a, cmul[nt][q], cshift[nt][q])
+               : edgeinfer::int8::MulByQuantizedMultiplierRight(a, cmul[nt][q], -cshift[nt][q]);
+    }
     if (has_res) t = edgeinfer::int8::SaturatingAdd(t, rtab[r + 128]);
     t = t < lo ? lo : (t > hi ? hi : t);
     t = t < -128 ? -128 : (t > 127 ? 127 : t);
     if (lut) t = lut[t + 128];
     return static_cast<uint8_t>(t);
   };
-  auto finish = [&](int32_t t) -> uint32_t {
-    t = t < lo ? lo : (t > hi ? hi : t);
-    t = t < -128 ? -128 : (t > 127 ? 127 : t);
-    if (lut) t = lut[t + 128];
-    return static_cast<uint8_t>(t);
-  };
-  if constexpr (kFloatEpi) {
-    // The main term in float (one rounding, half to even); the residual's term exactly as above, so
-    // the two are rounded apart as in the fixed-point form.
-    float cf[4][2];
 #pragma unroll
-    for (int nt = 0; nt < 4; ++nt)
+  for (int mt = 0; mt < kMT; ++mt)
 #pragma unroll
-      for (int q = 0; q < 2; ++q) {
-        const int n = block_n + warp_n * 32 + nt * 8 + tig * 2 + q;
-        cf[nt][q] = n < g.k ? e.fmult[n] : 0.f;
+    for (int half = 0; half < 2; ++half) {
+      const int lrow = warp_m * kWM + mt * 16 + gid + half * 8;
+#pragma unroll
+      for (int nt = 0; nt < 4; ++nt) {
+        const int lcol = warp_n * 32 + nt * 8 + tig * 2;
+        const uint32_t r2 = has_res ? *reinterpret_cast<const uint16_t*>(rtile + lrow * kTile + lcol) : 0u;
+        const uint32_t y0 = requant(acc[mt][nt][half * 2] + cbias[nt][0], nt, 0, static_cast<int8_t>(r2 & 0xff));
+        const uint32_t y1 = requant(acc[mt][nt][half * 2 + 1] + cbias[nt][1], nt, 1, static_cast<int8_t>(r2 >> 8));
+        *reinterpret_cast<uint16_t*>(otile + lrow * kTile + lcol) = static_cast<uint16_t>(y0 | (y1 << 8));
       }
-#pragma unroll
-    for (int mt = 0; mt < kMT; ++mt)
-#pragma unroll
-      for (int half = 0; half < 2; ++half) {
-        const int lrow = warp_m * kWM + mt * 16 + gid + half * 8;
-#pragma unroll
-        for (int nt = 0; nt < 4; ++nt) {
-          const int lcol = warp_n * 32 + nt * 8 + tig * 2;
-          const uint32_t r2 = has_res ? *reinterpret_cast<const uint16_t*>(rtile + lrow * kTile + lcol) : 0u;
-          int32_t t0 = __float2int_rn(static_cast<float>(acc[mt][nt][half * 2] + cbias[nt][0]) * cf[nt][0]);
-          int32_t t1 = __float2int_rn(static_cast<float>(acc[mt][nt][half * 2 + 1] + cbias[nt][1]) * cf[nt][1]);
-          if (has_res) {
-            t0 = edgeinfer::int8::SaturatingAdd(t0, rtab[static_cast<int8_t>(r2 & 0xff) + 128]);
-            t1 = edgeinfer::int8::SaturatingAdd(t1, rtab[static_cast<int8_t>(r2 >> 8) + 128]);
-          }
-          const uint32_t y0 = finish(t0);
-          const uint32_t y1 = finish(t1);
-          *reinterpret_cast<uint16_t*>(otile + lrow * kTile + lcol) = static_cast<uint16_t>(y0 | (y1 << 8));
-        }
-      }
-  } else {
-#pragma unroll
-    for (int mt = 0; mt < kMT; ++mt)
-#pragma unroll
-      for (int half = 0; half < 2; ++half) {
-        const int lrow = warp_m * kWM + mt * 16 + gid + half * 8;
-#pragma unroll
-        for (int nt = 0; nt < 4; ++nt) {
-          const int lcol = warp_n * 32 + nt * 8 + tig * 2;
-          const uint32_t r2 = has_res ? *reinterpret_cast<const uint16_t*>(rtile + lrow * kTile + lcol) : 0u;
-          const uint32_t y0 = requant(acc[mt][nt][half * 2] + cbias[nt][0], nt, 0, static_cast<int8_t>(r2 & 0xff));
-          const uint32_t y1 = requant(acc[mt][nt][half * 2 + 1] + cbias[nt][1], nt, 1, static_cast<int8_t>(r2 >> 8));
-          *reinterpret_cast<uint16_t*>(otile + lrow * kTile + lcol) = static_cast<uint16_t>(y0 | (y1 << 8));
-        }
-      }
-  }
+    }
   __syncthreads();
   tile_io(false);
 }

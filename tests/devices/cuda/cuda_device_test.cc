@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <utility>
 
 #include "bench/gpu/cnn_models.h"
 #include "devices/cpu/reference_executor.h"
@@ -457,13 +458,18 @@ Graph SplitGraph(DType t) {
   return std::move(n.g);
 }
 
+// A data-movement graph of inputs x and z, built for a dtype, run in FP32, FP16 and INT8 (bit-exact).
+void CheckDataMovement(Graph (*build)(DType), const std::vector<int64_t>& xd, const std::vector<int64_t>& zd, uint32_t seed) {
+  devices::TensorMap in = {{"x", RandomTensor(DType::kFloat32, xd, seed)}, {"z", RandomTensor(DType::kFloat32, zd, seed + 1)}};
+  CheckAgainstReference(build(DType::kFloat32), in, DType::kFloat32, kFp32Tol, false, "fp32");
+  CheckAgainstReference(build(DType::kFloat32), in, DType::kFloat16, kFp16OpTol, false, "fp16");
+  devices::TensorMap q = {{"x", RandomTensor(DType::kInt8, xd, seed + 2)}, {"z", RandomTensor(DType::kInt8, zd, seed + 3)}};
+  CheckAgainstReference(build(DType::kInt8), q, DType::kFloat32, 0, true, "int8");
+}
+
 TEST(CudaDevice, SplitEveryAxis) {
   REQUIRE_GPU();
-  devices::TensorMap in = {{"x", RandomTensor(DType::kFloat32, {2, 10, 4, 6}, 51)}, {"z", RandomTensor(DType::kFloat32, {2, 7, 5}, 52)}};
-  CheckAgainstReference(SplitGraph(DType::kFloat32), in, DType::kFloat32, kFp32Tol, false, "fp32");
-  CheckAgainstReference(SplitGraph(DType::kFloat32), in, DType::kFloat16, kFp16OpTol, false, "fp16");
-  devices::TensorMap q = {{"x", RandomTensor(DType::kInt8, {2, 10, 4, 6}, 53)}, {"z", RandomTensor(DType::kInt8, {2, 7, 5}, 54)}};
-  CheckAgainstReference(SplitGraph(DType::kInt8), q, DType::kFloat32, 0, true, "int8");
+  CheckDataMovement(SplitGraph, {2, 10, 4, 6}, {2, 7, 5}, 51);
 }
 
 // Slice: one axis and several, steps 2 and -1, negative and clamped indices, on NHWC-stored 4-D
@@ -492,11 +498,7 @@ Graph SliceGraph(DType t) {
 
 TEST(CudaDevice, SliceEveryAxis) {
   REQUIRE_GPU();
-  devices::TensorMap in = {{"x", RandomTensor(DType::kFloat32, {2, 10, 6, 8}, 81)}, {"z", RandomTensor(DType::kFloat32, {2, 7, 5}, 82)}};
-  CheckAgainstReference(SliceGraph(DType::kFloat32), in, DType::kFloat32, kFp32Tol, false, "fp32");
-  CheckAgainstReference(SliceGraph(DType::kFloat32), in, DType::kFloat16, kFp16OpTol, false, "fp16");
-  devices::TensorMap q = {{"x", RandomTensor(DType::kInt8, {2, 10, 6, 8}, 83)}, {"z", RandomTensor(DType::kInt8, {2, 7, 5}, 84)}};
-  CheckAgainstReference(SliceGraph(DType::kInt8), q, DType::kFloat32, 0, true, "int8");
+  CheckDataMovement(SliceGraph, {2, 10, 6, 8}, {2, 7, 5}, 81);
 }
 
 // Concat in place: a batch-axis Concat of two Conv outputs (each a contiguous, 256-byte-aligned
@@ -601,6 +603,25 @@ TEST(CudaDevice, Int8FusedConvBitExact) {
   }
 }
 
+// The reference's outputs and one GPU launch's, the GPU built with `opt` (empty maps, and a test
+// failure, if either fails).
+std::pair<devices::TensorMap, devices::TensorMap> RunBoth(Graph g, const devices::TensorMap& in, const devices::CudaOptions& opt) {
+  auto ref = devices::RunReference(g, in);
+  if (!ref.ok()) {
+    ADD_FAILURE() << "reference: " << ref.status().message();
+    return {};
+  }
+  devices::CudaDevice dev(opt);
+  Status s = dev.Prepare(std::make_shared<const Graph>(std::move(g)));
+  devices::TensorMap out;
+  if (s.ok()) s = dev.Launch(in, &out);
+  if (!s.ok()) {
+    ADD_FAILURE() << "gpu: " << s.message();
+    return {};
+  }
+  return {std::move(*ref), std::move(out)};
+}
+
 // CudaOptions::int8_exact_epilogue = false: every int8 output within 1 LSB of the reference (the
 // cases have no LUT activation, whose table can widen a 1-LSB step), most of them identical.
 TEST(CudaDevice, Int8FloatEpilogueWithinOneLsb) {
@@ -618,16 +639,11 @@ TEST(CudaDevice, Int8FloatEpilogueWithinOneLsb) {
       int o = (c.hw + 2 * (c.k / 2) - c.k) / c.stride + 1;
       in["r"] = RandomTensor(DType::kInt8, {2, c.cout, o, o}, seed + 8);
     }
-    auto ref = devices::RunReference(g, in);
-    ASSERT_TRUE(ref.ok()) << ref.status().message();
     devices::CudaOptions opt;
     opt.int8_exact_epilogue = false;
-    devices::CudaDevice dev(opt);
-    ASSERT_TRUE(dev.Prepare(std::make_shared<const Graph>(std::move(g))).ok());
-    devices::TensorMap out;
-    Status s = dev.Launch(in, &out);
-    ASSERT_TRUE(s.ok()) << s.message();
-    for (const auto& [name, r] : *ref) {
+    auto [ref, out] = RunBoth(std::move(g), in, opt);
+    ASSERT_FALSE(ref.empty());
+    for (const auto& [name, r] : ref) {
       const Tensor& o = out.at(name);
       ASSERT_EQ(o.dtype(), DType::kInt8);
       for (int64_t i = 0; i < r.numel(); ++i) {
@@ -649,16 +665,11 @@ TEST(CudaDevice, ResNet50Int8FloatEpilogue) {
   REQUIRE_GPU();
   Graph g = cnn::Build(cnn::Model::kResNet50, true);
   devices::TensorMap in = {{"input", RandomTensor(DType::kFloat32, {1, 3, 224, 224}, 11, -2.f, 2.f)}};
-  auto ref = devices::RunReference(g, in);
-  ASSERT_TRUE(ref.ok()) << ref.status().message();
   devices::CudaOptions opt;
   opt.int8_exact_epilogue = false;
-  devices::CudaDevice dev(opt);
-  ASSERT_TRUE(dev.Prepare(std::make_shared<const Graph>(std::move(g))).ok());
-  devices::TensorMap out;
-  Status s = dev.Launch(in, &out);
-  ASSERT_TRUE(s.ok()) << s.message();
-  for (const auto& [name, r] : *ref) {
+  auto [ref, out] = RunBoth(std::move(g), in, opt);
+  ASSERT_FALSE(ref.empty());
+  for (const auto& [name, r] : ref) {
     int64_t mism = 0;
     const double err = Error(r, out.at(name), &mism);
     std::printf("ResNet-50 INT8 float epilogue: %s max error %.4g of the largest |logit|, %lld of %lld values differ\n", name.c_str(), err,
