@@ -33,7 +33,9 @@ void ExpectError(const std::string& yaml, const std::string& want1, const std::s
   const std::string m = p.status().message();
   EXPECT_NE(m.find("edited.yaml"), std::string::npos) << m;
   EXPECT_NE(m.find(want1), std::string::npos) << m;
-  if (!want2.empty()) EXPECT_NE(m.find(want2), std::string::npos) << m;
+  if (!want2.empty()) {
+    EXPECT_NE(m.find(want2), std::string::npos) << m;
+  }
 }
 
 TEST(SocProfile, ShippedProfilesLoadByName) {
