@@ -169,6 +169,8 @@ struct Step {
   cuda::KMultiplier* mult_dev = nullptr;
   cuda::KMultiplier res_mult{0, 0};
   float* fmult_dev = nullptr;           // float multipliers (CudaOptions::int8_exact_epilogue false)
+  float* fbias_dev = nullptr;           // ... and the bias in output units (bias[k] * fmult[k])
+  std::vector<float> fmult_host;
   float res_fmult = 0.f;
   cuda::KIntAct iact;
   int8_t* lut_dev = nullptr;
@@ -250,6 +252,13 @@ struct LtRun {
   bool use_lt = false;  // ... and was timed faster than our fused kernel
   bool lt_im2col = false;
   int tile_n = 0;       // the fused implicit GEMM's N tile (0: by K; 64 or 128 when timed)
+  // Float epilogue only: cuBLASLt writing int8 itself (alpha per output channel, the bias scaled,
+  // the residual as C with a scalar beta, ReLU), for plain 1x1 convolutions, when timed faster.
+  cublasLtMatmulDesc_t op8 = nullptr;
+  cublasLtMatrixLayout_t a8 = nullptr, b8 = nullptr, c8 = nullptr;
+  cublasLtMatmulAlgo_t algo8{};
+  size_t ws8 = 0;
+  bool use_lt8 = false;
   std::string how;
 };
 
@@ -318,6 +327,10 @@ struct CudaDevice::Impl {
       if (l.a) cublasLtMatrixLayoutDestroy(l.a);
       if (l.b) cublasLtMatrixLayoutDestroy(l.b);
       if (l.c) cublasLtMatrixLayoutDestroy(l.c);
+      if (l.op8) cublasLtMatmulDescDestroy(l.op8);
+      if (l.a8) cublasLtMatrixLayoutDestroy(l.a8);
+      if (l.b8) cublasLtMatrixLayoutDestroy(l.b8);
+      if (l.c8) cublasLtMatrixLayoutDestroy(l.c8);
     }
     if (p.exec) cudaGraphExecDestroy(p.exec);
     if (p.arena) cudaFree(p.arena);
@@ -388,6 +401,9 @@ struct CudaDevice::Impl {
   Status SetupLtConv(BatchPlan& p, size_t i, int choice, const std::string& key, cudaEvent_t e0, cudaEvent_t e1);
   // Mean GPU time of step i over 5 runs after 2 warm-up runs (tuning); 1e30 when a run fails.
   float TimeStep(BatchPlan& p, size_t i, cudaEvent_t e0, cudaEvent_t e1);
+  // The cuBLASLt int8-output alternative of a plain 1x1 INT8 convolution in float-epilogue mode:
+  // set up, timed against the step as it is, kept when faster (cached under `key`).
+  Status SetupLt8(BatchPlan& p, size_t i, cudaEvent_t e0, cudaEvent_t e1, size_t* need_ws);
   Status RunLtConv(BatchPlan& p, size_t i);
   Status RunSteps(BatchPlan& p, bool first);
   Status RunStep(BatchPlan& p, size_t i);
@@ -522,6 +538,7 @@ Status CudaDevice::Impl::Int8Epilogue(NodeId id, ValueId x, ValueId w, ValueId y
     for (size_t k = 0; k < mult.size(); ++k) fm[k] = static_cast<float>(std::ldexp(static_cast<double>(mult[k].multiplier), mult[k].shift - 31));
     EI_ASSIGN_OR_RETURN(void* fd, Upload(fm.data(), fm.size() * sizeof(float)));
     st->fmult_dev = static_cast<float*>(fd);
+    st->fmult_host = fm;
     if (e->has_residual) st->res_fmult = static_cast<float>(std::ldexp(static_cast<double>(e->m_r.multiplier), e->m_r.shift - 31));
   }
   st->iact = cuda::KIntAct{};
@@ -609,6 +626,13 @@ Status CudaDevice::Impl::AddConvStep(NodeId id, const std::vector<NodeId>& chain
       if (!V(b).IsConstant() || bt.dtype() != DType::kInt32 || bt.numel() != st.k) return Status::Error(st.label + ": INT8 bias must be an int32 constant with one value per output channel");
       EI_ASSIGN_OR_RETURN(void* bd, Upload(bt.raw(), bt.bytes()));
       st.bias_i32 = static_cast<int32_t*>(bd);
+    }
+    if (!st.fmult_host.empty()) {   // float epilogue: the bias in output units, for cuBLASLt's bias epilogue
+      std::vector<float> fb(st.fmult_host.size(), 0.f);
+      if (b != kNoValue)
+        for (size_t k = 0; k < fb.size(); ++k) fb[k] = static_cast<float>(static_cast<double>(V(b).constant->data<int32_t>()[k]) * st.fmult_host[k]);
+      EI_ASSIGN_OR_RETURN(void* fbd, Upload(fb.data(), fb.size() * sizeof(float)));
+      st.fbias_dev = static_cast<float*>(fbd);
     }
     // Weights: OIHW int8 -> [K, R*S*Cpg] (KRSC) rows padded to ldw (multiple of 16) with zeros.
     st.ldw = st.group == 1 ? static_cast<int>(AlignUp(per_k, 16)) : static_cast<int>(per_k);
@@ -1491,6 +1515,83 @@ float CudaDevice::Impl::TimeStep(BatchPlan& p, size_t i, cudaEvent_t e0, cudaEve
   return ms / 5;
 }
 
+Status CudaDevice::Impl::SetupLt8(BatchPlan& p, size_t i, cudaEvent_t e0, cudaEvent_t e1, size_t* need_ws) {
+  const Step& st = steps[i];
+  LtRun& L = p.lt[i];
+  if (opt.int8_exact_epilogue || st.kind != SK::kConvInt8 || !Int8LtPlain(st) || st.pool.on || !st.fmult_dev || !st.fbias_dev) return Status::Ok();
+  const bool relu = st.iact.lo == 0;
+  if (st.iact.lut || st.iact.hi < 127 || (!relu && st.iact.lo > -128) || st.k % 4 != 0) return Status::Ok();   // identity or ReLU only
+  const auto& x = p.dims[static_cast<size_t>(st.in[0])];
+  const ConvOut o = ConvOutDims(st, x);
+  const int64_t n64 = x[0] * o.oh * o.ow;
+  if (n64 <= 0 || n64 > INT32_MAX) return Status::Ok();
+  const int m = st.k, n = static_cast<int>(n64);
+  std::ostringstream key;
+  key << "lt int8out m" << m << " n" << n << " k" << st.c << " ldw" << st.ldw << (st.residual ? " res" : "") << (relu ? " relu" : "");
+  auto hit = cache.find(key.str());
+  if (hit == cache.end() && !opt.autotune) return Status::Ok();
+  if (hit != cache.end() && std::atoi(hit->second.c_str()) < 0) return Status::Ok();
+  BLAS_CHECK(cublasLtMatmulDescCreate(&L.op8, CUBLAS_COMPUTE_32I, CUDA_R_32F));
+  cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+  BLAS_CHECK(cublasLtMatmulDescSetAttribute(L.op8, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
+  BLAS_CHECK(cublasLtMatmulDescSetAttribute(L.op8, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
+  const cublasLtPointerMode_t pm = CUBLASLT_POINTER_MODE_ALPHA_DEVICE_VECTOR_BETA_HOST;
+  BLAS_CHECK(cublasLtMatmulDescSetAttribute(L.op8, CUBLASLT_MATMUL_DESC_POINTER_MODE, &pm, sizeof(pm)));
+  const cublasLtEpilogue_t epi = relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS;
+  BLAS_CHECK(cublasLtMatmulDescSetAttribute(L.op8, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof(epi)));
+  BLAS_CHECK(cublasLtMatmulDescSetAttribute(L.op8, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &st.fbias_dev, sizeof(st.fbias_dev)));
+  const cudaDataType_t bias_type = CUDA_R_32F;
+  BLAS_CHECK(cublasLtMatmulDescSetAttribute(L.op8, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bias_type, sizeof(bias_type)));
+  BLAS_CHECK(cublasLtMatrixLayoutCreate(&L.a8, CUDA_R_8I, st.c, m, st.ldw));
+  BLAS_CHECK(cublasLtMatrixLayoutCreate(&L.b8, CUDA_R_8I, st.c, n, st.c));
+  BLAS_CHECK(cublasLtMatrixLayoutCreate(&L.c8, CUDA_R_8I, m, n, m));
+  cublasLtMatmulPreference_t pref = nullptr;
+  BLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+  size_t lt_ws = std::min<size_t>(p.ws_bytes, 64u << 20);
+  BLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &lt_ws, sizeof(lt_ws)));
+  cublasLtMatmulHeuristicResult_t res[8];
+  int got = 0;
+  const cublasStatus_t hs = cublasLtMatmulAlgoGetHeuristic(lt, L.op8, L.a8, L.b8, L.c8, L.c8, pref, 8, res, &got);
+  cublasLtMatmulPreferenceDestroy(pref);
+  if (hs != CUBLAS_STATUS_SUCCESS || got == 0) {
+    if (hit == cache.end()) {
+      cache[key.str()] = "-1";
+      cache_dirty = true;
+    }
+    return Status::Ok();
+  }
+  int best_j = -1;
+  std::string timing;
+  if (hit != cache.end()) {
+    best_j = std::min(std::atoi(hit->second.c_str()), got - 1);
+  } else {
+    L.use_lt8 = false;
+    const float t_cur = TimeStep(p, i, e0, e1);
+    float best = t_cur;
+    for (int j = 0; j < got; ++j) {
+      if (res[j].workspaceSize > lt_ws) continue;
+      L.algo8 = res[j].algo;
+      L.ws8 = res[j].workspaceSize;
+      L.use_lt8 = true;
+      const float t = TimeStep(p, i, e0, e1);
+      if (t < best) { best = t; best_j = j; }
+    }
+    L.use_lt8 = false;
+    cudaGetLastError();
+    timing = " " + std::to_string(best) + " ms vs " + std::to_string(t_cur) + " ms";
+    cache[key.str()] = std::to_string(best_j);
+    cache_dirty = true;
+  }
+  if (best_j < 0) return Status::Ok();
+  L.algo8 = res[best_j].algo;
+  L.ws8 = res[best_j].workspaceSize;
+  L.use_lt8 = true;
+  L.direct = true;
+  L.how = "cuBLASLt int8 out (float scaling, bias and ReLU epilogue)" + timing;
+  *need_ws = std::max(*need_ws, L.ws8);
+  return Status::Ok();
+}
+
 Status CudaDevice::Impl::SetupLtConv(BatchPlan& p, size_t i, int choice, const std::string& key, cudaEvent_t e0, cudaEvent_t e1) {
   const Step& st = steps[i];
   ConvRun& cr = p.conv[i];
@@ -1769,6 +1870,29 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
         L.direct = true;
         L.im2col = st.kind == SK::kConvInt8 && st.group == 1 && st.c % 16 != 0;
         L.how = st.w_dw ? "depthwise int8 kernel, fused requant" : st.group != 1 ? "direct grouped int8 kernel, fused requant" : (L.im2col ? "im2col + implicit-GEMM int8 mma.sync, fused requant" : "implicit-GEMM int8 mma.sync, fused requant");
+        // Few input channels: the implicit GEMM can gather the input byte by byte itself (no column
+        // matrix) when the reduction is short; timed against im2col + implicit GEMM.
+        if (L.im2col && st.r * st.s * st.c <= 1024 && st.r * st.dil[0] < 1024 && st.s * st.dil[1] < 1024) {
+          ConvOut o = ConvOutDims(st, x);
+          std::ostringstream gk;
+          gk << "int8 gather n" << x[0] * o.oh * o.ow << " c" << st.c << " k" << st.k << " r" << st.r << "x" << st.s << " s" << st.strides[0]
+             << (opt.int8_exact_epilogue ? "" : " float-epilogue");
+          auto gh = cache.find(gk.str());
+          if (gh != cache.end()) {
+            L.im2col = gh->second == "im2col";
+          } else if (opt.autotune) {
+            L.im2col = true;
+            const float t_col = TimeStep(p, i, e0, e1);
+            L.im2col = false;
+            const float t_gather = TimeStep(p, i, e0, e1);
+            L.im2col = t_col <= t_gather;
+            cache[gk.str()] = L.im2col ? "im2col" : "gather";
+            cache_dirty = true;
+            L.how = (L.im2col ? "im2col + implicit-GEMM int8 mma.sync, fused requant " : "implicit-GEMM int8 mma.sync gathering bytes, fused requant ") +
+                    std::to_string(std::min(t_col, t_gather)) + " ms vs " + std::to_string(std::max(t_col, t_gather)) + " ms";
+          }
+          if (!L.im2col && gh != cache.end()) L.how = "implicit-GEMM int8 mma.sync gathering bytes, fused requant";
+        }
         if (st.kind != SK::kConvInt8 || Int8LtScratch(st, static_cast<int64_t>(Prod(p.dims[static_cast<size_t>(st.out)])) / st.k) == 0 || st.pool.on) {
           // No cuBLASLt alternative: still time the implicit GEMM's N tile (128 against 64).
           if (st.kind == SK::kConvInt8 && st.group == 1 && !st.w_dw && st.k > 64) {
@@ -1791,9 +1915,11 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
               cache_dirty = true;
             }
           }
+          EI_RETURN_IF_ERROR(SetupLt8(p, i, e0, e1, &need_ws));
           continue;
         }
       }
+      const std::string direct_how = L.how;   // our kernel's description; L.how becomes cuBLASLt's below
       if (st.kind == SK::kConvInt8) {
         ConvOut o = ConvOutDims(st, x);
         L.m = st.k;
@@ -1874,10 +2000,11 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
         const std::string pkey = "int8 path " + key.str() + " k" + std::to_string(st.r) + "x" + std::to_string(st.s) + " s" + std::to_string(st.strides[0]) +
                                  (opt.int8_exact_epilogue ? "" : " float-epilogue");
         auto ph = cache.find(pkey);
-        if (ph != cache.end()) {
-          L.use_lt = ph->second == "cublaslt";
-          L.tile_n = ph->second == "fused64" ? 64 : ph->second == "fused128" ? 128 : 0;
-        } else if (opt.autotune) {
+        if (ph != cache.end() || !opt.autotune) {
+          L.use_lt = ph != cache.end() && ph->second == "cublaslt";
+          L.tile_n = ph == cache.end() ? 0 : ph->second == "fused64" ? 64 : ph->second == "fused128" ? 128 : 0;
+          if (!L.use_lt) L.how = direct_how + (ph != cache.end() ? " (cached)" : "");
+        } else {
           auto t_of = [&](bool use, int tile) {
             L.use_lt = use;
             L.tile_n = tile;
@@ -1900,12 +2027,14 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
           L.use_lt = t_lt < t_ours;
           L.tile_n = L.use_lt ? 0 : tile;
           std::ostringstream how;
-          how << (L.use_lt ? "cuBLASLt int8 + requant kernel " : L.how + (tile ? " (N tile " + std::to_string(tile) + ") " : " ")) << std::min(t_ours, t_lt)
-              << " ms vs " << std::max(t_ours, t_lt) << " ms";
+          how << (L.use_lt ? "cuBLASLt int8 (" + L.how + ") + requant kernel " : direct_how + (tile ? " (N tile " + std::to_string(tile) + ") " : " "))
+              << std::min(t_ours, t_lt) << " ms vs " << std::max(t_ours, t_lt) << " ms";
           L.how = how.str();
           cache[pkey] = L.use_lt ? "cublaslt" : tile == 64 ? "fused64" : tile == 128 ? "fused128" : "fused";
           cache_dirty = true;
         }
+        EI_RETURN_IF_ERROR(SetupLt8(p, i, e0, e1, &need_ws));
+        if (L.use_lt8) L.use_lt = false;
         if (!L.use_lt) continue;
         L.direct = false;
       }
@@ -2009,6 +2138,12 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
       epi.fmult = st.fmult_dev;
       epi.res_fmult = st.res_fmult;
       int8_t* y = static_cast<int8_t*>(Ptr(p, st.out));
+      if (L.use_lt8) {   // float epilogue: cuBLASLt writes int8 (alpha per channel, bias, residual as C, ReLU)
+        const float beta = st.residual ? st.res_fmult : 0.f;
+        const void* cin = st.residual ? Ptr(p, st.in[1]) : static_cast<const void*>(y);
+        BLAS_CHECK(cublasLtMatmul(lt, L.op8, st.fmult_dev, st.w_dev, L.a8, xin, L.b8, &beta, cin, L.c8, y, L.c8, &L.algo8, p.arena + p.ws_off, L.ws8, s));
+        return Status::Ok();
+      }
       if (L.use_lt) {   // im2col + cuBLASLt int8 -> int32, then our requantization
         int32_t* acc = reinterpret_cast<int32_t*>(sc);
         const int8_t* bmat = xin;

@@ -73,11 +73,12 @@ constexpr int kTile = 144;   // epilogue output/residual tile row stride in byte
 template <int kBN> __host__ __device__ constexpr int FusedSmemBytes() { return kStages * (kBM + kBN) * kRow; }
 // The residual tile has its own region after them: it is fetched (cp.async) before the main loop.
 constexpr int kResTileBytes = kBM * kTile;
+constexpr int kGatherTableMax = 1024;   // reduction length (R*S*C) of the byte-gather path
 
 // kBN = 128: 8 warps as 2 (m) x 4 (n), each 64 x 32; kBN = 64 (layers of <= 64 output channels):
 // 4 x 2 warps, each 32 x 32. kStages-deep cp.async pipeline; fragments by ldmatrix (80-byte rows:
 // the eight 16-byte row segments of one 8x8 matrix fall in distinct bank quads, conflict free).
-template <int kBN, bool kFloatEpi>
+template <int kBN, bool kFloatEpi, bool kGather>
 __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__ in, const int8_t* __restrict__ w, int ldw,
                                                       ConvGeom g, KEpilogue e, int8_t* __restrict__ out) {
   constexpr int kWarpsN = kBN / 32, kWarpsM = 8 / kWarpsN, kMT = kBM / (16 * kWarpsM), kWM = kBM / kWarpsM;
@@ -123,19 +124,57 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
     int8_t* bs = Bs + stage * kBN * kRow;
 #pragma unroll
     for (int j = 0; j < 2; ++j) {
-      const int iy = iy0[j] + lr * g.dh, ix = ix0[j] + ls * g.dw;
-      const bool v = kvalid && mvalid[j] && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
-      const int8_t* src = v ? base[j] + (static_cast<int64_t>(iy) * g.w + ix) * g.c + lc : in;
-      CpAsync16(as + row[j] * kRow + chunk * 16, src, v);
+      if constexpr (!kGather) {
+        const int iy = iy0[j] + lr * g.dh, ix = ix0[j] + ls * g.dw;
+        const bool v = kvalid && mvalid[j] && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+        const int8_t* src = v ? base[j] + (static_cast<int64_t>(iy) * g.w + ix) * g.c + lc : in;
+        CpAsync16(as + row[j] * kRow + chunk * 16, src, v);
+      }
       if (row[j] < kBN) {
         const bool wv = nvalid[j] && lkk < ldw;
         CpAsync16(bs + row[j] * kRow + chunk * 16, wv ? wrow[j] + lkk : w, wv);
       }
     }
     lkk += kBK;
-    lc += kBK;
-    while (lc >= g.c) { lc -= g.c; if (++ls == g.s) { ls = 0; ++lr; } }
+    if constexpr (!kGather) {
+      lc += kBK;
+      while (lc >= g.c) { lc -= g.c; if (++ls == g.s) { ls = 0; ++lr; } }
+    }
   };
+  // Few input channels (C % 16 != 0, the first layer): 16 consecutive reduction indices are not one
+  // 16-byte run of the input, so A is gathered byte by byte through a table kk -> (row, column,
+  // channel offset) into registers, and stored to shared memory after the tile in flight is computed.
+  int* tab = reinterpret_cast<int*>(smem + FusedSmemBytes<kBN>() + kResTileBytes);
+  uint32_t gw[2][4];
+  auto gather = [&](int ktile) {
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+#pragma unroll
+      for (int q = 0; q < 4; ++q) gw[j][q] = 0;
+      if (!mvalid[j]) continue;
+#pragma unroll
+      for (int b = 0; b < 16; ++b) {
+        const int kk = ktile * kBK + chunk * 16 + b;
+        if (kk >= kd) break;
+        const int t = tab[kk];
+        const int iy = iy0[j] + (t >> 20), ix = ix0[j] + ((t >> 10) & 1023);
+        if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w)
+          gw[j][b / 4] |= static_cast<uint32_t>(static_cast<uint8_t>(base[j][(static_cast<int64_t>(iy) * g.w + ix) * g.c + (t & 1023)])) << (8 * (b % 4));
+      }
+    }
+  };
+  auto commit = [&](int stage) {
+    int8_t* as = As + stage * kBM * kRow;
+#pragma unroll
+    for (int j = 0; j < 2; ++j) *reinterpret_cast<uint4*>(as + row[j] * kRow + chunk * 16) = make_uint4(gw[j][0], gw[j][1], gw[j][2], gw[j][3]);
+  };
+  if constexpr (kGather) {
+    for (int kk = tid; kk < kd; kk += 256) {
+      const int c = kk % g.c, rs = kk / g.c;
+      tab[kk] = ((rs / g.s) * g.dh << 20) | ((rs % g.s) * g.dw << 10) | c;
+    }
+    __syncthreads();
+  }
 
   int acc[kMT][4][4];
 #pragma unroll
@@ -161,7 +200,13 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
   asm volatile("cp.async.commit_group;\n" ::);
 #pragma unroll
   for (int st = 0; st < kStages - 1; ++st) {
-    if (st < ktiles) load(st);
+    if (st < ktiles) {
+      load(st);
+      if constexpr (kGather) {
+        gather(st);
+        commit(st);
+      }
+    }
     asm volatile("cp.async.commit_group;\n" ::);
   }
   // ldmatrix lane addresses: A x4 = rows 0-15 x k 0-31 of a 16-row tile; B x4 = two 8-row n tiles x k 0-31.
@@ -170,7 +215,11 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
   for (int kt = 0; kt < ktiles; ++kt) {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(kStages - 2));
     __syncthreads();
-    if (kt + kStages - 1 < ktiles) load((kt + kStages - 1) % kStages);
+    const bool prefetch = kt + kStages - 1 < ktiles;
+    if (prefetch) {
+      load((kt + kStages - 1) % kStages);
+      if constexpr (kGather) gather(kt + kStages - 1);   // into registers; stored after this tile's MMAs
+    }
     asm volatile("cp.async.commit_group;\n" ::);
     const int8_t* as = As + (kt % kStages) * kBM * kRow;
     const int8_t* bs = Bs + (kt % kStages) * kBN * kRow;
@@ -198,6 +247,9 @@ __global__ void __launch_bounds__(256) ConvInt8FusedK(const int8_t* __restrict__
               : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
               : "r"(a[mt][0]), "r"(a[mt][1]), "r"(a[mt][2]), "r"(a[mt][3]), "r"(b[nt][0]), "r"(b[nt][1]));
         }
+    }
+    if constexpr (kGather) {
+      if (prefetch) commit((kt + kStages - 1) % kStages);
     }
   }
   asm volatile("cp.async.wait_group 0;\n" ::);
@@ -394,15 +446,21 @@ cudaError_t LaunchDw(const T* in, const T* w, const ConvGeom& g, const float* bi
   return cudaGetLastError();
 }
 
-template <int kBN, bool kFloatEpi>
+template <int kBN, bool kFloatEpi, bool kGather>
 cudaError_t LaunchFused(const int8_t* in, const int8_t* w, int ldw, const ConvGeom& g, const KEpilogue& e, int8_t* out, dim3 blocks,
                         cudaStream_t s) {
-  constexpr int kSmemMax = FusedSmemBytes<kBN>() + kResTileBytes;
-  static const cudaError_t attr = cudaFuncSetAttribute(ConvInt8FusedK<kBN, kFloatEpi>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemMax);
+  constexpr int kSmemMax = FusedSmemBytes<kBN>() + kResTileBytes + (kGather ? kGatherTableMax * 4 : 0);
+  static const cudaError_t attr = cudaFuncSetAttribute(ConvInt8FusedK<kBN, kFloatEpi, kGather>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemMax);
   if (attr != cudaSuccess) return attr;
-  const int smem = FusedSmemBytes<kBN>() + (e.res ? kResTileBytes : 0);
-  ConvInt8FusedK<kBN, kFloatEpi><<<blocks, 256, smem, s>>>(in, w, ldw, g, e, out);
+  const int smem = kGather ? FusedSmemBytes<kBN>() + kResTileBytes + g.r * g.s * g.c * 4 : FusedSmemBytes<kBN>() + (e.res ? kResTileBytes : 0);
+  ConvInt8FusedK<kBN, kFloatEpi, kGather><<<blocks, 256, smem, s>>>(in, w, ldw, g, e, out);
   return cudaGetLastError();
+}
+
+template <int kBN, bool kGather>
+cudaError_t LaunchFusedEpi(const int8_t* in, const int8_t* w, int ldw, const ConvGeom& g, const KEpilogue& e, int8_t* out, dim3 blocks,
+                           cudaStream_t s) {
+  return e.fmult ? LaunchFused<kBN, true, kGather>(in, w, ldw, g, e, out, blocks, s) : LaunchFused<kBN, false, kGather>(in, w, ldw, g, e, out, blocks, s);
 }
 
 }  // namespace
@@ -441,15 +499,17 @@ cudaError_t DepthwiseConvInt8(const int8_t* in, const int8_t* w, const ConvGeom&
 
 cudaError_t ConvInt8Fused(const int8_t* in, const int8_t* w, int ldw, const ConvGeom& g, const KEpilogue& e, int8_t* out,
                           cudaStream_t s, int tile_n) {
-  if (g.c % 16 != 0 || g.group != 1 || ldw < g.r * g.s * g.c || ldw % 16 != 0) return cudaErrorInvalidValue;
+  const int kd = g.r * g.s * g.c;
+  const bool gather = g.c % 16 != 0;   // byte gather through a table (first layers), else 16-byte cp.async runs
+  if (g.group != 1 || ldw < kd || ldw % 16 != 0 || (gather && (kd > kGatherTableMax || g.r * g.dh >= 1024 || g.s * g.dw >= 1024))) return cudaErrorInvalidValue;
   if (tile_n == 0) tile_n = g.k <= 64 ? 64 : 128;
   if (tile_n != 64 && tile_n != 128) return cudaErrorInvalidValue;
   const int64_t M = static_cast<int64_t>(g.n) * g.oh * g.ow;
   if (M == 0) return cudaSuccess;
   if (M > INT32_MAX - kBM) return cudaErrorInvalidValue;   // 32-bit pixel indices in the kernel
   const dim3 blocks(static_cast<unsigned>((M + kBM - 1) / kBM), static_cast<unsigned>((g.k + tile_n - 1) / tile_n));
-  if (tile_n == 64) return e.fmult ? LaunchFused<64, true>(in, w, ldw, g, e, out, blocks, s) : LaunchFused<64, false>(in, w, ldw, g, e, out, blocks, s);
-  return e.fmult ? LaunchFused<128, true>(in, w, ldw, g, e, out, blocks, s) : LaunchFused<128, false>(in, w, ldw, g, e, out, blocks, s);
+  if (gather) return tile_n == 64 ? LaunchFusedEpi<64, true>(in, w, ldw, g, e, out, blocks, s) : LaunchFusedEpi<128, true>(in, w, ldw, g, e, out, blocks, s);
+  return tile_n == 64 ? LaunchFusedEpi<64, false>(in, w, ldw, g, e, out, blocks, s) : LaunchFusedEpi<128, false>(in, w, ldw, g, e, out, blocks, s);
 }
 
 cudaError_t GroupConvInt8Fused(const int8_t* in, const int8_t* w, const ConvGeom& g, const KEpilogue& e, int8_t* out,
