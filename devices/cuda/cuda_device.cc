@@ -401,6 +401,10 @@ struct CudaDevice::Impl {
   Status SetupLtConv(BatchPlan& p, size_t i, int choice, const std::string& key, cudaEvent_t e0, cudaEvent_t e1);
   // Mean GPU time of step i over 5 runs after 2 warm-up runs (tuning); 1e30 when a run fails.
   float TimeStep(BatchPlan& p, size_t i, cudaEvent_t e0, cudaEvent_t e1);
+  // cuBLASLt's candidate algorithms for a matmul (workspace at most min(arena workspace, 64 MiB),
+  // written to *ws_limit): how many it filled into res (0 when none or on error).
+  int LtHeuristics(cublasLtMatmulDesc_t op, cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b, cublasLtMatrixLayout_t c,
+                   const BatchPlan& p, size_t* ws_limit, cublasLtMatmulHeuristicResult_t* res, int max_results);
   // The cuBLASLt int8-output alternative of a plain 1x1 INT8 convolution in float-epilogue mode:
   // set up, timed against the step as it is, kept when faster (cached under `key`).
   Status SetupLt8(BatchPlan& p, size_t i, cudaEvent_t e0, cudaEvent_t e1, size_t* need_ws);
@@ -1515,6 +1519,18 @@ float CudaDevice::Impl::TimeStep(BatchPlan& p, size_t i, cudaEvent_t e0, cudaEve
   return ms / 5;
 }
 
+int CudaDevice::Impl::LtHeuristics(cublasLtMatmulDesc_t op, cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b, cublasLtMatrixLayout_t c,
+                                   const BatchPlan& p, size_t* ws_limit, cublasLtMatmulHeuristicResult_t* res, int max_results) {
+  *ws_limit = std::min<size_t>(p.ws_bytes, 64u << 20);
+  cublasLtMatmulPreference_t pref = nullptr;
+  if (cublasLtMatmulPreferenceCreate(&pref) != CUBLAS_STATUS_SUCCESS) return 0;
+  int got = 0;
+  cublasStatus_t hs = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, ws_limit, sizeof(*ws_limit));
+  if (hs == CUBLAS_STATUS_SUCCESS) hs = cublasLtMatmulAlgoGetHeuristic(lt, op, a, b, c, c, pref, max_results, res, &got);
+  cublasLtMatmulPreferenceDestroy(pref);
+  return hs == CUBLAS_STATUS_SUCCESS ? got : 0;
+}
+
 Status CudaDevice::Impl::SetupLt8(BatchPlan& p, size_t i, cudaEvent_t e0, cudaEvent_t e1, size_t* need_ws) {
   const Step& st = steps[i];
   LtRun& L = p.lt[i];
@@ -1545,15 +1561,10 @@ Status CudaDevice::Impl::SetupLt8(BatchPlan& p, size_t i, cudaEvent_t e0, cudaEv
   BLAS_CHECK(cublasLtMatrixLayoutCreate(&L.a8, CUDA_R_8I, st.c, m, st.ldw));
   BLAS_CHECK(cublasLtMatrixLayoutCreate(&L.b8, CUDA_R_8I, st.c, n, st.c));
   BLAS_CHECK(cublasLtMatrixLayoutCreate(&L.c8, CUDA_R_8I, m, n, m));
-  cublasLtMatmulPreference_t pref = nullptr;
-  BLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
-  size_t lt_ws = std::min<size_t>(p.ws_bytes, 64u << 20);
-  BLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &lt_ws, sizeof(lt_ws)));
+  size_t lt_ws = 0;
   cublasLtMatmulHeuristicResult_t res[8];
-  int got = 0;
-  const cublasStatus_t hs = cublasLtMatmulAlgoGetHeuristic(lt, L.op8, L.a8, L.b8, L.c8, L.c8, pref, 8, res, &got);
-  cublasLtMatmulPreferenceDestroy(pref);
-  if (hs != CUBLAS_STATUS_SUCCESS || got == 0) {
+  const int got = LtHeuristics(L.op8, L.a8, L.b8, L.c8, p, &lt_ws, res, 8);
+  if (got == 0) {
     if (hit == cache.end()) {
       cache[key.str()] = "-1";
       cache_dirty = true;
@@ -1610,15 +1621,10 @@ Status CudaDevice::Impl::SetupLtConv(BatchPlan& p, size_t i, int choice, const s
   BLAS_CHECK(cublasLtMatrixLayoutCreate(&cr.la, CUDA_R_16F, st.ldg, st.k, st.ldg));
   BLAS_CHECK(cublasLtMatrixLayoutCreate(&cr.lb, CUDA_R_16F, st.ldg, m, ldb));
   BLAS_CHECK(cublasLtMatrixLayoutCreate(&cr.lc, CUDA_R_16F, st.k, m, st.k));
-  cublasLtMatmulPreference_t pref = nullptr;
-  BLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
-  size_t lt_ws = std::min<size_t>(p.ws_bytes, 64u << 20);
-  BLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &lt_ws, sizeof(lt_ws)));
+  size_t lt_ws = 0;
   cublasLtMatmulHeuristicResult_t res[6];
-  int got = 0;
-  cublasStatus_t hs = cublasLtMatmulAlgoGetHeuristic(lt, cr.lop, cr.la, cr.lb, cr.lc, cr.lc, pref, 6, res, &got);
-  cublasLtMatmulPreferenceDestroy(pref);
-  if (hs != CUBLAS_STATUS_SUCCESS || got == 0) return Status::Ok();   // cuDNN only
+  const int got = LtHeuristics(cr.lop, cr.la, cr.lb, cr.lc, p, &lt_ws, res, 6);
+  if (got == 0) return Status::Ok();   // cuDNN only
   if (choice == -1) return Status::Ok();
   if (choice >= 0) {
     choice = std::min(choice, got - 1);
@@ -1941,15 +1947,10 @@ Status CudaDevice::Impl::SetupLibraries(BatchPlan& p) {
       BLAS_CHECK(cublasLtMatrixLayoutCreate(&L.a, CUDA_R_8I, L.kd, L.m, lda));
       BLAS_CHECK(cublasLtMatrixLayoutCreate(&L.b, CUDA_R_8I, L.kd, L.n, L.ldb));
       BLAS_CHECK(cublasLtMatrixLayoutCreate(&L.c, CUDA_R_32I, L.m, L.n, L.m));
-      cublasLtMatmulPreference_t pref = nullptr;
-      BLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
-      size_t lt_ws = std::min<size_t>(p.ws_bytes, 64u << 20);
-      BLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &lt_ws, sizeof(lt_ws)));
+      size_t lt_ws = 0;
       cublasLtMatmulHeuristicResult_t res[8];
-      int got = 0;
-      cublasStatus_t hs = cublasLtMatmulAlgoGetHeuristic(lt, L.op, L.a, L.b, L.c, L.c, pref, 8, res, &got);
-      cublasLtMatmulPreferenceDestroy(pref);
-      if (hs != CUBLAS_STATUS_SUCCESS || got == 0) return Status::Error(st.label + ": cuBLASLt has no INT8 algorithm for m=" + std::to_string(L.m) + " n=" + std::to_string(L.n) + " k=" + std::to_string(L.kd));
+      const int got = LtHeuristics(L.op, L.a, L.b, L.c, p, &lt_ws, res, 8);
+      if (got == 0) return Status::Error(st.label + ": cuBLASLt has no INT8 algorithm for m=" + std::to_string(L.m) + " n=" + std::to_string(L.n) + " k=" + std::to_string(L.kd));
       std::ostringstream key;
       key << "lt int8 m" << L.m << " n" << L.n << " k" << L.kd << " lda" << lda << " ldb" << L.ldb;
       int best = 0;
