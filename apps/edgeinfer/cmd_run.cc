@@ -39,6 +39,7 @@ struct RunArgs {
   std::string engine = "reference";
 #endif
   int threads = 0;    // --engine cpu: 0 = every core
+  std::string int8_epilogue = "exact";   // --engine gpu: INT8 requantization, exact or float (docs/gpu.md)
   bool engine_given = false;
   bool json = false;
   // --engine dla: the SoC profile, and how the model is compiled for the DLA.
@@ -87,6 +88,7 @@ Result<std::unique_ptr<devices::Device>> MakeEngine(const RunArgs& a) {
     devices::CudaOptions o;
     // The graph's own INT8 nodes (a compiled --plan) run INT8; floats run FP32 unless asked for FP16.
     o.float_precision = a.precision == "fp16" ? DType::kFloat16 : DType::kFloat32;
+    o.int8_exact_epilogue = a.int8_epilogue != "float";
     return devices::CreateCudaDevice(o);
   }
   return Status::Error("--engine '" + name + "' is unknown (engines: cpu, gpu, dla, reference)");
@@ -267,6 +269,9 @@ void RegisterRun(CLI::App& app, int* exit_code) {
                  "Engine: cpu (oneDNN fast path, the default), gpu (CUDA, when a GPU and the plugin are present), "
                  "dla (compile + quantize; DLA model, GPU-fallback layers on the reference) or reference (the golden)");
   c->add_option("--threads", a->threads, "--engine cpu: worker threads (0 = every core)")->check(CLI::Range(0, 1024));
+  c->add_option("--int8-epilogue", a->int8_epilogue,
+                "--engine gpu: INT8 requantization: exact (bit-exact fixed point, the default) or float (float scaling, within 1 LSB, faster)")
+      ->check(CLI::IsMember({"exact", "float"}));
   c->add_option("--soc", a->soc, "--engine dla: SoC profile name or YAML path (default orin-agx)");
   c->add_option("--power-mode", a->power_mode, "--engine dla: power mode (default: the profile's)");
   c->add_option("--precision", a->precision, "--engine dla: int8 (default) or fp16")->check(CLI::IsMember({"int8", "fp16"}));

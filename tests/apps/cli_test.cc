@@ -158,6 +158,9 @@ TEST_F(Cli, GpuEngineRunsOrSaysWhyNot) {
   CmdResult bad = RunCli("run " + model_ + " --engine tpu");
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.out.find("unknown"), std::string::npos) << bad.out;
+  CmdResult epi = RunCli("run " + model_ + " --engine gpu --int8-epilogue approximate");
+  EXPECT_NE(epi.status, 0);
+  EXPECT_NE(epi.out.find("--int8-epilogue"), std::string::npos) << epi.out;
 }
 
 }  // namespace
