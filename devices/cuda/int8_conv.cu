@@ -20,6 +20,7 @@
 
 #include "devices/cuda/kernels.h"
 #include "devices/cuda/int8_conv_acc.cuh"
+#include "devices/cuda/kernel_math.cuh"
 #include "graph/quant/int8_math.h"
 
 namespace edgeinfer::devices::cuda {
@@ -351,25 +352,6 @@ __global__ void GroupConvInt8FusedK(const int8_t* __restrict__ in, const int8_t*
   }
 }
 
-template <class T> __device__ __forceinline__ float ToF(T v) { return static_cast<float>(v); }
-template <> __device__ __forceinline__ float ToF<__half>(__half v) { return __half2float(v); }
-template <class T> __device__ __forceinline__ T FromF(float v) { return static_cast<T>(v); }
-template <> __device__ __forceinline__ __half FromF<__half>(float v) { return __float2half_rn(v); }
-
-__device__ __forceinline__ float Act(const KActParams& p, float x) {
-  switch (p.kind) {
-    case KAct::kNone: return x;
-    case KAct::kRelu: return x > 0.f ? x : 0.f;
-    case KAct::kLeakyRelu: return x >= 0.f ? x : p.alpha * x;
-    case KAct::kClip: return fminf(fmaxf(x, p.min), p.max);
-    case KAct::kSigmoid: return 1.f / (1.f + expf(-x));
-    case KAct::kTanh: return tanhf(x);
-    case KAct::kHardSigmoid: return fmaxf(0.f, fminf(1.f, p.alpha * x + p.beta));
-    case KAct::kHardSwish: return x * fmaxf(0.f, fminf(1.f, x / 6.f + 0.5f));
-  }
-  return x;
-}
-
 // One thread: V consecutive channels of one output pixel. Consecutive threads take consecutive
 // channel groups, so every tap is a coalesced load of V * sizeof(T) bytes per thread.
 template <class T, int V, bool kInt8>
@@ -423,7 +405,7 @@ __global__ void DepthwiseK(const T* __restrict__ in, const T* __restrict__ w, Co
         float a = facc[v];
         if (bias) a += bias[c0 + v];
         if (res) a += ToF<T>(res[o + v]);
-        yv[v] = FromF<T>(Act(act, a));
+        yv[v] = FromF<T>(ApplyAct(act, a));
       }
     }
     if constexpr (V * sizeof(T) == 16) *reinterpret_cast<uint4*>(out + o) = *reinterpret_cast<uint4*>(yv);

@@ -5,6 +5,7 @@
 #include <cuda_fp16.h>
 
 #include "devices/cuda/kernels.h"
+#include "devices/cuda/kernel_math.cuh"
 #include "devices/cuda/int8_conv_acc.cuh"
 #include "graph/quant/int8_math.h"
 
@@ -52,29 +53,6 @@ __device__ __forceinline__ void Store(void* p, KType t, int64_t i, float v) {
     case KType::kI8: static_cast<int8_t*>(p)[i] = static_cast<int8_t>(v); break;
     case KType::kI32: static_cast<int32_t*>(p)[i] = static_cast<int32_t>(v); break;
   }
-}
-
-template <class T> __device__ __forceinline__ float ToF(T v);
-template <> __device__ __forceinline__ float ToF<float>(float v) { return v; }
-template <> __device__ __forceinline__ float ToF<__half>(__half v) { return __half2float(v); }
-template <> __device__ __forceinline__ float ToF<int8_t>(int8_t v) { return static_cast<float>(v); }
-template <class T> __device__ __forceinline__ T FromF(float v);
-template <> __device__ __forceinline__ float FromF<float>(float v) { return v; }
-template <> __device__ __forceinline__ __half FromF<__half>(float v) { return __float2half_rn(v); }
-template <> __device__ __forceinline__ int8_t FromF<int8_t>(float v) { return static_cast<int8_t>(v); }
-
-__device__ __forceinline__ float ApplyAct(const KActParams& p, float x) {
-  switch (p.kind) {
-    case KAct::kNone: return x;
-    case KAct::kRelu: return x > 0.f ? x : 0.f;
-    case KAct::kLeakyRelu: return x >= 0.f ? x : p.alpha * x;
-    case KAct::kClip: return fminf(fmaxf(x, p.min), p.max);
-    case KAct::kSigmoid: return 1.f / (1.f + expf(-x));
-    case KAct::kTanh: return tanhf(x);
-    case KAct::kHardSigmoid: return fmaxf(0.f, fminf(1.f, p.alpha * x + p.beta));
-    case KAct::kHardSwish: return x * fmaxf(0.f, fminf(1.f, x / 6.f + 0.5f));
-  }
-  return x;
 }
 
 // ---- layout conversion: tiled transpose of the [C, HW] plane of each image ----
