@@ -12,14 +12,9 @@ namespace edgeinfer {
 namespace {
 
 using testing::F32;
+using testing::Run1;
 using testing::RunOp;
 using testing::Values;
-
-std::vector<float> Run1(const std::string& op, const Tensor& x, Attributes a = {}) {
-  auto r = RunOp(op, {&x}, std::move(a));
-  EXPECT_TRUE(r.ok()) << r.status().message();
-  return r.ok() ? Values<float>((*r)[0]) : std::vector<float>{};
-}
 
 TEST(Activation, Goldens) {
   Tensor x = F32({5}, {-3.f, -1.f, 0.f, 1.f, 3.f});

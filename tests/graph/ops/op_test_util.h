@@ -80,4 +80,11 @@ std::vector<T> Values(const Tensor& t) {
   return std::vector<T>(t.data<T>(), t.data<T>() + t.numel());
 }
 
+// The float values of a one-input op's first output (a test failure, and empty, if the op fails).
+inline std::vector<float> Run1(const std::string& op, const Tensor& x, Attributes a = {}) {
+  auto r = RunOp(op, {&x}, std::move(a));
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.ok() ? Values<float>((*r)[0]) : std::vector<float>{};
+}
+
 }  // namespace edgeinfer::testing
