@@ -56,39 +56,28 @@ __device__ __forceinline__ void Store(void* p, KType t, int64_t i, float v) {
 }
 
 // ---- layout conversion: tiled transpose of the [C, HW] plane of each image ----
-template <class Ti, class To>
-__global__ void NchwToNhwcK(const Ti* __restrict__ src, To* __restrict__ dst, int c, int hw) {
+// kToNhwc: src [C, HW] -> dst [HW, C] per image; else the reverse. A 32x32 tile through shared
+// memory so both the read and the write are coalesced.
+template <class Ti, class To, bool kToNhwc>
+__global__ void TransposePlaneK(const Ti* __restrict__ src, To* __restrict__ dst, int c, int hw) {
   __shared__ float tile[32][33];
   const int n = blockIdx.z;
   const int c0 = blockIdx.y * 32, p0 = blockIdx.x * 32;
   const Ti* s = src + static_cast<int64_t>(n) * c * hw;
   To* d = dst + static_cast<int64_t>(n) * c * hw;
+  // Reads walk the source's contiguous axis with threadIdx.x, writes the destination's.
   for (int j = threadIdx.y; j < 32; j += blockDim.y) {
-    int cc = c0 + j, pp = p0 + threadIdx.x;
-    if (cc < c && pp < hw) tile[j][threadIdx.x] = ToF<Ti>(s[static_cast<int64_t>(cc) * hw + pp]);
+    const int cc = kToNhwc ? c0 + j : c0 + threadIdx.x, pp = kToNhwc ? p0 + threadIdx.x : p0 + j;
+    if (cc < c && pp < hw) tile[j][threadIdx.x] = ToF<Ti>(kToNhwc ? s[static_cast<int64_t>(cc) * hw + pp] : s[static_cast<int64_t>(pp) * c + cc]);
   }
   __syncthreads();
   for (int j = threadIdx.y; j < 32; j += blockDim.y) {
-    int pp = p0 + j, cc = c0 + threadIdx.x;
-    if (cc < c && pp < hw) d[static_cast<int64_t>(pp) * c + cc] = FromF<To>(tile[threadIdx.x][j]);
-  }
-}
-
-template <class Ti, class To>
-__global__ void NhwcToNchwK(const Ti* __restrict__ src, To* __restrict__ dst, int c, int hw) {
-  __shared__ float tile[32][33];
-  const int n = blockIdx.z;
-  const int c0 = blockIdx.y * 32, p0 = blockIdx.x * 32;
-  const Ti* s = src + static_cast<int64_t>(n) * c * hw;
-  To* d = dst + static_cast<int64_t>(n) * c * hw;
-  for (int j = threadIdx.y; j < 32; j += blockDim.y) {
-    int pp = p0 + j, cc = c0 + threadIdx.x;
-    if (cc < c && pp < hw) tile[j][threadIdx.x] = ToF<Ti>(s[static_cast<int64_t>(pp) * c + cc]);
-  }
-  __syncthreads();
-  for (int j = threadIdx.y; j < 32; j += blockDim.y) {
-    int cc = c0 + j, pp = p0 + threadIdx.x;
-    if (cc < c && pp < hw) d[static_cast<int64_t>(cc) * hw + pp] = FromF<To>(tile[threadIdx.x][j]);
+    const int cc = kToNhwc ? c0 + threadIdx.x : c0 + j, pp = kToNhwc ? p0 + j : p0 + threadIdx.x;
+    if (cc < c && pp < hw) {
+      const To v = FromF<To>(tile[threadIdx.x][j]);
+      if (kToNhwc) d[static_cast<int64_t>(pp) * c + cc] = v;
+      else d[static_cast<int64_t>(cc) * hw + pp] = v;
+    }
   }
 }
 
@@ -114,8 +103,8 @@ void LaunchOne(bool to_nhwc, const void* src, void* dst, int n, int c, int hw, c
   }
   dim3 block(32, 8);
   dim3 grid((hw + 31) / 32, (c + 31) / 32, n);
-  if (to_nhwc) NchwToNhwcK<Ti, To><<<grid, block, 0, s>>>(static_cast<const Ti*>(src), static_cast<To*>(dst), c, hw);
-  else NhwcToNchwK<Ti, To><<<grid, block, 0, s>>>(static_cast<const Ti*>(src), static_cast<To*>(dst), c, hw);
+  if (to_nhwc) TransposePlaneK<Ti, To, true><<<grid, block, 0, s>>>(static_cast<const Ti*>(src), static_cast<To*>(dst), c, hw);
+  else TransposePlaneK<Ti, To, false><<<grid, block, 0, s>>>(static_cast<const Ti*>(src), static_cast<To*>(dst), c, hw);
 }
 
 template <class Ti>
