@@ -3,39 +3,23 @@
 // model), pass options, and the accuracy figures' plausibility.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "graph/npy.h"
+#include "tests/apps/run_command.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CmdResult {
-  int status = -1;
-  std::string out;
-};
-
-CmdResult RunCli(const std::string& args, bool merge_stderr = true) {
-  std::string cmd = std::string(EDGEINFER_BINARY_DIR) + "/apps/edgeinfer " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null");
-  CmdResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-  return r;
-}
+using edgeinfer::testing::CmdResult;
+using edgeinfer::testing::RunCli;
 
 class CompileCli : public ::testing::Test {
  protected:

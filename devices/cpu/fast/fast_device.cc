@@ -93,6 +93,30 @@ int64_t PoolPadEnd(const ops::PoolParams& q, size_t i) {
   return pr >= 0 && (in + pl + pr - eff) / s + 1 == q.out_dims[i] ? pr : -1;
 }
 
+// oneDNN's pooling geometry for `q`: kernel, strides, dilations (oneDNN counts from 0), begin and
+// end padding (PoolPadEnd), output dims. False when no end padding reproduces the output extent.
+struct DnnlPoolDims {
+  dnnl::memory::dims k, s, d, l, r, od;
+  bool overhang = false;   // some end padding differs from the declared one (ceil mode)
+};
+bool MakeDnnlPoolDims(const ops::PoolParams& q, DnnlPoolDims* out) {
+  DnnlPoolDims g;
+  g.od = {q.batch, q.channels};
+  for (size_t i = 0; i < q.spatial; ++i) {
+    const int64_t pr = PoolPadEnd(q, i);
+    if (pr < 0) return false;
+    g.overhang = g.overhang || pr != q.pads_end[i];
+    g.k.push_back(q.kernel[i]);
+    g.s.push_back(q.strides[i]);
+    g.d.push_back(q.dilations[i] - 1);
+    g.l.push_back(q.pads_begin[i]);
+    g.r.push_back(pr);
+    g.od.push_back(q.out_dims[i]);
+  }
+  *out = std::move(g);
+  return true;
+}
+
 bool IsActivationOp(const std::string& op) {
   return op == "Relu" || op == "LeakyRelu" || op == "Clip" || op == "Sigmoid" || op == "Tanh" ||
          op == "HardSigmoid" || op == "HardSwish";
@@ -730,21 +754,14 @@ Result<bool> Builder::BuildConv(NodeId id, const Chain* chain) {
   }
   if (pool) {
     const ops::PoolParams& q = *pool;
-    dnnl::memory::dims k, s, d, l, rr, od = {q.batch, q.channels};
-    for (size_t i = 0; i < q.spatial; ++i) {
-      k.push_back(q.kernel[i]);
-      s.push_back(q.strides[i]);
-      d.push_back(q.dilations[i] - 1);
-      l.push_back(q.pads_begin[i]);
-      const int64_t eff = (q.kernel[i] - 1) * q.dilations[i] + 1;
-      rr.push_back(PoolPadEnd(q, i));
-      od.push_back(q.out_dims[i]);
-    }
+    DnnlPoolDims pg;
+    if (!MakeDnnlPoolDims(q, &pg)) return Status::Error(Label(id) + ": pooling window arithmetic out of range");
     try {
       dnnl::pooling_v2_forward::desc pdsc(dnnl::prop_kind::forward_inference,
                                           q.kind == ops::PoolKind::kMax ? dnnl::algorithm::pooling_max
                                                                         : dnnl::algorithm::pooling_avg_exclude_padding,
-                                          dst.md, dnnl::memory::desc(od, dnnl_dt::f32, dnnl_tag::any), s, k, d, l, rr);
+                                          dst.md, dnnl::memory::desc(pg.od, dnnl_dt::f32, dnnl_tag::any), pg.s, pg.k, pg.d,
+                                          pg.l, pg.r);
       dnnl::primitive_attr attr;
       attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
       dnnl::pooling_v2_forward::primitive_desc ppd(pdsc, attr, P.eng);
@@ -825,21 +842,11 @@ Result<bool> Builder::BuildInt8Conv(NodeId id) {
                       "*s8->s32 + edgeinfer requantization");
   if (pool) {
     const ops::PoolParams& q = *pool;
-    dnnl::memory::dims k, s, d, l, r, od = {q.batch, q.channels};
-    for (size_t i = 0; i < q.spatial; ++i) {
-      k.push_back(q.kernel[i]);
-      s.push_back(q.strides[i]);
-      d.push_back(q.dilations[i] - 1);
-      l.push_back(q.pads_begin[i]);
-      const int64_t eff = (q.kernel[i] - 1) * q.dilations[i] + 1;
-      const int64_t rr2 = PoolPadEnd(q, i);
-      if (rr2 < 0) return Status::Error(Label(id) + ": pooling window arithmetic out of range");
-      r.push_back(rr2);
-      od.push_back(q.out_dims[i]);
-    }
+    DnnlPoolDims pg;
+    if (!MakeDnnlPoolDims(q, &pg)) return Status::Error(Label(id) + ": pooling window arithmetic out of range");
     try {
       dnnl::pooling_v2_forward::desc pdsc(dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, y.md,
-                                          ChannelsLastMd(ToVec(od), dnnl_dt::s8), s, k, d, l, r);
+                                          ChannelsLastMd(ToVec(pg.od), dnnl_dt::s8), pg.s, pg.k, pg.d, pg.l, pg.r);
       dnnl::primitive_attr attr;
       attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
       dnnl::pooling_v2_forward::primitive_desc ppd(pdsc, attr, P.eng);
@@ -1075,29 +1082,18 @@ Result<bool> Builder::BuildPool(NodeId id) {
   const ops::PoolParams& q = *pr;
   const bool is_max = q.kind == ops::PoolKind::kMax;
   if (dt != DType::kFloat32 && !(is_max && (dt == DType::kInt8 || dt == DType::kUInt8))) return false;
-  dnnl::memory::dims k, s, d, l, r, od = {q.batch, q.channels};
-  bool overhang = false;
-  for (size_t i = 0; i < q.spatial; ++i) {
-    k.push_back(q.kernel[i]);
-    s.push_back(q.strides[i]);
-    d.push_back(q.dilations[i] - 1);
-    l.push_back(q.pads_begin[i]);
-    const int64_t eff = (q.kernel[i] - 1) * q.dilations[i] + 1;
-    const int64_t rr = PoolPadEnd(q, i);
-    if (rr < 0) return false;
-    if (rr != q.pads_end[i]) overhang = true;
-    r.push_back(rr);
-    od.push_back(q.out_dims[i]);
-  }
+  DnnlPoolDims pg;
+  if (!MakeDnnlPoolDims(q, &pg)) return false;
   dnnl::algorithm alg = dnnl::algorithm::pooling_max;
   if (!is_max) {
-    if (q.count_include_pad && overhang) return false;   // ceil-mode overhang does not count in ONNX
+    if (q.count_include_pad && pg.overhang) return false;   // ceil-mode overhang does not count in ONNX
     alg = q.count_include_pad ? dnnl::algorithm::pooling_avg_include_padding : dnnl::algorithm::pooling_avg_exclude_padding;
   }
   try {
     const Ref& xh = Home(x);
     dnnl::pooling_v2_forward::desc pdsc(dnnl::prop_kind::forward_inference, alg, xh.md,
-                                        dnnl::memory::desc(od, ToDnnl(dt), dnnl_tag::any), s, k, d, l, r);
+                                        dnnl::memory::desc(pg.od, ToDnnl(dt), dnnl_tag::any), pg.s, pg.k, pg.d,
+                                        pg.l, pg.r);
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     dnnl::pooling_v2_forward::primitive_desc pd(pdsc, attr, P.eng);
