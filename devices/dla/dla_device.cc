@@ -85,26 +85,24 @@ void ConvAccumulateChannels(const int8::Conv2DGeometry& g, const int8_t* x, cons
   }
 }
 
-void NchwToNhwc(const int8_t* src, int8_t* dst, int64_t n, int64_t c, int64_t hw, int threads) {
-  ParallelFor(threads, n * hw, [&](int64_t b, int64_t e) {
+// Per image, transposes a rows x cols plane: dst[n][j][r] = src[n][r][j]. NCHW -> NHWC is
+// (rows, cols) = (C, HW); NHWC -> NCHW is (HW, C).
+void TransposePlanes(const int8_t* src, int8_t* dst, int64_t n, int64_t rows, int64_t cols, int threads) {
+  ParallelFor(threads, n * cols, [&](int64_t b, int64_t e) {
     for (int64_t p = b; p < e; ++p) {
-      const int64_t in = p / hw, i = p % hw;
-      const int8_t* s = src + in * c * hw + i;
-      int8_t* d = dst + p * c;
-      for (int64_t ch = 0; ch < c; ++ch) d[ch] = s[ch * hw];
+      const int8_t* s = src + (p / cols) * rows * cols + p % cols;
+      int8_t* d = dst + p * rows;
+      for (int64_t r = 0; r < rows; ++r) d[r] = s[r * cols];
     }
   });
 }
 
+void NchwToNhwc(const int8_t* src, int8_t* dst, int64_t n, int64_t c, int64_t hw, int threads) {
+  TransposePlanes(src, dst, n, c, hw, threads);
+}
+
 void NhwcToNchw(const int8_t* src, int8_t* dst, int64_t n, int64_t c, int64_t hw, int threads) {
-  ParallelFor(threads, n * c, [&](int64_t b, int64_t e) {
-    for (int64_t q = b; q < e; ++q) {
-      const int64_t in = q / c, ch = q % c;
-      const int8_t* s = src + in * hw * c + ch;
-      int8_t* d = dst + q * hw;
-      for (int64_t i = 0; i < hw; ++i) d[i] = s[i * c];
-    }
-  });
+  TransposePlanes(src, dst, n, hw, c, threads);
 }
 
 Result<int8::Pool2DParams> PoolParamsOf(const Attributes& a, bool is_max, const char* prefix) {
