@@ -14,7 +14,8 @@
 //      (scale max|w|/127), the bias int32 (x_scale*w_scale), Gemm's alpha/beta fold into them and
 //      its B is stored [N, K] (transB=1), so every INT8 weight is per-channel along axis 0.
 //      A bare Conv/Gemm becomes ConvBiasAct/GemmBiasAct without activation (one INT8 op family).
-//   2. a scale-preserving node (MaxPool, Relu, Split, Flatten, Reshape, Squeeze, Unsqueeze,
+//   2. a scale-preserving node (MaxPool, AveragePool / GlobalAveragePool (2-D, undilated: the int8
+//      average rounds half away from zero, docs/int8-arithmetic.md step 5), Relu, Split, Flatten, Reshape, Squeeze, Unsqueeze,
 //      Transpose) whose input 0 is already int8 runs on int8 at the same scale. A node whose output
 //      only feeds a Concat takes the Concat's range (the outermost of nested Concats), so a Concat
 //      of int8 inputs at one scale concatenates int8 (TensorRT's concat scale propagation).
@@ -81,7 +82,7 @@ class Quantizer {
 
  private:
   static bool IsScalePreserving(const std::string& op) {
-    return op == "MaxPool" || op == "Relu" || op == "Split" || op == "Flatten" || op == "Reshape" || op == "Squeeze" ||
+    return op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "Relu" || op == "Split" || op == "Flatten" || op == "Reshape" || op == "Squeeze" ||
            op == "Unsqueeze" || op == "Transpose";
   }
 
@@ -168,6 +169,16 @@ class Quantizer {
     const Node& n = g_.node(id);
     if (n.inputs.empty() || !qmap_.count(n.inputs[0])) return Status::Ok();
     if (n.op == "MaxPool" && n.outputs.size() > 1) return Status::Ok();
+    if (n.op == "AveragePool" || n.op == "GlobalAveragePool") {
+      // The int8 average (sum / count, rounded half away from zero, same scale) is defined for
+      // undilated 2-D windows; the error against the float average is at most half a step.
+      bool dilated = false;
+      for (int64_t d : n.attrs.GetInts("dilations")) dilated = dilated || d != 1;
+      if (g_.value(n.inputs[0]).shape.rank() != 4 || dilated) {
+        ctx_.Refuse(n.name, "stays float: int8 average pooling is 2-D and undilated only");
+        return Status::Ok();
+      }
+    }
     const QVal in = qmap_[n.inputs[0]];
     g_.node(id).inputs[0] = in.v;
     for (size_t i = 0; i < g_.node(id).outputs.size(); ++i) QuantizeOutput(id, i, in.scale);

@@ -891,7 +891,17 @@ Status CudaDevice::Impl::BuildSteps() {
     } else if (op == "GlobalAveragePool") {
       st.kind = SK::kGlobalPool;
       st.in = {in(0)};
-      if (G.value(in(0)).dtype == DType::kInt8) return Status::Error(G.Label(id) + ": INT8 GlobalAveragePool is not supported on the GPU");
+      if (G.value(in(0)).dtype == DType::kInt8) {
+        // INT8 in, INT8 out at the same scale: the exact integer average pool over the whole map.
+        const Shape& xs = G.value(in(0)).shape;
+        if (xs.rank() != 4 || xs.dims[2] <= 0 || xs.dims[3] <= 0)
+          return Status::Error(G.Label(id) + ": INT8 GlobalAveragePool needs a 2-D map of known size");
+        st.kind = SK::kPool;
+        st.pool.on = true;
+        st.pool.kind = 1;
+        st.pool.k[0] = static_cast<int>(xs.dims[2]);
+        st.pool.k[1] = static_cast<int>(xs.dims[3]);
+      }
     } else if (op == "Relu" || op == "LeakyRelu" || op == "Clip" || op == "Sigmoid" || op == "Tanh" || op == "HardSigmoid" || op == "HardSwish" || op == "Identity") {
       st.kind = SK::kAct;
       st.in = {in(0)};
@@ -2469,7 +2479,7 @@ Support CudaDevice::Supports(const Graph& g, NodeId id) const {
   const bool int8 = !n.inputs.empty() && n.inputs[0] != kNoValue && g.value(n.inputs[0]).dtype == DType::kInt8;
   if (int8) {
     static const std::set<std::string> kInt8Ops = {"ConvBiasAct", "ConvBiasActPool", "ConvEltwiseAct", "GemmBiasAct", "MaxPool", "AveragePool",
-                                                   "Reshape", "Flatten", "Squeeze", "Unsqueeze", "DequantizeLinear", "Concat", "Resize",
+                                                   "GlobalAveragePool", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "DequantizeLinear", "Concat", "Resize",
                                                    "Transpose", "Split", "Slice"};
     if (!kInt8Ops.count(n.op)) return Support::No("INT8 " + n.op + " is not implemented on the GPU (runs in float after DequantizeLinear)");
   }

@@ -12,7 +12,8 @@ namespace {
 
 // Ops whose INT8 arithmetic docs/int8-arithmetic.md defines (or that only move bytes).
 const std::set<std::string> kInt8Defined = {"ConvBiasAct", "ConvBiasActPool", "ConvEltwiseAct", "GemmBiasAct",
-                                            "MaxPool",     "GlobalMaxPool",   "Relu",           "Reshape",
+                                            "MaxPool",     "GlobalMaxPool",   "AveragePool",    "GlobalAveragePool",
+                                            "Relu",        "Reshape",
                                             "Flatten",     "Squeeze",         "Unsqueeze",      "Transpose",
                                             "Concat",      "Resize",          "Split"};
 const std::set<std::string> kConvOps = {"Conv", "ConvTranspose", "ConvBiasAct", "ConvBiasActPool", "ConvEltwiseAct"};
@@ -124,7 +125,7 @@ std::string Int8Problem(const Graph& g, const Node& n) {
              "the quantizer emits ConvBiasAct/GemmBiasAct";
     }
     return "INT8 arithmetic is not defined for " + n.op + " (docs/int8-arithmetic.md defines the fused Conv/Gemm ops, "
-           "max pooling, ReLU and data movement); it must run in FP16 on the DLA or fall back";
+           "max and average pooling, ReLU and data movement); it must run in FP16 on the DLA or fall back";
   }
   if (n.op == "Resize" && n.attrs.GetString("mode", "nearest") != "nearest") {
     return "INT8 Resize mode '" + n.attrs.GetString("mode", "nearest") + "' needs arithmetic; only nearest (a copy) is defined";

@@ -130,7 +130,7 @@ void PoolChannels(const int8::Pool2DParams& p, int64_t nc, int64_t h, int64_t w,
 
 }  // namespace
 
-enum class StepKind { kConvInt8, kGemmInt8, kMaxPoolInt8, kReluInt8, kReference };
+enum class StepKind { kConvInt8, kGemmInt8, kPoolInt8, kReluInt8, kReference };
 
 struct DlaDevice::Step {
   NodeId id = kNoNode;
@@ -260,14 +260,26 @@ Status DlaDevice::Prepare(std::shared_ptr<const Graph> graph) {
         }
         if (step->has_pool) step->how += " + int8 " + n.attrs.GetString("pool", "") + " (pool unit)";
       }
-    } else if (dt == DType::kInt8 && n.op == "MaxPool") {
-      auto pp = PoolParamsOf(n.attrs, true, "");
-      if (pp.ok() && graph->value(n.inputs[0]).shape.rank() == 4) {
-        step->kind = StepKind::kMaxPoolInt8;
+    } else if (dt == DType::kInt8 && (n.op == "MaxPool" || n.op == "AveragePool" || n.op == "GlobalAveragePool")) {
+      const Shape& xs = graph->value(n.inputs[0]).shape;
+      Result<int8::Pool2DParams> pp = Status::Error("the input is not a 2-D map of known size");
+      if (n.op == "GlobalAveragePool") {
+        if (xs.rank() == 4 && xs.dims[2] > 0 && xs.dims[3] > 0) {
+          int8::Pool2DParams g;
+          g.is_max = false;
+          g.kh = xs.dims[2];
+          g.kw = xs.dims[3];
+          pp = g;
+        }
+      } else if (xs.rank() == 4) {
+        pp = PoolParamsOf(n.attrs, n.op == "MaxPool", "");
+      }
+      if (pp.ok()) {
+        step->kind = StepKind::kPoolInt8;
         step->pool = *pp;
-        step->how = "int8 MaxPool (pool unit, " + std::to_string(threads_) + " threads)";
+        step->how = "int8 " + n.op + " (pool unit, " + std::to_string(threads_) + " threads)";
       } else {
-        step->how = "reference kernel (int8 max)";
+        step->how = "reference kernel (int8 " + n.op + ")";
       }
     } else if (dt == DType::kInt8 && n.op == "Relu") {
       step->kind = StepKind::kReluInt8;
@@ -366,7 +378,7 @@ Status DlaDevice::Launch(const TensorMap& inputs, TensorMap* outputs) {
         });
         break;
       }
-      case StepKind::kMaxPoolInt8: {
+      case StepKind::kPoolInt8: {
         const Tensor& y = outs[0];
         PoolChannels(st.pool, x->dim(0) * x->dim(1), x->dim(2), x->dim(3), x->data<int8_t>(), y.dim(2), y.dim(3),
                      outs[0].data<int8_t>(), threads_);

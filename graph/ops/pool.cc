@@ -251,6 +251,24 @@ void PoolRef(const PoolParams& p, const float* x, float* y, int64_t* indices) {
            });
 }
 
+Result<int8::Pool2DParams> Int8AveragePoolParams(const PoolParams& p) {
+  if (p.spatial != 2) return Status::Error("int8 average pooling is 2-D only");
+  for (int64_t d : p.dilations)
+    if (d != 1) return Status::Error("int8 average pooling does not take dilations");
+  int8::Pool2DParams q;
+  q.is_max = false;
+  q.kh = p.kernel[0];
+  q.kw = p.kernel[1];
+  q.stride_h = p.strides[0];
+  q.stride_w = p.strides[1];
+  q.pad_t = p.pads_begin[0];
+  q.pad_l = p.pads_begin[1];
+  q.pad_b = p.pads_end[0];
+  q.pad_r = p.pads_end[1];
+  q.count_include_pad = p.count_include_pad;
+  return q;
+}
+
 void MaxPoolRef(const PoolParams& p, const int8_t* x, int8_t* y) { MaxPoolT<int8_t>(p, x, y, nullptr); }
 void MaxPoolRef(const PoolParams& p, const uint8_t* x, uint8_t* y) { MaxPoolT<uint8_t>(p, x, y, nullptr); }
 
@@ -261,8 +279,15 @@ Status CheckPoolDtype(InferContext& ctx) {
   const bool max = ctx.node.op == "MaxPool" || ctx.node.op == "GlobalMaxPool";
   if (t == DType::kFloat32) return Status::Ok();
   if (max && (t == DType::kInt8 || t == DType::kUInt8)) return Status::Ok();
+  if (!max && t == DType::kInt8) {
+    // INT8 average pooling (docs/int8-arithmetic.md step 5, standalone): 2-D, undilated.
+    if (ctx.in_shape[0].rank() != 4) return ctx.Fail("int8 average pooling is 2-D only; X has rank " + std::to_string(ctx.in_shape[0].rank()));
+    for (int64_t d : ctx.node.attrs.GetInts("dilations"))
+      if (d != 1) return ctx.Fail("int8 average pooling does not take dilations");
+    return Status::Ok();
+  }
   return ctx.Fail(std::string("input X is ") + DTypeName(t) + "; the reference kernel runs float" +
-                  (max ? ", int8 or uint8" : " only"));
+                  (max ? ", int8 or uint8" : " or int8 (2-D)"));
 }
 
 Status RunPool(const PoolParams& p, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
@@ -271,7 +296,15 @@ Status RunPool(const PoolParams& p, const std::vector<const Tensor*>& in, const 
       PoolRef(p, in[0]->data<float>(), out[0]->data<float>(),
               out.size() > 1 && out[1] ? out[1]->data<int64_t>() : nullptr);
       return Status::Ok();
-    case DType::kInt8: MaxPoolRef(p, in[0]->data<int8_t>(), out[0]->data<int8_t>()); return Status::Ok();
+    case DType::kInt8:
+      if (p.kind == PoolKind::kMax) {
+        MaxPoolRef(p, in[0]->data<int8_t>(), out[0]->data<int8_t>());
+      } else {
+        EI_ASSIGN_OR_RETURN(int8::Pool2DParams q, Int8AveragePoolParams(p));
+        int8::Pool2D(q, p.batch, p.channels, p.in_dims[0], p.in_dims[1], in[0]->data<int8_t>(), p.out_dims[0],
+                     p.out_dims[1], out[0]->data<int8_t>());
+      }
+      return Status::Ok();
     case DType::kUInt8: MaxPoolRef(p, in[0]->data<uint8_t>(), out[0]->data<uint8_t>()); return Status::Ok();
     default: return Status::Error("pool: unsupported dtype");
   }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "graph/op_table.h"
+#include "graph/quant/int8_kernels.h"
 
 namespace edgeinfer::ops {
 
@@ -39,6 +40,9 @@ void PoolRef(const PoolParams& p, const float* x, float* y, int64_t* indices = n
 // MaxPool over 8-bit integers (quantized activations pool exactly).
 void MaxPoolRef(const PoolParams& p, const int8_t* x, int8_t* y);
 void MaxPoolRef(const PoolParams& p, const uint8_t* x, uint8_t* y);
+// INT8 average pooling (docs/int8-arithmetic.md step 5) is int8::Pool2D with these parameters:
+// 2-D, undilated; the same scale in and out.
+Result<int8::Pool2DParams> Int8AveragePoolParams(const PoolParams& p);
 
 Status InferPool(InferContext& ctx);
 Status InferGlobalPool(InferContext& ctx);

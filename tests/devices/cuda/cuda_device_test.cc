@@ -790,6 +790,12 @@ TEST(CudaDevice, Int8GemmPoolQuantBitExact) {
   mp.Set("strides", std::vector<int64_t>{2, 2});
   mp.Set("pads", std::vector<int64_t>{1, 1, 1, 1});
   n.Out(n.Op("MaxPool", {q}, mp, DType::kInt8));
+  // INT8 average pooling (sum / count rounded half away from zero, one scale) and the INT8
+  // GlobalAveragePool of a classifier head that stays on int8.
+  Attributes ap = mp;
+  ap.Set("count_include_pad", static_cast<int64_t>(1));
+  n.Out(n.Op("AveragePool", {q}, ap, DType::kInt8));
+  n.Out(n.Op("GlobalAveragePool", {q}, {}, DType::kInt8));
   CheckAgainstReference(std::move(n.g), {{"a", RandomTensor(DType::kInt8, {2, 64}, 1)}, {"x", RandomTensor(DType::kFloat32, {2, 8, 9, 9}, 2, -3.f, 3.f)}},
                         DType::kFloat32, 0, true);
 }

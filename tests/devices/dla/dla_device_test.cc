@@ -109,6 +109,39 @@ TEST(DlaDevice, RandomLayersBitExact) {
   }
 }
 
+// Standalone INT8 pooling on the DLA's pool unit: AveragePool (random window, stride, pads,
+// count_include_pad, ceil_mode), MaxPool, and GlobalAveragePool (the head of a classifier).
+TEST(DlaDevice, StandalonePoolsBitExact) {
+  for (uint32_t seed = 1; seed <= 24; ++seed) {
+    std::mt19937 rng(seed);
+    Int8Builder b;
+    b.seed = seed * 13 + 5;
+    const int64_t c = 4 + rng() % 29, h = 3 + rng() % 4, w = 3 + rng() % 4;   // the GAP window stays <= 8 (DLA limit)
+    ValueId x = b.Input("x", {1 + seed % 2, c, h + 2, w + 2}, 0.03f);
+    ValueId y = b.Conv("conv", x, c, 3, 1, 0, 1, "");
+    const int64_t kh = 1 + rng() % 3, kw = 1 + rng() % 3;
+    Attributes a;
+    a.Set("kernel_shape", std::vector<int64_t>{kh, kw});
+    a.Set("strides", std::vector<int64_t>{1 + static_cast<int64_t>(rng() % 2), 1 + static_cast<int64_t>(rng() % 2)});
+    a.Set("pads", std::vector<int64_t>{static_cast<int64_t>(rng() % kh), static_cast<int64_t>(rng() % kw),
+                                       static_cast<int64_t>(rng() % kh), static_cast<int64_t>(rng() % kw)});
+    a.Set("count_include_pad", static_cast<int64_t>(rng() % 2));
+    a.Set("ceil_mode", static_cast<int64_t>(rng() % 2));
+    const std::string op = seed % 3 == 0 ? "MaxPool" : "AveragePool";
+    ValueId p = b.Op(op, "pool", {y}, a, b.ScaleOf(y));
+    b.Output(b.Op("GlobalAveragePool", "gap", {p}, {}, b.ScaleOf(y)));
+    b.Output(p);
+    const std::string what = "seed " + std::to_string(seed) + " " + op + " c" + std::to_string(c) + " k" + std::to_string(kh) + "x" +
+                             std::to_string(kw);
+    TensorMap in = testing::RandomInputs(b.g, seed + 2000);
+    ExpectBitExact(b.g, in, true, what);
+    DlaDevice dev(testing::Profile("orin-agx"), DlaDeviceOptions{});
+    ASSERT_TRUE(dev.Prepare(std::make_shared<const Graph>(b.g)).ok()) << what;
+    EXPECT_NE(dev.Explain().find("int8 " + op + " (pool unit"), std::string::npos) << what << "\n" << dev.Explain();
+    EXPECT_NE(dev.Explain().find("int8 GlobalAveragePool (pool unit"), std::string::npos) << what << "\n" << dev.Explain();
+  }
+}
+
 // Data movement on the DLA: INT8 Concat (one scale), Resize nearest, Reshape, then a Gemm.
 TEST(DlaDevice, DataMovementBitExact) {
   Int8Builder b;

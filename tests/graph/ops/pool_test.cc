@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -109,6 +110,54 @@ TEST(Pool, GlobalEqualsFullWindow) {
   }
 }
 
+// INT8 average pooling: the float average of the same integers, rounded half away from zero and
+// saturated (docs/int8-arithmetic.md step 5), for random windows, pads, strides and both
+// count_include_pad modes, and GlobalAveragePool.
+TEST(AveragePool, Int8IsTheRoundedFloatAverage) {
+  const uint32_t seed = 99;
+  std::mt19937 rng(seed);
+  auto pick = [&](int lo, int hi) { return static_cast<int64_t>(std::uniform_int_distribution<int>(lo, hi)(rng)); };
+  auto expect_rounded = [](const std::vector<float>& avg, const std::vector<int8_t>& got, const std::string& trace) {
+    ASSERT_EQ(avg.size(), got.size()) << trace;
+    for (size_t i = 0; i < avg.size(); ++i) {
+      const double r = std::round(static_cast<double>(avg[i]));   // std::round: half away from zero
+      ASSERT_EQ(static_cast<int>(got[i]), static_cast<int>(std::clamp(r, -128.0, 127.0))) << trace << " element " << i;
+    }
+  };
+  int halves = 0;
+  for (int iter = 0; iter < 200; ++iter) {
+    const int64_t c = pick(1, 3), kh = pick(1, 3), kw = pick(1, 3), sh = pick(1, 2), sw = pick(1, 2);
+    const int64_t pt = pick(0, kh - 1), pl = pick(0, kw - 1), pb = pick(0, kh - 1), pr = pick(0, kw - 1);
+    const int64_t h = pick(kh, 7), w = pick(kw, 7);
+    std::vector<int8_t> qv(static_cast<size_t>(2 * c * h * w));
+    for (int8_t& e : qv) e = static_cast<int8_t>(pick(-128, 127));
+    Tensor q = testing::T1<int8_t>(DType::kInt8, {2, c, h, w}, qv);
+    Tensor f = F32({2, c, h, w}, std::vector<float>(qv.begin(), qv.end()));
+    const std::string trace = "seed " + std::to_string(seed) + " iter " + std::to_string(iter);
+    for (int64_t inc = 0; inc <= 1; ++inc) {
+      const Attributes a = PoolAttrs({kh, kw}, {sh, sw}, {pt, pl, pb, pr}, 0, inc);
+      auto gi = RunOp("AveragePool", {&q}, a);
+      auto gf = RunOp("AveragePool", {&f}, a);
+      ASSERT_TRUE(gi.ok()) << trace << ": " << gi.status().message();
+      ASSERT_TRUE(gf.ok()) << trace;
+      ASSERT_EQ((*gi)[0].dtype(), DType::kInt8);
+      const auto av = Values<float>((*gf)[0]);
+      for (float v : av) halves += std::fabs(v - std::trunc(v)) == 0.5f;
+      expect_rounded(av, Values<int8_t>((*gi)[0]), trace + " include_pad=" + std::to_string(inc));
+    }
+    auto ggi = RunOp("GlobalAveragePool", {&q});
+    auto ggf = RunOp("GlobalAveragePool", {&f});
+    ASSERT_TRUE(ggi.ok() && ggf.ok()) << trace;
+    expect_rounded(Values<float>((*ggf)[0]), Values<int8_t>((*ggi)[0]), trace + " global");
+  }
+  EXPECT_GT(halves, 0) << "the sweep must exercise exact halves (the rounding rule)";
+  // Hand-checked ties: (-3 + -2) / 2 = -2.5 -> -3 and (1 + 2) / 2 = 1.5 -> 2 (away from zero).
+  Tensor t = testing::T1<int8_t>(DType::kInt8, {1, 1, 1, 4}, {-3, -2, 1, 2});
+  auto r = RunOp("AveragePool", {&t}, PoolAttrs({1, 2}, {1, 2}, {}));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(Values<int8_t>((*r)[0]), (std::vector<int8_t>{-3, 2}));
+}
+
 TEST(Pool, RandomSweepAgainstPaddedAndConvFormulations) {
   const uint32_t seed = 1234;
   std::mt19937 rng(seed);
@@ -176,9 +225,18 @@ TEST(PoolInfer, Errors) {
   s = infer("AveragePool", Shape{1, 3, 4, 4}, PoolAttrs({2}, {}, {}));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("kernel_shape=[2]"), std::string::npos) << s.message();
-  s = testing::InferOp("AveragePool", {DType::kInt8}, {Shape{1, 3, 4, 4}}, {}, PoolAttrs({2, 2}, {}, {}), 1, nullptr, nullptr);
+  // INT8 average pooling is defined for 2-D undilated windows only (docs/int8-arithmetic.md).
+  s = testing::InferOp("AveragePool", {DType::kInt8}, {Shape{1, 3, 4}}, {}, PoolAttrs({2}, {}, {}), 1, nullptr, nullptr);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("int8"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("int8 average pooling is 2-D only"), std::string::npos) << s.message();
+  Attributes dil = PoolAttrs({2, 2}, {}, {});
+  dil.Set("dilations", std::vector<int64_t>{2, 2});
+  s = testing::InferOp("AveragePool", {DType::kInt8}, {Shape{1, 3, 6, 6}}, {}, dil, 1, nullptr, nullptr);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("does not take dilations"), std::string::npos) << s.message();
+  s = testing::InferOp("AveragePool", {DType::kUInt8}, {Shape{1, 3, 4, 4}}, {}, PoolAttrs({2, 2}, {}, {}), 1, nullptr, nullptr);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("input X is uint8"), std::string::npos) << s.message();
   std::vector<Shape> out;
   ASSERT_TRUE(testing::InferOp("MaxPool", {DType::kFloat32}, {Shape{kDynamic, 8, 7, 7}}, {},
                                PoolAttrs({3, 3}, {2, 2}, {}, 1), 1, nullptr, &out).ok());
