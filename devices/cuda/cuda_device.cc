@@ -891,17 +891,7 @@ Status CudaDevice::Impl::BuildSteps() {
     } else if (op == "GlobalAveragePool") {
       st.kind = SK::kGlobalPool;
       st.in = {in(0)};
-      if (G.value(in(0)).dtype == DType::kInt8) {
-        // INT8 in, INT8 out at the same scale: the exact integer average pool over the whole map.
-        const Shape& xs = G.value(in(0)).shape;
-        if (xs.rank() != 4 || xs.dims[2] <= 0 || xs.dims[3] <= 0)
-          return Status::Error(G.Label(id) + ": INT8 GlobalAveragePool needs a 2-D map of known size");
-        st.kind = SK::kPool;
-        st.pool.on = true;
-        st.pool.kind = 1;
-        st.pool.k[0] = static_cast<int>(xs.dims[2]);
-        st.pool.k[1] = static_cast<int>(xs.dims[3]);
-      }
+      // INT8 in and out (same scale): the exact integer average over the whole map (Execute).
     } else if (op == "Relu" || op == "LeakyRelu" || op == "Clip" || op == "Sigmoid" || op == "Tanh" || op == "HardSigmoid" || op == "HardSwish" || op == "Identity") {
       st.kind = SK::kAct;
       st.in = {in(0)};
@@ -2230,6 +2220,13 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
       return KC(cuda::Pool(Ptr(p, st.in[0]), Ptr(p, st.out), vtype[static_cast<size_t>(st.in[0])], MakePool(st.pool, D[static_cast<size_t>(st.in[0])]), s));
     case SK::kGlobalPool: {
       const auto& x = D[static_cast<size_t>(st.in[0])];
+      if (vtype[static_cast<size_t>(st.in[0])] == KType::kI8 && vtype[static_cast<size_t>(st.out)] == KType::kI8) {
+        PoolAttr whole;
+        whole.kind = 1;
+        whole.k[0] = static_cast<int>(x[2]);
+        whole.k[1] = static_cast<int>(x[3]);
+        return KC(cuda::Pool(Ptr(p, st.in[0]), Ptr(p, st.out), KType::kI8, MakePool(whole, x), s));
+      }
       if (vtype[static_cast<size_t>(st.in[0])] == KType::kI8)   // a dequantize folded in (BuildSteps)
         return KC(cuda::GlobalAvgPoolInt8(static_cast<const int8_t*>(Ptr(p, st.in[0])), Ptr(p, st.out), vtype[static_cast<size_t>(st.out)], static_cast<int>(x[0]),
                                           static_cast<int>(x[2] * x[3]), static_cast<int>(x[1]), st.qscale, s));
