@@ -68,6 +68,10 @@ const std::vector<PassEntry>& PassList() {
        "after every fusion: scales apply to fused nodes (the activations inside a fused node need no "
        "quantization); before ConcatInPlace so Q/DQ boundary nodes are settled",
        "int8"},
+      {"int8_io", Int8Io,
+       "after quantize_int8, whose boundary Q/DQ it removes when the caller asks for int8 network I/O "
+       "(option io_format=int8); a no-op otherwise",
+       "int8"},
       {"convert_fp16", ConvertFp16, "after every fusion, on the final set of nodes", "fp16"},
       {"concat_in_place", MarkConcatInPlace, "last: marks the final producers of each Concat for the memory planner", nullptr},
   };

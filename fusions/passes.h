@@ -26,6 +26,7 @@ Status MarkConcatInPlace(Graph& g, PassContext& ctx);      // concat_in_place.cc
 // ---- precision ----
 Status ConvertQdq(Graph& g, PassContext& ctx);             // convert_qdq.cc (explicitly quantized models)
 Status QuantizeInt8(Graph& g, PassContext& ctx);           // quantize_int8.cc (needs ctx.calibration)
+Status Int8Io(Graph& g, PassContext& ctx);                 // int8_io.cc (option io_format=int8)
 Status ConvertFp16(Graph& g, PassContext& ctx);            // convert_fp16.cc
 
 }  // namespace edgeinfer::fusions

@@ -6,6 +6,7 @@
 // error messages and --explain use it.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -49,6 +50,9 @@ class Graph {
  public:
   std::string name;
   int64_t opset = 17;
+  // Compiler facts about the whole network that engines must honour, e.g. "io_format" = "int8"
+  // (fusions/int8_io.cc: int8 network I/O in the DLA/GPU-shared INT8 layout). Kept in engine files.
+  std::map<std::string, std::string> metadata;
 
   // Adds a value; names must be unique (a suffix is added when taken). Returns its id.
   ValueId AddValue(const std::string& name, DType dtype, Shape shape);

@@ -319,6 +319,11 @@ Status SerializeGraph(const Graph& g, std::string* graph_out, std::string* weigh
   Writer w, wg;
   w.Str(g.name);
   w.I64(g.opset);
+  w.Count(g.metadata.size());
+  for (const auto& [k, v] : g.metadata) {
+    w.Str(k);
+    w.Str(v);
+  }
   w.Count(g.num_values());
   for (size_t i = 0; i < g.num_values(); ++i) {
     const Value& v = g.value(static_cast<ValueId>(i));
@@ -389,6 +394,7 @@ struct NodeRec {
 struct GraphRec {
   std::string name;
   int64_t opset = 0;
+  std::map<std::string, std::string> metadata;
   std::vector<ValueRec> values;
   std::vector<ValueId> inputs, outputs;
   std::vector<NodeRec> nodes;
@@ -397,6 +403,11 @@ struct GraphRec {
 void ParseGraph(Reader& r, uint64_t weights_size, GraphRec* g) {
   g->name = r.Str("graph name");
   g->opset = r.I64("opset");
+  const size_t meta = r.Count(8, "metadata count");
+  for (size_t i = 0; i < meta && r.ok(); ++i) {
+    std::string k = r.Str("metadata key");
+    g->metadata[k] = r.Str("metadata value");
+  }
   g->values.resize(r.Count(11, "value count"));
   for (size_t i = 0; i < g->values.size() && r.ok(); ++i) {
     ValueRec& v = g->values[i];
@@ -696,7 +707,7 @@ Result<EngineFile> Parse(Source& src, const std::string& what, const EngineReadO
       if (i < by_off.size()) end = by_off[i].offset + by_off[i].size;
     }
   }
-  for (const char* tag : kRequired) if (!sections.count(tag)) return err(std::string("section ") + tag + " is missing (rule: every version-1 file has OPTS, GRPH, WGTS, PART, MEMP and COST)");
+  for (const char* tag : kRequired) if (!sections.count(tag)) return err(std::string("section ") + tag + " is missing (rule: every engine file has OPTS, GRPH, WGTS, PART, MEMP and COST)");
   // Small sections: read whole and verify.
   std::map<std::string, std::string> body;
   for (const auto& [tag, e] : sections) {
@@ -761,6 +772,7 @@ Result<EngineFile> Parse(Source& src, const std::string& what, const EngineReadO
   Graph& g = out.graph;
   g.name = gr.name;
   g.opset = gr.opset;
+  g.metadata = gr.metadata;
   for (size_t i = 0; i < gr.values.size(); ++i) {
     ValueRec& v = gr.values[i];
     ValueId id = v.constant ? g.AddConstant(v.name, tensors[i]) : g.AddValue(v.name, v.dtype, v.shape);

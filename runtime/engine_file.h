@@ -28,7 +28,7 @@
 
 namespace edgeinfer::runtime {
 
-constexpr uint32_t kEngineFileVersion = 1;
+constexpr uint32_t kEngineFileVersion = 2;   // 2: graph metadata (int8 network I/O)
 
 // How the model was compiled (informational except batch: the graph's shapes are bound to it).
 struct EngineCompileOptions {

@@ -296,17 +296,24 @@ Result<PartitionPlan> PlanPartition(const Graph& g, const SocProfile& soc, const
     }
     plan.conversions.push_back(c);
   };
+  // INT8 network I/O (--io-format int8; Graph::metadata "io_format") is exchanged in the INT8 layout
+  // the DLA and the GPU share (CHW32, as NVIDIA's harness feeds its DLA engines; TensorRT's
+  // int8:chw32 I/O format), so its int8 graph inputs and outputs need no reformat at the network
+  // boundary. Other I/O is linear and is reformatted on the GPU.
+  const auto io = g.metadata.find("io_format");
+  const bool int8_io = io != g.metadata.end() && io->second == "int8";
+  auto native_io = [&](ValueId v) { return int8_io && g.value(v).dtype == DType::kInt8; };
   for (const Segment& s : segs) {
     const bool dla = s.engine == EngineClass::kDla;
     for (ValueId v : s.inputs) {
       NodeId p = g.value(v).producer;
-      if (p == kNoNode) add_conversion(v, -1, s.index, false, dla);   // graph input from host memory
+      if (p == kNoNode && !native_io(v)) add_conversion(v, -1, s.index, false, dla);   // graph input from host memory
     }
     for (ValueId v : s.outputs) {
       std::set<int> to;
       for (NodeId c : consumers[static_cast<size_t>(v)]) if (seg_of.at(c) != s.index) to.insert(seg_of.at(c));
       for (int t : to) add_conversion(v, s.index, t, dla, segs[static_cast<size_t>(t)].engine == EngineClass::kDla);
-      if (g.IsGraphOutput(v)) add_conversion(v, s.index, -1, dla, false);
+      if (g.IsGraphOutput(v) && !native_io(v)) add_conversion(v, s.index, -1, dla, false);
     }
   }
   for (const Segment& s : segs) {

@@ -105,6 +105,10 @@ Result<Graph> CompileForSession(const Graph& imported, const std::string& model_
       po.calibration = &*table;
     }
   }
+  if (!options.io_format.empty() && options.io_format != "float") {
+    if (precision != fusions::Precision::kInt8) return Status::Error("io_format '" + options.io_format + "' needs precision int8");
+    po.pass_options["io_format"] = options.io_format;
+  }
   Graph g = imported;
   fusions::CompileReport report;
   report.model = model_path;

@@ -47,6 +47,10 @@ struct ModelOptions {
   // (NVIDIA's harness batch for the DLA), loop 1, self-scheduling. Tune() picks a better one.
   BatchPlan plan;
   bool ordered = false;                         // deliver results in submission order
+  // Network I/O: "float" (default: FP32 in and out) or "int8" (the caller gives the input quantized
+  // and takes the output quantized at the scales on the graph's input/output values; the boundary
+  // Q/DQ leave the graph, so DLA engines need no GPU fallback for them). Needs precision int8.
+  std::string io_format = "float";
 };
 
 using ModelId = int;

@@ -23,6 +23,7 @@ struct BenchArgs {
   std::string scenario = "offline";
   std::string precision = "int8";
   std::string engines = "gpu,dla0,dla1";
+  std::string io_format = "float";  // float | int8 (network input and output quantized by the caller)
   std::string plan;                 // "gpu:64x1,dla0:2x1" skips tuning
   std::string dispatch = "self";    // self | static
   double latency_bound_ms = 0;
@@ -144,6 +145,7 @@ int Bench(const BenchArgs& a) {
   ModelOptions mo;
   mo.precision = a.precision;
   mo.engines = a.engines;
+  mo.io_format = a.io_format;
   auto t_compile = std::chrono::steady_clock::now();
   const bool is_plan = a.model.size() > 5 && a.model.compare(a.model.size() - 5, 5, ".plan") == 0;
   auto model = is_plan ? s.LoadEngineFile(a.model, mo) : s.LoadModel(a.model, mo);
@@ -304,8 +306,10 @@ int Bench(const BenchArgs& a) {
   }
 
   const auto& soc = s.soc();
-  std::printf("edgeinfer bench %s | %s %s | %s | %s\n", info->name.c_str(), soc.name.c_str(), soc.active_power_mode.c_str(),
-              info->precision.c_str(), ScenarioName(spec.kind));
+  std::string io = "float I/O";
+  if (auto gg = s.graph(*model); gg && !gg->inputs().empty() && gg->value(gg->inputs()[0]).dtype == DType::kInt8) io = "int8 I/O";
+  std::printf("edgeinfer bench %s | %s %s | %s, %s | %s\n", info->name.c_str(), soc.name.c_str(), soc.active_power_mode.c_str(),
+              info->precision.c_str(), io.c_str(), ScenarioName(spec.kind));
   std::printf("compile    %zu nodes, weights %.1f MB (one shared copy), %.1f s host; calibration: %s\n", info->nodes,
               info->weight_bytes / 1e6, compile_s, info->calibration.c_str());
   if (!info->placement.empty()) {
@@ -378,6 +382,10 @@ void RegisterBench(CLI::App& app, int* exit_code) {
   c->add_option("--scenario", a->scenario, "offline, singlestream, multistream or server (default offline)");
   c->add_option("--precision", a->precision, "int8 (default), fp16 or fp32");
   c->add_option("--engines", a->engines, "engines to compile for and tune over (default gpu,dla0,dla1)");
+  c->add_option("--io-format", a->io_format,
+                "float (default) or int8: the network input is given and the output taken in int8 at the graph's "
+                "scales (TensorRT's --inputIOFormats=int8; NVIDIA's DLA harness), so no Q/DQ falls back to the GPU")
+      ->check(CLI::IsMember({"float", "int8"}));
   c->add_option("--plan", a->plan, "fixed plan instead of tuning, e.g. gpu:64x1,dla0:2x1,dla1:2x1 (ENGINE:BATCHxLOOP)");
   c->add_option("--dispatch", a->dispatch, "self (shared queue, default) or static (fixed split)");
   c->add_option("--latency-bound-ms", a->latency_bound_ms, "tuner: reject plans whose scenario latency exceeds this");

@@ -163,6 +163,10 @@ void RegisterCompile(CLI::App& app, int* exit_code) {
   CLI::App* sub = app.add_subcommand("compile", "Canonicalise, fuse and quantize a model; report every fusion and refusal");
   sub->add_option("model", c->args.model, "ONNX model");
   sub->add_option("--precision", c->args.precision, "fp32, fp16 or int8")->check(CLI::IsMember({"fp32", "fp16", "int8"}));
+  sub->add_option("--io-format", c->args.io_format,
+                  "float (default) or int8: with --precision int8, the network input and output become int8 at their "
+                  "calibrated scales (the caller quantizes / dequantizes; no boundary Q/DQ left for the GPU)")
+      ->check(CLI::IsMember({"float", "int8"}));
   sub->add_option("--calib", c->args.calib, "calibration data: .npy file, folder of .npy batches, or folder of images");
   sub->add_option("--calibrator", c->args.calibrator, "entropy (KL, default), minmax or percentile (99.99%)")
       ->check(CLI::IsMember({"entropy", "minmax", "percentile"}));

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "apps/edgeinfer/commands.h"
 #include "apps/edgeinfer/common.h"
@@ -208,7 +209,11 @@ int Run(const RunArgs& a) {
   for (const auto& [name, t] : *inputs) ins[name] = {{"shape", t.dims()}, {"dtype", DTypeName(t.dtype())}};
   j["inputs"] = ins;
   nlohmann::json outs = nlohmann::json::object();
-  for (ValueId v : graph->outputs()) outs[graph->value(v).name] = TensorSummary(outputs.at(graph->value(v).name));
+  for (ValueId v : graph->outputs()) {
+    outs[graph->value(v).name] = TensorSummary(outputs.at(graph->value(v).name));
+    const Value& val = graph->value(v);
+    if (val.dtype == DType::kInt8 && val.quant && val.quant->scale.size() == 1) outs[val.name]["scale"] = val.quant->scale[0];
+  }
   j["outputs"] = outs;
   int64_t weight_bytes = 0;
   for (size_t i = 0; i < graph->num_values(); ++i) {
@@ -240,12 +245,23 @@ int Run(const RunArgs& a) {
               << "'s place\n         predicted target time " << p.PredictedTotalSeconds() * 1e3
               << " ms [target clock]; `edgeinfer compile MODEL --soc " << p.soc << " --explain` lists every layer\n";
   }
-  for (const auto& [name, t] : *inputs) std::cout << "input    " << name << " " << DTypeName(t.dtype()) << t.shape().ToString() << "\n";
+  // INT8 network I/O (--io-format int8): the scale that maps the int8 values to real ones.
+  auto scale_of = [&](const std::string& name) -> std::string {
+    auto id = graph->FindValue(name);
+    if (!id) return "";
+    const Value& v = graph->value(*id);
+    if (v.dtype != DType::kInt8 || !v.quant || v.quant->scale.size() != 1) return "";
+    std::ostringstream s;
+    s << " scale " << v.quant->scale[0] << " (real = scale * q)";
+    return s.str();
+  };
+  for (const auto& [name, t] : *inputs)
+    std::cout << "input    " << name << " " << DTypeName(t.dtype()) << t.shape().ToString() << scale_of(name) << "\n";
   for (ValueId v : graph->outputs()) {
     const auto& o = outs[graph->value(v).name];
     const Tensor& t = outputs.at(graph->value(v).name);
     std::cout << "output   " << graph->value(v).name << " " << DTypeName(t.dtype()) << t.shape().ToString()
-              << "  min " << o["min"].get<double>() << "  max " << o["max"].get<double>() << "  mean "
+              << scale_of(graph->value(v).name) << "  min " << o["min"].get<double>() << "  max " << o["max"].get<double>() << "  mean "
               << o["mean"].get<double>() << "\n";
   }
   std::cout << "latency  " << Median(ms) << " ms median over " << a.repeat << " run(s) [host clock]\n";

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "graph/npy.h"
+#include "graph/quant/int8_math.h"
 #include "graph/onnx_import.h"
 
 namespace edgeinfer::apps {
@@ -31,6 +32,23 @@ Result<devices::TensorMap> LoadInputs(const Graph& g, const std::vector<std::str
       return Status::Error("--input '" + spec + "': the model has no input named '" + name + "' (inputs: " + list + ")");
     }
     EI_ASSIGN_OR_RETURN(Tensor t, ReadNpy(spec.substr(eq + 1)));
+    const Value& v = g.value(*g.FindValue(name));
+    if (v.dtype == DType::kInt8 && v.quant && v.quant->scale.size() == 1 && t.dtype() == DType::kFloat32) {
+      // An INT8 network input (engine compiled with --io-format int8) given as float data: quantize
+      // it on the host exactly as the engine's input expects (docs/int8-arithmetic.md).
+      const float scale = v.quant->scale[0];
+      Tensor q(DType::kInt8, t.dims());
+      for (int64_t i = 0; i < t.numel(); ++i) {
+        const float x = t.data<float>()[i];
+        if (!std::isfinite(x)) {
+          return Status::Error("--input '" + spec + "': element " + std::to_string(i) + " is not finite; it cannot be quantized to the int8 input");
+        }
+        q.data<int8_t>()[i] = int8::QuantizeToInt8(x, scale);
+      }
+      std::cerr << "edgeinfer: note: input '" << name << "' is int8 (scale " << scale
+                << "); the float data of " << spec.substr(eq + 1) << " was quantized on the host\n";
+      t = std::move(q);
+    }
     m[name] = std::move(t);
   }
   return m;
@@ -73,6 +91,10 @@ Status FillRandomInputs(const Graph& g, int64_t batch, uint32_t seed, devices::T
     if (v.dtype == DType::kFloat32) {
       std::uniform_real_distribution<float> d(-1.f, 1.f);
       for (int64_t i = 0; i < n; ++i) t.data<float>()[i] = d(rng);
+    } else if (v.dtype == DType::kInt8 && v.quant && v.quant->scale.size() == 1) {
+      // An INT8 network input (--io-format int8): the same uniform [-1, 1) data, quantized at its scale.
+      std::uniform_real_distribution<float> d(-1.f, 1.f);
+      for (int64_t i = 0; i < n; ++i) t.data<int8_t>()[i] = int8::QuantizeToInt8(d(rng), v.quant->scale[0]);
     } else if (IsInteger(v.dtype) || v.dtype == DType::kFloat16 || v.dtype == DType::kFloat64) {
       std::uniform_int_distribution<int> d(0, 9);
       Tensor f(DType::kFloat32, dims);

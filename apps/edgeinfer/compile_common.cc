@@ -264,8 +264,15 @@ Result<Compiled> CompileModel(const CompileArgs& a) {
   }
   out.graph = imported;
   out.report.model = std::filesystem::path(a.model).filename().string();
-  EI_RETURN_IF_ERROR(fusions::RunPipeline(out.graph, po, &out.report));
-  if (precision == fusions::Precision::kInt8 && a.mixed_sqnr_db > 0.0) {
+  // INT8 network I/O applies to the final graph only (the per-layer error below compares value by
+  // value with the float graph, which has float I/O).
+  const bool mixed = precision == fusions::Precision::kInt8 && a.mixed_sqnr_db > 0.0;
+  if (a.io_format == "int8" && precision != fusions::Precision::kInt8)
+    return Status::Error("--io-format int8 needs --precision int8 (the I/O scales are the INT8 calibration's)");
+  fusions::PipelineOptions final_po = po;
+  if (!a.io_format.empty()) final_po.pass_options["io_format"] = a.io_format;
+  EI_RETURN_IF_ERROR(fusions::RunPipeline(out.graph, mixed ? po : final_po, &out.report));
+  if (mixed) {
     if (samples.empty() && !a.calib.empty()) { EI_ASSIGN_OR_RETURN(samples, LoadSamples(imported, a.calib, a.preprocess, a.calib_samples, false)); }
     if (samples.empty()) return Status::Error("mixed precision needs sample data (--calib DATA) to measure per-layer INT8 error");
     std::vector<Tensor> probe(samples.begin(), samples.begin() + std::min<size_t>(samples.size(), 2));
@@ -283,12 +290,12 @@ Result<Compiled> CompileModel(const CompileArgs& a) {
         exclude += (exclude.empty() ? "" : ",") + l.node;
       }
     }
-    if (!exclude.empty()) {
-      po.pass_options["int8_exclude"] = exclude;
+    if (!exclude.empty()) final_po.pass_options["int8_exclude"] = exclude;
+    if (!exclude.empty() || !a.io_format.empty()) {
       out.graph = imported;
       out.report = fusions::CompileReport();
       out.report.model = std::filesystem::path(a.model).filename().string();
-      EI_RETURN_IF_ERROR(fusions::RunPipeline(out.graph, po, &out.report));
+      EI_RETURN_IF_ERROR(fusions::RunPipeline(out.graph, final_po, &out.report));
     }
     out.report.notes.push_back("mixed precision: " + std::to_string(out.kept_float.size()) + " layers below " +
                                std::to_string(a.mixed_sqnr_db) + " dB isolated SQNR kept in " + (a.fallback_fp16 ? "FP16" : "FP32"));

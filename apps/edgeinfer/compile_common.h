@@ -30,6 +30,7 @@ struct CompileArgs {
   bool fallback_fp16 = true;             // float fallbacks of an INT8 compile run in FP16
   bool progress = true;
   std::string calib_engine = "fast";     // fast (oneDNN CPU path, when built) or reference
+  std::string io_format;                 // "" / "float", or "int8": network input and output in int8 (fusions/int8_io.cc)
 };
 
 struct LayerSqnr {

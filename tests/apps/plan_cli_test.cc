@@ -127,4 +127,43 @@ TEST_F(PlanCli, BadPlanFilesGiveOneLineErrors) {
   EXPECT_NE(r.status, 0);
 }
 
+// --io-format int8: the plan's input and output are int8 at their scales, nothing falls back at the
+// network boundary, and `run --plan` (float .npy quantized on the host) gives the float-I/O plan's
+// output exactly once dequantized (output = scale * q).
+TEST_F(PlanCli, Int8IoPlanMatchesTheFloatIoPlan) {
+  CmdResult c = RunCli(Compile("--soc orin-agx --io-format int8 --explain -o " + Path("io8.plan")));
+  ASSERT_EQ(c.status, 0) << c.out;
+  EXPECT_NE(c.out.find("segments: 1 DLA, 0 gpu"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("format conversions: 0"), std::string::npos) << c.out;
+  c = RunCli(Compile("--soc orin-agx -o " + Path("f.plan")));
+  ASSERT_EQ(c.status, 0) << c.out;
+  CmdResult a = RunCli("run --plan " + Path("io8.plan") + " --engine dla -i input=" + Path("x.npy") + " -o " + Path("out_io8"));
+  ASSERT_EQ(a.status, 0) << a.out;
+  EXPECT_NE(a.out.find("was quantized on the host"), std::string::npos) << a.out;
+  EXPECT_NE(a.out.find("scale"), std::string::npos) << a.out;
+  CmdResult b = RunCli("run --plan " + Path("f.plan") + " --engine dla -i input=" + Path("x.npy") + " -o " + Path("out_f"));
+  ASSERT_EQ(b.status, 0) << b.out;
+  CmdResult j = RunCli("run --plan " + Path("io8.plan") + " --engine dla -i input=" + Path("x.npy") + " --json", false);
+  ASSERT_EQ(j.status, 0) << j.out;
+  const size_t at = j.out.find("\"scale\":");
+  ASSERT_NE(at, std::string::npos) << j.out;
+  const float scale = std::stof(j.out.substr(at + 8));
+  int files = 0;
+  for (const auto& f : fs::directory_iterator(Path("out_io8"))) {
+    auto q = edgeinfer::ReadNpy(f.path().string());
+    auto y = edgeinfer::ReadNpy(Path("out_f") + "/" + f.path().filename().string());
+    ASSERT_TRUE(q.ok() && y.ok()) << f.path();
+    ASSERT_EQ(q->dtype(), edgeinfer::DType::kInt8);
+    ASSERT_EQ(q->numel(), y->numel());
+    for (int64_t i = 0; i < q->numel(); ++i)
+      ASSERT_EQ(y->data<float>()[i], static_cast<float>(q->data<int8_t>()[i]) * scale) << i;
+    ++files;
+  }
+  EXPECT_EQ(files, 1);
+  // INT8 I/O needs an INT8 compile.
+  CmdResult bad = RunCli("compile " + model_ + " --precision fp16 --io-format int8");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.out.find("--io-format int8 needs --precision int8"), std::string::npos) << bad.out;
+}
+
 }  // namespace

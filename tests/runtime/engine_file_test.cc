@@ -194,11 +194,12 @@ TEST(EngineFile, ClearErrorsNameTheRule) {
   EXPECT_TRUE(Contains(msg(""), "not an edgeinfer engine file"));
   EXPECT_TRUE(Contains(msg("EIPLAN"), "not an edgeinfer engine file"));
   // Another version.
-  std::string v2 = *good;
-  uint32_t ver = 2;
-  std::memcpy(v2.data() + 8, &ver, 4);
-  EXPECT_TRUE(Contains(msg(v2), "format version 2 is not supported")) << msg(v2);
-  EXPECT_TRUE(Contains(msg(v2), "recompile"));
+  for (uint32_t ver : {kEngineFileVersion - 1, kEngineFileVersion + 1}) {
+    std::string other = *good;
+    std::memcpy(other.data() + 8, &ver, 4);
+    EXPECT_TRUE(Contains(msg(other), "format version " + std::to_string(ver) + " is not supported")) << msg(other);
+    EXPECT_TRUE(Contains(msg(other), "recompile"));
+  }
   // Truncations at many points.
   for (size_t cut : {size_t{9}, size_t{40}, size_t{64}, size_t{100}, good->size() / 2, good->size() - 1}) {
     std::string m = msg(good->substr(0, cut));

@@ -35,6 +35,20 @@ std::vector<std::string> Names(const Graph& g, const std::vector<NodeId>& ids) {
   return v;
 }
 
+// INT8 network I/O (--io-format int8, Graph::metadata io_format=int8) is exchanged in the shared
+// INT8 layout: the host-side conversions at the network boundary go; the inner ones stay.
+TEST(Partition, Int8NetworkIoNeedsNoBoundaryReformat) {
+  Graph g = Chain();
+  g.metadata["io_format"] = "int8";
+  auto plan = PlanPartition(g, Orin());
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  ASSERT_EQ(plan->conversions.size(), 2u);
+  for (const auto& c : plan->conversions) {
+    EXPECT_NE(c.from_segment, -1) << c.value_name;
+    EXPECT_NE(c.to_segment, -1) << c.value_name;
+  }
+}
+
 TEST(Partition, ChainSegmentsBoundariesAndConversions) {
   Graph g = Chain();
   auto plan = Partition(g, Orin());
