@@ -6,7 +6,8 @@
 # one-DLA and GPU+2DLA plans, the tuner's candidates and why the winner won, the target-clock result
 # (throughput, latency, DRAM utilisation, busy % per engine) and a host-clock run of real numerics
 # on a bounded number of samples. Extra arguments go to `edgeinfer bench` (e.g. --power-mode 15W,
-# --scenario server --server-qps 4000, --exhaustive, --json).
+# --scenario server --server-qps 4000, --exhaustive, --json, --io-format int8 for NVIDIA's harness
+# setup: INT8 input and output, no GPU fallback on the DLAs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
