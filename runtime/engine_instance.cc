@@ -220,6 +220,8 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
     SimLayer c;
     c.name = n.name;
     c.on = on_dla ? DevClass::kDla : DevClass::kGpu;
+    c.macs = static_cast<double>(w.Macs());
+    c.precision_bytes = w.precision_bytes;
     if (on_dla) {
       auto flag = [&](size_t k) { return k < n.inputs.size() && n.inputs[k] != kNoValue && sram.count(n.inputs[k]) > 0; };
       w.input_in_sram = flag(0);
@@ -229,6 +231,7 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
         // Data movement the DLA does with its DMA engine: DRAM traffic only (Concat in place: none).
         const bool in_place = n.op == "Concat" && n.attrs.GetInt("in_place", 0) != 0;
         c.dram_bytes = in_place ? 0 : static_cast<double>((w.input_in_sram ? 0 : w.input_bytes) + (w.output_in_sram ? 0 : w.output_bytes));
+        c.sram_bytes = in_place ? 0 : static_cast<double>((w.input_in_sram ? w.input_bytes : 0) + (w.output_in_sram ? w.output_bytes : 0));
         c.fixed_s = soc_.dla.layer_overhead_cycles / soc_.dla.clock_hz;
       } else {
         auto t = devices::DlaLayerTiming(soc_, w);
@@ -236,6 +239,7 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
         c.fixed_s = t->overhead_s;
         c.floor_s = std::max(t->compute_s + t->input_load_s, t->sram_s);   // input fetch precedes compute (timing_model.h)
         c.dram_bytes = static_cast<double>(t->DramBytes());
+        c.sram_bytes = static_cast<double>(t->sram_bytes);
       }
       // Every DLA segment is one submitted task (its own loadable): firmware overhead once each.
       if (!prev_dla) c.fixed_s += soc_.dla.task_overhead_s;

@@ -42,6 +42,8 @@ struct Job {
   double fraction_left = 1;
   double floor_s = 0, bytes = 0;
   double demand = 0, alloc = 0;
+  double macs = 0, sram_bytes = 0;
+  int precision_bytes = 1;
 };
 
 struct Executor {
@@ -53,6 +55,8 @@ struct Executor {
   bool has_job = false;
   Job job;
   double busy_s = 0, own_busy_s = 0, dram_bytes = 0;
+  double macs[3] = {0, 0, 0};     // int8, fp16, fp32
+  double sram_bytes = 0;
 };
 
 struct EngineState {
@@ -222,6 +226,9 @@ class Sim {
       j.fixed_left = l.fixed_s;
       j.floor_s = l.floor_s;
       j.bytes = l.dram_bytes;
+      j.macs = l.macs;
+      j.sram_bytes = l.sram_bytes;
+      j.precision_bytes = l.precision_bytes;
     }
     j.fluid = j.fixed_left <= 0;
     x->job = j;
@@ -303,6 +310,8 @@ class Sim {
       }
       // The layer is done.
       x.dram_bytes += j.bytes;
+      x.macs[j.precision_bytes == 1 ? 0 : j.precision_bytes == 2 ? 1 : 2] += j.macs;
+      x.sram_bytes += j.sram_bytes;
       const int sid = j.stream;
       x.has_job = false;
       Stream& s = streams_[static_cast<size_t>(sid)];
@@ -359,6 +368,11 @@ class Sim {
       es.busy_s = x.busy_s;
       es.own_busy_s = x.own_busy_s;
       es.dram_bytes = x.dram_bytes;
+      es.cls = x.cls;
+      es.macs_int8 = x.macs[0];
+      es.macs_fp16 = x.macs[1];
+      es.macs_fp32 = x.macs[2];
+      es.sram_bytes = x.sram_bytes;
       if (x.engine >= 0) {
         const EngineState& st = engines_[static_cast<size_t>(x.engine)];
         es.batch = c_.engines[static_cast<size_t>(x.engine)].batch;

@@ -43,6 +43,11 @@ struct SimLayer {
   double fixed_s = 0;      // launch / pipeline fill / DRAM first-access latency (no bandwidth)
   double floor_s = 0;      // compute (and on-chip SRAM) time: the layer's time when DRAM is ample
   double dram_bytes = 0;   // DRAM traffic (weights, activations not kept on chip)
+  // For the energy model (runtime/power_model.h): multiply-accumulates of the whole batch, their
+  // precision (1 int8, 2 fp16, 4 fp32), and bytes served by on-chip SRAM.
+  double macs = 0;
+  int precision_bytes = 1;
+  double sram_bytes = 0;
 };
 
 // One batch of one model on one engine instance.
@@ -94,6 +99,9 @@ struct SimEngineStats {
   double busy_s = 0;            // time with a layer or task overhead in progress for it (own or fallback)
   double own_busy_s = 0;        // of which its own layers
   double dram_bytes = 0;        // moved by layers it executed
+  devices::EngineClass cls = devices::EngineClass::kGpu;
+  double macs_int8 = 0, macs_fp16 = 0, macs_fp32 = 0;   // executed by it (own and fallback layers)
+  double sram_bytes = 0;        // served by its on-chip SRAM
   double task_latency_s = 0;    // mean task duration (start to last layer)
   double fallback_wait_s = 0;   // its own task in flight but waiting for (or running) layers on another engine
 };

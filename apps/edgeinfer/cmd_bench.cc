@@ -10,6 +10,7 @@
 
 #include "apps/edgeinfer/commands.h"
 #include "apps/edgeinfer/common.h"
+#include "runtime/power_model.h"
 #include "runtime/edgeinfer.h"
 
 namespace edgeinfer::apps {
@@ -91,7 +92,16 @@ nlohmann::json CandJson(const runtime::Candidate& c) {
           {"dram_utilization", c.dram_utilization}, {"busy", busy}, {"feasible", c.feasible}, {"stage", c.stage}};
 }
 
-nlohmann::json ResultJson(const runtime::ScenarioResult& r) {
+nlohmann::json PowerJson(const runtime::PowerReport& p) {
+  nlohmann::json eng = nlohmann::json::array();
+  for (const auto& e : p.engines)
+    eng.push_back({{"engine", e.name}, {"static_j", e.static_j}, {"compute_j", e.compute_j}, {"sram_j", e.sram_j}, {"dram_j", e.dram_j}});
+  return {{"clock", "target"}, {"average_w", p.AverageW()}, {"total_j", p.TotalJ()}, {"samples_per_j", p.SamplesPerJ()},
+          {"soc_static_j", p.soc_static_j}, {"static_j", p.StaticJ()}, {"compute_j", p.ComputeJ()}, {"dram_j", p.DramJ()},
+          {"budget_w", p.budget_w}, {"engines", eng}};
+}
+
+nlohmann::json ResultJson(const runtime::ScenarioResult& r, const devices::SocProfile& soc) {
   nlohmann::json j = {{"clock", r.clock}, {"scenario", runtime::ScenarioName(r.kind)}, {"queries", r.queries},
                       {"samples", r.samples}, {"duration_s", r.duration_s}, {"throughput", r.throughput},
                       {"latency", LatJson(r.latency)}, {"note", r.note}};
@@ -107,6 +117,8 @@ nlohmann::json ResultJson(const runtime::ScenarioResult& r) {
     j["dram_utilization"] = r.sim.dram_utilization;
     j["dram_achievable_fraction"] = r.sim.dram_achievable_fraction;
     j["dram_gb_per_s"] = r.duration_s > 0 ? r.sim.dram_bytes / r.duration_s / 1e9 : 0;
+    auto p = runtime::EstimatePower(soc, r.sim);
+    if (p.ok()) j["power"] = PowerJson(*p);
   }
   return j;
 }
@@ -272,10 +284,10 @@ int Bench(const BenchArgs& a) {
     j["placement"] = info->placement;
     j["functional"] = info->functional;
     j["plan"] = PlanJson(plan);
-    j["target"] = ResultJson(*target);
-    if (static_r) j["target_other_dispatch"] = ResultJson(*static_r);
+    j["target"] = ResultJson(*target, s.soc());
+    if (static_r) j["target_other_dispatch"] = ResultJson(*static_r, s.soc());
     if (host) {
-      j["host"] = ResultJson(*host);
+      j["host"] = ResultJson(*host, s.soc());
       auto hs = s.HostStats(*model);
       if (hs.ok()) {
         nlohmann::json he = nlohmann::json::array();
@@ -285,7 +297,7 @@ int Bench(const BenchArgs& a) {
       }
     }
     nlohmann::json rj = nlohmann::json::array();
-    for (const Ref& r : refs) rj.push_back({{"label", r.label}, {"plan", PlanJson(r.plan)}, {"target", ResultJson(r.r)}});
+    for (const Ref& r : refs) rj.push_back({{"label", r.label}, {"plan", PlanJson(r.plan)}, {"target", ResultJson(r.r, s.soc())}});
     j["reference_plans"] = rj;
     if (have_tune) {
       nlohmann::json cj = nlohmann::json::array();
@@ -322,11 +334,17 @@ int Bench(const BenchArgs& a) {
   if (!refs.empty()) {
     std::printf("\nmodeled (target clock, %s %s), %s, %lld samples each:\n", soc.name.c_str(), soc.active_power_mode.c_str(),
                 ScenarioName(spec.kind), static_cast<long long>(target->samples));
+    auto watts = [&](const ScenarioResult& r) {
+      auto p = EstimatePower(soc, r.sim);
+      char b[64] = "";
+      if (p.ok()) std::snprintf(b, sizeof b, "  %5.1f W  %5.1f samples/J", p->AverageW(), p->SamplesPerJ());
+      return std::string(b);
+    };
     for (const Ref& r : refs)
-      std::printf("  %-12s %-28s %8.0f samples/s  DRAM %4.1f%% of peak\n", r.label.c_str(), r.plan.ToString().substr(0, r.plan.ToString().find(" (")).c_str(),
-                  r.r.throughput, 100 * r.r.sim.dram_utilization);
-    std::printf("  %-12s %-28s %8.0f samples/s  DRAM %4.1f%% of peak\n", "tuned", plan.ToString().substr(0, plan.ToString().find(" (")).c_str(),
-                target->throughput, 100 * target->sim.dram_utilization);
+      std::printf("  %-12s %-28s %8.0f samples/s  DRAM %4.1f%% of peak%s\n", r.label.c_str(), r.plan.ToString().substr(0, r.plan.ToString().find(" (")).c_str(),
+                  r.r.throughput, 100 * r.r.sim.dram_utilization, watts(r.r).c_str());
+    std::printf("  %-12s %-28s %8.0f samples/s  DRAM %4.1f%% of peak%s\n", "tuned", plan.ToString().substr(0, plan.ToString().find(" (")).c_str(),
+                target->throughput, 100 * target->sim.dram_utilization, watts(*target).c_str());
   }
   if (have_tune) {
     std::printf("\ntuner: %lld of %lld plans evaluated in %.2f s host (each: %s)\n", static_cast<long long>(tuned.evaluations),
@@ -348,6 +366,9 @@ int Bench(const BenchArgs& a) {
               target->throughput, target->latency.p50 * 1e3, target->latency.p90 * 1e3, target->latency.p99 * 1e3,
               100 * target->sim.dram_utilization, target->duration_s > 0 ? target->sim.dram_bytes / target->duration_s / 1e9 : 0);
   std::printf("        %s\n        %s\n", EngineLine(*target).c_str(), target->note.c_str());
+  if (auto pw = EstimatePower(soc, target->sim); pw.ok())
+    std::printf("power   %s (modeled, target; coefficients: the profile's power section, docs/power-model.md)\n",
+                pw->Summary(soc.active_power_mode).c_str());
   if (static_r)
     std::printf("        same batches, %s dispatch: %.1f samples/s\n",
                 DispatchName(plan.dispatch == Dispatch::kStatic ? Dispatch::kSelfScheduling : Dispatch::kStatic), static_r->throughput);

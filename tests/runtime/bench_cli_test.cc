@@ -47,6 +47,29 @@ TEST(BenchCli, JsonHasBothClocksThePlanAndTheTuner) {
   int64_t host_samples = 0;
   for (const auto& e : j["host"]["engines"]) host_samples += e["samples"].get<int64_t>();
   EXPECT_EQ(host_samples, 4);
+  // The modeled power of the target run adds up (docs/power-model.md); none for the host clock.
+  const auto& p = j["target"]["power"];
+  EXPECT_EQ(p["clock"], "target");
+  EXPECT_GT(p["average_w"].get<double>(), 0);
+  EXPECT_NEAR(p["total_j"].get<double>(), p["static_j"].get<double>() + p["compute_j"].get<double>() + p["dram_j"].get<double>(),
+              1e-9 * p["total_j"].get<double>());
+  EXPECT_NEAR(p["average_w"].get<double>() * j["target"]["duration_s"].get<double>(), p["total_j"].get<double>(),
+              1e-6 * p["total_j"].get<double>());
+  EXPECT_EQ(p["budget_w"], 60);
+  EXPECT_FALSE(j["host"].contains("power"));
+}
+
+// INT8 network I/O: the header says so, the DLA plan has no fallback, the power line is printed.
+TEST(BenchCli, Int8IoTextReport) {
+  if (!std::filesystem::exists(kBin) || !std::filesystem::exists(kTiny)) GTEST_SKIP() << "edgeinfer or tiny_cnn not built";
+  std::string out;
+  ASSERT_EQ(RunCmd(kBin + " bench " + kTiny + " --io-format int8 --host-samples 2 --eval-queries 256 --min-queries 512", &out), 0) << out;
+  EXPECT_NE(out.find("| int8, int8 I/O |"), std::string::npos) << out;
+  EXPECT_NE(out.find("0 gpu-fallback segment(s), 0 format conversion(s)"), std::string::npos) << out;
+  EXPECT_NE(out.find("\npower   "), std::string::npos) << out;
+  EXPECT_NE(out.find("samples/J"), std::string::npos) << out;
+  EXPECT_NE(RunCmd(kBin + " bench " + kTiny + " --io-format int8 --precision fp16 --skip-host", &out), 0);
+  EXPECT_NE(out.find("needs precision int8"), std::string::npos) << out;
 }
 
 TEST(BenchCli, FixedPlanAndErrors) {
