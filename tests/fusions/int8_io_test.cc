@@ -9,46 +9,19 @@
 #include "fusions/passes.h"
 #include "graph/quant/int8_math.h"
 #include "tests/fusions/fusion_test_util.h"
+#include "tests/fusions/int8_test_net.h"
 
 namespace edgeinfer::testing {
 namespace {
 
-// conv1 -> relu -> conv2 -> (+x) -> relu -> GAP -> flatten -> fc; optionally x also feeds a float
-// Sigmoid that is a second output (a float reader of the input).
-Graph Net(bool float_reader) {
-  Builder b;
-  ValueId x = b.Input("x", {1, 8, 12, 12});
-  ValueId c1 = b.Op("Relu", "relu1", {b.Conv("conv1", x, 8, 3, 1, 1)});
-  ValueId c2 = b.Conv("conv2", c1, 8, 3, 1, 1);
-  ValueId r = b.Op("Relu", "relu2", {b.Op("Add", "add", {c2, x})});
-  ValueId gap = b.Op("GlobalAveragePool", "gap", {r});
-  Attributes fa;
-  fa.Set("axis", int64_t{1});
-  ValueId f = b.Op("Flatten", "flatten", {gap}, fa);
-  Attributes ga;
-  ga.Set("transB", int64_t{1});
-  b.Output(b.Op("Gemm", "fc", {f, b.Rand("fc_w", {10, 8}, -0.5f, 0.5f), b.Rand("fc_b", {10})}, ga));
-  if (float_reader) b.Output(b.Op("Sigmoid", "side", {x}));
-  return b.g;
-}
-
+// The canonicalised, unfused graph is what calibration observes (as the compile driver does).
 fusions::CalibrationTable Calibrate(const Graph& net) {
   Graph canon = net;
   fusions::PipelineOptions po;
   po.stop_before = "conv_eltwise_act";
   fusions::CompileReport r;
   EXPECT_TRUE(fusions::RunPipeline(canon, po, &r).ok());
-  fusions::Calibrator cal(fusions::CalibratorKind::kMinMax);
-  devices::ReferenceOptions ro;
-  ro.on_layer = [&](const Graph& gg, NodeId id, const std::vector<const Tensor*>& outs) {
-    for (size_t i = 0; i < outs.size(); ++i) cal.Observe(gg.value(gg.node(id).outputs[i]).name, *outs[i]);
-  };
-  for (uint32_t i = 0; i < 4; ++i) {
-    auto in = RandomInputs(canon, 300 + i);
-    for (auto& [n, t] : in) cal.Observe(n, t);
-    EXPECT_TRUE(devices::RunReference(canon, in, ro).ok());
-  }
-  return cal.Finish("test");
+  return CalibrateOn(canon, 4);
 }
 
 Status CompileInt8(const Graph& net, const fusions::CalibrationTable& table, const std::string& io, Graph* out,
@@ -61,14 +34,8 @@ Status CompileInt8(const Graph& net, const fusions::CalibrationTable& table, con
   return fusions::RunPipeline(*out, po, rep);
 }
 
-int CountOp(const Graph& g, const std::string& op) {
-  int n = 0;
-  for (NodeId id : g.NodeIds()) n += g.node(id).op == op;
-  return n;
-}
-
 TEST(Int8Io, BoundaryQdqLeaveAndNumericsAreThoseOfTheInt8Graph) {
-  const Graph net = Net(false);
+  const Graph net = SmallResidualNet();
   const auto table = Calibrate(net);
   Graph g8, gio;
   fusions::CompileReport r8, rio;
@@ -114,18 +81,18 @@ TEST(Int8Io, BoundaryQdqLeaveAndNumericsAreThoseOfTheInt8Graph) {
 }
 
 TEST(Int8Io, RefusalsNameTheRule) {
-  const Graph net = Net(true);
+  const Graph net = SmallResidualNet(true);
   const auto table = Calibrate(net);
   Graph g;
   fusions::CompileReport r;
   Status s = CompileInt8(net, table, "int8", &g, &r);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("input 'x' is read in float by Sigmoid 'side'"), std::string::npos) << s.message();
-  s = CompileInt8(Net(false), table, "int4", &g, &r);
+  s = CompileInt8(SmallResidualNet(), table, "int4", &g, &r);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("io_format 'int4': must be float or int8"), std::string::npos) << s.message();
   // "float" (and no option) leave the graph's I/O alone.
-  ASSERT_TRUE(CompileInt8(Net(false), table, "float", &g, &r).ok());
+  ASSERT_TRUE(CompileInt8(SmallResidualNet(), table, "float", &g, &r).ok());
   EXPECT_EQ(g.value(g.inputs()[0]).dtype, DType::kFloat32);
   EXPECT_EQ(CountOp(g, "QuantizeLinear"), 1);
 }
