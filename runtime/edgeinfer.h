@@ -14,6 +14,7 @@
 // Every figure a session reports says its clock: "target" (simulated on the SoC profile) or
 // "host" (measured on this machine).
 #pragma once
+#include "runtime/power_model.h"
 #include "runtime/scenario.h"
 #include "runtime/scheduler.h"
 #include "runtime/session.h"

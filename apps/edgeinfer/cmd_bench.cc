@@ -10,7 +10,6 @@
 
 #include "apps/edgeinfer/commands.h"
 #include "apps/edgeinfer/common.h"
-#include "runtime/power_model.h"
 #include "runtime/edgeinfer.h"
 
 namespace edgeinfer::apps {

@@ -37,7 +37,6 @@
 #include <opencv2/videoio.hpp>
 
 #include "runtime/edgeinfer.h"
-#include "runtime/power_model.h"
 
 using namespace edgeinfer;
 using namespace edgeinfer::runtime;
