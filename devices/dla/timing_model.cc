@@ -16,9 +16,10 @@
 //  3. Bytes. The convolution buffer (CBUF) holds an input stripe (whole rows, at least the kernel's
 //     support rows) and weights. For each split of the CBUF into data and weights (sixteenths) the
 //     traffic is: weights resident -> inputs once per image (+ halo rows re-read between stripes),
-//     weights once per batch; weights too big -> split into kernel-group chunks (separate
-//     operations), each loaded once per batch and applied to every image, the input re-read once
-//     per chunk, as the NVDLA primer describes. (Streaming weights past a resident input is not
+//     weights once per batch; weights too big -> split into chunks of whole kernel groups (atomic-K
+//     kernels; a split whose weight part holds no whole group is not legal), separate operations,
+//     each loaded once per batch and applied to every image, the input re-read once per chunk, as
+//     the NVDLA primer describes. (Streaming weights past a resident input is not
 //     modelled: the primer describes only the weight split, and its figures agree with that.) The cheapest split wins (the compiler's choice).
 //  4. Memory time: DRAM bytes at the core's DRAM bandwidth; SRAM bytes at the SRAM port; the two
 //     ports work in parallel. Weights always come from DRAM.
@@ -65,9 +66,11 @@ struct Traffic {
 };
 
 // CBUF tiling: the cheapest way to stream a convolution/gemm through the buffer (step 3).
-// Per "image": rows x row_bytes input, weights wt; reps images share resident weights.
+// Per "image": rows x row_bytes input, weights wt in kernel groups of kg bytes (the sequencer
+// consumes weights a kernel group at a time, so a chunk holds whole groups); reps images share
+// resident weights.
 Traffic CbufTraffic(double cbuf, double rows_in, double row_bytes, int64_t out_rows, int64_t support_rows, int64_t stride,
-                    double wt, int64_t reps, double input_cost, double weight_cost) {
+                    double wt, double kg, int64_t reps, double input_cost, double weight_cost) {
   Traffic best;
   double best_cost = std::numeric_limits<double>::infinity();
   const double image_bytes = rows_in * row_bytes;
@@ -93,7 +96,9 @@ Traffic CbufTraffic(double cbuf, double rows_in, double row_bytes, int64_t out_r
       // and every operation re-reads the input (NVDLA primer: "if the convolutional buffer can
       // only hold a fourth of the weight data, then the calculation must be split into four
       // steps, multiplying the input bandwidth"). Each chunk serves every image of the batch.
-      const double chunks = std::ceil(wt / wbuf);
+      const double groups_per_chunk = std::floor(wbuf / kg);
+      if (groups_per_chunk < 1) continue;   // not even one kernel group beside this stripe
+      const double chunks = std::ceil(std::ceil(wt / kg) / groups_per_chunk);
       t.input = reps * chunks * per_image_input;
       t.weights = wt;
       t.resident = false;
@@ -207,8 +212,13 @@ Result<DlaLayerTime> DlaLayerTiming(const SocProfile& soc, const LayerWork& w, c
       }
     }
     const double in_cost = w.input_in_sram && sram_bw > 0 ? 1.0 / sram_bw : 1.0 / dram_bw;
+    // One kernel group: atomic-K kernels (of one convolution group) of Cg x R x S weights.
+    const int64_t g = std::max<int64_t>(w.groups, 1);
+    const double kernels = static_cast<double>(std::min<int64_t>(aK, std::max<int64_t>(w.K / g, 1)));
+    const double kg = std::min(static_cast<double>(w.weight_bytes),
+                               kernels * static_cast<double>(w.weight_bytes) / static_cast<double>(std::max<int64_t>(w.K, 1)));
     const Traffic tr = CbufTraffic(static_cast<double>(d.conv_buffer_bytes), rows_in, row_bytes, out_rows, support,
-                                   stride, static_cast<double>(w.weight_bytes), reps, in_cost, 1.0 / dram_bw);
+                                   stride, static_cast<double>(w.weight_bytes), std::max(kg, 1.0), reps, in_cost, 1.0 / dram_bw);
     input_read = tr.input;
     weight_read = tr.weights;
     t.weights_resident = tr.resident;

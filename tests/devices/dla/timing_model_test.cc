@@ -306,7 +306,7 @@ TEST(DlaTimingCalibration, NvdlaPrimerLargeResNet50) {
 
 // KNOWN MISS (docs/timing-model.md, "The 128 KB miss"): the primer's 64-MAC / 128 KB / 1 GB/s row
 // (7.3 fps). With the sourced mechanisms (CBUF tiling, input fetched before compute) the model
-// gives ~8.7 fps (+19%); the other 128 KB row misses the same way (+21%) while the 256-512 KB rows
+// gives ~8.6 fps (+18%); the other 128 KB row misses the same way (+20%) while the 256-512 KB rows
 // are within 11%. No further sourced mechanism closes it (what was checked is in the doc), so the
 // assertion stays disabled rather than a parameter being bent to one number. Run with
 // --gtest_also_run_disabled_tests to see it fail.

@@ -120,7 +120,7 @@ TEST(SocProfile, ValidationErrorsNameKeyAndRule) {
   ExpectError(Edit(base, "    pad_max: 31", "    pad_max: 32"), "dla.limits.pad_max", "smaller than kernel_max");
   ExpectError(Edit(base, "    stride_min: 1", "    stride_min: 9"), "dla.limits.stride_min", "greater than");
   ExpectError(Edit(base, "  precisions: [int8, fp16] ", "  precisions: [int8, fp32] "), "dla.precisions", "'fp32'");
-  ExpectError(Edit(base, "  dram_bandwidth_share: 0.29 ", "  dram_bandwidth_share: 1.5 "), "dla.dram_bandwidth_share",
+  ExpectError(Edit(base, "  dram_bandwidth_share: 0.31 ", "  dram_bandwidth_share: 1.5 "), "dla.dram_bandwidth_share",
               "above 1");
   ExpectError(Edit(base, "  bus_width_bits: 256 ", "  bus_width_bits: 250 "), "dram.bus_width_bits",
               "whole number of bytes");
