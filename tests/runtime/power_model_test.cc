@@ -4,22 +4,18 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/runtime/toy_soc.h"
+
 namespace edgeinfer::runtime {
 namespace {
 
 using devices::EngineClass;
 
+// The runtime tests' toy SoC (one DLA core with the whole 1 GB/s) with round power coefficients.
 devices::SocProfile Toy() {
-  devices::SocProfile p;
-  p.name = "toy";
-  p.gpu.present = true;
-  p.gpu.dram_efficiency = 1.0;
+  devices::SocProfile p = testing::ToySoc();
   p.dla.cores = 1;
-  p.dla.clock_hz = 1e9;
   p.dla.dram_bandwidth_share = 1.0;
-  p.dla.port_bytes_per_clock = 0;
-  p.dram.fixed_bandwidth_bytes_per_s = 1e9;
-  p.dram.efficiency = 1.0;
   devices::PowerMode m;
   m.name = "TOY";
   m.budget_w = 10;

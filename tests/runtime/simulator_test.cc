@@ -8,24 +8,14 @@
 
 #include <set>
 
+#include "tests/runtime/toy_soc.h"
+
 namespace edgeinfer::runtime {
 namespace {
 
 using devices::EngineClass;
 
-devices::SocProfile Toy() {
-  devices::SocProfile p;
-  p.name = "toy";
-  p.gpu.present = true;
-  p.gpu.dram_efficiency = 1.0;
-  p.dla.cores = 2;
-  p.dla.clock_hz = 1e9;
-  p.dla.dram_bandwidth_share = 0.6;
-  p.dla.port_bytes_per_clock = 0;
-  p.dram.fixed_bandwidth_bytes_per_s = 1e9;
-  p.dram.efficiency = 1.0;
-  return p;
-}
+devices::SocProfile Toy() { return testing::ToySoc(); }
 
 SimLayer L(EngineClass on, double fixed, double floor, double bytes) {
   SimLayer l;
