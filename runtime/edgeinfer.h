@@ -18,6 +18,7 @@
 #include "runtime/scenario.h"
 #include "runtime/scheduler.h"
 #include "runtime/session.h"
+#include "runtime/trace_export.h"
 #include "runtime/tuner.h"
 
 namespace edgeinfer::runtime {

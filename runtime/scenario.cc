@@ -73,6 +73,7 @@ Result<SimConfig> BuildSimConfig(const BatchPlan& plan, const std::vector<std::s
   if (models.size() != plan.engines.size()) return Status::Error("batch plan: one target model per engine expected");
   SimConfig c;
   c.dispatch = plan.dispatch;
+  c.record_trace = spec.record_trace;
   for (size_t i = 0; i < plan.engines.size(); ++i) {
     const EnginePlan& e = plan.engines[i];
     if (!models[i]) return Status::Error("engine '" + e.engine.name + "' has no target model");

@@ -32,6 +32,7 @@ struct ScenarioSpec {
   uint32_t seed = 1;                // Server arrival times
   double latency_bound_s = 0;       // tuner: plans whose bound latency exceeds it are infeasible (0: none)
   int64_t host_samples = 32;        // host clock: samples executed for real
+  bool record_trace = false;        // target clock: keep every layer's timeline (SimResult::trace)
   int64_t SamplesPerQuery() const;
   int64_t MinQueries() const;
 };

@@ -44,6 +44,7 @@ struct Job {
   double demand = 0, alloc = 0;
   double macs = 0, sram_bytes = 0;
   int precision_bytes = 1;
+  double started_s = 0;
 };
 
 struct Executor {
@@ -178,6 +179,7 @@ class Sim {
 
   // Engines without a task of their own pull work; executors without a job take the next stream.
   Status Dispatch(double t) {
+    now_ = t;
     for (size_t e = 0; e < engines_.size(); ++e) {
       EngineState& st = engines_[e];
       if (st.active) continue;
@@ -219,6 +221,7 @@ class Sim {
     Stream& s = streams_[static_cast<size_t>(sid)];
     Job j;
     j.stream = sid;
+    j.started_s = now_;
     if (s.next < 0) {
       j.fixed_left = s.program->task_overhead_s;
     } else {
@@ -309,6 +312,20 @@ class Sim {
         continue;
       }
       // The layer is done.
+      if (c_.record_trace && !(streams_[static_cast<size_t>(j.stream)].next < 0 && t <= j.started_s)) {   // no empty overheads
+        const Stream& st = streams_[static_cast<size_t>(j.stream)];
+        SimTraceEvent ev;
+        ev.layer = st.next < 0 ? "task overhead" : st.program->layers[static_cast<size_t>(st.next)].name;
+        ev.executor = x.name;
+        ev.owner = c_.engines[static_cast<size_t>(st.owner)].name;
+        ev.task = j.stream;
+        ev.samples = static_cast<int64_t>(st.samples.size());
+        ev.start_s = j.started_s;
+        ev.end_s = t;
+        ev.dram_bytes = j.bytes;
+        ev.fallback = st.next >= 0 && st.program->layers[static_cast<size_t>(st.next)].on != c_.engines[static_cast<size_t>(st.owner)].cls;
+        trace_.push_back(std::move(ev));
+      }
       x.dram_bytes += j.bytes;
       x.macs[j.precision_bytes == 1 ? 0 : j.precision_bytes == 2 ? 1 : 2] += j.macs;
       x.sram_bytes += j.sram_bytes;
@@ -396,12 +413,15 @@ class Sim {
       r.sample_service_s.push_back(done_at_[s] - pulled_at_[s]);
     }
     r.events = events_;
+    r.trace = std::move(trace_);
     return r;
   }
 
   const devices::SocProfile& soc_;
   const SimConfig& c_;
   double total_bw_ = 0;
+  double now_ = 0;                       // simulated time of the current dispatch round
+  std::vector<SimTraceEvent> trace_;
   int gpu_exec_ = -1;
   std::vector<Executor> execs_;
   std::vector<EngineState> engines_;

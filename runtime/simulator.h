@@ -89,6 +89,19 @@ struct SimConfig {
   bool closed_loop = false;              // true: query i+1 is issued when query i completes
   int64_t closed_loop_queries = 0;       // with closed_loop: how many queries of closed_loop_samples
   int64_t closed_loop_samples = 1;
+  bool record_trace = false;             // fill SimResult::trace (one event per layer run)
+};
+
+// One layer (or task-overhead phase) as it ran on the target: for timelines (runtime/trace_export.h).
+struct SimTraceEvent {
+  std::string layer;            // layer name, or "task overhead"
+  std::string executor;         // the instance that ran it ("gpu", "dla0", "gpu(fallback)")
+  std::string owner;            // the engine whose task it belongs to
+  int64_t task = 0;             // task number (unique in the run)
+  int64_t samples = 0;          // samples in that task
+  double start_s = 0, end_s = 0;
+  double dram_bytes = 0;
+  bool fallback = false;        // run on another engine class than its task's owner
 };
 
 struct SimEngineStats {
@@ -118,6 +131,7 @@ struct SimResult {
   std::vector<double> sample_latency_s;  // per sample: completion - arrival
   std::vector<double> sample_service_s;  // per sample: completion - time its engine pulled it
   int64_t events = 0;                    // fluid-phase recomputations (cost of the simulation)
+  std::vector<SimTraceEvent> trace;      // with SimConfig::record_trace, in completion order
 };
 
 // Runs the simulation. Errors: no engines, an engine without a program, a program error.

@@ -35,6 +35,7 @@ struct BenchArgs {
   bool exhaustive = false;
   bool json = false;
   bool skip_host = false;
+  std::string trace;                // Chrome trace-event JSON of the plan's target run
 };
 
 int64_t PeakRssBytes() {
@@ -207,9 +208,11 @@ int Bench(const BenchArgs& a) {
   // Reference plans (Offline): the best GPU-only and one-DLA plans the tuner saw, run in full.
   struct Ref { std::string label; BatchPlan plan; ScenarioResult r; };
   std::vector<Ref> refs;
-  auto run_target = [&](const BatchPlan& p) -> Result<ScenarioResult> {
+  auto run_target = [&](const BatchPlan& p, bool trace = false) -> Result<ScenarioResult> {
     EI_ASSIGN_OR_RETURN(auto models, s.TargetModels(*model, p));
-    return RunTargetScenario(s.soc(), p, models, spec);
+    ScenarioSpec sp = spec;
+    sp.record_trace = trace;
+    return RunTargetScenario(s.soc(), p, models, sp);
   };
   if (have_tune) {
     auto best_of = [&](const std::function<bool(const BatchPlan&)>& pred) -> const Candidate* {
@@ -237,8 +240,14 @@ int Bench(const BenchArgs& a) {
       r.r = std::move(res).value();
     }
   }
-  auto target = run_target(plan);
+  auto target = run_target(plan, !a.trace.empty());
   if (!target.ok()) return Fail("bench", target.status());
+  if (!a.trace.empty()) {
+    const std::string process = s.soc().name + " " + s.soc().active_power_mode + " target: " + plan.ToString();
+    Status ts = WriteChromeTrace(target->sim, process, a.trace);
+    if (!ts.ok()) return Fail("bench", ts);
+    target->sim.trace.clear();
+  }
   // Static split of the same batches, for comparison with self-scheduling.
   std::optional<ScenarioResult> static_r;
   if (plan.engines.size() > 1 && spec.kind == ScenarioKind::kOffline) {
@@ -416,6 +425,9 @@ void RegisterBench(CLI::App& app, int* exit_code) {
   c->add_option("--eval-queries", a->eval_queries, "tuner: queries per evaluation (default 4096 Offline, 256 others)");
   c->add_flag("--exhaustive", a->exhaustive, "also search the whole plan space and compare with the tuner");
   c->add_flag("--skip-host", a->skip_host, "target clock only");
+  c->add_option("--trace", a->trace,
+                "write the plan's target-clock timeline (every layer on every engine) as Chrome trace-event JSON "
+                "(open in ui.perfetto.dev or chrome://tracing)");
   c->add_flag("--json", a->json, "print one JSON object");
   c->callback([a, exit_code] { *exit_code = Bench(*a); });
 }

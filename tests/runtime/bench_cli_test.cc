@@ -5,6 +5,9 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <unistd.h>
+#include <set>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -57,6 +60,29 @@ TEST(BenchCli, JsonHasBothClocksThePlanAndTheTuner) {
               1e-6 * p["total_j"].get<double>());
   EXPECT_EQ(p["budget_w"], 60);
   EXPECT_FALSE(j["host"].contains("power"));
+}
+
+// --trace: the plan's target timeline as Chrome trace-event JSON, every engine a track.
+TEST(BenchCli, TraceFile) {
+  if (!std::filesystem::exists(kBin) || !std::filesystem::exists(kTiny)) GTEST_SKIP() << "edgeinfer or tiny_cnn not built";
+  const std::string path = (std::filesystem::temp_directory_path() / ("bench_trace_" + std::to_string(::getpid()) + ".json")).string();
+  std::string out;
+  ASSERT_EQ(RunCmd(kBin + " bench " + kTiny + " --plan gpu:8x1,dla0:2x1 --skip-host --min-queries 256 --trace " + path, &out), 0) << out;
+  std::ifstream f(path);
+  ASSERT_TRUE(f.good()) << path;
+  const auto doc = nlohmann::json::parse(f);
+  std::filesystem::remove(path);
+  std::set<std::string> tracks;
+  int spans = 0;
+  for (const auto& e : doc["traceEvents"]) {
+    if (e["ph"] == "M" && e["name"] == "thread_name") tracks.insert(e["args"]["name"].get<std::string>());
+    spans += e["ph"] == "X";
+  }
+  EXPECT_TRUE(tracks.count("gpu") && tracks.count("dla0")) << out;
+  EXPECT_GT(spans, 256);   // every layer of every task
+  EXPECT_EQ(doc["otherData"]["clock"], "target");
+  EXPECT_NE(RunCmd(kBin + " bench " + kTiny + " --plan gpu:8x1 --skip-host --min-queries 64 --trace /nonexistent/dir/t.json", &out), 0);
+  EXPECT_NE(out.find("cannot write '/nonexistent/dir/t.json'"), std::string::npos) << out;
 }
 
 // INT8 network I/O: the header says so, the DLA plan has no fallback, the power line is printed.
