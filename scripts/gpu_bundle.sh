@@ -3,17 +3,21 @@
 # the non-system shared libraries they need into .bundle/ (git-ignored), ready to be carried to the
 # GPU machine, where scripts/gpu_run.sh runs them.
 #   usage: scripts/gpu_bundle.sh [build-dir]     (default: build)
+# The device tool carries at most 64 MiB with the working tree; the whole bundle is larger, so keep
+# only what the run needs: BUNDLE_DROP="edgeinfer edgeinfer-bench-gpu" (space-separated .bundle/bin
+# names) leaves those out (a GPU test run needs neither; MODEL_CHECK=1 needs edgeinfer, GPU_BENCH=1
+# the bench). Default: drop edgeinfer (needed only for MODEL_CHECK).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
-TARGETS="edgeinfer edgeinfer_cuda test_devices_cuda_cuda_device_test test_devices_cuda_plugin_test test_runtime_unified_memory_test edgeinfer-bench-gpu"
+TARGETS="edgeinfer edgeinfer_cuda test_devices_cuda_cuda_device_test test_devices_cuda_compiled_int8_test test_devices_cuda_plugin_test test_runtime_unified_memory_test edgeinfer-bench-gpu"
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="87;90"
 fi
 flock /tmp/ei-build.lock cmake --build "$BUILD" --target $TARGETS -j2
 rm -rf .bundle/bin .bundle/lib
 mkdir -p .bundle/bin .bundle/lib
-cp "$BUILD/tests/test_devices_cuda_cuda_device_test" "$BUILD/tests/test_devices_cuda_plugin_test" \
+cp "$BUILD/tests/test_devices_cuda_cuda_device_test" "$BUILD/tests/test_devices_cuda_compiled_int8_test" "$BUILD/tests/test_devices_cuda_plugin_test" \
    "$BUILD/tests/test_runtime_unified_memory_test" "$BUILD/bench/gpu/edgeinfer-bench-gpu" "$BUILD/apps/edgeinfer" .bundle/bin/
 # The CUDA executor is the plugin libedgeinfer_cuda.so: the cuda test and the bench link it, the others
 # dlopen it; the loader finds it in <bin>/../lib, i.e. .bundle/lib (gpu_run.sh also sets
@@ -29,3 +33,5 @@ done | sort -u | while read -r name path; do
 done
 strip --strip-unneeded .bundle/bin/* .bundle/lib/* 2>/dev/null || true
 echo "bundle: $(du -sh .bundle | cut -f1) in .bundle/ (bin: $(ls .bundle/bin | tr '\n' ' '); lib: $(ls .bundle/lib | tr '\n' ' '))"
+for b in ${BUNDLE_DROP-edgeinfer}; do rm -f ".bundle/bin/$b"; done
+echo "bundle after BUNDLE_DROP='${BUNDLE_DROP-edgeinfer}': $(du -sb .bundle | cut -f1) bytes (carry limit with the tree: 64 MiB)"
