@@ -1,6 +1,7 @@
 // Chrome trace-event export of a simulated run (runtime/trace_export.h).
 #include "runtime/trace_export.h"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 
@@ -33,6 +34,30 @@ Result<std::string> ChromeTraceJson(const SimResult& run, const std::string& pro
   nlohmann::json doc = {{"traceEvents", events}, {"displayTimeUnit", "ms"},
                         {"otherData", {{"clock", "target"}, {"samples", run.samples}, {"makespan_s", run.makespan_s}}}};
   return doc.dump();
+}
+
+Result<std::vector<LayerProfileRow>> ProfileLayers(const SimResult& run) {
+  if (run.trace.empty()) return Status::Error("profile: the run recorded no events (record_trace was off, or nothing ran)");
+  std::map<std::pair<std::string, std::string>, LayerProfileRow> rows;
+  for (const SimTraceEvent& e : run.trace) {
+    LayerProfileRow& r = rows[{e.executor, e.layer + (e.fallback ? " (fallback of " + e.owner + ")" : "")}];
+    r.executor = e.executor;
+    r.layer = e.layer;
+    r.fallback = e.fallback;
+    ++r.runs;
+    r.total_s += e.end_s - e.start_s;
+    r.dram_bytes += e.dram_bytes;
+  }
+  std::vector<LayerProfileRow> out;
+  for (const SimEngineStats& x : run.engines) {
+    std::vector<LayerProfileRow> mine;
+    for (const auto& [key, r] : rows)
+      if (key.first == x.name) mine.push_back(r);
+    for (LayerProfileRow& r : mine) r.busy_share = x.busy_s > 0 ? r.total_s / x.busy_s : 0;
+    std::stable_sort(mine.begin(), mine.end(), [](const LayerProfileRow& a, const LayerProfileRow& b) { return a.total_s > b.total_s; });
+    out.insert(out.end(), mine.begin(), mine.end());
+  }
+  return out;
 }
 
 Status WriteChromeTrace(const SimResult& run, const std::string& process, const std::string& path) {

@@ -17,4 +17,16 @@ Result<std::string> ChromeTraceJson(const SimResult& run, const std::string& pro
 // Writes ChromeTraceJson to `path` (errors name the path).
 Status WriteChromeTrace(const SimResult& run, const std::string& process, const std::string& path);
 
+// Per-layer profile of a recorded run: one row per (engine instance, layer), its runs, time under
+// contention and DRAM bytes; rows of one instance sorted by total time, instances in the run's order.
+struct LayerProfileRow {
+  std::string executor, layer;
+  int64_t runs = 0;
+  double total_s = 0;
+  double busy_share = 0;     // of the instance's busy time
+  double dram_bytes = 0;
+  bool fallback = false;     // a GPU-fallback layer of another engine's task
+};
+Result<std::vector<LayerProfileRow>> ProfileLayers(const SimResult& run);
+
 }  // namespace edgeinfer::runtime

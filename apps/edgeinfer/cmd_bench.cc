@@ -36,6 +36,7 @@ struct BenchArgs {
   bool json = false;
   bool skip_host = false;
   std::string trace;                // Chrome trace-event JSON of the plan's target run
+  int64_t profile = 0;              // print the N most expensive layers of each engine (target)
 };
 
 int64_t PeakRssBytes() {
@@ -240,14 +241,20 @@ int Bench(const BenchArgs& a) {
       r.r = std::move(res).value();
     }
   }
-  auto target = run_target(plan, !a.trace.empty());
+  auto target = run_target(plan, !a.trace.empty() || a.profile > 0);
   if (!target.ok()) return Fail("bench", target.status());
+  std::vector<LayerProfileRow> profile;
+  if (a.profile > 0) {
+    auto pr = ProfileLayers(target->sim);
+    if (!pr.ok()) return Fail("bench", pr.status());
+    profile = std::move(pr).value();
+  }
   if (!a.trace.empty()) {
     const std::string process = s.soc().name + " " + s.soc().active_power_mode + " target: " + plan.ToString();
     Status ts = WriteChromeTrace(target->sim, process, a.trace);
     if (!ts.ok()) return Fail("bench", ts);
-    target->sim.trace.clear();
   }
+  target->sim.trace.clear();
   // Static split of the same batches, for comparison with self-scheduling.
   std::optional<ScenarioResult> static_r;
   if (plan.engines.size() > 1 && spec.kind == ScenarioKind::kOffline) {
@@ -293,6 +300,13 @@ int Bench(const BenchArgs& a) {
     j["functional"] = info->functional;
     j["plan"] = PlanJson(plan);
     j["target"] = ResultJson(*target, s.soc());
+    if (!profile.empty()) {
+      nlohmann::json pj = nlohmann::json::array();
+      for (const LayerProfileRow& r : profile)
+        pj.push_back({{"engine", r.executor}, {"layer", r.layer}, {"runs", r.runs}, {"total_ms", r.total_s * 1e3},
+                      {"busy_share", r.busy_share}, {"dram_mb", r.dram_bytes / 1e6}, {"fallback", r.fallback}});
+      j["profile"] = pj;
+    }
     if (static_r) j["target_other_dispatch"] = ResultJson(*static_r, s.soc());
     if (host) {
       j["host"] = ResultJson(*host, s.soc());
@@ -374,6 +388,17 @@ int Bench(const BenchArgs& a) {
               target->throughput, target->latency.p50 * 1e3, target->latency.p90 * 1e3, target->latency.p99 * 1e3,
               100 * target->sim.dram_utilization, target->duration_s > 0 ? target->sim.dram_bytes / target->duration_s / 1e9 : 0);
   std::printf("        %s\n        %s\n", EngineLine(*target).c_str(), target->note.c_str());
+  if (!profile.empty()) {
+    std::printf("profile (target clock, under contention; the %lld most expensive layers of each engine):\n",
+                static_cast<long long>(a.profile));
+    std::map<std::string, int64_t> shown;
+    for (const LayerProfileRow& r : profile) {
+      if (shown[r.executor]++ >= a.profile) continue;
+      std::printf("        %-14s %-36s %6lld runs %9.2f ms %5.1f%% of busy %8.1f MB DRAM%s\n", r.executor.c_str(),
+                  r.layer.substr(0, 36).c_str(), static_cast<long long>(r.runs), r.total_s * 1e3, 100 * r.busy_share,
+                  r.dram_bytes / 1e6, r.fallback ? "  (fallback)" : "");
+    }
+  }
   if (auto pw = EstimatePower(soc, target->sim); pw.ok())
     std::printf("power   %s (modeled, target; coefficients: the profile's power section, docs/power-model.md)\n",
                 pw->Summary(soc.active_power_mode).c_str());
@@ -425,6 +450,9 @@ void RegisterBench(CLI::App& app, int* exit_code) {
   c->add_option("--eval-queries", a->eval_queries, "tuner: queries per evaluation (default 4096 Offline, 256 others)");
   c->add_flag("--exhaustive", a->exhaustive, "also search the whole plan space and compare with the tuner");
   c->add_flag("--skip-host", a->skip_host, "target clock only");
+  c->add_option("--profile", a->profile,
+                "print each engine's N most expensive layers on the target clock, under contention (runs, time, "
+                "share of the engine's busy time, DRAM)");
   c->add_option("--trace", a->trace,
                 "write the plan's target-clock timeline (every layer on every engine) as Chrome trace-event JSON "
                 "(open in ui.perfetto.dev or chrome://tracing)");

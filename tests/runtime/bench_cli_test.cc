@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <set>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -81,6 +82,20 @@ TEST(BenchCli, TraceFile) {
   EXPECT_TRUE(tracks.count("gpu") && tracks.count("dla0")) << out;
   EXPECT_GT(spans, 256);   // every layer of every task
   EXPECT_EQ(doc["otherData"]["clock"], "target");
+  // --profile: the most expensive layers per engine, in text and JSON.
+  ASSERT_EQ(RunCmd(kBin + " bench " + kTiny + " --plan gpu:8x1,dla0:2x1 --skip-host --min-queries 256 --profile 2 --json", &out), 0) << out;
+  const auto pj = nlohmann::json::parse(out.substr(out.find('{')));
+  ASSERT_TRUE(pj.contains("profile")) << out;
+  std::map<std::string, double> last;
+  for (const auto& r : pj["profile"]) {
+    const std::string e = r["engine"];
+    if (last.count(e)) EXPECT_LE(r["total_ms"].get<double>(), last[e]) << "rows of one engine sorted by time";
+    last[e] = r["total_ms"].get<double>();
+    EXPECT_GT(r["runs"].get<int64_t>(), 0);
+  }
+  EXPECT_TRUE(last.count("gpu") && last.count("dla0"));
+  ASSERT_EQ(RunCmd(kBin + " bench " + kTiny + " --plan gpu:8x1,dla0:2x1 --skip-host --min-queries 256 --profile 2", &out), 0) << out;
+  EXPECT_NE(out.find("profile (target clock, under contention"), std::string::npos) << out;
   EXPECT_NE(RunCmd(kBin + " bench " + kTiny + " --plan gpu:8x1 --skip-host --min-queries 64 --trace /nonexistent/dir/t.json", &out), 0);
   EXPECT_NE(out.find("cannot write '/nonexistent/dir/t.json'"), std::string::npos) << out;
 }

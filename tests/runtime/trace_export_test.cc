@@ -70,6 +70,25 @@ TEST(TraceExport, OneEventPerLayerAtTheSimulatedTimes) {
   EXPECT_EQ(spans[1]["name"], "head");
 }
 
+TEST(TraceExport, PerLayerProfile) {
+  auto run = Simulate(testing::ToySoc(), TwoLayerDlaTask(3, true));
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  auto rows = ProfileLayers(*run);
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  ASSERT_EQ(rows->size(), 2u);
+  const LayerProfileRow& conv = (*rows)[0];
+  EXPECT_EQ(conv.executor, "dla0");
+  EXPECT_EQ(conv.layer, "conv");
+  EXPECT_EQ(conv.runs, 3);
+  EXPECT_NEAR(conv.total_s, 3e-3, 1e-12);
+  EXPECT_FALSE(conv.fallback);
+  const LayerProfileRow& head = (*rows)[1];
+  EXPECT_EQ(head.executor, "gpu(fallback)");
+  EXPECT_TRUE(head.fallback);
+  EXPECT_NEAR(head.total_s, 3e-3, 1e-12);
+  EXPECT_NEAR(head.busy_share, 1.0, 1e-9);   // the fallback GPU ran nothing else
+}
+
 TEST(TraceExport, RefusesARunWithoutTrace) {
   auto run = Simulate(testing::ToySoc(), TwoLayerDlaTask(1, false));
   ASSERT_TRUE(run.ok());
@@ -79,6 +98,7 @@ TEST(TraceExport, RefusesARunWithoutTrace) {
   EXPECT_NE(json.status().message().find("recorded no events"), std::string::npos);
   Status s = WriteChromeTrace(*run, "x", "/nonexistent/dir/t.json");
   EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(ProfileLayers(*run).ok());
 }
 
 }  // namespace
