@@ -132,6 +132,18 @@ Result<std::shared_ptr<TargetModel>> TargetModel::Create(std::shared_ptr<const G
     if (m->partition_->NumNodes(EngineClass::kDla) == 0)
       return Status::Error("engine 'dla': no layer of '" + m->g_->name + "' runs on the DLA (compile for int8 or fp16):\n" +
                            m->ExplainPlacement());
+    if (!soc.gpu.present && m->partition_->NumNodes(EngineClass::kDla) < static_cast<int>(m->partition_->nodes.size())) {
+      // A headless DLA SoC (the open NVDLA profiles) has no GPU for fallback layers; name them.
+      std::string which;
+      int n = 0;
+      for (const NodeAssignment& a : m->partition_->nodes) {
+        if (a.engine == EngineClass::kDla) continue;
+        if (n++ < 5) which += "\n  " + a.reason;
+      }
+      return Status::Error("engine 'dla': " + std::to_string(n) + " layer(s) of '" + m->g_->name + "' cannot run on the DLA of '" +
+                           soc.name + "' and the profile has no GPU to fall back to (rule: every layer on the DLA, or a SoC "
+                           "with a GPU)" + which + (n > 5 ? "\n  ..." : ""));
+    }
     m->bound1_ = std::make_shared<const Graph>(std::move(b1));
   }
   return m;

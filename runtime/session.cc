@@ -226,7 +226,8 @@ Result<ModelId> Session::AddModel(std::shared_ptr<const Graph> compiled, const M
   }
   BatchPlan plan = options.plan;
   if (plan.engines.empty()) {
-    for (const EngineSpec& e : m->info.engines) plan.engines.push_back({e, e.kind == EngineKind::kGpu ? 8 : 2, 1});
+    for (const EngineSpec& e : m->info.engines)
+      plan.engines.push_back({e, e.kind == EngineKind::kGpu ? 8 : std::min<int64_t>(2, std::max<int64_t>(1, soc_.dla.limits.max_batch)), 1});
   }
   std::lock_guard<std::mutex> lock(mu_);
   const ModelId id = next_id_++;
@@ -366,6 +367,12 @@ Result<TuneResult> TuneModel(const Session& session, ModelId model, const Scenar
     all.engines.push_back({e, 1, 1});
   }
   if (space.engines.empty()) return Status::Error("tuning: the model has no engine with a target timing model");
+  // DLA batches the profile allows (dla.limits.max_batch; nv_small has no batching).
+  const int64_t max_dla = std::max<int64_t>(1, session.soc().dla.limits.max_batch);
+  std::vector<int64_t> dla;
+  for (int64_t b : space.dla_batches)
+    if (b <= max_dla) dla.push_back(b);
+  space.dla_batches = dla.empty() ? std::vector<int64_t>{1} : dla;
   EI_ASSIGN_OR_RETURN(auto models, session.TargetModels(model, all));
   if (space_out) *space_out = space;
   return Tune(session.soc(), space, models, spec, options);

@@ -111,6 +111,13 @@ TEST(BenchCli, Int8IoTextReport) {
   EXPECT_NE(out.find("samples/J"), std::string::npos) << out;
   EXPECT_NE(RunCmd(kBin + " bench " + kTiny + " --io-format int8 --precision fp16 --skip-host", &out), 0);
   EXPECT_NE(out.find("needs precision int8"), std::string::npos) << out;
+  // A headless NVDLA (no GPU, no batching): with INT8 I/O every layer is on the DLA and the plans
+  // stay at batch 1; with float I/O the boundary Q/DQ have nowhere to go, and the error names them.
+  ASSERT_EQ(RunCmd(kBin + " bench " + kTiny + " --soc nvdla-small --engines dla0 --io-format int8 --skip-host --eval-queries 64 --min-queries 64", &out), 0) << out;
+  EXPECT_NE(out.find("tuned        dla0 b1x1"), std::string::npos) << out;
+  EXPECT_NE(RunCmd(kBin + " bench " + kTiny + " --soc nvdla-small --engines dla0 --skip-host", &out), 0);
+  EXPECT_NE(out.find("no GPU to fall back to"), std::string::npos) << out;
+  EXPECT_NE(out.find("QuantizeLinear 'input_quantize'"), std::string::npos) << out;
 }
 
 TEST(BenchCli, FixedPlanAndErrors) {
