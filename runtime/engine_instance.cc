@@ -90,10 +90,7 @@ std::string EngineListString(const std::vector<EngineSpec>& engines) {
 
 namespace {
 
-// Ops that are views of their input (no kernel on either engine: the engines alias the buffer).
-bool IsView(const std::string& op) {
-  return op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" || op == "Identity";
-}
+bool IsView(const std::string& op) { return IsViewOp(op); }
 
 
 

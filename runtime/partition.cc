@@ -11,6 +11,7 @@
 #include "devices/dla/capability.h"
 #include "devices/dla/dla_device.h"
 #include "devices/dla/timing_model.h"
+#include "devices/soc/dram_model.h"
 #include "devices/gpu_model/gpu_timing_model.h"
 #include "devices/soc/layer_work.h"
 
@@ -165,6 +166,10 @@ const NodeAssignment* PartitionPlan::Find(const std::string& node_name) const {
   return nullptr;
 }
 
+bool IsViewOp(const std::string& op) {
+  return op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" || op == "Identity";
+}
+
 Result<PartitionPlan> PlanPartition(const Graph& g, const SocProfile& soc, const PartitionOptions& opts) {
   PartitionPlan plan;
   plan.model = g.name;
@@ -239,7 +244,16 @@ Result<PartitionPlan> PlanPartition(const Graph& g, const SocProfile& soc, const
           a.timing_note = w.status().message();
         } else {
           a.macs = w->Macs();
-          if (a.engine == EngineClass::kDla) {
+          if (IsViewOp(n.op)) {
+            a.predicted_s = 0;   // a view: no kernel, no data moved (the runtime skips it too)
+          } else if (a.engine == EngineClass::kDla && w->kind == devices::LayerKind::kOther) {
+            // Data movement the DLA does with its DMA (Concat, Split, Resize nearest, Transpose): its
+            // bytes at the DLA's DRAM ceiling plus the per-layer overhead, as the runtime charges it.
+            const bool in_place = n.op == "Concat" && n.attrs.GetInt("in_place", 0) != 0;
+            const double bytes = in_place ? 0.0 : static_cast<double>(w->input_bytes + w->output_bytes);
+            const double bw = devices::EngineDramCeiling(soc, devices::EngineClass::kDla);
+            a.predicted_s = soc.dla.layer_overhead_cycles / soc.dla.clock_hz + (bw > 0 ? bytes / bw : 0.0);
+          } else if (a.engine == EngineClass::kDla) {
             auto t = devices::DlaLayerTiming(soc, *w);
             if (t.ok()) a.predicted_s = t->total_s;
             else a.timing_note = "not timed on the DLA: " + t.status().message();

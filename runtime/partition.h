@@ -102,6 +102,9 @@ struct PartitionPlan {
   std::string ToJson() const;        // one JSON object (docs/partitioning.md lists the fields)
 };
 
+// Ops that are views of their input: no kernel on any engine (the engines alias the buffer), no time.
+bool IsViewOp(const std::string& op);
+
 struct PartitionOptions {
   int max_dla_segments = 0;          // 0: the profile's dla.limits.max_loadables_per_core
   bool timing = true;                // predict per-layer target times
