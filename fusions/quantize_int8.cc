@@ -15,7 +15,8 @@
 //      its B is stored [N, K] (transB=1), so every INT8 weight is per-channel along axis 0.
 //      A bare Conv/Gemm becomes ConvBiasAct/GemmBiasAct without activation (one INT8 op family).
 //   2. a scale-preserving node (MaxPool, AveragePool / GlobalAveragePool (2-D, undilated: the int8
-//      average rounds half away from zero, docs/int8-arithmetic.md step 5), Relu, Split, Flatten, Reshape, Squeeze, Unsqueeze,
+//      average rounds half away from zero, docs/int8-arithmetic.md step 5; a GlobalAveragePool whose
+//      output was calibrated is requantized to that range instead), Relu, Split, Flatten, Reshape, Squeeze, Unsqueeze,
 //      Transpose) whose input 0 is already int8 runs on int8 at the same scale. A node whose output
 //      only feeds a Concat takes the Concat's range (the outermost of nested Concats), so a Concat
 //      of int8 inputs at one scale concatenates int8 (TensorRT's concat scale propagation).
@@ -181,6 +182,18 @@ class Quantizer {
     }
     const QVal in = qmap_[n.inputs[0]];
     g_.node(id).inputs[0] = in.v;
+    if (n.op == "GlobalAveragePool") {
+      // The average of a map is narrower than the map: requantize it to its own calibrated range
+      // (x_scale / y_scale attributes; docs/int8-arithmetic.md step 5) when it has one.
+      const float out_amax = Amax(g_.value(n.outputs[0]).name);
+      if (out_amax > 0.f) {
+        const float y_scale = ScaleOfAmax(out_amax);
+        g_.node(id).attrs.Set("x_scale", in.scale);
+        g_.node(id).attrs.Set("y_scale", y_scale);
+        QuantizeOutput(id, 0, y_scale);
+        return Status::Ok();
+      }
+    }
     for (size_t i = 0; i < g_.node(id).outputs.size(); ++i) QuantizeOutput(id, i, in.scale);
     return Status::Ok();
   }

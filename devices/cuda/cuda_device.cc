@@ -183,6 +183,8 @@ struct Step {
   std::vector<float> rz_scales;        // from the node (scales input), or empty when sizes given
   std::vector<int64_t> rz_sizes;
   float qscale = 1.f;
+  bool gap_requant = false;       // INT8 GlobalAveragePool requantized to its y_scale (x_scale/y_scale attrs)
+  float gap_x_scale = 0.f, gap_y_scale = 0.f;
   // Transpose: perm (logical axes). Split: one step per output; split_sizes (empty: split_count
   // equal parts, the last smaller, as ONNX opset 18), split_index = this step's output; axis.
   std::vector<int64_t> perm;
@@ -891,7 +893,13 @@ Status CudaDevice::Impl::BuildSteps() {
     } else if (op == "GlobalAveragePool") {
       st.kind = SK::kGlobalPool;
       st.in = {in(0)};
-      // INT8 in and out (same scale): the exact integer average over the whole map (Execute).
+      // INT8 in and out: the exact integer average over the whole map, at the input's scale or
+      // requantized to the output's (x_scale / y_scale attributes) (Execute).
+      if (n.attrs.Has("y_scale")) {
+        st.gap_requant = true;
+        st.gap_x_scale = n.attrs.GetFloat("x_scale", 0.f);
+        st.gap_y_scale = n.attrs.GetFloat("y_scale", 0.f);
+      }
     } else if (op == "Relu" || op == "LeakyRelu" || op == "Clip" || op == "Sigmoid" || op == "Tanh" || op == "HardSigmoid" || op == "HardSwish" || op == "Identity") {
       st.kind = SK::kAct;
       st.in = {in(0)};
@@ -2220,6 +2228,13 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
       return KC(cuda::Pool(Ptr(p, st.in[0]), Ptr(p, st.out), vtype[static_cast<size_t>(st.in[0])], MakePool(st.pool, D[static_cast<size_t>(st.in[0])]), s));
     case SK::kGlobalPool: {
       const auto& x = D[static_cast<size_t>(st.in[0])];
+      if (vtype[static_cast<size_t>(st.in[0])] == KType::kI8 && vtype[static_cast<size_t>(st.out)] == KType::kI8 && st.gap_requant) {
+        auto m = int8::GlobalAveragePoolMultiplier(st.gap_x_scale, st.gap_y_scale, x[2] * x[3]);
+        if (!m.ok()) return m.status().WithContext(st.label);
+        return KC(cuda::GlobalAvgPoolInt8Requant(static_cast<const int8_t*>(Ptr(p, st.in[0])), static_cast<int8_t*>(Ptr(p, st.out)),
+                                                 static_cast<int>(x[0]), static_cast<int>(x[2] * x[3]), static_cast<int>(x[1]),
+                                                 m->multiplier, m->shift, s));
+      }
       if (vtype[static_cast<size_t>(st.in[0])] == KType::kI8 && vtype[static_cast<size_t>(st.out)] == KType::kI8) {
         PoolAttr whole;
         whole.kind = 1;

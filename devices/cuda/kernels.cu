@@ -713,6 +713,30 @@ __global__ void GlobalAvgPoolInt8K(const int8_t* __restrict__ in, To* __restrict
   }
 }
 
+__global__ void GlobalAvgPoolInt8RequantK(const int8_t* __restrict__ in, int8_t* __restrict__ out, int n, int hw, int c,
+                                          int32_t multiplier, int shift) {
+  const int64_t count = static_cast<int64_t>(n) * c;
+  GRID_STRIDE(i, count) {
+    int cc;
+    const int64_t nn = DivMod(i, c, &cc);
+    const int8_t* p = in + nn * hw * c + cc;
+    int32_t acc = 0;
+    for (int k = 0; k < hw; ++k) acc += p[static_cast<int64_t>(k) * c];
+    int8::Multiplier m;
+    m.multiplier = multiplier;
+    m.shift = shift;
+    out[i] = int8::SaturateInt8(int8::MulByQuantizedMultiplier(acc, m));
+  }
+}
+
+cudaError_t GlobalAvgPoolInt8Requant(const int8_t* in, int8_t* out, int n, int hw, int c, int32_t multiplier, int shift,
+                                     cudaStream_t s) {
+  const int64_t count = static_cast<int64_t>(n) * c;
+  if (count == 0) return cudaSuccess;
+  GlobalAvgPoolInt8RequantK<<<Blocks(count), kThreads, 0, s>>>(in, out, n, hw, c, multiplier, shift);
+  return cudaGetLastError();
+}
+
 cudaError_t GlobalAvgPoolInt8(const int8_t* in, void* out, KType ot, int n, int hw, int c, float scale, cudaStream_t s) {
   const int64_t count = static_cast<int64_t>(n) * c;
   if (count == 0) return cudaSuccess;

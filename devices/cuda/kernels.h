@@ -168,6 +168,10 @@ cudaError_t QuantizeNchwToNhwcInt8(const void* in, KType t, int8_t* out, int n, 
 // Global average pool of an int8 NHWC tensor with its dequantization folded in:
 // out[n, c] = scale * (sum of the int8 values) / hw, written as F32/F16.
 cudaError_t GlobalAvgPoolInt8(const int8_t* in, void* out, KType ot, int n, int hw, int c, float scale, cudaStream_t s);
+// INT8 GlobalAveragePool requantized to its output scale (docs/int8-arithmetic.md step 5): NHWC int8
+// in, [n, c] int8 out, y = sat8(MulByQuantizedMultiplier(sum, {multiplier, shift})).
+cudaError_t GlobalAvgPoolInt8Requant(const int8_t* in, int8_t* out, int n, int hw, int c, int32_t multiplier, int shift,
+                                     cudaStream_t s);
 // q = sat(round_half_even(x / scale)) from F32/F16; and x = scale * q to F32/F16.
 cudaError_t QuantizeInt8(const void* in, KType t, int8_t* out, int64_t count, float scale, cudaStream_t s);
 cudaError_t DequantizeInt8(const int8_t* in, void* out, KType t, int64_t count, float scale, cudaStream_t s);

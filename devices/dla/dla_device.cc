@@ -1,6 +1,7 @@
 #include "devices/dla/dla_device.h"
 
 #include <algorithm>
+#include <optional>
 #include <cstring>
 #include <thread>
 
@@ -144,6 +145,7 @@ struct DlaDevice::Step {
   bool has_pool = false;
   bool direct = false;              // our own accumulation loops (no oneDNN)
   int8::Pool2DParams pool;
+  std::optional<int8::Multiplier> gap_requant;   // a GlobalAveragePool requantized to its output scale
   int64_t gemm_m = 0, gemm_n = 0, gemm_k = 0;
   bool gemm_tb = false;
   // Buffers (allocated at Prepare).
@@ -270,6 +272,12 @@ Status DlaDevice::Prepare(std::shared_ptr<const Graph> graph) {
           g.kh = xs.dims[2];
           g.kw = xs.dims[3];
           pp = g;
+          if (n.attrs.Has("y_scale")) {   // the pool unit's averaging, then the output converter's rescale
+            auto m = int8::GlobalAveragePoolMultiplier(n.attrs.GetFloat("x_scale", 0.f), n.attrs.GetFloat("y_scale", 0.f),
+                                                       xs.dims[2] * xs.dims[3]);
+            if (!m.ok()) return m.status().WithContext(graph->Label(id));
+            step->gap_requant = *m;
+          }
         }
       } else if (xs.rank() == 4) {
         pp = PoolParamsOf(n.attrs, n.op == "MaxPool", "");
@@ -278,6 +286,7 @@ Status DlaDevice::Prepare(std::shared_ptr<const Graph> graph) {
         step->kind = StepKind::kPoolInt8;
         step->pool = *pp;
         step->how = "int8 " + n.op + " (pool unit, " + std::to_string(threads_) + " threads)";
+        if (step->gap_requant) step->how += " + requantized to y_scale (output converter)";
       } else {
         step->how = "reference kernel (int8 " + n.op + ")";
       }
@@ -380,6 +389,15 @@ Status DlaDevice::Launch(const TensorMap& inputs, TensorMap* outputs) {
       }
       case StepKind::kPoolInt8: {
         const Tensor& y = outs[0];
+        if (st.gap_requant) {
+          const int64_t hw = x->dim(2) * x->dim(3);
+          const int8_t* xp = x->data<int8_t>();
+          int8_t* yp = outs[0].data<int8_t>();
+          ParallelFor(threads_, x->dim(0) * x->dim(1), [&](int64_t b, int64_t e) {
+            int8::GlobalAveragePoolRequant(e - b, hw, xp + b * hw, *st.gap_requant, yp + b);
+          });
+          break;
+        }
         PoolChannels(st.pool, x->dim(0) * x->dim(1), x->dim(2), x->dim(3), x->data<int8_t>(), y.dim(2), y.dim(3),
                      outs[0].data<int8_t>(), threads_);
         break;

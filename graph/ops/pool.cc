@@ -338,6 +338,15 @@ Status PoolReference(const Node& node, const std::vector<const Tensor*>& in, con
 
 Status GlobalPoolReference(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
   EI_ASSIGN_OR_RETURN(PoolParams p, ParseGlobalPool(node, in[0]->shape()));
+  if (in[0]->dtype() == DType::kInt8 && node.op == "GlobalAveragePool" && node.attrs.Has("y_scale")) {
+    // Requantized to the output's own scale (docs/int8-arithmetic.md step 5).
+    int64_t hw = 1;
+    for (int64_t d : p.in_dims) hw *= d;
+    auto m = int8::GlobalAveragePoolMultiplier(node.attrs.GetFloat("x_scale", 0.f), node.attrs.GetFloat("y_scale", 0.f), hw);
+    if (!m.ok()) return m.status().WithContext(node.op + " '" + node.name + "'");
+    int8::GlobalAveragePoolRequant(p.batch * p.channels, hw, in[0]->data<int8_t>(), *m, out[0]->data<int8_t>());
+    return Status::Ok();
+  }
   return RunPool(p, in, out);
 }
 

@@ -173,6 +173,20 @@ Result<Epilogue> MakeEpilogue(const ops::ActParams& act, bool has_act, float x_s
   return e;
 }
 
+void GlobalAveragePoolRequant(int64_t planes, int64_t hw, const int8_t* x, Multiplier m, int8_t* y) {
+  for (int64_t i = 0; i < planes; ++i) {
+    int32_t sum = 0;
+    for (int64_t k = 0; k < hw; ++k) sum += x[i * hw + k];
+    y[i] = SaturateInt8(MulByQuantizedMultiplier(sum, m));
+  }
+}
+
+Result<Multiplier> GlobalAveragePoolMultiplier(float x_scale, float y_scale, int64_t hw) {
+  if (!(x_scale > 0.f) || !(y_scale > 0.f)) return Status::Error("INT8 GlobalAveragePool needs positive x_scale and y_scale");
+  if (hw <= 0 || hw > (int64_t{1} << 24)) return Status::Error("INT8 GlobalAveragePool: " + std::to_string(hw) + " elements per map (1 to 2^24)");
+  return QuantizeMultiplier(static_cast<double>(x_scale) / (static_cast<double>(hw) * static_cast<double>(y_scale)));
+}
+
 void Pool2D(const Pool2DParams& p, int64_t n, int64_t c, int64_t h, int64_t w, const int8_t* x, int64_t oh, int64_t ow,
             int8_t* y) {
   for (int64_t nc = 0; nc < n * c; ++nc) {

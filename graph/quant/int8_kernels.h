@@ -97,6 +97,12 @@ struct Pool2DParams {
 void Pool2D(const Pool2DParams& p, int64_t n, int64_t c, int64_t h, int64_t w, const int8_t* x, int64_t oh, int64_t ow,
             int8_t* y);
 
+// GlobalAveragePool requantized to its own output scale (step 5): per (n, c) plane of hw int8 values,
+// y = sat8(MulByQuantizedMultiplier(sum, m)), m = QuantizeMultiplier(x_scale / (hw * y_scale)).
+void GlobalAveragePoolRequant(int64_t planes, int64_t hw, const int8_t* x, Multiplier m, int8_t* y);
+// The multiplier of a requantized GlobalAveragePool; an error names the bad scale.
+Result<Multiplier> GlobalAveragePoolMultiplier(float x_scale, float y_scale, int64_t hw);
+
 // sum / count rounded half away from zero (count > 0).
 inline int32_t RoundedDivide(int32_t sum, int32_t count) {
   return sum >= 0 ? (sum + count / 2) / count : -((-sum + count / 2) / count);

@@ -79,6 +79,11 @@ TEST(QuantizeInt8, QuantizesTheFusedNetAndKeepsItAccurate) {
     if (n.op != "GlobalAveragePool") continue;
     EXPECT_EQ(g8.value(n.inputs[0]).dtype, DType::kInt8) << n.name;
     EXPECT_EQ(g8.value(n.outputs[0]).dtype, DType::kInt8) << n.name;
+    // Requantized to its own calibrated range (narrower than the map's).
+    ASSERT_TRUE(n.attrs.Has("y_scale")) << n.name;
+    EXPECT_FLOAT_EQ(n.attrs.GetFloat("y_scale", 0.f), g8.value(n.outputs[0]).quant->scale[0]);
+    EXPECT_FLOAT_EQ(n.attrs.GetFloat("x_scale", 0.f), g8.value(n.inputs[0]).quant->scale[0]);
+    EXPECT_LT(n.attrs.GetFloat("y_scale", 0.f), n.attrs.GetFloat("x_scale", 0.f));
   }
   const double db = Sqnr(g32, g8, 777);
   EXPECT_GT(db, 25.0) << g8.DumpText();

@@ -796,6 +796,10 @@ TEST(CudaDevice, Int8GemmPoolQuantBitExact) {
   ap.Set("count_include_pad", static_cast<int64_t>(1));
   n.Out(n.Op("AveragePool", {q}, ap, DType::kInt8));
   n.Out(n.Op("GlobalAveragePool", {q}, {}, DType::kInt8));
+  Attributes rq;   // requantized to its own scale
+  rq.Set("x_scale", 0.02f);
+  rq.Set("y_scale", 0.005f);
+  n.Out(n.Op("GlobalAveragePool", {q}, rq, DType::kInt8));
   CheckAgainstReference(std::move(n.g), {{"a", RandomTensor(DType::kInt8, {2, 64}, 1)}, {"x", RandomTensor(DType::kFloat32, {2, 8, 9, 9}, 2, -3.f, 3.f)}},
                         DType::kFloat32, 0, true);
 }

@@ -130,6 +130,10 @@ TEST(DlaDevice, StandalonePoolsBitExact) {
     const std::string op = seed % 3 == 0 ? "MaxPool" : "AveragePool";
     ValueId p = b.Op(op, "pool", {y}, a, b.ScaleOf(y));
     b.Output(b.Op("GlobalAveragePool", "gap", {p}, {}, b.ScaleOf(y)));
+    Attributes rq;   // requantized to its own (narrower) scale
+    rq.Set("x_scale", b.ScaleOf(y));
+    rq.Set("y_scale", b.ScaleOf(y) * 0.3f);
+    b.Output(b.Op("GlobalAveragePool", "gapq", {p}, rq, b.ScaleOf(y) * 0.3f));
     b.Output(p);
     const std::string what = "seed " + std::to_string(seed) + " " + op + " c" + std::to_string(c) + " k" + std::to_string(kh) + "x" +
                              std::to_string(kw);
@@ -139,6 +143,7 @@ TEST(DlaDevice, StandalonePoolsBitExact) {
     ASSERT_TRUE(dev.Prepare(std::make_shared<const Graph>(b.g)).ok()) << what;
     EXPECT_NE(dev.Explain().find("int8 " + op + " (pool unit"), std::string::npos) << what << "\n" << dev.Explain();
     EXPECT_NE(dev.Explain().find("int8 GlobalAveragePool (pool unit"), std::string::npos) << what << "\n" << dev.Explain();
+    EXPECT_NE(dev.Explain().find("requantized to y_scale"), std::string::npos) << what << "\n" << dev.Explain();
   }
 }
 

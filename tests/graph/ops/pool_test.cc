@@ -158,6 +158,51 @@ TEST(AveragePool, Int8IsTheRoundedFloatAverage) {
   EXPECT_EQ(Values<int8_t>((*r)[0]), (std::vector<int8_t>{-3, 2}));
 }
 
+// INT8 GlobalAveragePool requantized to its own scale (x_scale / y_scale attributes): the float
+// average rescaled and rounded, up to the fixed-point requantization's rounding (gemmlowp's two-step
+// rounding, docs/int8-arithmetic.md step 2: at most 1 step off the exactly rounded value);
+// hand-checked: 4 values summing to 10 at x 0.1 / y 0.05: 10*0.1/(4*0.05) = 5.
+TEST(GlobalAveragePool, Int8RequantizedToItsOwnScale) {
+  Attributes a;
+  a.Set("x_scale", 0.1f);
+  a.Set("y_scale", 0.05f);
+  Tensor t = testing::T1<int8_t>(DType::kInt8, {1, 1, 2, 2}, {1, 2, 3, 4});
+  auto r = RunOp("GlobalAveragePool", {&t}, a);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(Values<int8_t>((*r)[0]), (std::vector<int8_t>{5}));
+  std::mt19937 rng(7);
+  int exact = 0, total = 0;
+  for (int iter = 0; iter < 50; ++iter) {
+    const int64_t c = 1 + rng() % 8, h = 1 + rng() % 7, w = 1 + rng() % 7;
+    std::vector<int8_t> qv(static_cast<size_t>(2 * c * h * w));
+    for (int8_t& e : qv) e = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+    Tensor q = testing::T1<int8_t>(DType::kInt8, {2, c, h, w}, qv);
+    const float xs = 0.01f + 0.001f * static_cast<float>(rng() % 50), ys = xs * (0.05f + 0.01f * static_cast<float>(rng() % 60));
+    Attributes s;
+    s.Set("x_scale", xs);
+    s.Set("y_scale", ys);
+    auto g = RunOp("GlobalAveragePool", {&q}, s);
+    ASSERT_TRUE(g.ok()) << g.status().message();
+    const auto got = Values<int8_t>((*g)[0]);
+    for (int64_t p = 0; p < 2 * c; ++p) {
+      double sum = 0;
+      for (int64_t k = 0; k < h * w; ++k) sum += qv[static_cast<size_t>(p * h * w + k)];
+      const double want = std::clamp(std::round(sum * xs / (static_cast<double>(h * w) * ys)), -128.0, 127.0);
+      const int diff = std::abs(static_cast<int>(got[static_cast<size_t>(p)]) - static_cast<int>(want));
+      ASSERT_LE(diff, 1) << "iter " << iter << " plane " << p;
+      exact += diff == 0;
+      ++total;
+    }
+  }
+  EXPECT_GT(exact, total / 2);   // the double rounding differs only where the first step lands on a tie
+  Attributes bad;
+  bad.Set("x_scale", 0.1f);
+  bad.Set("y_scale", 0.f);
+  auto e = RunOp("GlobalAveragePool", {&t}, bad);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("positive x_scale and y_scale"), std::string::npos) << e.status().message();
+}
+
 TEST(Pool, RandomSweepAgainstPaddedAndConvFormulations) {
   const uint32_t seed = 1234;
   std::mt19937 rng(seed);
