@@ -34,4 +34,9 @@ done
 strip --strip-unneeded .bundle/bin/* .bundle/lib/* 2>/dev/null || true
 echo "bundle: $(du -sh .bundle | cut -f1) in .bundle/ (bin: $(ls .bundle/bin | tr '\n' ' '); lib: $(ls .bundle/lib | tr '\n' ' '))"
 for b in ${BUNDLE_DROP-edgeinfer}; do rm -f ".bundle/bin/$b"; done
-echo "bundle after BUNDLE_DROP='${BUNDLE_DROP-edgeinfer}': $(du -sb .bundle | cut -f1) bytes (carry limit with the tree: 64 MiB)"
+SIZE=$(du -sb .bundle | cut -f1)
+echo "bundle after BUNDLE_DROP='${BUNDLE_DROP-edgeinfer}': $SIZE bytes (carry limit with the tree: 64 MiB)"
+if [ "$SIZE" -gt 60000000 ]; then
+  echo "warning: the carry may be refused; drop what this run does not need, e.g. for the GPU tests only:" >&2
+  echo "  BUNDLE_DROP=\"edgeinfer edgeinfer-bench-gpu\" scripts/gpu_bundle.sh   (then GPU_BENCH=0 scripts/gpu_run.sh there)" >&2
+fi
