@@ -700,33 +700,31 @@ cudaError_t GlobalAvgPool(const void* in, void* out, KType t, int n, int hw, int
   return cudaGetLastError();
 }
 
+// Sum of plane i (= n * c + channel) of an NHWC int8 tensor with hw pixels per map.
+__device__ __forceinline__ int32_t SumInt8PlaneNhwc(const int8_t* __restrict__ in, int64_t i, int hw, int c) {
+  int cc;
+  const int64_t nn = DivMod(i, c, &cc);
+  const int8_t* p = in + nn * hw * c + cc;
+  int32_t acc = 0;
+  for (int k = 0; k < hw; ++k) acc += p[static_cast<int64_t>(k) * c];
+  return acc;
+}
+
 template <class To>
 __global__ void GlobalAvgPoolInt8K(const int8_t* __restrict__ in, To* __restrict__ out, int n, int hw, int c, float scale) {
   const int64_t count = static_cast<int64_t>(n) * c;
   GRID_STRIDE(i, count) {
-    int cc;
-    const int64_t nn = DivMod(i, c, &cc);
-    const int8_t* p = in + nn * hw * c + cc;
-    int32_t acc = 0;
-    for (int k = 0; k < hw; ++k) acc += p[static_cast<int64_t>(k) * c];
-    out[i] = FromF<To>(scale * static_cast<float>(acc) / static_cast<float>(hw));
+    out[i] = FromF<To>(scale * static_cast<float>(SumInt8PlaneNhwc(in, i, hw, c)) / static_cast<float>(hw));
   }
 }
 
 __global__ void GlobalAvgPoolInt8RequantK(const int8_t* __restrict__ in, int8_t* __restrict__ out, int n, int hw, int c,
                                           int32_t multiplier, int shift) {
   const int64_t count = static_cast<int64_t>(n) * c;
-  GRID_STRIDE(i, count) {
-    int cc;
-    const int64_t nn = DivMod(i, c, &cc);
-    const int8_t* p = in + nn * hw * c + cc;
-    int32_t acc = 0;
-    for (int k = 0; k < hw; ++k) acc += p[static_cast<int64_t>(k) * c];
-    int8::Multiplier m;
-    m.multiplier = multiplier;
-    m.shift = shift;
-    out[i] = int8::SaturateInt8(int8::MulByQuantizedMultiplier(acc, m));
-  }
+  int8::Multiplier m;
+  m.multiplier = multiplier;
+  m.shift = shift;
+  GRID_STRIDE(i, count) { out[i] = int8::SaturateInt8(int8::MulByQuantizedMultiplier(SumInt8PlaneNhwc(in, i, hw, c), m)); }
 }
 
 cudaError_t GlobalAvgPoolInt8Requant(const int8_t* in, int8_t* out, int n, int hw, int c, int32_t multiplier, int shift,
