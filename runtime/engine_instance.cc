@@ -88,15 +88,6 @@ std::string EngineListString(const std::vector<EngineSpec>& engines) {
   return s;
 }
 
-namespace {
-
-bool IsView(const std::string& op) { return IsViewOp(op); }
-
-
-
-
-}  // namespace
-
 Result<Graph> BindBatch(const Graph& g, int64_t batch) {
   Graph b = g;
   for (ValueId v : b.inputs()) {
@@ -223,7 +214,7 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
       for (const FormatConversion* c : conv_before[a->segment]) EI_RETURN_IF_ERROR(add_conversion(*c, &p));
       prev_segment = a->segment;
     }
-    if (IsView(n.op)) continue;
+    if (IsViewOp(n.op)) continue;
     const bool on_dla = a && a->engine == EngineClass::kDla;
     EI_ASSIGN_OR_RETURN(LayerWork w, devices::DescribeNode(g, id, batch));
     SimLayer c;
@@ -238,7 +229,7 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
       if (w.has_residual) w.residual_in_sram = n.op == "ConvEltwiseAct" ? flag(3) : flag(1);
       if (w.kind == LayerKind::kOther) {
         // Data movement the DLA does with its DMA engine: DRAM traffic only (Concat in place: none).
-        const bool in_place = n.op == "Concat" && n.attrs.GetInt("in_place", 0) != 0;
+        const bool in_place = IsInPlaceConcat(n);
         c.dram_bytes = in_place ? 0 : static_cast<double>((w.input_in_sram ? 0 : w.input_bytes) + (w.output_in_sram ? 0 : w.output_bytes));
         c.sram_bytes = in_place ? 0 : static_cast<double>((w.input_in_sram ? w.input_bytes : 0) + (w.output_in_sram ? w.output_bytes : 0));
         c.fixed_s = soc_.dla.layer_overhead_cycles / soc_.dla.clock_hz;

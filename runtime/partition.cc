@@ -170,6 +170,8 @@ bool IsViewOp(const std::string& op) {
   return op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" || op == "Identity";
 }
 
+bool IsInPlaceConcat(const Node& n) { return n.op == "Concat" && n.attrs.GetInt("in_place", 0) != 0; }
+
 Result<PartitionPlan> PlanPartition(const Graph& g, const SocProfile& soc, const PartitionOptions& opts) {
   PartitionPlan plan;
   plan.model = g.name;
@@ -249,8 +251,7 @@ Result<PartitionPlan> PlanPartition(const Graph& g, const SocProfile& soc, const
           } else if (a.engine == EngineClass::kDla && w->kind == devices::LayerKind::kOther) {
             // Data movement the DLA does with its DMA (Concat, Split, Resize nearest, Transpose): its
             // bytes at the DLA's DRAM ceiling plus the per-layer overhead, as the runtime charges it.
-            const bool in_place = n.op == "Concat" && n.attrs.GetInt("in_place", 0) != 0;
-            const double bytes = in_place ? 0.0 : static_cast<double>(w->input_bytes + w->output_bytes);
+            const double bytes = IsInPlaceConcat(n) ? 0.0 : static_cast<double>(w->input_bytes + w->output_bytes);
             const double bw = devices::EngineDramCeiling(soc, devices::EngineClass::kDla);
             a.predicted_s = soc.dla.layer_overhead_cycles / soc.dla.clock_hz + (bw > 0 ? bytes / bw : 0.0);
           } else if (a.engine == EngineClass::kDla) {

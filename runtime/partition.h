@@ -104,6 +104,8 @@ struct PartitionPlan {
 
 // Ops that are views of their input: no kernel on any engine (the engines alias the buffer), no time.
 bool IsViewOp(const std::string& op);
+// A Concat the memory planner placed in place (its producers write into it): no data moved.
+bool IsInPlaceConcat(const Node& n);
 
 struct PartitionOptions {
   int max_dla_segments = 0;          // 0: the profile's dla.limits.max_loadables_per_core
