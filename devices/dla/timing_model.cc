@@ -16,11 +16,13 @@
 //  3. Bytes. The convolution buffer (CBUF) holds an input stripe (whole rows, at least the kernel's
 //     support rows) and weights. For each split of the CBUF into data and weights (sixteenths) the
 //     traffic is: weights resident -> inputs once per image (+ halo rows re-read between stripes),
-//     weights once per batch; weights too big -> split into chunks of whole kernel groups (atomic-K
-//     kernels; a split whose weight part holds no whole group is not legal), separate operations,
-//     each loaded once per batch and applied to every image, the input re-read once per chunk, as
-//     the NVDLA primer describes. (Streaming weights past a resident input is not
-//     modelled: the primer describes only the weight split, and its figures agree with that.) The cheapest split wins (the compiler's choice).
+//     weights once per batch (kept across stripes); weights too big -> split into chunks of whole
+//     kernel groups (atomic-K kernels; a split whose weight part holds no whole group is not
+//     legal), one operation per (chunk, stripe), applied to every image of the batch: the input is
+//     re-read once per chunk and the weights once per stripe, the NVDLA primer's two multipliers.
+//     (Reusing CBUF contents across those operations, or streaming weights past a resident input
+//     as nvdla/sw's compiler can, is not modelled: the primer's sizing rule is the calibrated one;
+//     docs/timing-model.md.) The cheapest split wins (the compiler's choice).
 //  4. Memory time: DRAM bytes at the core's DRAM bandwidth; SRAM bytes at the SRAM port; the two
 //     ports work in parallel. Weights always come from DRAM.
 //  5. Input before compute: the convolution sequencer starts a hardware layer only when every input
@@ -92,15 +94,19 @@ Traffic CbufTraffic(double cbuf, double rows_in, double row_bytes, int64_t out_r
       t.weights = wt;
       t.resident = true;
     } else {
-      // Weights that do not fit are split into kernel-group chunks, one hardware operation each,
-      // and every operation re-reads the input (NVDLA primer: "if the convolutional buffer can
+      // Weights that do not fit are split into kernel-group chunks, one hardware operation per
+      // (chunk, stripe), and each operation loads its own input stripe and weight chunk: the input
+      // is re-read once per chunk and, when the input is cut into stripes, the weights once per
+      // stripe. These are the NVDLA primer's two multipliers: "if the convolutional buffer can
       // only hold a fourth of the weight data, then the calculation must be split into four
-      // steps, multiplying the input bandwidth"). Each chunk serves every image of the batch.
+      // steps, multiplying the input bandwidth ... Similarly, if the buffers cannot hold enough
+      // lines for a support region for the convolution, the convolution must also be broken up
+      // into horizontal strips." Each operation serves every image of the batch.
       const double groups_per_chunk = std::floor(wbuf / kg);
       if (groups_per_chunk < 1) continue;   // not even one kernel group beside this stripe
       const double chunks = std::ceil(std::ceil(wt / kg) / groups_per_chunk);
       t.input = reps * chunks * per_image_input;
-      t.weights = wt;
+      t.weights = wt * static_cast<double>(stripes);
       t.resident = false;
     }
     const double cost = t.input * input_cost + t.weights * weight_cost;
