@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <random>
 
 #include <yaml-cpp/yaml.h>
 
@@ -197,6 +198,27 @@ Result<std::vector<Tensor>> LoadCalibrationBatches(const std::string& path, cons
   }
   return out;
 #endif
+}
+
+Result<std::vector<Tensor>> SeededRandomBatches(const Graph& g, int64_t count, uint32_t seed) {
+  if (g.inputs().size() != 1) return Status::Error("random calibration feeds single-input models; the model has " + std::to_string(g.inputs().size()) + " inputs");
+  const Value& v = g.value(g.inputs()[0]);
+  if (v.dtype != DType::kFloat32) return Status::Error("random calibration needs a float32 input; '" + v.name + "' is not");
+  std::vector<int64_t> dims = v.shape.dims;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i] >= 0) continue;
+    if (i != 0) return Status::Error("input '" + v.name + "' has a dynamic non-batch dimension (rule: random calibration binds only the batch)");
+    dims[i] = 1;
+  }
+  std::vector<Tensor> out;
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-1.f, 1.f);
+  for (int64_t k = 0; k < count; ++k) {
+    Tensor t(DType::kFloat32, dims);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 }  // namespace edgeinfer::fusions

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/ir.h"
 #include "graph/shape.h"
 #include "graph/status.h"
 #include "graph/tensor.h"
@@ -45,5 +46,11 @@ Result<std::vector<Tensor>> LoadCalibrationBatches(const std::string& path, cons
 
 // "[=====>    ] 37/100 label" on stderr, redrawn in place; done=total ends the line.
 void ProgressBar(const std::string& label, int64_t done, int64_t total);
+
+// Seeded uniform [-1, 1) batches of a single-input float model (batch 1 each, a symbolic batch
+// dimension bound to 1): stand-in calibration data when none is given. Scales calibrated on them
+// exercise the INT8 arithmetic and leave placement and target timing unchanged, but carry no
+// accuracy; callers must say so.
+Result<std::vector<Tensor>> SeededRandomBatches(const Graph& g, int64_t count, uint32_t seed = 1234);
 
 }  // namespace edgeinfer::fusions

@@ -2,11 +2,12 @@
 #include "runtime/session.h"
 
 #include <filesystem>
-#include <set>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "devices/cpu/reference_executor.h"
+#include "fusions/calib_data.h"
 #include "graph/onnx_import.h"
 #include "graph/shape_inference.h"
 #include "runtime/engine_file.h"
@@ -23,28 +24,6 @@ struct Session::Model {
 };
 
 namespace {
-
-// Seeded uniform [-1, 1) batches of the single float input, batch 1 each.
-Result<std::vector<Tensor>> RandomBatches(const Graph& g, int64_t count) {
-  if (g.inputs().size() != 1) return Status::Error("random calibration feeds single-input models");
-  const Value& v = g.value(g.inputs()[0]);
-  if (v.dtype != DType::kFloat32) return Status::Error("random calibration needs a float32 input; '" + v.name + "' is not");
-  std::vector<int64_t> dims = v.shape.dims;
-  for (size_t i = 0; i < dims.size(); ++i) {
-    if (dims[i] >= 0) continue;
-    if (i != 0) return Status::Error("input '" + v.name + "' has a dynamic non-batch dimension");
-    dims[i] = 1;
-  }
-  std::vector<Tensor> out;
-  std::mt19937 rng(1234);
-  std::uniform_real_distribution<float> d(-1.f, 1.f);
-  for (int64_t k = 0; k < count; ++k) {
-    Tensor t(DType::kFloat32, dims);
-    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
-    out.push_back(std::move(t));
-  }
-  return out;
-}
 
 Result<fusions::CalibrationTable> CalibrateOn(const Graph& imported, const std::vector<Tensor>& batches, const std::string& hash) {
   Graph g = imported;
@@ -96,7 +75,7 @@ Result<Graph> CompileForSession(const Graph& imported, const std::string& model_
       }
       std::vector<Tensor> batches = options.calibration_batches;
       if (batches.empty()) {
-        EI_ASSIGN_OR_RETURN(batches, RandomBatches(imported, std::max<int64_t>(1, options.random_calibration_samples)));
+        EI_ASSIGN_OR_RETURN(batches, fusions::SeededRandomBatches(imported, std::max<int64_t>(1, options.random_calibration_samples)));
         note = std::to_string(batches.size()) + " seeded random samples (minmax; not real data: numerics exercise the arithmetic, accuracy is not meaningful)";
       } else {
         note = std::to_string(batches.size()) + " sample batches (minmax)";

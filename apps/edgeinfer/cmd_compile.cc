@@ -63,6 +63,7 @@ int RunCompile(CompileCli& c) {
   c.args.progress = !c.json;
   auto compiled = CompileModel(c.args);
   if (!compiled.ok()) return Fail("compile", compiled.status());
+  if (compiled->synthetic_calibration) std::fprintf(stderr, "edgeinfer compile: warning: %s\n", kSyntheticCalibrationNote);
   // Target side: partition on --soc, memory plans and per-layer cost; "-o X.plan" writes them
   // with the graph as an engine file (runtime/engine_file.h), any other -o writes ONNX.
   const bool plan_out = c.output.size() > 5 && c.output.compare(c.output.size() - 5, 5, ".plan") == 0;
@@ -92,6 +93,7 @@ int RunCompile(CompileCli& c) {
     bo.sram_bytes = c.sram_bytes;
     bo.sram_chaining = !c.no_sram_chaining;
     if (compiled->calibration) bo.extra["calibrator"] = compiled->calibration->calibrator;
+    if (compiled->synthetic_calibration) bo.extra["calibration"] = std::string("synthetic: ") + kSyntheticCalibrationNote;
     auto e = runtime::BuildEngine(compiled->graph, soc ? &*soc : nullptr, partition ? &*partition : nullptr, bo);
     if (!e.ok()) return Fail("compile", e.status());
     engine = std::move(e).value();
@@ -106,7 +108,8 @@ int RunCompile(CompileCli& c) {
     if (!c.output.empty()) j["output"] = c.output;
     if (compiled->calibration) {
       j["calibration"] = {{"calibrator", compiled->calibration->calibrator}, {"batches", compiled->calibration->batches},
-                          {"tensors", compiled->calibration->amax.size()}, {"model_hash", compiled->calibration->model_hash}};
+                          {"tensors", compiled->calibration->amax.size()}, {"model_hash", compiled->calibration->model_hash},
+                          {"synthetic", compiled->synthetic_calibration}};
     }
     j["kept_float"] = compiled->kept_float;
     j["sensitivity"] = SensitivityJson(compiled->sensitivity);
@@ -167,7 +170,10 @@ void RegisterCompile(CLI::App& app, int* exit_code) {
                   "float (default) or int8: with --precision int8, the network input and output become int8 at their "
                   "calibrated scales (the caller quantizes / dequantizes; no boundary Q/DQ left for the GPU)")
       ->check(CLI::IsMember({"float", "int8"}));
-  sub->add_option("--calib", c->args.calib, "calibration data: .npy file, folder of .npy batches, or folder of images");
+  c->args.random_calibration_if_missing = true;
+  sub->add_option("--calib", c->args.calib,
+                  "calibration data: .npy file, folder of .npy batches, or folder of images (INT8 without it or a cache: "
+                  "scales from 2 seeded random inputs, with a warning; placement and target timing are unaffected)");
   sub->add_option("--calibrator", c->args.calibrator, "entropy (KL, default), minmax or percentile (99.99%)")
       ->check(CLI::IsMember({"entropy", "minmax", "percentile"}));
   sub->add_option("--calib-cache", c->args.calib_cache, "calibration cache: read if present (same model), else written");

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <filesystem>
 #include <iostream>
@@ -110,6 +111,10 @@ int Run(const RunArgs& a) {
                                        std::to_string(e->options.batch) + " (rule: recompile with --batch to change it)"));
     }
     for (const runtime::GraphMemoryPlan& p : e->memory_plans) arena_bytes = std::max(arena_bytes, p.DramPeak());
+    auto cal = e->options.extra.find("calibration");
+    if (cal != e->options.extra.end() && cal->second.rfind("synthetic", 0) == 0) {
+      std::fprintf(stderr, "edgeinfer run: warning: engine file '%s': %s\n", a.plan.c_str(), cal->second.c_str());
+    }
     g = std::move(e->graph);
   } else {
     g = LoadModel(a.model, a.batch);

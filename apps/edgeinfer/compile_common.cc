@@ -259,6 +259,14 @@ Result<Compiled> CompileModel(const CompileArgs& a) {
       EI_ASSIGN_OR_RETURN(samples, LoadSamples(imported, a.calib, a.preprocess, a.calib_samples, a.progress));
       EI_ASSIGN_OR_RETURN(out.calibration, Calibrate(imported, samples, kind, hash, a.progress, a.calib_engine));
       if (!a.calib_cache.empty()) EI_RETURN_IF_ERROR(out.calibration->Save(a.calib_cache));
+    } else if (a.random_calibration_if_missing) {
+      bool qdq = false;
+      for (NodeId id : imported.NodeIds()) qdq |= imported.node(id).op == "QuantizeLinear";
+      if (!qdq) {
+        EI_ASSIGN_OR_RETURN(std::vector<Tensor> random, fusions::SeededRandomBatches(imported, 2));
+        EI_ASSIGN_OR_RETURN(out.calibration, Calibrate(imported, random, fusions::CalibratorKind::kMinMax, hash, false, a.calib_engine));
+        out.synthetic_calibration = true;
+      }
     }
     if (out.calibration) po.calibration = &*out.calibration;
   }

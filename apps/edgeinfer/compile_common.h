@@ -31,6 +31,10 @@ struct CompileArgs {
   bool progress = true;
   std::string calib_engine = "fast";     // fast (oneDNN CPU path, when built) or reference
   std::string io_format;                 // "" / "float", or "int8": network input and output in int8 (fusions/int8_io.cc)
+  // INT8 with no --calib / cache and no Q/DQ in the model: calibrate on seeded random inputs (as
+  // trtexec --int8 without a calibrator does) instead of failing. Placement, memory plans and
+  // target timing do not depend on the scales; numerics then carry no accuracy (Compiled says so).
+  bool random_calibration_if_missing = false;
 };
 
 struct LayerSqnr {
@@ -46,7 +50,13 @@ struct Compiled {
   std::optional<fusions::CalibrationTable> calibration;
   std::vector<LayerSqnr> sensitivity;   // filled when mixed precision ran
   std::vector<std::string> kept_float;  // layers mixed precision kept out of INT8
+  bool synthetic_calibration = false;   // scales from seeded random inputs (CompileArgs::random_calibration_if_missing)
 };
+
+// The warning printed (and kept in engine files) when the scales come from seeded random inputs.
+inline constexpr const char* kSyntheticCalibrationNote =
+    "INT8 scales calibrated on 2 seeded random inputs (no --calib given): placement, memory plans and target "
+    "timing are exact; the numerics carry no accuracy. Give --calib DATA (or --calib-cache) for a deployable engine";
 
 // Sample batches for a single-input model (batch = the graph input's leading dim).
 Result<std::vector<Tensor>> LoadSamples(const Graph& g, const std::string& path, const std::string& preprocess_yaml,

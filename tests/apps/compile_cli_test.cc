@@ -80,12 +80,38 @@ TEST_F(CompileCli, BadOptionsAreClearErrors) {
   CmdResult r = RunCli("compile " + model_ + " --disable-pass nope");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("'nope'"), std::string::npos) << r.out;
-  r = RunCli("compile " + model_ + " --precision int8");
+  // accuracy measures INT8 error, so it needs real calibration data.
+  r = RunCli("accuracy " + model_ + " --data " + data_);
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("calibration"), std::string::npos) << r.out;
   r = RunCli("compile --list-passes");
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("conv_bias_act_pool"), std::string::npos);
+}
+
+TEST_F(CompileCli, Int8WithoutCalibrationWarnsAndMarksTheEngineFile) {
+  // As trtexec --int8 without a calibrator: seeded random scales, a warning, and placement and
+  // target timing identical to a calibrated compile.
+  const std::string plan = (dir_ / "tiny_random.plan").string();
+  CmdResult r = RunCli("compile " + model_ + " --precision int8 --soc orin-agx -o " + plan + " --json", false);
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["calibration"]["synthetic"].get<bool>());
+  EXPECT_EQ(j["calibration"]["calibrator"], "minmax");
+  CmdResult calibrated = RunCli("compile " + model_ + " --precision int8 --soc orin-agx --calib " + data_ + " --json", false);
+  ASSERT_EQ(calibrated.status, 0) << calibrated.out;
+  auto jc = nlohmann::json::parse(calibrated.out);
+  EXPECT_FALSE(jc["calibration"]["synthetic"].get<bool>());
+  EXPECT_EQ(j["partition"]["summary"], jc["partition"]["summary"]);
+  EXPECT_DOUBLE_EQ(j["predicted_ms_per_batch"].get<double>(), jc["predicted_ms_per_batch"].get<double>());
+  r = RunCli("compile " + model_ + " --precision int8");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("warning: INT8 scales calibrated on 2 seeded random inputs"), std::string::npos) << r.out;
+  // The engine file keeps the fact; running it repeats the warning.
+  r = RunCli("run --plan " + plan);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("warning: engine file"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("seeded random inputs"), std::string::npos) << r.out;
 }
 
 TEST_F(CompileCli, AccuracyReportsCloseInt8) {
