@@ -222,6 +222,30 @@ Tensor ScalarOf(DType dt, double x) {
   return f.CastTo(dt);
 }
 
+// Ops whose definition changed between opsets 1-6 and opset 7 in ways NormaliseLegacy rewrites
+// into the opset-7 form (ONNX's operator changelog):
+//   - `consumed_inputs` removed (an in-place hint, no meaning) from the element-wise ops, Clip,
+//     BatchNormalization, InstanceNormalization, Dropout, PRelu, the variadic Max/Min/Mean/Sum;
+//   - legacy broadcasting (`broadcast`, `axis`) of the binary ops and Gemm replaced by NumPy rules;
+//   - BatchNormalization/Dropout `is_test` removed (inference reads them as is_test=1);
+//   - PRelu's per-channel slope of size C (opset 6) now broadcasts NumPy-style;
+//   - AveragePool gained `count_include_pad` (default 0, the old behaviour);
+//   - Concat's axis became required (was 1 by default), Reshape's shape became an input (opset 5),
+//     Cast's `to` became an enum (was a type name), Pad's `paddings` was renamed `pads` (opset 2).
+bool LegacyFormHandled(const std::string& op) {
+  static const std::set<std::string> kOps = {
+      "Abs", "Add", "And", "AveragePool", "BatchNormalization", "Cast", "Ceil", "Clip", "Concat", "Div", "Dropout",
+      "Elu", "Equal", "Exp", "Floor", "Gemm", "Greater", "HardSigmoid", "InstanceNormalization", "LeakyRelu", "Less",
+      "Log", "Max", "Mean", "Min", "Mul", "Neg", "Or", "PRelu", "Pad", "Pow", "Reciprocal", "Relu", "Reshape", "Selu",
+      "Sigmoid", "Sqrt", "Sub", "Sum", "Tanh", "Xor"};
+  return kOps.count(op) > 0;
+}
+
+bool IsLegacyBroadcastOp(const std::string& op) {
+  static const std::set<std::string> kOps = {"Add", "Sub", "Mul", "Div", "Pow", "And", "Or", "Xor", "Equal", "Greater", "Less"};
+  return kOps.count(op) > 0;
+}
+
 class Importer {
  public:
   Importer(const onnx::ModelProto& m, std::string base_dir, const ImportOptions& o)
@@ -242,6 +266,7 @@ class Importer {
   Status AddOutputs();
   Status ProcessNode(NodeId id);
   Status Normalise(NodeId id, bool* replaced);
+  Status NormaliseLegacy(NodeId id);
   Status InferAndStore(NodeId id);
   Status MaybeFold(NodeId id);
   Status CheckOutputDTypes();
@@ -266,6 +291,7 @@ class Importer {
   const ImportOptions& opts_;
   Graph g_;
   int64_t opset_ = 0;
+  int64_t legacy_opset_ = 0;                                 // the declared opset when below 7 (read as 7)
   std::vector<std::string> node_names_;                     // per ONNX node, unique
   std::unordered_map<std::string, ValueId> defined_;         // ONNX value name -> value
   std::unordered_map<std::string, std::string> definer_;     // ONNX value name -> what defines it
@@ -288,20 +314,24 @@ Status Importer::CheckOpset() {
                                   "; convert the model with onnx.version_converter)";
   if (opset_ > kMaxOpset || opset_ < 1) return Status::Error(unsupported);
   if (opset_ < kMinOpset) {
-    // An older opset is read as opset 7 when every op the model uses has the same definition in
-    // both (ONNX's schema registry says when each op last changed): the node tests of ops
-    // unchanged since opset 1 or 6 declare those opsets.
+    // An older opset is read as opset 7 when every op the model uses either has the same
+    // definition in both (ONNX's schema registry says when each op last changed: the node tests of
+    // ops unchanged since opset 1 or 6 declare those opsets) or changed in a way NormaliseLegacy
+    // rewrites (LegacyFormHandled: PyTorch's opset-6 exports, the old model zoo).
     for (int i = 0; i < gp_.node_size(); ++i) {
       const onnx::NodeProto& n = gp_.node(i);
       if (!IsDefaultDomain(n.domain())) continue;
+      if (n.op_type() == "Constant") continue;
       const auto* old_def = onnx::OpSchemaRegistry::Schema(n.op_type(), static_cast<int>(opset_), "");
       const auto* new_def = onnx::OpSchemaRegistry::Schema(n.op_type(), static_cast<int>(kMinOpset), "");
+      if (old_def && new_def && old_def->since_version() != new_def->since_version() && LegacyFormHandled(n.op_type())) continue;
       if (!old_def || !new_def || old_def->since_version() != new_def->since_version()) {
         return Status::Error(unsupported + ": " + n.op_type() + " " + Q(node_names_[static_cast<size_t>(i)]) +
                              " changed between opset " +
                              std::to_string(opset_) + " and " + std::to_string(kMinOpset));
       }
     }
+    legacy_opset_ = opset_;
     opset_ = kMinOpset;
   }
   return Status::Ok();
@@ -570,11 +600,119 @@ Status Importer::AddOutputs() {
   return Status::Ok();
 }
 
+// Brings a node of an opset-1..6 model to its opset-7 form (LegacyFormHandled lists the changes).
+// Runs before Normalise's own rules, which then see an opset-7 node.
+Status Importer::NormaliseLegacy(NodeId id) {
+  Node* n = &g_.node(id);
+  const std::string name = n->name;
+  const std::string op = n->op;
+  const std::string label = op + " " + Q(name) + " (opset " + std::to_string(legacy_opset_) + ")";
+  n->attrs.Erase("consumed_inputs");
+  if (IsLegacyBroadcastOp(op) || op == "Gemm") {
+    const bool broadcast = n->attrs.GetInt("broadcast", 0) != 0;
+    const bool has_axis = n->attrs.Has("axis");
+    int64_t axis = n->attrs.GetInt("axis", 0);
+    n->attrs.Erase("broadcast");
+    n->attrs.Erase("axis");
+    // Legacy broadcasting aligns B's dims with A's starting at `axis`; NumPy aligns trailing dims.
+    // Appending 1s to B makes the two agree. Without `axis` the legacy rule is suffix matching,
+    // which NumPy's rule already is; without `broadcast` the shapes are equal.
+    if (op != "Gemm" && broadcast && has_axis && n->inputs.size() == 2 && n->inputs[1] != kNoValue) {
+      const int64_t ra = static_cast<int64_t>(g_.value(n->inputs[0]).shape.rank());
+      const Shape b = g_.value(n->inputs[1]).shape;
+      const int64_t rb = static_cast<int64_t>(b.rank());
+      if (axis < 0) axis += ra;
+      if (axis < 0 || axis + rb > ra) {
+        return Status::Error(label + ": legacy broadcast of a rank-" + std::to_string(rb) + " B at axis " +
+                             std::to_string(n->attrs.GetInt("axis", axis)) + " does not fit a rank-" + std::to_string(ra) +
+                             " A (rule: axis + rank(B) <= rank(A))");
+      }
+      const int64_t trailing = ra - axis - rb;
+      if (trailing > 0) {
+        std::vector<int64_t> dims = b.dims;
+        dims.insert(dims.end(), static_cast<size_t>(trailing), 1);
+        const ValueId bv = n->inputs[1];
+        ValueId nb;
+        if (g_.value(bv).IsConstant()) {
+          EI_ASSIGN_OR_RETURN(Tensor t, g_.value(bv).constant->Reshaped(dims));
+          nb = NewConst(name, "B_aligned", std::move(t));
+        } else {
+          std::vector<int64_t> axes;
+          for (int64_t k = 0; k < trailing; ++k) axes.push_back(rb + k);
+          ValueId axes_v = NewConst(name, "B_axes", Int64Tensor(axes));
+          nb = g_.AddValue(name + "_B_aligned", DType::kUndefined, Shape());
+          NodeId uid = g_.AddNode("Unsqueeze", name + "_B_aligned", {bv, axes_v}, {nb});
+          EI_RETURN_IF_ERROR(ProcessNode(uid));
+        }
+        n = &g_.node(id);
+        n->inputs[1] = nb;
+      }
+    }
+  } else if (op == "PRelu") {
+    // Opset 6: a slope of C values is per channel (axis 1); NumPy rules would align it with the
+    // last axis instead. Shape it [C, 1, ...] for inputs of rank 3 and more.
+    if (n->inputs.size() == 2 && n->inputs[1] != kNoValue) {
+      const Shape x = g_.value(n->inputs[0]).shape;
+      const Shape sl = g_.value(n->inputs[1]).shape;
+      if (x.rank() >= 3 && sl.rank() == 1 && sl.dims[0] > 1) {
+        if (sl.dims[0] != x.dims[1]) {
+          return Status::Error(label + ": slope of " + std::to_string(sl.dims[0]) + " values for " + std::to_string(x.dims[1]) +
+                               " channels (rule: one slope, or one per channel)");
+        }
+        if (!g_.value(n->inputs[1]).IsConstant()) {
+          return Status::Error(label + ": a per-channel slope must be an initializer (rule: opset-6 PRelu slopes are weights)");
+        }
+        std::vector<int64_t> dims(x.rank() - 1, 1);
+        dims[0] = sl.dims[0];
+        EI_ASSIGN_OR_RETURN(Tensor t, g_.value(n->inputs[1]).constant->Reshaped(dims));
+        ValueId c = NewConst(name, "slope", std::move(t));
+        n = &g_.node(id);
+        n->inputs[1] = c;
+      }
+    }
+  } else if (op == "BatchNormalization") {
+    if (n->attrs.Has("is_test") && n->attrs.GetInt("is_test", 1) == 0) {
+      return Status::Error(label + ": is_test=0 (training, batch statistics) is not supported (rule: inference only)");
+    }
+  } else if (op == "Dropout") {
+    if (n->attrs.Has("is_test") && n->attrs.GetInt("is_test", 1) == 0) {
+      return Status::Error(label + ": is_test=0 draws a random mask (rule: inference only)");
+    }
+  } else if (op == "Concat") {
+    if (!n->attrs.Has("axis")) n->attrs.Set("axis", int64_t{1});
+  } else if (op == "Reshape") {
+    if (n->attrs.Has("shape")) {
+      std::vector<int64_t> shape = n->attrs.GetInts("shape");
+      n->attrs.Erase("shape");
+      ValueId c = NewConst(name, "shape", Int64Tensor(shape));
+      n = &g_.node(id);
+      n->inputs.resize(1);
+      SetInput(*n, 1, c);
+    }
+  } else if (op == "Cast") {
+    if (n->attrs.Has("to") && std::holds_alternative<std::string>(n->attrs.all().at("to"))) {
+      const std::string type_name = n->attrs.GetString("to", "");
+      int v = 0;
+      if (!onnx::TensorProto_DataType_Parse(type_name, reinterpret_cast<onnx::TensorProto_DataType*>(&v)) || v == 0) {
+        return Status::Error(label + ": 'to' names no ONNX tensor type: " + Q(type_name));
+      }
+      n->attrs.Set("to", static_cast<int64_t>(v));
+    }
+  } else if (op == "Pad") {
+    if (n->attrs.Has("paddings") && !n->attrs.Has("pads")) {
+      n->attrs.Set("pads", n->attrs.GetInts("paddings"));
+      n->attrs.Erase("paddings");
+    }
+  }
+  return Status::Ok();
+}
+
 // Rewrites an older-opset form into the canonical form of RULES.md. New constant inputs are named
 // "<node>_<role>". Sets *replaced when the node was rewritten into several nodes and processed.
 Status Importer::Normalise(NodeId id, bool* replaced) {
   *replaced = false;
   if (static_cast<size_t>(id) >= default_domain_.size() || !default_domain_[static_cast<size_t>(id)]) return Status::Ok();
+  if (legacy_opset_ > 0) EI_RETURN_IF_ERROR(NormaliseLegacy(id));
   Node* n = &g_.node(id);
   const std::string name = n->name;
   const std::string op = n->op;

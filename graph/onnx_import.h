@@ -1,14 +1,20 @@
-// ONNX import: reads an ONNX ModelProto (opsets 7 to 17, default domain) into a Graph.
+// ONNX import: reads an ONNX ModelProto (opsets 7 to 17, default domain; opsets 1-6 read as 7 when
+// their ops are unchanged or in a form NormaliseLegacy rewrites) into a Graph.
 // Nodes of the domain "edgeinfer" (fused ops written by ExportOnnx) are read back too.
 //
 // Steps (onnx_import.cc):
 //   1. parse the protobuf (any parse failure, a missing graph or opset is an error, never a crash);
 //   2. list EVERY unsupported op at once, with node names; check the opset (an opset below 7 is
-//      read as 7 when every op it uses is unchanged between the two, per ONNX's schema registry);
+//      read as 7 when every op it uses is unchanged between the two, per ONNX's schema registry,
+//      or changed in one of the ways step 5 rewrites: consumed_inputs, legacy broadcast/axis,
+//      is_test, PRelu's per-channel slope, Concat's default axis, Reshape-1's shape attribute,
+//      Cast-1's type name, Pad-1's paddings; anything else is an error naming the op and node);
 //   3. load weights: initializers (raw_data or typed fields, external data files), Constant nodes;
 //   4. build values and nodes (undefined input names, duplicate producers are errors), find a
 //      topological order (a cycle is an error);
-//   5. walk the nodes in that order: normalise older opset forms to the canonical forms of
+//   5. walk the nodes in that order: bring opset-1..6 forms to opset 7 (legacy broadcasting
+//      becomes NumPy broadcasting by reshaping B, or an Unsqueeze when B is not constant), then
+//      normalise older opset forms to the canonical forms of
 //      helpers/RULES.md (Clip/Slice/Squeeze/Unsqueeze/Split/Pad/ReduceSum attributes and TopK-1's
 //      k become constant inputs named after the node; the other Reduce ops keep their axes
 //      attribute, their opset-13 form; RoiAlign < 16 names its output_half_pixel coordinates;

@@ -1,7 +1,9 @@
-// ONNX backend node-test conformance (issue 2, deliverable 6).
+// ONNX backend node-test conformance (issue 2, deliverable 6), and the same package's model tests
+// (pytorch-converted, pytorch-operator, simple).
 //
 // For every folder of /usr/share/libonnx-testdata/data/node/ (Debian's libonnx-testdata; override
-// with EDGEINFER_ONNX_NODE_TESTS, restrict with EDGEINFER_CONFORMANCE_FILTER=substring):
+// with EDGEINFER_ONNX_NODE_TESTS, restrict with EDGEINFER_CONFORMANCE_FILTER=substring), and of
+// data/pytorch-converted, data/pytorch-operator and data/simple:
 //   1. parse model.onnx and check every node's op is in the op table (FindOp); a model with an op
 //      outside it, a non-default domain or a non-tensor input/output is SKIPPED, the op recorded;
 //   2. import with ImportOnnx(fold_constants = false: conformance wants the kernels to run on the
@@ -420,11 +422,10 @@ std::map<std::string, std::string> ReadKnownGaps(const fs::path& p) {
   return gaps;
 }
 
-TEST(Conformance, OnnxBackendNodeTests) {
-  const char* env_root = std::getenv("EDGEINFER_ONNX_NODE_TESTS");
-  const fs::path root = env_root ? env_root : "/usr/share/libonnx-testdata/data/node";
-  if (!fs::is_directory(root))
-    GTEST_SKIP() << "no ONNX node tests at " << root << " (install libonnx-testdata; scripts/bootstrap.sh does)";
+// Runs every test_* folder under `root`; returns the failures outside known_gaps.txt (the report
+// goes to the console and to <build>/<report_name>).
+std::vector<std::pair<std::string, std::string>> RunSuite(const fs::path& root, const std::string& what,
+                                                          const std::string& report_name) {
   const char* filter_env = std::getenv("EDGEINFER_CONFORMANCE_FILTER");
   const std::string filter = filter_env ? filter_env : "";
   const auto gaps = ReadKnownGaps(fs::path(EDGEINFER_SOURCE_DIR) / "tests/conformance/known_gaps.txt");
@@ -482,7 +483,7 @@ TEST(Conformance, OnnxBackendNodeTests) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   std::ostringstream rep;
-  rep << "ONNX backend node tests from " << root.string() << (filter.empty() ? "" : " (filter '" + filter + "')")
+  rep << what << " from " << root.string() << (filter.empty() ? "" : " (filter '" + filter + "')")
       << ", " << secs << " s\n";
   rep << passed << " passed, " << failed << " failed, " << skipped << " skipped\n";
   rep << "known gaps among the failures: " << known << "\n";
@@ -522,12 +523,36 @@ TEST(Conformance, OnnxBackendNodeTests) {
   std::string text = rep.str();
   std::string console = text.substr(0, text.find("\nskipped tests ("));
   std::printf("%s\n", console.c_str());
-  const fs::path report = fs::path(EDGEINFER_BINARY_DIR) / "conformance_report.txt";
+  const fs::path report = fs::path(EDGEINFER_BINARY_DIR) / report_name;
   std::ofstream(report) << text;
   std::printf("full report: %s\n", report.string().c_str());
+  return failures;
+}
 
+TEST(Conformance, OnnxBackendNodeTests) {
+  const char* env_root = std::getenv("EDGEINFER_ONNX_NODE_TESTS");
+  const fs::path root = env_root ? env_root : "/usr/share/libonnx-testdata/data/node";
+  if (!fs::is_directory(root))
+    GTEST_SKIP() << "no ONNX node tests at " << root << " (install libonnx-testdata; scripts/bootstrap.sh does)";
+  const auto failures = RunSuite(root, "ONNX backend node tests", "conformance_report.txt");
   EXPECT_TRUE(failures.empty()) << failures.size()
                                 << " node tests failed outside tests/conformance/known_gaps.txt (listed above)";
+}
+
+// The same package's small-model tests: PyTorch's exports of its modules and operators (opset 6,
+// the legacy forms the importer rewrites) and the "simple" models. Same runner, same rules.
+TEST(Conformance, OnnxBackendModelTests) {
+  const fs::path base = "/usr/share/libonnx-testdata/data";
+  int suites = 0;
+  for (const char* suite : {"pytorch-converted", "pytorch-operator", "simple"}) {
+    const fs::path root = base / suite;
+    if (!fs::is_directory(root)) continue;
+    ++suites;
+    const auto failures = RunSuite(root, std::string("ONNX backend model tests (") + suite + ")",
+                                   std::string("conformance_report_") + suite + ".txt");
+    EXPECT_TRUE(failures.empty()) << failures.size() << " " << suite << " tests failed (listed above)";
+  }
+  if (suites == 0) GTEST_SKIP() << "no ONNX model tests under " << base << " (install libonnx-testdata; scripts/bootstrap.sh does)";
 }
 
 }  // namespace

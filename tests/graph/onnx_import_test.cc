@@ -621,6 +621,92 @@ TEST(OnnxImportNormalise, OldBatchNormalizationAttributesAndOutputsDropped) {
   EXPECT_HAS(ErrorOf(Import(t)), "training_mode=1 is not supported");
 }
 
+// Opsets 1-6 (PyTorch's opset-6 exports, the old model zoo): the forms that changed before opset 7.
+TEST(OnnxImportLegacy, BroadcastAxisAlignsBWithA) {
+  // Add(broadcast=1, axis=1) of A [2,3,4] and B [3]: B runs along axis 1 (NumPy would align it with
+  // the last axis). A constant B is reshaped [3,1] (NumPy then aligns it as [1,3,1]); a graph-input
+  // B gets an Unsqueeze.
+  for (bool constant_b : {true, false}) {
+    ModelBuilder b(6);
+    b.Input("a", kF, {"2", "3", "4"});
+    if (constant_b) b.InitFloat("b", {3}, {10, 20, 30});
+    else b.Input("b", kF, {"3"});
+    auto* n = b.Node("Add", {"a", "b"}, {"y"}, "add");
+    ModelBuilder::AttrInt(n, "broadcast", 1);
+    ModelBuilder::AttrInt(n, "axis", 1);
+    ModelBuilder::AttrInts(n, "consumed_inputs", {0, 0});
+    b.Output("y", kF);
+    auto r = Import(b);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->opset, 7);
+    EXPECT_EQ(r->value(r->outputs()[0]).shape, (Shape{2, 3, 4}));
+    const Node& add = r->node(*r->FindNode("add"));
+    EXPECT_FALSE(add.attrs.Has("broadcast"));
+    EXPECT_FALSE(add.attrs.Has("axis"));
+    EXPECT_FALSE(add.attrs.Has("consumed_inputs"));
+    EXPECT_EQ(r->value(add.inputs[1]).shape, (Shape{3, 1}));
+    devices::TensorMap in;
+    in["a"] = Tensor(DType::kFloat32, {2, 3, 4});
+    for (int64_t i = 0; i < 24; ++i) in["a"].data<float>()[i] = 0.f;
+    if (!constant_b) in["b"] = Tensor::FromVector(DType::kFloat32, {3}, std::vector<float>{10, 20, 30});
+    auto out = devices::RunReference(*r, in);
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    const float* y = out->at("y").data<float>();
+    EXPECT_EQ(y[0], 10.f);    // [0,0,0]
+    EXPECT_EQ(y[4], 20.f);    // [0,1,0]
+    EXPECT_EQ(y[11], 30.f);   // [0,2,3]
+  }
+  // An axis that cannot hold B is an error naming the rule.
+  ModelBuilder bad(6);
+  bad.Input("a", kF, {"2", "3"});
+  bad.InitFloat("b", {3, 1}, {1, 2, 3});
+  auto* n = bad.Node("Mul", {"a", "b"}, {"y"}, "mul");
+  ModelBuilder::AttrInt(n, "broadcast", 1);
+  ModelBuilder::AttrInt(n, "axis", 1);
+  bad.Output("y", kF);
+  EXPECT_HAS(ErrorOf(Import(bad)), "axis + rank(B) <= rank(A)");
+}
+
+TEST(OnnxImportLegacy, PReluSlopePerChannelAndOtherForms) {
+  ModelBuilder b(6);
+  b.Input("x", kF, {"1", "2", "1", "2"});
+  b.InitFloat("slope", {2}, {0.5f, 0.25f});
+  b.Node("PRelu", {"x", "slope"}, {"p"}, "prelu");
+  auto* bn = b.Node("Dropout", {"p"}, {"d"}, "drop");
+  ModelBuilder::AttrInt(bn, "is_test", 1);
+  b.InitInt64("unused", {1}, {0});
+  auto* c = b.Node("Concat", {"d", "d"}, {"cat"}, "cat");   // opset <4: axis defaults to 1
+  (void)c;
+  auto* cast = b.Node("Cast", {"cat"}, {"y"}, "cast");
+  ModelBuilder::AttrString(cast, "to", "DOUBLE");
+  b.Output("y");
+  b.model().mutable_opset_import(0)->set_version(3);
+  auto r = Import(b);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->value(r->outputs()[0]).shape, (Shape{1, 4, 1, 2}));
+  EXPECT_EQ(r->value(r->outputs()[0]).dtype, DType::kFloat64);
+  auto out = RunOne(*r, "x", Tensor::FromVector(DType::kFloat32, {1, 2, 1, 2}, std::vector<float>{-4, 4, -4, 4}));
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(Doubles(out->at("y")), (std::vector<double>{-2, 4, -1, 4, -2, 4, -1, 4}));
+}
+
+TEST(OnnxImportLegacy, ReshapeShapeAttributeAndTrainingFormsRefused) {
+  ModelBuilder b(4);
+  b.Input("x", kF, {"2", "3"});
+  ModelBuilder::AttrInts(b.Node("Reshape", {"x"}, {"y"}, "reshape"), "shape", {3, 2});
+  b.Output("y", kF);
+  auto r = Import(b);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->value(r->outputs()[0]).shape, (Shape{3, 2}));
+
+  ModelBuilder t(6);
+  t.Input("x", kF, {"1", "2", "3", "3"});
+  for (const char* w : {"s", "bias", "mean", "var"}) t.InitFloat(w, {2}, {1, 2});
+  ModelBuilder::AttrInt(t.Node("BatchNormalization", {"x", "s", "bias", "mean", "var"}, {"y"}, "bn"), "is_test", 0);
+  t.Output("y", kF);
+  EXPECT_HAS(ErrorOf(Import(t)), "is_test=0");
+}
+
 TEST(OnnxImportNormalise, DropoutMaskDroppedWhenUnused) {
   ModelBuilder b(10);
   b.Input("x", kF, {"4"});
@@ -969,18 +1055,24 @@ TEST(OnnxImportBad, DuplicateProducers) {
 }
 
 TEST(OnnxImportBad, UnsupportedOpset) {
-  for (int64_t opset : {6, 18}) {
+  for (int64_t opset : {18, 19}) {
     ModelBuilder b = ValidModel();
     b.model().mutable_opset_import(0)->set_version(opset);
     std::string m = ErrorOf(Import(b));
     EXPECT_HAS(m, "opset " + std::to_string(opset) + " is not supported");
     EXPECT_HAS(m, "7 to 17");
   }
-  // Opset 6 with Add (which changed in opset 7) is refused; a model whose ops did not change
-  // between its opset and 7 is read as opset 7.
-  ModelBuilder old = ValidModel();
-  old.model().mutable_opset_import(0)->set_version(6);
-  EXPECT_HAS(ErrorOf(Import(old)), "Add 'add' changed between opset 6 and 7");
+  // Opset 5 with Tile (whose inputs changed in opset 6, a change the importer does not rewrite) is
+  // refused; a model whose ops did not change between its opset and 7 is read as opset 7.
+  ModelBuilder old(5);
+  old.Input("x", kF, {"2", "3"});
+  old.InitInt64("tiles", {}, {2});
+  old.InitInt64("axis", {}, {0});
+  old.Node("Tile", {"x", "tiles", "axis"}, {"y"}, "tile");
+  old.Output("y", kF);
+  std::string m = ErrorOf(Import(old));
+  EXPECT_HAS(m, "opset 5 is not supported");
+  EXPECT_HAS(m, "Tile 'tile' changed between opset 5 and 7");
   ModelBuilder gap(1);
   gap.Input("x", kF, {"1", "2", "3", "3"});
   gap.Node("GlobalAveragePool", {"x"}, {"y"}, "gap");
