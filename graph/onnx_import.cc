@@ -371,6 +371,7 @@ Status Importer::CheckOps(const std::string& model_label) {
       if (n.op_type() == "Constant") continue;                    // becomes a constant value
       const std::string op = n.op_type() == "Upsample" ? "Resize" : n.op_type();
       if (FindOp(op)) continue;
+      if (op == "ImageScaler" && FindOp("Mul") && FindOp("Add")) continue;   // rewritten (Normalise)
       key = n.op_type();
     } else if (n.domain() == "edgeinfer") {                        // our own fused ops, round-trip
       if (FindOp(n.op_type())) continue;
@@ -777,6 +778,43 @@ Status Importer::Normalise(NodeId id, bool* replaced) {
       n = &g_.node(id);
       SetInput(*n, 2, c);
     }
+  } else if (op == "ImageScaler") {
+    // The experimental ImageScaler (opsets 1-9; CoreML/Caffe2 conversions such as the model zoo's
+    // Tiny YOLOv2) is y = scale * x + bias[c] on NCHW: Mul by a scalar, then Add of a [1, C, 1, 1]
+    // constant (a missing bias adds nothing).
+    const Shape xs = g_.value(n->inputs.empty() ? kNoValue : n->inputs[0]).shape;
+    if (n->inputs.size() != 1 || xs.rank() != 4) {
+      return Status::Error("ImageScaler " + Q(name) + ": needs one NCHW input (rule: rank 4)");
+    }
+    const DType dt = in_dtype(0);
+    const float scale = n->attrs.GetFloat("scale", 1.f);
+    std::vector<float> bias = n->attrs.GetFloats("bias");
+    if (!bias.empty() && xs.dims[1] >= 0 && static_cast<int64_t>(bias.size()) != xs.dims[1]) {
+      return Status::Error("ImageScaler " + Q(name) + ": " + std::to_string(bias.size()) + " bias values for " +
+                           std::to_string(xs.dims[1]) + " channels (rule: one per channel)");
+    }
+    const ValueId x = n->inputs[0];
+    const ValueId y = n->outputs[0];
+    ValueId scale_v = NewConst(name, "scale", ScalarOf(dt, scale));
+    n = &g_.node(id);
+    n->op = "Mul";
+    n->attrs = Attributes();
+    n->inputs = {x, scale_v};
+    if (bias.empty()) return Status::Ok();
+    ValueId scaled = g_.AddValue(name + "_scaled", DType::kUndefined, Shape());
+    n->outputs = {scaled};
+    g_.value(scaled).producer = id;
+    g_.value(y).producer = kNoNode;
+    EI_RETURN_IF_ERROR(ProcessNode(id));
+    Tensor b(dt, {1, static_cast<int64_t>(bias.size()), 1, 1});
+    for (size_t c = 0; c < bias.size(); ++c) {
+      if (dt == DType::kFloat32) b.data<float>()[c] = bias[c];
+      else return Status::Error("ImageScaler " + Q(name) + ": input dtype " + DTypeName(dt) + " (rule: float32)");
+    }
+    ValueId bias_v = NewConst(name, "bias", std::move(b));
+    NodeId aid = g_.AddNode("Add", name + "_bias", {scaled, bias_v}, {y});
+    EI_RETURN_IF_ERROR(ProcessNode(aid));
+    *replaced = true;
   } else if (op == "Upsample" || (op == "Resize" && opset_ < 11)) {
     // Upsample-7..9 and Resize-10 compute output = floor(input * scale) in asymmetric coordinates;
     // nearest takes the floor of the source coordinate.

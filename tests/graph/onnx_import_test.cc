@@ -707,6 +707,28 @@ TEST(OnnxImportLegacy, ReshapeShapeAttributeAndTrainingFormsRefused) {
   EXPECT_HAS(ErrorOf(Import(t)), "is_test=0");
 }
 
+TEST(OnnxImportNormalise, ImageScalerBecomesMulAdd) {
+  for (bool with_bias : {true, false}) {
+    ModelBuilder b(8);
+    b.Input("x", kF, {"1", "2", "1", "2"});
+    auto* n = b.Node("ImageScaler", {"x"}, {"y"}, "scaler");
+    ModelBuilder::AttrFloat(n, "scale", 2.f);
+    if (with_bias) ModelBuilder::AttrFloats(n, "bias", {1.f, -1.f});
+    b.Output("y", kF);
+    auto r = Import(b);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->NodeIds().size(), with_bias ? 2u : 1u);
+    auto out = RunOne(*r, "x", Tensor::FromVector(DType::kFloat32, {1, 2, 1, 2}, std::vector<float>{1, 2, 3, 4}));
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    EXPECT_EQ(Doubles(out->at("y")), with_bias ? (std::vector<double>{3, 5, 5, 7}) : (std::vector<double>{2, 4, 6, 8}));
+  }
+  ModelBuilder bad(8);
+  bad.Input("x", kF, {"1", "3", "2", "2"});
+  ModelBuilder::AttrFloats(bad.Node("ImageScaler", {"x"}, {"y"}, "scaler"), "bias", {1.f, 2.f});
+  bad.Output("y", kF);
+  EXPECT_HAS(ErrorOf(Import(bad)), "2 bias values for 3 channels");
+}
+
 TEST(OnnxImportNormalise, DropoutMaskDroppedWhenUnused) {
   ModelBuilder b(10);
   b.Input("x", kF, {"4"});
