@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "devices/cpu/reference_executor.h"
+#include "devices/cpu_model/cpu_timing_model.h"
 #include "devices/dla/timing_model.h"
 #include "devices/gpu_model/gpu_timing_model.h"
 #include "devices/soc/layer_work.h"
@@ -108,7 +109,9 @@ Result<std::shared_ptr<TargetModel>> TargetModel::Create(std::shared_ptr<const G
   m->g_ = std::move(g);
   m->soc_ = soc;
   m->kind_ = kind;
-  if (kind == EngineKind::kCpu) return Status::Error("engine 'cpu': the SoC profile has no CPU timing model; the CPU runs on the host clock only");
+  if (kind == EngineKind::kCpu && !soc.cpu.HasTimingModel())
+    return Status::Error("engine 'cpu': SoC profile '" + soc.name + "' has no CPU timing model (cpu.fp32_macs_per_clock_per_core, "
+                         "cpu.efficiency); the CPU runs on the host clock only");
   if (kind == EngineKind::kGpu && !soc.gpu.present) return Status::Error("engine 'gpu': SoC profile '" + soc.name + "' has no GPU");
   if (kind == EngineKind::kDla) {
     if (soc.dla.cores <= 0) return Status::Error("engine 'dla': SoC profile '" + soc.name + "' has no DLA");
@@ -120,8 +123,9 @@ Result<std::shared_ptr<TargetModel>> TargetModel::Create(std::shared_ptr<const G
     if (m->partition_->NumNodes(EngineClass::kDla) == 0)
       return Status::Error("engine 'dla': no layer of '" + m->g_->name + "' runs on the DLA (compile for int8 or fp16):\n" +
                            m->ExplainPlacement());
-    if (!soc.gpu.present && m->partition_->NumNodes(EngineClass::kDla) < static_cast<int>(m->partition_->nodes.size())) {
-      // A headless DLA SoC (the open NVDLA profiles) has no GPU for fallback layers; name them.
+    if (!soc.gpu.present && !soc.cpu.HasTimingModel() &&
+        m->partition_->NumNodes(EngineClass::kDla) < static_cast<int>(m->partition_->nodes.size())) {
+      // A headless DLA SoC whose host CPU has no timing model cannot time fallback layers; name them.
       std::string which;
       int n = 0;
       for (const NodeAssignment& a : m->partition_->nodes) {
@@ -129,8 +133,9 @@ Result<std::shared_ptr<TargetModel>> TargetModel::Create(std::shared_ptr<const G
         if (n++ < 5) which += "\n  " + a.reason;
       }
       return Status::Error("engine 'dla': " + std::to_string(n) + " layer(s) of '" + m->g_->name + "' cannot run on the DLA of '" +
-                           soc.name + "' and the profile has no GPU to fall back to (rule: every layer on the DLA, or a SoC "
-                           "with a GPU)" + which + (n > 5 ? "\n  ..." : ""));
+                           soc.name + "' and the profile has no GPU and no CPU timing model to fall back to (rule: every "
+                           "layer on the DLA, or a GPU, or cpu.fp32_macs_per_clock_per_core and cpu.efficiency in the profile)" +
+                           which + (n > 5 ? "\n  ..." : ""));
     }
     m->bound1_ = std::make_shared<const Graph>(std::move(b1));
   }
@@ -185,15 +190,17 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
       else conv_after[c.from_segment].push_back(&c);
     }
   }
+  // The engine class that runs fallback layers and reformats: the GPU, or the CPU on a GPU-less SoC.
+  const DevClass fallback = !dla || partition_->fallback == EngineClass::kGpu ? DevClass::kGpu : DevClass::kCpu;
   auto add_conversion = [&](const FormatConversion& c, TaskProgram* p) -> Status {
-    // A memory-bound reformat on the GPU; the partition sized it at batch 1.
+    // A memory-bound reformat on the fallback engine; the partition sized it at batch 1.
     SimLayer l;
     l.name = "reformat " + c.value_name + " (" + c.from_format + " -> " + c.to_format + ")";
-    l.on = DevClass::kGpu;
-    l.fixed_s = soc_.gpu.launch_overhead_s;
+    l.on = fallback;
+    l.fixed_s = fallback == DevClass::kGpu ? soc_.gpu.launch_overhead_s : soc_.cpu.layer_overhead_s;
     l.dram_bytes = static_cast<double>(c.bytes_read + c.bytes_written) * static_cast<double>(batch);
     p->dram_bytes += l.dram_bytes;
-    const double ceiling = devices::EngineDramCeiling(soc_, DevClass::kGpu);
+    const double ceiling = devices::EngineDramCeiling(soc_, fallback);
     p->alone_s += l.fixed_s + (ceiling > 0 ? l.dram_bytes / ceiling : 0);
     ++p->fallback_layers;
     p->layers.push_back(std::move(l));
@@ -219,7 +226,7 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
     EI_ASSIGN_OR_RETURN(LayerWork w, devices::DescribeNode(g, id, batch));
     SimLayer c;
     c.name = n.name;
-    c.on = on_dla ? DevClass::kDla : DevClass::kGpu;
+    c.on = on_dla ? DevClass::kDla : dla ? fallback : ClassOf(kind_);
     c.macs = static_cast<double>(w.Macs());
     c.precision_bytes = w.precision_bytes;
     if (on_dla) {
@@ -243,6 +250,14 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
       }
       // Every DLA segment is one submitted task (its own loadable): firmware overhead once each.
       if (!prev_dla) c.fixed_s += soc_.dla.task_overhead_s;
+    } else if (c.on == DevClass::kCpu) {
+      if (w.input_bytes + w.output_bytes + w.weight_bytes + w.residual_bytes == 0) continue;
+      auto t = devices::CpuLayerTiming(soc_, w);
+      if (!t.ok()) return t.status();
+      c.fixed_s = t->overhead_s;
+      c.floor_s = t->compute_s;
+      c.dram_bytes = static_cast<double>(t->dram_bytes);
+      if (dla) ++p.fallback_layers;
     } else {
       if (w.input_bytes + w.output_bytes + w.weight_bytes + w.residual_bytes == 0) continue;
       auto t = devices::GpuLayerTiming(soc_, w);

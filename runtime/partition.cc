@@ -10,6 +10,7 @@
 #include "devices/cpu/reference_executor.h"
 #include "devices/dla/capability.h"
 #include "devices/dla/dla_device.h"
+#include "devices/cpu_model/cpu_timing_model.h"
 #include "devices/dla/timing_model.h"
 #include "devices/soc/dram_model.h"
 #include "devices/gpu_model/gpu_timing_model.h"
@@ -263,7 +264,9 @@ Result<PartitionPlan> PlanPartition(const Graph& g, const SocProfile& soc, const
             if (t.ok()) a.predicted_s = t->total_s;
             else a.timing_note = "not timed on the GPU: " + t.status().message();
           } else {
-            a.timing_note = "no CPU timing model";
+            auto t = devices::CpuLayerTiming(soc, *w);
+            if (t.ok()) a.predicted_s = t->total_s;
+            else a.timing_note = "not timed on the CPU: " + t.status().message();
           }
         }
       }
@@ -295,18 +298,21 @@ Result<PartitionPlan> PlanPartition(const Graph& g, const SocProfile& soc, const
     c.bytes_read = from_dla ? BlockedBytes(val, block) : LinearBytes(val);
     c.bytes_written = to_dla ? BlockedBytes(val, block) : LinearBytes(val);
     if (opts.timing) {
+      // The fallback engine does the reformat: a GPU kernel, or a CPU copy on a GPU-less SoC.
+      devices::LayerWork w;
+      w.name = "reformat " + val.name;
+      w.kind = devices::LayerKind::kOther;
+      w.input_bytes = c.bytes_read;
+      w.output_bytes = c.bytes_written;
+      w.precision_bytes = static_cast<int>(std::max<size_t>(1, DTypeSize(val.dtype)));
       if (soc.gpu.present) {
-        devices::LayerWork w;
-        w.name = "reformat " + val.name;
-        w.kind = devices::LayerKind::kOther;
-        w.input_bytes = c.bytes_read;
-        w.output_bytes = c.bytes_written;
-        w.precision_bytes = static_cast<int>(std::max<size_t>(1, DTypeSize(val.dtype)));
         auto t = devices::GpuLayerTiming(soc, w);
         if (t.ok()) c.predicted_s = t->total_s;
         else c.timing_note = t.status().message();
       } else {
-        c.timing_note = "no GPU on this SoC to time the reformat";
+        auto t = devices::CpuLayerTiming(soc, w);
+        if (t.ok()) c.predicted_s = t->total_s;
+        else c.timing_note = "not timed on the CPU: " + t.status().message();
       }
     }
     plan.conversions.push_back(c);
@@ -386,8 +392,18 @@ std::string PartitionPlan::ToText() const {
        Ms(ConversionSeconds()) + " ms\n";
   s += "  predicted target time (one inference, sequential): DLA " + Ms(PredictedSeconds(EngineClass::kDla)) + " ms + " + fb +
        " " + Ms(PredictedSeconds(fallback)) + " ms + conversions " + Ms(ConversionSeconds()) + " ms = " +
-       Ms(PredictedTotalSeconds()) + " ms [target clock]\n\n";
-  s += "segments:\n";
+       Ms(PredictedTotalSeconds()) + " ms [target clock]\n";
+  int untimed = 0;
+  std::string first_note;
+  for (const NodeAssignment& a : nodes)
+    if (!a.timing_note.empty() && untimed++ == 0) first_note = a.name + ": " + a.timing_note;
+  for (const FormatConversion& c : conversions)
+    if (!c.timing_note.empty() && untimed++ == 0) first_note = "reformat " + c.value_name + ": " + c.timing_note;
+  if (untimed > 0) {
+    s += "  WARNING: " + std::to_string(untimed) + " layer(s)/conversion(s) have no target time, so the total leaves them out (" +
+         first_note + ")\n";
+  }
+  s += "\nsegments:\n";
   for (const Segment& sg : segments) {
     s += "  #" + std::to_string(sg.index) + " " + EngineClassName(sg.engine) + "  " + std::to_string(sg.nodes.size()) +
          " layer(s), " + Ms(sg.predicted_s) + " ms  in: " + ValueList(sg.inputs) + "  out: " + ValueList(sg.outputs) + "\n";

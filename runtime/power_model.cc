@@ -58,6 +58,14 @@ Result<PowerReport> EstimatePower(const devices::SocProfile& soc, const SimResul
     EnginePower p;
     p.name = e.name;
     const bool dla = e.cls == devices::EngineClass::kDla;
+    if (e.cls == devices::EngineClass::kCpu) {
+      // The CPU's static power is the SoC's cpu_static_w (above); its MACs at the CPU coefficients.
+      p.compute_j = e.macs_int8 * c.cpu_j_per_mac_int8 + (e.macs_fp16 + e.macs_fp32) * c.cpu_j_per_mac_fp32;
+      p.sram_j = 0;
+      p.dram_j = e.dram_bytes * c.dram_j_per_byte;
+      r.engines.push_back(p);
+      continue;
+    }
     p.static_j = (dla ? c.dla_static_w : c.gpu_static_w) * run.makespan_s;
     const double j8 = dla ? c.dla_j_per_mac_int8 : c.gpu_j_per_mac_int8;
     const double j16 = dla ? c.dla_j_per_mac_fp16 : c.gpu_j_per_mac_fp16;

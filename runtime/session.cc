@@ -178,7 +178,7 @@ Result<ModelId> Session::AddModel(std::shared_ptr<const Graph> compiled, const M
   for (const EngineSpec& e : m->info.engines) {
     EngineInstance inst;
     inst.spec = e;
-    if (e.kind != EngineKind::kCpu) {
+    if (e.kind != EngineKind::kCpu || soc_.cpu.HasTimingModel()) {   // a CPU without a timing model: host clock only
       EI_ASSIGN_OR_RETURN(inst.target, TargetModel::Create(compiled, soc_, e.kind));
       if (e.kind == EngineKind::kDla && m->info.placement.empty()) m->info.placement = inst.target->ExplainPlacement();
     }
@@ -341,7 +341,7 @@ Result<TuneResult> TuneModel(const Session& session, ModelId model, const Scenar
   TunerSpace space;
   BatchPlan all;
   for (const EngineSpec& e : info.engines) {
-    if (e.kind == EngineKind::kCpu) continue;   // no target timing model for the CPU
+    if (e.kind == EngineKind::kCpu && !session.soc().cpu.HasTimingModel()) continue;   // host clock only
     space.engines.push_back(e);
     all.engines.push_back({e, 1, 1});
   }

@@ -78,7 +78,7 @@ class Sim {
   Result<SimResult> Run() {
     if (c_.engines.empty()) return Status::Error("simulation: no engines");
     total_bw_ = devices::DramTotalAchievable(soc_);
-    int gpu_exec = -1;
+    int gpu_exec = -1, cpu_exec = -1;
     for (size_t i = 0; i < c_.engines.size(); ++i) {
       const SimEngine& e = c_.engines[i];
       if (!e.program) return Status::Error("simulation: engine '" + e.name + "' has no program");
@@ -89,6 +89,7 @@ class Sim {
       x.ceiling = devices::EngineDramCeiling(soc_, e.cls);
       x.engine = static_cast<int>(i);
       if (e.cls == EngineClass::kGpu && gpu_exec < 0) gpu_exec = static_cast<int>(execs_.size());
+      if (e.cls == EngineClass::kCpu && cpu_exec < 0) cpu_exec = static_cast<int>(execs_.size());
       engines_.push_back(EngineState());
       engines_.back().executor = static_cast<int>(execs_.size());
       execs_.push_back(x);
@@ -101,7 +102,16 @@ class Sim {
       gpu_exec = static_cast<int>(execs_.size());
       execs_.push_back(x);
     }
+    if (cpu_exec < 0 && !soc_.gpu.present && soc_.cpu.HasTimingModel()) {   // a GPU-less SoC falls back to the CPU
+      Executor x;
+      x.name = "cpu(fallback)";
+      x.cls = EngineClass::kCpu;
+      x.ceiling = devices::EngineDramCeiling(soc_, EngineClass::kCpu);
+      cpu_exec = static_cast<int>(execs_.size());
+      execs_.push_back(x);
+    }
     gpu_exec_ = gpu_exec;
+    cpu_exec_ = cpu_exec;
     // Static dispatch cycle: engine i takes batch_i x loop_i consecutive samples, in engine order.
     for (size_t i = 0; i < c_.engines.size(); ++i) cycle_.push_back(c_.engines[i].batch * c_.engines[i].loop);
 
@@ -341,9 +351,10 @@ class Sim {
       const EngineClass owner_cls = c_.engines[static_cast<size_t>(s.owner)].cls;
       int target = engines_[static_cast<size_t>(s.owner)].executor;
       if (l.on != owner_cls) {
-        if (l.on != EngineClass::kGpu || gpu_exec_ < 0)
+        const int other = l.on == EngineClass::kGpu ? gpu_exec_ : l.on == EngineClass::kCpu ? cpu_exec_ : -1;
+        if (other < 0)
           return Status::Error("simulation: layer '" + l.name + "' needs an engine class the SoC profile does not have");
-        target = gpu_exec_;
+        target = other;
       }
       // Round robin: the stream queues behind whatever else waits for that executor.
       execs_[static_cast<size_t>(target)].ready.push_back(sid);
@@ -423,6 +434,7 @@ class Sim {
   double now_ = 0;                       // simulated time of the current dispatch round
   std::vector<SimTraceEvent> trace_;
   int gpu_exec_ = -1;
+  int cpu_exec_ = -1;
   std::vector<Executor> execs_;
   std::vector<EngineState> engines_;
   std::deque<Stream> streams_;

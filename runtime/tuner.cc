@@ -90,8 +90,8 @@ Status CheckInputs(const TunerSpace& space, const std::vector<std::shared_ptr<Ta
   if (models.size() != space.engines.size()) return Status::Error("tuner: one target model per engine expected");
   if (space.loops.empty() || space.gpu_batches.empty() || space.dla_batches.empty())
     return Status::Error("tuner: empty batch or loop list");
-  for (const EngineSpec& e : space.engines)
-    if (e.kind == EngineKind::kCpu) return Status::Error("tuner: engine 'cpu' has no target timing model; leave it out of the tuned set");
+  for (size_t i = 0; i < space.engines.size(); ++i)
+    if (!models[i]) return Status::Error("tuner: engine '" + space.engines[i].name + "' has no target timing model; leave it out of the tuned set");
   return Status::Ok();
 }
 
@@ -134,14 +134,20 @@ std::string Why(const TuneResult& r, const ScenarioSpec& spec) {
     os << buf;
     ++shown;
   }
+  // Fallback layers run on the GPU, or on the CPU of a GPU-less SoC (the "cpu(fallback)" executor).
+  bool cpu_fallback = false;
+  for (const auto& bz : b.busy) cpu_fallback |= bz.first == "cpu(fallback)";
+  const char* fb = cpu_fallback ? "CPU" : "GPU";
   for (size_t k = 0; k < b.busy.size(); ++k) {
     const auto& [name, f] = b.busy[k];
     const double wait = k < b.fallback_wait.size() ? b.fallback_wait[k].second : 0;
     if (f < 0.9 && offline) {
       char buf[240];
-      if (wait > 0.02)
-        std::snprintf(buf, sizeof buf, " %s is busy %.0f%% of the run; %.0f%% it waits for its GPU-fallback layers, queued behind the GPU's own.",
-                      name.c_str(), 100 * f, 100 * wait);
+      if (name.size() > 10 && name.compare(name.size() - 10, 10, "(fallback)") == 0)
+        std::snprintf(buf, sizeof buf, " %s runs fallback layers only: busy %.0f%% of the run.", name.c_str(), 100 * f);
+      else if (wait > 0.02)
+        std::snprintf(buf, sizeof buf, " %s is busy %.0f%% of the run; %.0f%% it waits for its %s-fallback layers, queued behind the %s's own work.",
+                      name.c_str(), 100 * f, 100 * wait, fb, fb);
       else
         std::snprintf(buf, sizeof buf, " %s is busy %.0f%% of the run (idle at the end, when the shared queue is empty).", name.c_str(), 100 * f);
       os << buf;

@@ -17,7 +17,8 @@ double EngineDramCeiling(const SocProfile& soc, EngineClass cls) {
       if (soc.dla.port_bytes_per_clock > 0) bw = std::min(bw, soc.dla.port_bytes_per_clock * soc.dla.clock_hz);
       return bw;
     }
-    case EngineClass::kCpu: return peak * soc.dram.efficiency;
+    case EngineClass::kCpu:
+      return peak * (soc.cpu.dram_bandwidth_share > 0 ? std::min(soc.cpu.dram_bandwidth_share, soc.dram.efficiency) : soc.dram.efficiency);
   }
   return 0;
 }

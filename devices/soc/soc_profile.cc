@@ -300,6 +300,8 @@ Status ReadPower(Reader& root, SocProfile* p) {
   EI_RETURN_IF_ERROR(r.Double("gpu_j_per_mac_fp16", &c.gpu_j_per_mac_fp16, true));
   EI_RETURN_IF_ERROR(r.Double("dla_j_per_mac_int8", &c.dla_j_per_mac_int8, true));
   EI_RETURN_IF_ERROR(r.Double("dla_j_per_mac_fp16", &c.dla_j_per_mac_fp16, true));
+  EI_RETURN_IF_ERROR(r.Double("cpu_j_per_mac_int8", &c.cpu_j_per_mac_int8, p->cpu.HasTimingModel()));
+  EI_RETURN_IF_ERROR(r.Double("cpu_j_per_mac_fp32", &c.cpu_j_per_mac_fp32, p->cpu.HasTimingModel()));
   EI_RETURN_IF_ERROR(r.Double("dram_j_per_byte", &c.dram_j_per_byte, true));
   EI_RETURN_IF_ERROR(r.Double("sram_j_per_byte", &c.sram_j_per_byte, true));
   return r.CheckNoUnknownKeys();
@@ -316,6 +318,17 @@ Status ReadAll(const YAML::Node& doc, const std::string& origin, SocProfile* p) 
     EI_ASSIGN_OR_RETURN(Reader c, root.Section("cpu", true));
     EI_RETURN_IF_ERROR(c.Int("cores", &p->cpu.cores, true));
     EI_RETURN_IF_ERROR(c.Double("clock_hz", &p->cpu.clock_hz, p->cpu.cores > 0));
+    // The timing model's keys: all of the first four, or none.
+    const bool timed = c.Has("fp32_macs_per_clock_per_core") || c.Has("efficiency");
+    EI_RETURN_IF_ERROR(c.Double("fp32_macs_per_clock_per_core", &p->cpu.fp32_macs_per_clock_per_core, timed, !timed));
+    EI_RETURN_IF_ERROR(c.Double("fp16_macs_per_clock_per_core", &p->cpu.fp16_macs_per_clock_per_core, false));
+    EI_RETURN_IF_ERROR(c.Double("int8_macs_per_clock_per_core", &p->cpu.int8_macs_per_clock_per_core, false));
+    EI_RETURN_IF_ERROR(c.Double("efficiency", &p->cpu.efficiency, timed, !timed));
+    if (p->cpu.efficiency > 1) return c.Error("efficiency", Num(p->cpu.efficiency) + " is above 1");
+    EI_RETURN_IF_ERROR(c.Double("layer_overhead_s", &p->cpu.layer_overhead_s, false));
+    EI_RETURN_IF_ERROR(c.Double("dram_bandwidth_share", &p->cpu.dram_bandwidth_share, false));
+    if (p->cpu.dram_bandwidth_share > 1) return c.Error("dram_bandwidth_share", Num(p->cpu.dram_bandwidth_share) + " is above 1");
+    if (timed && p->cpu.cores <= 0) return c.Error("cores", "must be greater than 0 for the CPU timing model");
     EI_RETURN_IF_ERROR(c.CheckNoUnknownKeys());
   }
   EI_RETURN_IF_ERROR(ReadGpu(root, p));

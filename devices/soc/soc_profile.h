@@ -34,9 +34,19 @@ struct PowerMode {
   double published_dla_sparse_int8_tops = 0;   // all DLA cores together
 };
 
+// The CPU complex. The MAC rates and efficiency are the target CPU timing model's
+// (devices/cpu_model); a profile without them has no CPU timing (the CPU then runs on the host
+// clock only, and a GPU-less SoC cannot take fallback layers on the target clock).
 struct CpuProfile {
   int cores = 0;
   double clock_hz = 0;
+  double fp32_macs_per_clock_per_core = 0;   // SIMD FMA lanes x pipes
+  double fp16_macs_per_clock_per_core = 0;
+  double int8_macs_per_clock_per_core = 0;   // dot-product instructions
+  double efficiency = 0;                     // sustained fraction of that peak on convolutions/GEMMs
+  double layer_overhead_s = 0;               // per layer: thread-pool dispatch and join
+  double dram_bandwidth_share = 0;           // the cluster's DRAM ceiling as a fraction of peak (0 = dram.efficiency)
+  bool HasTimingModel() const { return fp32_macs_per_clock_per_core > 0 && efficiency > 0; }
 };
 
 // The integrated GPU. MAC rates are per SM per clock (dense; 2:4 sparsity is not modelled).
@@ -124,6 +134,8 @@ struct PowerCoefficients {
   double gpu_j_per_mac_fp16 = 0;
   double dla_j_per_mac_int8 = 0;
   double dla_j_per_mac_fp16 = 0;
+  double cpu_j_per_mac_int8 = 0;          // the CPU timing model's layers (optional keys)
+  double cpu_j_per_mac_fp32 = 0;          // FP16 and FP32 MACs on the CPU
   double dram_j_per_byte = 0;
   double sram_j_per_byte = 0;
 };

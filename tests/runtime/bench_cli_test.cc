@@ -112,12 +112,34 @@ TEST(BenchCli, Int8IoTextReport) {
   EXPECT_NE(RunCmd(kBin + " bench " + kTiny + " --io-format int8 --precision fp16 --skip-host", &out), 0);
   EXPECT_NE(out.find("needs precision int8"), std::string::npos) << out;
   // A headless NVDLA (no GPU, no batching): with INT8 I/O every layer is on the DLA and the plans
-  // stay at batch 1; with float I/O the boundary Q/DQ have nowhere to go, and the error names them.
+  // stay at batch 1; with float I/O the boundary Q/DQ fall back to the host CPU (its timing model);
+  // a profile whose CPU has no timing model refuses and names them.
   ASSERT_EQ(RunCmd(kBin + " bench " + kTiny + " --soc nvdla-small --engines dla0 --io-format int8 --skip-host --eval-queries 64 --min-queries 64", &out), 0) << out;
   EXPECT_NE(out.find("tuned        dla0 b1x1"), std::string::npos) << out;
-  EXPECT_NE(RunCmd(kBin + " bench " + kTiny + " --soc nvdla-small --engines dla0 --skip-host", &out), 0);
-  EXPECT_NE(out.find("no GPU to fall back to"), std::string::npos) << out;
+  ASSERT_EQ(RunCmd(kBin + " bench " + kTiny + " --soc nvdla-small --engines dla0 --skip-host --eval-queries 64 --min-queries 64", &out), 0) << out;
+  EXPECT_NE(out.find("2 cpu-fallback segment(s)"), std::string::npos) << out;
+  EXPECT_NE(out.find("cpu(fallback) fallback layers only"), std::string::npos) << out;
+  std::ifstream in(std::string(EDGEINFER_SOURCE_DIR) + "/configs/nvdla-small.yaml");
+  std::string yaml, line;
+  while (std::getline(in, line))
+    if (line.find("_per_clock_per_core") == std::string::npos && line.find("efficiency: 0.5") == std::string::npos) yaml += line + "\n";
+  const std::string bare = (std::filesystem::temp_directory_path() / ("nvdla_small_no_cpu_model_" + std::to_string(::getpid()) + ".yaml")).string();
+  std::ofstream(bare) << yaml;
+  EXPECT_NE(RunCmd(kBin + " bench " + kTiny + " --soc " + bare + " --engines dla0 --skip-host", &out), 0);
+  EXPECT_NE(out.find("no GPU and no CPU timing model to fall back to"), std::string::npos) << out;
   EXPECT_NE(out.find("QuantizeLinear 'input_quantize'"), std::string::npos) << out;
+  std::filesystem::remove(bare);
+}
+
+TEST(BenchCli, CpuEngineOnTheTargetClock) {
+  // The SoC's CPU as a fourth engine: timed by the profile's CPU model, in the plan, the power
+  // breakdown and the busy line.
+  if (!std::filesystem::exists(kBin) || !std::filesystem::exists(kTiny)) GTEST_SKIP() << "edgeinfer or tiny_cnn not built";
+  std::string out;
+  ASSERT_EQ(RunCmd(kBin + " bench " + kTiny + " --engines gpu,cpu --plan gpu:64x1,cpu:8x1 --skip-host --min-queries 512", &out), 0) << out;
+  EXPECT_NE(out.find("gpu b64x1 + cpu b8x1"), std::string::npos) << out;
+  EXPECT_NE(out.find("+ cpu "), std::string::npos) << out;   // power: compute gpu .. + cpu ..
+  EXPECT_NE(out.find("cpu b8x1 "), std::string::npos) << out;
 }
 
 TEST(BenchCli, FixedPlanAndErrors) {

@@ -102,7 +102,19 @@ TEST(Partition, FallbackIsCpuWithoutGpu) {
   ASSERT_TRUE(plan.ok()) << plan.status().message();
   EXPECT_EQ(plan->fallback, EngineClass::kCpu);
   EXPECT_EQ(plan->Find("c2")->engine, EngineClass::kCpu);
-  EXPECT_EQ(plan->Find("c2")->timing_note, "no CPU timing model");
+  // Timed by the host CPU's model (devices/cpu_model), conversions included.
+  EXPECT_TRUE(plan->Find("c2")->timing_note.empty()) << plan->Find("c2")->timing_note;
+  EXPECT_GT(plan->Find("c2")->predicted_s, 0);
+  for (const auto& c : plan->conversions) EXPECT_GT(c.predicted_s, 0) << c.value_name;
+  EXPECT_EQ(plan->ToText().find("WARNING"), std::string::npos);
+  // A profile whose CPU has no timing model: the layer says so and the summary warns that the
+  // total leaves it out.
+  devices::SocProfile bare = testing::Profile("nvdla-large");
+  bare.cpu.fp32_macs_per_clock_per_core = 0;
+  auto plan2 = PlanPartition(g, bare);
+  ASSERT_TRUE(plan2.ok()) << plan2.status().message();
+  EXPECT_NE(plan2->Find("c2")->timing_note.find("has no CPU timing model"), std::string::npos) << plan2->Find("c2")->timing_note;
+  EXPECT_NE(plan2->ToText().find("WARNING: "), std::string::npos) << plan2->ToText();
 }
 
 // Two branches from x: a1 -> a2 on the DLA, b1 -> b2 on the GPU, joined by a residual conv.
