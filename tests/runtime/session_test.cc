@@ -13,6 +13,8 @@
 
 #include "devices/cpu/reference_executor.h"
 #include "graph/onnx_import.h"
+#include "runtime/engine_instance.h"
+#include "tests/graph/onnx_model_builder.h"
 #include "runtime/edgeinfer.h"
 #include "runtime/engine_build.h"
 #include "runtime/engine_file.h"
@@ -192,6 +194,50 @@ TEST_F(SessionTest, FromAnEngineFileCompiledForBatchOne) {
     ExpectSame(*ref, *out);
   }
   std::remove(path.c_str());
+}
+
+// Exporters compute the Reshape target of a dynamic-batch model at run time (Shape -> Gather ->
+// Unsqueeze -> Concat -> Reshape). At a fixed batch that is constant: the target programs fold it
+// (no kernel is timed for it), on the GPU and the CPU models, at every batch.
+TEST(TargetModelShapeChain, FoldsAtAFixedBatch) {
+  testing::ModelBuilder b(13);
+  const int kF = onnx::TensorProto::FLOAT;
+  b.Input("x", kF, {"N", "4", "8", "8"});
+  b.InitFloat("w", {8, 4, 3, 3}, std::vector<float>(8 * 4 * 9, 0.01f));
+  auto* conv = b.Node("Conv", {"x", "w"}, {"c"}, "conv");
+  testing::ModelBuilder::AttrInts(conv, "pads", {1, 1, 1, 1});
+  b.Node("GlobalAveragePool", {"c"}, {"g"}, "gap");
+  b.Node("Shape", {"g"}, {"s"}, "shape");
+  b.InitInt64("zero", {}, {0});
+  b.Node("Gather", {"s", "zero"}, {"n"}, "gather");
+  b.InitInt64("ax", {1}, {0});
+  b.Node("Unsqueeze", {"n", "ax"}, {"n1"}, "unsqueeze");
+  b.InitInt64("minus1", {1}, {-1});
+  testing::ModelBuilder::AttrInt(b.Node("Concat", {"n1", "minus1"}, {"shp"}, "concat"), "axis", 0);
+  b.Node("Reshape", {"g", "shp"}, {"flat"}, "reshape");
+  b.InitFloat("fw", {8, 2}, std::vector<float>(16, 0.1f));
+  b.Node("MatMul", {"flat", "fw"}, {"y"}, "fc");
+  b.Output("y", kF);
+  auto g = ImportOnnxFromBytes(b.Bytes(), "", {});
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  ASSERT_TRUE(g->FindNode("gather").has_value()) << "the chain must survive import with a symbolic batch";
+  auto shared = std::make_shared<const Graph>(std::move(g).value());
+  auto soc_r = devices::LoadSocProfile("orin-agx");
+  ASSERT_TRUE(soc_r.ok()) << soc_r.status().message();
+  auto soc_m = devices::ApplyPowerMode(*soc_r, "MAXN");
+  ASSERT_TRUE(soc_m.ok());
+  const devices::SocProfile soc = *soc_m;
+  for (EngineKind kind : {EngineKind::kGpu, EngineKind::kCpu}) {
+    auto m = TargetModel::Create(shared, soc, kind);
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    for (int64_t batch : {1, 4}) {
+      auto p = (*m)->Program(batch);
+      ASSERT_TRUE(p.ok()) << p.status().message();
+      for (const SimLayer& l : p->layers) {
+        EXPECT_TRUE(l.name == "conv" || l.name == "gap" || l.name == "fc") << "timed as a kernel: " << l.name;
+      }
+    }
+  }
 }
 
 TEST_F(SessionTest, Errors) {
