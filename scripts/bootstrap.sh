@@ -6,7 +6,7 @@ PKGS=(build-essential cmake ninja-build pkg-config git
       libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
       libdnnl-dev libtbb-dev libyaml-cpp-dev libopencv-dev libdrm-dev
       nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-      ccache)
+      ccache python3-onnx)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
