@@ -12,6 +12,8 @@ Softmax with the opset's axis rule, and BatchNormalization left unfolded. Varian
   swish   x * Sigmoid(x) activations;  hswish  x * HardSigmoid(x);  leaky  LeakyRelu
   resize  Upsample (opsets 7-9, attribute then input scales), Resize-10, Resize-11+ with an empty roi
   concat  a two-branch Concat (Inception-style)
+  tf      TensorFlow-style: NHWC + Transpose, explicit Pad before a VALID conv, BN as Mul + Add of
+          Constant nodes, Identity and Dropout left in, ReduceMean(keepdims=0) + MatMul head
 Weights are seeded: the same models every run.
 """
 import sys
@@ -54,17 +56,32 @@ def model(variant, opset):
         elif kind=='leaky': nodes.append(h.make_node('LeakyRelu',[x],[y],name=y,alpha=0.1))
         return y
     x='input'; H=32
-    if variant=='nhwc':
+    if variant in ('nhwc','tf'):
         inp=h.make_tensor_value_info('input',T.FLOAT,['N',H,H,3]); t=nm('tr'); nodes.append(h.make_node('Transpose',['input'],[t],name=t,perm=[0,3,1,2])); x=t
     else:
         inp=h.make_tensor_value_info('input',T.FLOAT,['N',3,H,H])
-    a = {'nhwc':'relu6','base':'relu','swish':'swish','hswish':'hswish','leaky':'leaky','resize':'relu','concat':'relu'}[variant]
+    a = {'nhwc':'relu6','base':'relu','swish':'swish','hswish':'hswish','leaky':'leaky','resize':'relu','concat':'relu','tf':'relu6'}[variant]
     x=act(bn(conv(x,3,16,bias=False, autopad=('SAME_UPPER' if variant=='nhwc' else None), s=2),16),a)   # 16x16
     # depthwise + pointwise
     y=act(bn(conv(x,16,16,g=16,bias=False),16),a); y=bn(conv(y,16,16,k=1,bias=False),16)
     r=nm('add'); nodes.append(h.make_node('Add',[x,y],[r],name=r)); x=act(r,'relu')
     if variant=='concat':
         b1=act(conv(x,16,8,k=1),a); b2=act(conv(x,16,8,k=3),a); cc=nm('cat'); nodes.append(h.make_node('Concat',[b1,b2],[cc],name=cc,axis=1)); x=cc
+    if variant=='tf':
+        # TensorFlow-style: explicit Pad then a VALID conv, BN folded to Mul + Add whose constants are
+        # Constant nodes, Identity and Dropout left in the graph.
+        pd=nm('pad')
+        if opset>=11:
+            pads=nm('pads'); inits.append(I64(pads,[0,0,1,1,0,0,1,1])); nodes.append(h.make_node('Pad',[x,pads],[pd],name=pd,mode='constant'))
+        else: nodes.append(h.make_node('Pad',[x],[pd],name=pd,mode='constant',pads=[0,0,1,1,0,0,1,1]))
+        cv=conv(pd,16,16,pad=[0,0,0,0])
+        sc=nm('scale'); bi=nm('shift')
+        nodes.append(h.make_node('Constant',[],[sc],name=sc,value=W(sc+'_t',1,16,1,1,scale=0.5)))
+        nodes.append(h.make_node('Constant',[],[bi],name=bi,value=W(bi+'_t',1,16,1,1)))
+        mu=nm('mul'); ad=nm('addb'); nodes.append(h.make_node('Mul',[cv,sc],[mu],name=mu)); nodes.append(h.make_node('Add',[mu,bi],[ad],name=ad))
+        idn=nm('ident'); nodes.append(h.make_node('Identity',[ad],[idn],name=idn))
+        dr=nm('drop'); nodes.append(h.make_node('Dropout',[idn],[dr],name=dr))
+        x=act(dr,'relu')
     p=nm('pool')
     if variant in ('nhwc','swish'): nodes.append(h.make_node('AveragePool',[x],[p],name=p,kernel_shape=[2,2],strides=[2,2]))
     else: nodes.append(h.make_node('MaxPool',[x],[p],name=p,kernel_shape=[3,3],strides=[2,2],pads=[1,1,1,1]))
@@ -79,6 +96,17 @@ def model(variant, opset):
         else:
             roi=nm('roi'); sc=nm('sc'); inits.extend([F(roi,[]), F(sc,[1,1,2,2])]); nodes.append(h.make_node('Resize',[x,roi,sc],[u],name=u,mode='nearest'))
         x=act(conv(u,32,32,k=3,s=2),a)
+    if variant=='tf':
+        # ReduceMean over H, W without keepdims (axes as an attribute before opset 18), then the head.
+        rm=nm('mean'); nodes.append(h.make_node('ReduceMean',[x],[rm],name=rm,axes=[2,3],keepdims=0))
+        w=nm('fcw'); b=nm('fcb'); inits.extend([W(w,32,10), W(b,10)]); mm=nm('mm'); nodes.append(h.make_node('MatMul',[rm,w],[mm],name=mm))
+        o=nm('fcadd'); nodes.append(h.make_node('Add',[mm,b],[o],name=o))
+        nodes.append(h.make_node('Softmax',[o],['output'],name='softmax',axis=1 if opset<13 else -1))
+        out=h.make_tensor_value_info('output',T.FLOAT,['N',10])
+        gr=h.make_graph(nodes,f'{variant}_op{opset}',[inp],[out],inits)
+        m=h.make_model(gr,opset_imports=[h.make_opsetid('',opset)], producer_name='gen')
+        m.ir_version=min(m.ir_version, 8 if opset>=15 else 7 if opset>=12 else 5 if opset>=10 else 4)
+        return m
     g=nm('gap'); nodes.append(h.make_node('GlobalAveragePool',[x],[g],name=g))
     # Shape -> Gather -> Unsqueeze -> Concat -> Reshape
     sh=nm('shape'); nodes.append(h.make_node('Shape',[g],[sh],name=sh))
@@ -103,7 +131,7 @@ def main():
         sys.exit(__doc__)
     out = sys.argv[1]
     n = 0
-    for v in ['base', 'nhwc', 'swish', 'hswish', 'leaky', 'resize', 'concat']:
+    for v in ['base', 'nhwc', 'swish', 'hswish', 'leaky', 'resize', 'concat', 'tf']:
         for op in [7, 9, 10, 11, 13, 17]:
             m = model(v, op)
             onnx.checker.check_model(m)
