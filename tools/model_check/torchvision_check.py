@@ -5,6 +5,10 @@ runs them with ONNX Runtime, then runs the same files and inputs through the edg
 compares. Models carry random weights (torchvision's pretrained weights need a download).
 
 usage: torchvision_check.py --edgeinfer PATH [--out DIR] [--opsets 9,11,13,17] [--engines cpu,reference]
+                           [--target-opsets 13,17]
+For the --target-opsets files it also runs the target-clock commands a user runs on an unseen model:
+`compile --soc orin-agx --precision int8 --explain` and `bench --skip-host` (the dynamic batch's
+shape chain, fallback placement and the tuner), each passing when it exits 0 with its report.
 Prints one line per (model, opset, engine) and a final 'N passed, M failed' line.
 """
 import argparse
@@ -54,6 +58,7 @@ def main():
     ap.add_argument("--engines", default="cpu,reference")
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--target-opsets", default="13,17")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     torch.manual_seed(0)
@@ -95,6 +100,18 @@ def main():
                 failed += not ok
                 lines.append(f"{name:20s} opset {opset:2d}  {engine:9s} {'ok  ' if ok else 'FAIL'}  "
                              f"max|diff|/max(1,max|ort|) = {err:.2e}  shape {list(y.shape)}  {dt:.1f} s")
+            if str(opset) in a.target_opsets.split(","):
+                for what, args, marker in (
+                        ("compile", ["compile", path, "--soc", "orin-agx", "--precision", "int8", "--explain"], "predicted target time"),
+                        ("bench", ["bench", path, "--skip-host", "--eval-queries", "64", "--min-queries", "64"], "\ntarget ")):
+                    t0 = time.time()
+                    r = subprocess.run([a.edgeinfer] + args, env=cli_env, capture_output=True, text=True)
+                    dt = time.time() - t0
+                    ok = r.returncode == 0 and marker in r.stdout
+                    passed += ok
+                    failed += not ok
+                    detail = (r.stderr.strip().splitlines() or ["?"])[-1][:160] if not ok else f"{dt:.1f} s"
+                    lines.append(f"{name:20s} opset {opset:2d}  {what:9s} {'ok  ' if ok else 'FAIL'}  {detail}")
             print(lines[-1] if lines else "", flush=True)
     print("\n".join(lines))
     print(f"{passed} passed, {failed} failed")
