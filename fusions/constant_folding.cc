@@ -8,12 +8,139 @@
 // convert_qdq sees the explicit quantization of weights); not a fused op; each output at most
 // 16 Mi elements (folding must not blow up the model). Single pass in topological order, so chains
 // fold completely.
+//
+// Then the exporters' Reshape targets over a symbolic batch (x.view(x.size(0), ...): Shape ->
+// Gather -> Unsqueeze -> Concat -> Reshape). The chain is evaluated with the batch bound to 1 and
+// to 2; entries equal in both are static, an entry that is the batch itself (1, then 2) at
+// position 0 becomes ONNX Reshape's 0 ("copy the input's dim"), valid when the data's dim 0 is the
+// same symbolic batch and allowzero is off. The target then is a constant and the chain, now unused,
+// is removed: every engine sees a plain Reshape (the GPU executor and the DLA cannot run Shape).
+#include <algorithm>
+
 #include "fusions/fusion_util.h"
 #include "fusions/passes.h"
 #include "graph/op_table.h"
 #include "graph/shape_inference.h"
 
 namespace edgeinfer::fusions {
+
+namespace {
+
+bool HasSymbolicBatch(const Graph& g) {
+  for (ValueId v : g.inputs()) {
+    const Shape& s = g.value(v).shape;
+    if (s.rank() > 0 && s.dims[0] == kDynamic) return true;
+  }
+  return false;
+}
+
+// Removes live nodes none of whose outputs is read or is a graph output, until none is left.
+void RemoveUnusedNodes(Graph& g) {
+  for (bool changed = true; changed;) {
+    changed = false;
+    const auto consumers = g.ConsumerMap();
+    for (NodeId id : g.NodeIds()) {
+      bool used = false;
+      for (ValueId o : g.node(id).outputs)
+        used = used || (o != kNoValue && (!consumers[static_cast<size_t>(o)].empty() || g.IsGraphOutput(o)));
+      if (!used) {
+        g.RemoveNode(id);
+        changed = true;
+      }
+    }
+  }
+}
+
+Status FoldBatchShapeChains(Graph& g, PassContext& ctx) {
+  if (!HasSymbolicBatch(g)) return Status::Ok();
+  std::vector<NodeId> reshapes;
+  for (NodeId id : g.NodeIds()) {
+    const Node& n = g.node(id);
+    if (n.op == "Reshape" && n.inputs.size() >= 2 && n.inputs[1] != kNoValue && !g.value(n.inputs[1]).IsConstant() &&
+        n.attrs.GetInt("allowzero", 0) == 0)
+      reshapes.push_back(id);
+  }
+  if (reshapes.empty()) return Status::Ok();
+  Graph at[2] = {g, g};
+  for (int k = 0; k < 2; ++k) {
+    for (ValueId v : at[k].inputs()) {
+      Shape& s = at[k].value(v).shape;
+      if (s.rank() > 0 && s.dims[0] == kDynamic) {
+        s.dims[0] = k + 1;
+        if (!s.symbols.empty()) s.symbols[0].clear();
+      }
+    }
+    if (!InferShapes(at[k]).ok()) return Status::Ok();   // not bindable this way: leave the chains
+    FoldStaticShapes(at[k]);
+    PassContext quiet;
+    EI_RETURN_IF_ERROR(ConstantFolding(at[k], quiet));
+  }
+  bool any = false;
+  for (NodeId id : reshapes) {
+    const Node& n = g.node(id);
+    const ValueId target = n.inputs[1];
+    const Value& v1 = at[0].value(target);
+    const Value& v2 = at[1].value(target);
+    const Shape& data = g.value(n.inputs[0]).shape;
+    if (!v1.IsConstant() || !v2.IsConstant() || v1.constant->numel() != v2.constant->numel()) continue;
+    std::vector<int64_t> shape;
+    bool ok = true;
+    for (int64_t i = 0; i < v1.constant->numel() && ok; ++i) {
+      const int64_t a = v1.constant->GetAsInt64(i), b = v2.constant->GetAsInt64(i);
+      if (a == b) shape.push_back(a);
+      else if (i == 0 && a == 1 && b == 2 && data.rank() > 0 && data.dims[0] == kDynamic) shape.push_back(0);
+      else ok = false;
+    }
+    if (!ok) {
+      ctx.Refuse(n.name, "Reshape target depends on the batch other than as its leading dim; left to run at run time");
+      continue;
+    }
+    const ValueId c = g.AddConstant(n.name + "_target", Tensor::FromVector(DType::kInt64, {static_cast<int64_t>(shape.size())}, shape));
+    g.node(id).inputs[1] = c;
+    ctx.Fused("BatchShapeChain", {g.node(id).name}, "");
+    any = true;
+  }
+  if (any) {
+    RemoveUnusedNodes(g);
+    EI_RETURN_IF_ERROR(InferShapes(g).WithContext("after folding Reshape targets"));   // targets now static: sharper shapes
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int FoldStaticShapes(Graph& g) {
+  int folded = 0;
+  for (NodeId id : g.NodeIds()) {
+    const Node& n = g.node(id);
+    if ((n.op != "Shape" && n.op != "Size") || n.inputs.empty() || n.inputs[0] == kNoValue || n.outputs.size() != 1) continue;
+    const Shape& s = g.value(n.inputs[0]).shape;
+    if (!s.IsStatic()) continue;
+    Tensor t;
+    if (n.op == "Size") {
+      t = Tensor::FromVector(DType::kInt64, {}, std::vector<int64_t>{s.NumElements()});
+    } else {
+      const int64_t r = static_cast<int64_t>(s.rank());
+      int64_t start = n.attrs.GetInt("start", 0), end = n.attrs.GetInt("end", r);
+      if (start < 0) start += r;
+      if (end < 0) end += r;
+      start = std::clamp<int64_t>(start, 0, r);
+      end = std::clamp<int64_t>(end, 0, r);
+      const std::vector<int64_t> dims(s.dims.begin() + start, s.dims.begin() + std::max(start, end));
+      t = Tensor::FromVector(DType::kInt64, {static_cast<int64_t>(dims.size())}, dims);
+    }
+    const ValueId out = n.outputs[0];
+    g.RemoveNode(id);
+    g.value(out).constant = std::make_shared<const Tensor>(std::move(t));
+    ++folded;
+  }
+  return folded;
+}
+
+Status ConstantFoldingPass(Graph& g, PassContext& ctx) {
+  EI_RETURN_IF_ERROR(ConstantFolding(g, ctx));
+  return FoldBatchShapeChains(g, ctx);
+}
 
 Status ConstantFolding(Graph& g, PassContext& ctx) {
   constexpr int64_t kMaxElements = 16 << 20;

@@ -34,7 +34,7 @@ const std::vector<PassEntry>& PassList() {
        "them; activation Q/DQ pairs become recorded scales, quantized weights become float constants that "
        "quantize_int8 requantizes",
        nullptr},
-      {"constant_folding", ConstantFolding,
+      {"constant_folding", ConstantFoldingPass,
        "early: later matchers test 'is this input a constant' (BN parameters, Clip bounds, pads)", nullptr},
       {"eliminate_identity", EliminateIdentity,
        "before every matcher: Identity/Dropout between a Conv and its BatchNorm or activation would "

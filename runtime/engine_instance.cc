@@ -106,30 +106,7 @@ Result<Graph> BindBatch(const Graph& g, int64_t batch) {
   // Reshape) is constant, and an engine builder folds it: Shape/Size of a now static tensor become
   // constants and constant folding takes the rest, so none of it is timed as a kernel. Node ids of
   // the remaining nodes do not change (no compaction), so a batch-1 placement maps onto any batch.
-  bool any = false;
-  for (NodeId id : b.NodeIds()) {
-    const Node& n = b.node(id);
-    if ((n.op != "Shape" && n.op != "Size") || n.inputs.empty() || n.inputs[0] == kNoValue || n.outputs.size() != 1) continue;
-    const Shape& s = b.value(n.inputs[0]).shape;
-    if (!s.IsStatic()) continue;
-    Tensor t;
-    if (n.op == "Size") {
-      t = Tensor::FromVector(DType::kInt64, {}, std::vector<int64_t>{s.NumElements()});
-    } else {
-      const int64_t r = static_cast<int64_t>(s.rank());
-      int64_t start = n.attrs.GetInt("start", 0), end = n.attrs.GetInt("end", r);
-      if (start < 0) start += r;
-      if (end < 0) end += r;
-      start = std::clamp<int64_t>(start, 0, r);
-      end = std::clamp<int64_t>(end, 0, r);
-      const std::vector<int64_t> dims(s.dims.begin() + start, s.dims.begin() + std::max(start, end));
-      t = Tensor::FromVector(DType::kInt64, {static_cast<int64_t>(dims.size())}, dims);
-    }
-    const ValueId out = n.outputs[0];
-    b.RemoveNode(id);
-    b.value(out).constant = std::make_shared<const Tensor>(std::move(t));
-    any = true;
-  }
+  const bool any = fusions::FoldStaticShapes(b) > 0;
   if (any) {
     fusions::PassContext ctx;
     EI_RETURN_IF_ERROR(fusions::ConstantFolding(b, ctx).WithContext("folding shape arithmetic at batch " + std::to_string(batch)));
