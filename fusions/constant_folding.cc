@@ -9,12 +9,14 @@
 // 16 Mi elements (folding must not blow up the model). Single pass in topological order, so chains
 // fold completely.
 //
-// Then the exporters' Reshape targets over a symbolic batch (x.view(x.size(0), ...): Shape ->
-// Gather -> Unsqueeze -> Concat -> Reshape). The chain is evaluated with the batch bound to 1 and
-// to 2; entries equal in both are static, an entry that is the batch itself (1, then 2) at
-// position 0 becomes ONNX Reshape's 0 ("copy the input's dim"), valid when the data's dim 0 is the
-// same symbolic batch and allowzero is off. The target then is a constant and the chain, now unused,
-// is removed: every engine sees a plain Reshape (the GPU executor and the DLA cannot run Shape).
+// Then the exporters' shape arithmetic over a symbolic batch (x.view(x.size(0), ...): Shape ->
+// Gather -> Unsqueeze -> Concat -> Reshape; chunk sizes; ShuffleNet's channel shuffle). The graph
+// is evaluated with the batch bound to 1, 2 and 7: an integer result equal at all three does not
+// depend on the batch and becomes a constant; a Reshape target whose leading entry is the batch
+// itself (1, 2, 7) and whose other entries are equal becomes the constant with ONNX Reshape's 0
+// ("copy the input's dim") there, valid when the data's dim 0 is the same symbolic batch and
+// allowzero is off. The chain, now unused, is removed: every engine sees plain Reshapes and Splits
+// (the GPU executor and the DLA cannot run Shape).
 #include <algorithm>
 
 #include "fusions/fusion_util.h"
@@ -51,44 +53,71 @@ void RemoveUnusedNodes(Graph& g) {
   }
 }
 
+bool SameInt64(const Tensor& a, const Tensor& b) {
+  if (a.dims() != b.dims() || a.numel() != b.numel()) return false;
+  for (int64_t i = 0; i < a.numel(); ++i)
+    if (a.GetAsInt64(i) != b.GetAsInt64(i)) return false;
+  return true;
+}
+
 Status FoldBatchShapeChains(Graph& g, PassContext& ctx) {
   if (!HasSymbolicBatch(g)) return Status::Ok();
-  std::vector<NodeId> reshapes;
-  for (NodeId id : g.NodeIds()) {
-    const Node& n = g.node(id);
-    if (n.op == "Reshape" && n.inputs.size() >= 2 && n.inputs[1] != kNoValue && !g.value(n.inputs[1]).IsConstant() &&
-        n.attrs.GetInt("allowzero", 0) == 0)
-      reshapes.push_back(id);
-  }
-  if (reshapes.empty()) return Status::Ok();
-  Graph at[2] = {g, g};
-  for (int k = 0; k < 2; ++k) {
+  bool has_shape = false;
+  for (NodeId id : g.NodeIds()) has_shape = has_shape || g.node(id).op == "Shape" || g.node(id).op == "Size";
+  if (!has_shape) return Status::Ok();
+  // The graph at three batch sizes, shape arithmetic folded in each.
+  constexpr int64_t kBatches[3] = {1, 2, 7};
+  std::vector<Graph> at(3, g);
+  for (int k = 0; k < 3; ++k) {
     for (ValueId v : at[k].inputs()) {
-      Shape& s = at[k].value(v).shape;
-      if (s.rank() > 0 && s.dims[0] == kDynamic) {
-        s.dims[0] = k + 1;
-        if (!s.symbols.empty()) s.symbols[0].clear();
+      Shape& sh = at[k].value(v).shape;
+      if (sh.rank() > 0 && sh.dims[0] == kDynamic) {
+        sh.dims[0] = kBatches[k];
+        if (!sh.symbols.empty()) sh.symbols[0].clear();
       }
     }
     if (!InferShapes(at[k]).ok()) return Status::Ok();   // not bindable this way: leave the chains
-    FoldStaticShapes(at[k]);
-    PassContext quiet;
-    EI_RETURN_IF_ERROR(ConstantFolding(at[k], quiet));
+    if (!FoldShapeArithmetic(at[k]).ok()) return Status::Ok();
   }
+  auto folded = [&](ValueId v, int k) -> const Tensor* {
+    const Value& x = at[static_cast<size_t>(k)].value(v);
+    return x.IsConstant() && x.dtype == DType::kInt64 ? x.constant.get() : nullptr;
+  };
   bool any = false;
-  for (NodeId id : reshapes) {
+  // 1. Integer results that are the same at every batch (channel counts, split sizes, H x W, ...)
+  //    do not depend on the batch: they become constants.
+  for (NodeId id : g.NodeIds()) {
     const Node& n = g.node(id);
+    bool all = !n.outputs.empty();
+    for (ValueId o : n.outputs) {
+      const Tensor* t0 = o == kNoValue || g.value(o).IsConstant() ? nullptr : folded(o, 0);
+      all = all && t0 && folded(o, 1) && folded(o, 2) && SameInt64(*t0, *folded(o, 1)) && SameInt64(*t0, *folded(o, 2));
+    }
+    if (!all) continue;
+    const std::vector<ValueId> outs = n.outputs;
+    const std::string name = n.name;
+    g.RemoveNode(id);
+    for (ValueId o : outs) g.value(o).constant = at[0].value(o).constant;
+    ctx.Fused("BatchIndependentShape", {name}, "");
+    any = true;
+  }
+  // 2. Reshape targets whose only batch dependence is their leading entry being the batch.
+  for (NodeId id : g.NodeIds()) {
+    const Node& n = g.node(id);
+    if (n.op != "Reshape" || n.inputs.size() < 2 || n.inputs[1] == kNoValue || g.value(n.inputs[1]).IsConstant() ||
+        n.attrs.GetInt("allowzero", 0) != 0)
+      continue;
     const ValueId target = n.inputs[1];
-    const Value& v1 = at[0].value(target);
-    const Value& v2 = at[1].value(target);
+    const Tensor* t[3] = {folded(target, 0), folded(target, 1), folded(target, 2)};
     const Shape& data = g.value(n.inputs[0]).shape;
-    if (!v1.IsConstant() || !v2.IsConstant() || v1.constant->numel() != v2.constant->numel()) continue;
+    if (!t[0] || !t[1] || !t[2] || t[0]->numel() != t[1]->numel() || t[0]->numel() != t[2]->numel()) continue;
     std::vector<int64_t> shape;
     bool ok = true;
-    for (int64_t i = 0; i < v1.constant->numel() && ok; ++i) {
-      const int64_t a = v1.constant->GetAsInt64(i), b = v2.constant->GetAsInt64(i);
-      if (a == b) shape.push_back(a);
-      else if (i == 0 && a == 1 && b == 2 && data.rank() > 0 && data.dims[0] == kDynamic) shape.push_back(0);
+    for (int64_t i = 0; i < t[0]->numel() && ok; ++i) {
+      const int64_t a = t[0]->GetAsInt64(i), b = t[1]->GetAsInt64(i), c = t[2]->GetAsInt64(i);
+      if (a == b && b == c) shape.push_back(a);
+      else if (i == 0 && a == kBatches[0] && b == kBatches[1] && c == kBatches[2] && data.rank() > 0 && data.dims[0] == kDynamic)
+        shape.push_back(0);
       else ok = false;
     }
     if (!ok) {
@@ -135,6 +164,18 @@ int FoldStaticShapes(Graph& g) {
     ++folded;
   }
   return folded;
+}
+
+Status FoldShapeArithmetic(Graph& g) {
+  // Rounds: a Reshape whose target just folded gets a static output shape, which lets the next
+  // Shape of it fold (ShuffleNet's view -> transpose -> view reads Shape after the first view).
+  for (int round = 0; round < 16; ++round) {
+    if (FoldStaticShapes(g) == 0) return Status::Ok();
+    PassContext quiet;
+    EI_RETURN_IF_ERROR(ConstantFolding(g, quiet));
+    EI_RETURN_IF_ERROR(InferShapes(g));
+  }
+  return Status::Ok();
 }
 
 Status ConstantFoldingPass(Graph& g, PassContext& ctx) {

@@ -10,6 +10,9 @@ Status ConstantFolding(Graph& g, PassContext& ctx);        // constant_folding.c
 Status ConstantFoldingPass(Graph& g, PassContext& ctx);    // constant_folding.cc: the above + symbolic-batch Reshape targets
 // Shape/Size of tensors whose shape is static become constants; returns how many (constant_folding.cc).
 int FoldStaticShapes(Graph& g);
+// FoldStaticShapes + ConstantFolding + InferShapes until nothing more folds: a graph with static
+// input shapes loses all its shape arithmetic (constant_folding.cc).
+Status FoldShapeArithmetic(Graph& g);
 Status EliminateIdentity(Graph& g, PassContext& ctx);      // eliminate_identity.cc (Identity, Dropout)
 Status ReduceToGlobalPool(Graph& g, PassContext& ctx);     // reduce_to_global_pool.cc (ReduceMean/Max over H,W)
 Status FoldBatchNorm(Graph& g, PassContext& ctx);          // fold_batchnorm.cc

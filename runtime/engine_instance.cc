@@ -106,12 +106,7 @@ Result<Graph> BindBatch(const Graph& g, int64_t batch) {
   // Reshape) is constant, and an engine builder folds it: Shape/Size of a now static tensor become
   // constants and constant folding takes the rest, so none of it is timed as a kernel. Node ids of
   // the remaining nodes do not change (no compaction), so a batch-1 placement maps onto any batch.
-  const bool any = fusions::FoldStaticShapes(b) > 0;
-  if (any) {
-    fusions::PassContext ctx;
-    EI_RETURN_IF_ERROR(fusions::ConstantFolding(b, ctx).WithContext("folding shape arithmetic at batch " + std::to_string(batch)));
-    EI_RETURN_IF_ERROR(InferShapes(b).WithContext("binding the batch to " + std::to_string(batch)));
-  }
+  EI_RETURN_IF_ERROR(fusions::FoldShapeArithmetic(b).WithContext("folding shape arithmetic at batch " + std::to_string(batch)));
   return b;
 }
 

@@ -1,8 +1,8 @@
-// Unseen-model check without a network: tools/model_check/exporter_quirks.py writes 48 small CNNs
+// Unseen-model check without a network: tools/model_check/exporter_quirks.py writes 54 small CNNs
 // with the quirks real exporters emit (symbolic batch with a Shape->Gather->Unsqueeze->Concat->
 // Reshape head, NHWC + Transpose, SAME_UPPER, Clip with tensor bounds, swish / hardswish,
 // Upsample / Resize in each opset's form, Concat branches, TensorFlow-style Pad + VALID conv with BN
-// as Mul + Add of Constant nodes; opsets 7 to 17). Each goes through the
+// as Mul + Add of Constant nodes, ShuffleNet chunk + channel shuffle; opsets 7 to 17). Each goes through the
 // user's commands: `run` on the reference and on the fast CPU path (outputs agree), `compile --soc
 // orin-agx --precision int8 --explain`, `run --engine dla`, and `bench --skip-host`. Skips with the
 // reason when python3 with the onnx module (Debian python3-onnx) is missing.
@@ -42,7 +42,7 @@ TEST(ExporterQuirks, GeneratedModelsRunThroughEveryCommand) {
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().extension() == ".onnx") models.push_back(e.path());
   std::sort(models.begin(), models.end());
-  ASSERT_EQ(models.size(), 48u);
+  ASSERT_EQ(models.size(), 54u);
   for (const fs::path& m : models) {
     SCOPED_TRACE(m.filename().string());
     const std::string ref_dir = (dir / "ref").string(), cpu_dir = (dir / "cpu").string();

@@ -14,6 +14,8 @@ Softmax with the opset's axis rule, and BatchNormalization left unfolded. Varian
   concat  a two-branch Concat (Inception-style)
   tf      TensorFlow-style: NHWC + Transpose, explicit Pad before a VALID conv, BN as Mul + Add of
           Constant nodes, Identity and Dropout left in, ReduceMean(keepdims=0) + MatMul head
+  shuffle ShuffleNetV2's chunk (Split with sizes from Shape at opset 13+) and channel shuffle
+          (view / transpose / view with every size read from Shape at run time)
 Weights are seeded: the same models every run.
 """
 import sys
@@ -60,7 +62,7 @@ def model(variant, opset):
         inp=h.make_tensor_value_info('input',T.FLOAT,['N',H,H,3]); t=nm('tr'); nodes.append(h.make_node('Transpose',['input'],[t],name=t,perm=[0,3,1,2])); x=t
     else:
         inp=h.make_tensor_value_info('input',T.FLOAT,['N',3,H,H])
-    a = {'nhwc':'relu6','base':'relu','swish':'swish','hswish':'hswish','leaky':'leaky','resize':'relu','concat':'relu','tf':'relu6'}[variant]
+    a = {'nhwc':'relu6','base':'relu','swish':'swish','hswish':'hswish','leaky':'leaky','resize':'relu','concat':'relu','tf':'relu6','shuffle':'relu'}[variant]
     x=act(bn(conv(x,3,16,bias=False, autopad=('SAME_UPPER' if variant=='nhwc' else None), s=2),16),a)   # 16x16
     # depthwise + pointwise
     y=act(bn(conv(x,16,16,g=16,bias=False),16),a); y=bn(conv(y,16,16,k=1,bias=False),16)
@@ -82,6 +84,37 @@ def model(variant, opset):
         idn=nm('ident'); nodes.append(h.make_node('Identity',[ad],[idn],name=idn))
         dr=nm('drop'); nodes.append(h.make_node('Dropout',[idn],[dr],name=dr))
         x=act(dr,'relu')
+    if variant=='shuffle':
+        # ShuffleNetV2 as PyTorch exports it: x.chunk(2, dim=1) (a Split, its sizes from the shape
+        # at opset 13+), a branch, Concat, then the channel shuffle x.view(n, g, c // g, h, w) ->
+        # transpose(1, 2) -> view(n, -1, h, w), every size read from Shape(x) at run time.
+        sp1, sp2 = nm('chunk_a'), nm('chunk_b')
+        if opset>=13:
+            sh=nm('cshape'); nodes.append(h.make_node('Shape',[x],[sh],name=sh))
+            i1=nm('i1'); inits.append(I64(i1,[1])); c1=nm('c'); nodes.append(h.make_node('Gather',[sh,i1],[c1],name=c1,axis=0))
+            two=nm('two'); inits.append(I64(two,[2])); hc=nm('half'); nodes.append(h.make_node('Div',[c1,two],[hc],name=hc))
+            sz=nm('sizes'); nodes.append(h.make_node('Concat',[hc,hc],[sz],name=sz,axis=0))
+            nodes.append(h.make_node('Split',[x,sz],[sp1,sp2],name=nm('split'),axis=1))
+        else:
+            nodes.append(h.make_node('Split',[x],[sp1,sp2],name=nm('split'),axis=1,split=[8,8]))
+        br=act(conv(sp2,8,8,k=1),a)
+        cat=nm('cat'); nodes.append(h.make_node('Concat',[sp1,br],[cat],name=cat,axis=1))
+        sh=nm('shape'); nodes.append(h.make_node('Shape',[cat],[sh],name=sh))
+        dims=[]
+        for k in range(4):
+            ik=nm('idx'); inits.append(I64(ik,k)); gk=nm('dim'); nodes.append(h.make_node('Gather',[sh,ik],[gk],name=gk,axis=0)); dims.append(gk)
+        g2=nm('groups'); inits.append(I64(g2,2)); cpg=nm('cpg'); nodes.append(h.make_node('Div',[dims[1],g2],[cpg],name=cpg))
+        def unsq(v):
+            u=nm('u')
+            if opset>=13: ax=nm('ax'); inits.append(I64(ax,[0])); nodes.append(h.make_node('Unsqueeze',[v,ax],[u],name=u))
+            else: nodes.append(h.make_node('Unsqueeze',[v],[u],name=u,axes=[0]))
+            return u
+        t5=nm('t5'); nodes.append(h.make_node('Concat',[unsq(dims[0]),unsq(g2),unsq(cpg),unsq(dims[2]),unsq(dims[3])],[t5],name=t5,axis=0))
+        r5=nm('view5'); nodes.append(h.make_node('Reshape',[cat,t5],[r5],name=r5))
+        tr=nm('transpose'); nodes.append(h.make_node('Transpose',[r5],[tr],name=tr,perm=[0,2,1,3,4]))
+        m1=nm('m1'); inits.append(I64(m1,[-1]))
+        t4=nm('t4'); nodes.append(h.make_node('Concat',[unsq(dims[0]),m1,unsq(dims[2]),unsq(dims[3])],[t4],name=t4,axis=0))
+        x=nm('view4'); nodes.append(h.make_node('Reshape',[tr,t4],[x],name=x))
     p=nm('pool')
     if variant in ('nhwc','swish'): nodes.append(h.make_node('AveragePool',[x],[p],name=p,kernel_shape=[2,2],strides=[2,2]))
     else: nodes.append(h.make_node('MaxPool',[x],[p],name=p,kernel_shape=[3,3],strides=[2,2],pads=[1,1,1,1]))
@@ -131,7 +164,7 @@ def main():
         sys.exit(__doc__)
     out = sys.argv[1]
     n = 0
-    for v in ['base', 'nhwc', 'swish', 'hswish', 'leaky', 'resize', 'concat', 'tf']:
+    for v in ['base', 'nhwc', 'swish', 'hswish', 'leaky', 'resize', 'concat', 'tf', 'shuffle']:
         for op in [7, 9, 10, 11, 13, 17]:
             m = model(v, op)
             onnx.checker.check_model(m)
