@@ -169,7 +169,9 @@ int FoldStaticShapes(Graph& g) {
 Status FoldShapeArithmetic(Graph& g) {
   // Rounds: a Reshape whose target just folded gets a static output shape, which lets the next
   // Shape of it fold (ShuffleNet's view -> transpose -> view reads Shape after the first view).
-  for (int round = 0; round < 16; ++round) {
+  // Each round folds at least one node or stops, so the live node count bounds the rounds.
+  const size_t rounds = g.NumLiveNodes() + 1;
+  for (size_t round = 0; round < rounds; ++round) {
     if (FoldStaticShapes(g) == 0) return Status::Ok();
     PassContext quiet;
     EI_RETURN_IF_ERROR(ConstantFolding(g, quiet));

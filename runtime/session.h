@@ -36,7 +36,7 @@ struct SessionOptions {
 
 struct ModelOptions {
   std::string precision = "int8";               // fp32 | fp16 | int8
-  std::string engines = "gpu,dla0,dla1";        // ParseEngineList; "cpu" adds a host-only engine
+  std::string engines = "gpu,dla0,dla1";        // ParseEngineList; "cpu" adds the CPU (target CPU model when the profile has one)
   // INT8 calibration, in order of preference: a table; sample batches of the (single) input;
   // otherwise `random_calibration_samples` seeded uniform [-1, 1) inputs (the arithmetic is
   // exercised exactly, but the scales are not those of real data: accuracy is not meaningful).

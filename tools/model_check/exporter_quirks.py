@@ -84,7 +84,7 @@ def model(variant, opset):
         idn=nm('ident'); nodes.append(h.make_node('Identity',[ad],[idn],name=idn))
         dr=nm('drop'); nodes.append(h.make_node('Dropout',[idn],[dr],name=dr))
         x=act(dr,'relu')
-    if variant=='shuffle':
+    def shuffle_block(x):
         # ShuffleNetV2 as PyTorch exports it: x.chunk(2, dim=1) (a Split, its sizes from the shape
         # at opset 13+), a branch, Concat, then the channel shuffle x.view(n, g, c // g, h, w) ->
         # transpose(1, 2) -> view(n, -1, h, w), every size read from Shape(x) at run time.
@@ -115,6 +115,10 @@ def model(variant, opset):
         m1=nm('m1'); inits.append(I64(m1,[-1]))
         t4=nm('t4'); nodes.append(h.make_node('Concat',[unsq(dims[0]),m1,unsq(dims[2]),unsq(dims[3])],[t4],name=t4,axis=0))
         x=nm('view4'); nodes.append(h.make_node('Reshape',[tr,t4],[x],name=x))
+        return x
+    if variant=='shuffle':
+        for _ in range(20):   # ShuffleNetV2 stacks 16 such blocks
+            x=shuffle_block(x)
     p=nm('pool')
     if variant in ('nhwc','swish'): nodes.append(h.make_node('AveragePool',[x],[p],name=p,kernel_shape=[2,2],strides=[2,2]))
     else: nodes.append(h.make_node('MaxPool',[x],[p],name=p,kernel_shape=[3,3],strides=[2,2],pads=[1,1,1,1]))
