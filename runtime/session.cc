@@ -57,6 +57,11 @@ Result<Graph> CompileForSession(const Graph& imported, const std::string& model_
   fusions::PipelineOptions po;
   po.precision = precision;
   po.int8_fallback_fp16 = true;
+  // A DLA engine cannot run the Split that the horizontal convolution fusion creates (not a DLA op),
+  // so merging siblings would cut its segments; the graph is shared by every engine of the model.
+  if (precision != fusions::Precision::kFp32 &&
+      (options.engines.find("dla") != std::string::npos || options.engines.find("all") != std::string::npos))
+    po.disabled.insert("horizontal_conv");
   std::optional<fusions::CalibrationTable> table;
   std::string note = "none (float)";
   if (precision == fusions::Precision::kInt8) {

@@ -61,8 +61,23 @@ int RunCompile(CompileCli& c) {
   if (c.fallback != "fp16" && c.fallback != "fp32") return Fail("compile", Status::Error("--fallback must be fp16 or fp32"));
   c.args.fallback_fp16 = c.fallback == "fp16";
   c.args.progress = !c.json;
+  // For a SoC with a DLA, the horizontal convolution fusion is skipped at int8/fp16: the Split it
+  // creates is not a DLA op and would cut the DLA segments (the partition below is the DLA's).
+  bool skipped_horizontal = false;
+  if (!c.soc.empty() && c.args.precision != "fp32") {
+    auto p = devices::LoadSocProfile(c.soc);
+    if (!p.ok()) return Fail("compile", p.status());
+    if (p->dla.cores > 0 && std::find(c.args.disable.begin(), c.args.disable.end(), "horizontal_conv") == c.args.disable.end()) {
+      c.args.disable.push_back("horizontal_conv");
+      skipped_horizontal = true;
+    }
+  }
   auto compiled = CompileModel(c.args);
   if (!compiled.ok()) return Fail("compile", compiled.status());
+  if (skipped_horizontal) {
+    compiled->report.notes.push_back("horizontal_conv skipped: --soc " + c.soc + " has a DLA, which cannot run the Split it creates "
+                                     "(a compile without --soc keeps it for the GPU)");
+  }
   if (compiled->synthetic_calibration) std::fprintf(stderr, "edgeinfer compile: warning: %s\n", kSyntheticCalibrationNote);
   // Target side: partition on --soc, memory plans and per-layer cost; "-o X.plan" writes them
   // with the graph as an engine file (runtime/engine_file.h), any other -o writes ONNX.

@@ -240,6 +240,35 @@ TEST(TargetModelShapeChain, FoldsAtAFixedBatch) {
   }
 }
 
+// Sibling 1x1 convolutions on one input: merged (+ Split) for a GPU-only model, kept apart when the
+// model also runs on a DLA (the Split is not a DLA op and would cut its segments).
+TEST(CompileForSession, HorizontalFusionOnlyWithoutADla) {
+  testing::ModelBuilder b(13);
+  const int kF = onnx::TensorProto::FLOAT;
+  b.Input("x", kF, {"N", "8", "4", "4"});
+  b.InitFloat("w1", {16, 8, 1, 1}, std::vector<float>(128, 0.05f));
+  b.InitFloat("w2", {16, 8, 1, 1}, std::vector<float>(128, -0.05f));
+  b.Node("Conv", {"x", "w1"}, {"a"}, "c1");
+  b.Node("Conv", {"x", "w2"}, {"b"}, "c2");
+  testing::ModelBuilder::AttrInt(b.Node("Concat", {"a", "b"}, {"y"}, "cat"), "axis", 1);
+  b.Output("y", kF);
+  auto g = ImportOnnxFromBytes(b.Bytes(), "", {});
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  auto count = [](const Graph& c, const std::string& op) {
+    int n = 0;
+    for (NodeId id : c.NodeIds()) n += c.node(id).op == op;
+    return n;
+  };
+  for (const char* engines : {"gpu", "gpu,dla0,dla1"}) {
+    ModelOptions mo;
+    mo.engines = engines;
+    std::string note;
+    auto c = CompileForSession(*g, "", mo, &note);
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    EXPECT_EQ(count(*c, "Split"), std::string(engines) == "gpu" ? 1 : 0) << engines;
+  }
+}
+
 TEST_F(SessionTest, Errors) {
   ModelOptions mo;
   mo.engines = "gpu,dla7";
