@@ -141,26 +141,11 @@ Status FoldBatchShapeChains(Graph& g, PassContext& ctx) {
 int FoldStaticShapes(Graph& g) {
   int folded = 0;
   for (NodeId id : g.NodeIds()) {
-    const Node& n = g.node(id);
-    if ((n.op != "Shape" && n.op != "Size") || n.inputs.empty() || n.inputs[0] == kNoValue || n.outputs.size() != 1) continue;
-    const Shape& s = g.value(n.inputs[0]).shape;
-    if (!s.IsStatic()) continue;
-    Tensor t;
-    if (n.op == "Size") {
-      t = Tensor::FromVector(DType::kInt64, {}, std::vector<int64_t>{s.NumElements()});
-    } else {
-      const int64_t r = static_cast<int64_t>(s.rank());
-      int64_t start = n.attrs.GetInt("start", 0), end = n.attrs.GetInt("end", r);
-      if (start < 0) start += r;
-      if (end < 0) end += r;
-      start = std::clamp<int64_t>(start, 0, r);
-      end = std::clamp<int64_t>(end, 0, r);
-      const std::vector<int64_t> dims(s.dims.begin() + start, s.dims.begin() + std::max(start, end));
-      t = Tensor::FromVector(DType::kInt64, {static_cast<int64_t>(dims.size())}, dims);
-    }
-    const ValueId out = n.outputs[0];
+    std::optional<Tensor> t = StaticShapeValue(g, g.node(id));
+    if (!t) continue;
+    const ValueId out = g.node(id).outputs[0];
     g.RemoveNode(id);
-    g.value(out).constant = std::make_shared<const Tensor>(std::move(t));
+    g.value(out).constant = std::make_shared<const Tensor>(std::move(*t));
     ++folded;
   }
   return folded;

@@ -909,21 +909,10 @@ Status Importer::MaybeFold(NodeId id) {
   if (!opts_.fold_constants) return Status::Ok();
   const Node& n = g_.node(id);
   if (n.op == "QuantizeLinear" || n.op == "DequantizeLinear") return Status::Ok();   // Q/DQ stay as written
-  if ((n.op == "Shape" || n.op == "Size") && n.outputs.size() == 1 && !n.inputs.empty() && n.inputs[0] != kNoValue) {
-    const Shape& s = g_.value(n.inputs[0]).shape;
-    if (!s.IsStatic()) return Status::Ok();
-    Tensor t;
-    if (n.op == "Size") {
-      t = Tensor::FromVector(DType::kInt64, {}, std::vector<int64_t>{s.NumElements()});
-    } else {
-      const int64_t r = static_cast<int64_t>(s.rank());
-      int64_t start = n.attrs.GetInt("start", 0), end = n.attrs.GetInt("end", r);
-      if (start < 0) start += r;
-      if (end < 0) end += r;
-      start = std::clamp<int64_t>(start, 0, r);
-      end = std::clamp<int64_t>(end, 0, r);
-      t = Int64Tensor(std::vector<int64_t>(s.dims.begin() + start, s.dims.begin() + std::max(start, end)));
-    }
+  if (n.op == "Shape" || n.op == "Size") {
+    std::optional<Tensor> folded = StaticShapeValue(g_, n);
+    if (!folded) return Status::Ok();
+    Tensor t = std::move(*folded);
     if (t.dtype() != g_.value(n.outputs[0]).dtype || t.shape() != g_.value(n.outputs[0]).shape) {
       return Status::Error(g_.Label(id) + ": op table inference disagrees with the folded value " + t.shape().ToString());
     }

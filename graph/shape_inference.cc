@@ -1,5 +1,7 @@
 #include "graph/shape_inference.h"
 
+#include <algorithm>
+
 namespace edgeinfer {
 
 InferContext MakeInferContext(const Graph& g, const Node& n) {
@@ -91,6 +93,21 @@ Status VerifyGraph(const Graph& g) {
     }
   }
   return Status::Ok();
+}
+
+std::optional<Tensor> StaticShapeValue(const Graph& g, const Node& n) {
+  if ((n.op != "Shape" && n.op != "Size") || n.inputs.empty() || n.inputs[0] == kNoValue || n.outputs.size() != 1) return std::nullopt;
+  const Shape& s = g.value(n.inputs[0]).shape;
+  if (!s.IsStatic()) return std::nullopt;
+  if (n.op == "Size") return Tensor::FromVector(DType::kInt64, {}, std::vector<int64_t>{s.NumElements()});
+  const int64_t r = static_cast<int64_t>(s.rank());
+  int64_t start = n.attrs.GetInt("start", 0), end = n.attrs.GetInt("end", r);
+  if (start < 0) start += r;
+  if (end < 0) end += r;
+  start = std::clamp<int64_t>(start, 0, r);
+  end = std::clamp<int64_t>(end, 0, r);
+  const std::vector<int64_t> dims(s.dims.begin() + start, s.dims.begin() + std::max(start, end));
+  return Tensor::FromVector(DType::kInt64, {static_cast<int64_t>(dims.size())}, dims);
 }
 
 }  // namespace edgeinfer

@@ -1,5 +1,7 @@
 // Shape and type inference over a whole graph, through the op table.
 #pragma once
+#include <optional>
+
 #include "graph/ir.h"
 #include "graph/op_table.h"
 #include "graph/status.h"
@@ -19,5 +21,9 @@ Status InferAndStoreNode(Graph& g, NodeId id);
 Status InferShapes(Graph& g);
 // VerifyStructure + every op known + stored dtypes/shapes agree with a fresh inference.
 Status VerifyGraph(const Graph& g);
+
+// The value of a Shape or Size node whose input shape is static (Shape's start/end applied), or
+// nothing: other ops, or a dynamic input. What the importer and the folding passes turn into a constant.
+std::optional<Tensor> StaticShapeValue(const Graph& g, const Node& n);
 
 }  // namespace edgeinfer

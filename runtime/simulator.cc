@@ -94,22 +94,17 @@ class Sim {
       engines_.back().executor = static_cast<int>(execs_.size());
       execs_.push_back(x);
     }
-    if (gpu_exec < 0 && soc_.gpu.present) {   // fallback segments still need the GPU
+    // Fallback layers of DLA tasks need their engine class even when no engine of it is in the plan.
+    auto add_fallback = [&](const char* name, EngineClass cls) {
       Executor x;
-      x.name = "gpu(fallback)";
-      x.cls = EngineClass::kGpu;
-      x.ceiling = devices::EngineDramCeiling(soc_, EngineClass::kGpu);
-      gpu_exec = static_cast<int>(execs_.size());
+      x.name = name;
+      x.cls = cls;
+      x.ceiling = devices::EngineDramCeiling(soc_, cls);
       execs_.push_back(x);
-    }
-    if (cpu_exec < 0 && !soc_.gpu.present && soc_.cpu.HasTimingModel()) {   // a GPU-less SoC falls back to the CPU
-      Executor x;
-      x.name = "cpu(fallback)";
-      x.cls = EngineClass::kCpu;
-      x.ceiling = devices::EngineDramCeiling(soc_, EngineClass::kCpu);
-      cpu_exec = static_cast<int>(execs_.size());
-      execs_.push_back(x);
-    }
+      return static_cast<int>(execs_.size()) - 1;
+    };
+    if (gpu_exec < 0 && soc_.gpu.present) gpu_exec = add_fallback("gpu(fallback)", EngineClass::kGpu);
+    if (cpu_exec < 0 && !soc_.gpu.present && soc_.cpu.HasTimingModel()) cpu_exec = add_fallback("cpu(fallback)", EngineClass::kCpu);
     gpu_exec_ = gpu_exec;
     cpu_exec_ = cpu_exec;
     // Static dispatch cycle: engine i takes batch_i x loop_i consecutive samples, in engine order.
