@@ -13,7 +13,6 @@
 #include "devices/dla/timing_model.h"
 #include "devices/gpu_model/gpu_timing_model.h"
 #include "devices/soc/layer_work.h"
-#include "fusions/pass.h"
 #include "fusions/passes.h"
 #include "graph/shape_inference.h"
 #include "devices/dla/dla_device.h"
