@@ -203,7 +203,8 @@ Result<std::vector<Tensor>> LoadCalibrationBatches(const std::string& path, cons
 Result<std::vector<Tensor>> SeededRandomBatches(const Graph& g, int64_t count, uint32_t seed) {
   if (g.inputs().size() != 1) return Status::Error("random calibration feeds single-input models; the model has " + std::to_string(g.inputs().size()) + " inputs");
   const Value& v = g.value(g.inputs()[0]);
-  if (v.dtype != DType::kFloat32) return Status::Error("random calibration needs a float32 input; '" + v.name + "' is not");
+  if (v.dtype != DType::kFloat32 && v.dtype != DType::kFloat16)
+    return Status::Error("random calibration needs a float32 or float16 input; '" + v.name + "' is " + DTypeName(v.dtype));
   std::vector<int64_t> dims = v.shape.dims;
   for (size_t i = 0; i < dims.size(); ++i) {
     if (dims[i] >= 0) continue;
@@ -214,8 +215,11 @@ Result<std::vector<Tensor>> SeededRandomBatches(const Graph& g, int64_t count, u
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> d(-1.f, 1.f);
   for (int64_t k = 0; k < count; ++k) {
-    Tensor t(DType::kFloat32, dims);
-    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
+    Tensor t(v.dtype, dims);
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      if (v.dtype == DType::kFloat16) t.data<uint16_t>()[i] = FloatToHalf(d(rng));
+      else t.data<float>()[i] = d(rng);
+    }
     out.push_back(std::move(t));
   }
   return out;

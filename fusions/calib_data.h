@@ -47,7 +47,7 @@ Result<std::vector<Tensor>> LoadCalibrationBatches(const std::string& path, cons
 // "[=====>    ] 37/100 label" on stderr, redrawn in place; done=total ends the line.
 void ProgressBar(const std::string& label, int64_t done, int64_t total);
 
-// Seeded uniform [-1, 1) batches of a single-input float model (batch 1 each, a symbolic batch
+// Seeded uniform [-1, 1) batches of a single-input float32/float16 model (batch 1 each, a symbolic batch
 // dimension bound to 1): stand-in calibration data when none is given. Scales calibrated on them
 // exercise the INT8 arithmetic and leave placement and target timing unchanged, but carry no
 // accuracy; callers must say so.

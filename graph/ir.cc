@@ -19,6 +19,16 @@ ValueId Graph::AddValue(const std::string& name, DType dtype, Shape shape) {
   return values_.back().id;
 }
 
+Status Graph::RenameValue(ValueId id, const std::string& name) {
+  if (id < 0 || static_cast<size_t>(id) >= values_.size()) return Status::Error("RenameValue: no value " + std::to_string(id));
+  auto it = value_by_name_.find(name);
+  if (it != value_by_name_.end() && it->second != id) return Status::Error("RenameValue: '" + name + "' names another value");
+  value_by_name_.erase(values_[static_cast<size_t>(id)].name);
+  values_[static_cast<size_t>(id)].name = name;
+  value_by_name_[name] = id;
+  return Status::Ok();
+}
+
 ValueId Graph::AddConstant(const std::string& name, TensorPtr data) {
   ValueId id = AddValue(name, data->dtype(), data->shape());
   values_[static_cast<size_t>(id)].constant = std::move(data);

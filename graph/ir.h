@@ -64,6 +64,8 @@ class Graph {
                  std::vector<ValueId> outputs, Attributes attrs = {});
   // Marks a node dead and clears its outputs' producer links (the values stay until Compact).
   void RemoveNode(NodeId id);
+  // Gives value `id` a new name (its old name becomes free). Error when another value has it.
+  Status RenameValue(ValueId id, const std::string& name);
   // Rewires every consumer and graph output from `from` to `to`.
   void ReplaceAllUses(ValueId from, ValueId to);
 

@@ -246,6 +246,15 @@ bool IsLegacyBroadcastOp(const std::string& op) {
   return kOps.count(op) > 0;
 }
 
+// An FP16 tensor widened to FP32 (exact); other dtypes unchanged.
+Tensor WidenHalf(Tensor t) {
+  if (t.dtype() != DType::kFloat16) return t;
+  Tensor f(DType::kFloat32, t.dims());
+  const uint16_t* h = t.data<uint16_t>();
+  for (int64_t i = 0; i < t.numel(); ++i) f.data<float>()[i] = HalfToFloat(h[i]);
+  return f;
+}
+
 class Importer {
  public:
   Importer(const onnx::ModelProto& m, std::string base_dir, const ImportOptions& o)
@@ -292,6 +301,7 @@ class Importer {
   Graph g_;
   int64_t opset_ = 0;
   int64_t legacy_opset_ = 0;                                 // the declared opset when below 7 (read as 7)
+  bool fp16_model_ = false;                                  // FP16 weights: computed in FP32, FP16 at the I/O
   std::vector<std::string> node_names_;                     // per ONNX node, unique
   std::unordered_map<std::string, ValueId> defined_;         // ONNX value name -> value
   std::unordered_map<std::string, std::string> definer_;     // ONNX value name -> what defines it
@@ -409,6 +419,13 @@ Status Importer::LoadInitializers() {
       return Status::Error("initializer " + Q(tp.name()) + " is defined twice (rule: one definition per value)");
     }
     EI_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(tp, "initializer " + Q(tp.name()), base_dir_));
+    // A model with FP16 weights (converted for FP16 deployment, e.g. onnxconverter-common) is read
+    // as its FP32 graph: weights widened exactly, FP16 kept at the graph's inputs and outputs by
+    // Casts. The compile then picks the engine precision (fp16 / int8) as for any model.
+    if (t.dtype() == DType::kFloat16) {
+      fp16_model_ = true;
+      t = WidenHalf(std::move(t));
+    }
     defined_[tp.name()] = g_.AddConstant(tp.name(), std::move(t));
     definer_[tp.name()] = "an initializer";
   }
@@ -477,6 +494,14 @@ Status Importer::AddInputs() {
     g_.inputs().push_back(id);
     defined_[vi.name()] = id;
     definer_[vi.name()] = "the graph input";
+    if (fp16_model_ && dt == DType::kFloat16) {
+      // Readers see the input widened to FP32 (the FP16 model's compute graph, above).
+      ValueId wide = g_.AddValue(vi.name() + "_fp32", DType::kUndefined, Shape());
+      Attributes to;
+      to.Set("to", int64_t{onnx::TensorProto::FLOAT});
+      g_.AddNode("Cast", vi.name() + "_to_fp32", {id}, {wide}, std::move(to));
+      defined_[vi.name()] = wide;
+    }
   }
   for (const auto& [name, dims] : opts_.input_shapes) {
     if (!used_overrides.count(name)) {
@@ -529,6 +554,7 @@ Status Importer::DefineNodeOutputs() {
         return Status::Error(label + ": Constant attribute '" + a.name() +
                              "' is not supported (sparse and string constants are not)");
       }
+      if (fp16_model_) t = WidenHalf(std::move(t));
       defined_[n.output(0)] = g_.AddConstant(n.output(0), std::move(t));
       continue;
     }
@@ -582,6 +608,10 @@ Status Importer::BuildNodes() {
       EI_ASSIGN_OR_RETURN(AttrValue v, AttrFromProto(a, label, base_dir_));
       attrs.Set(a.name(), std::move(v));
     }
+    // In an FP16 model's FP32 compute graph, casts to FP16 (the converter's, around ops it keeps in
+    // FP32) cast to FP32 instead; the outputs get their FP16 back in AddOutputs.
+    if (fp16_model_ && IsDefaultDomain(n.domain()) && n.op_type() == "Cast" && attrs.GetInt("to", 0) == onnx::TensorProto::FLOAT16)
+      attrs.Set("to", int64_t{onnx::TensorProto::FLOAT});
     NodeId id = g_.AddNode(n.op_type(), name, std::move(ins), node_outputs_[static_cast<size_t>(i)], std::move(attrs));
     if (default_domain_.size() <= static_cast<size_t>(id)) default_domain_.resize(static_cast<size_t>(id) + 1, 0);
     default_domain_[static_cast<size_t>(id)] = IsDefaultDomain(n.domain());
@@ -595,7 +625,18 @@ Status Importer::AddOutputs() {
     if (it == defined_.end()) {
       return Status::Error("graph output " + Q(vi.name()) + " is not defined by any node, input or initializer");
     }
-    g_.outputs().push_back(it->second);
+    ValueId out = it->second;
+    if (fp16_model_ && vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() == onnx::TensorProto::FLOAT16 &&
+        g_.value(out).dtype != DType::kFloat16) {
+      // The FP32 result narrowed back to the FP16 the model declares, under the output's own name.
+      EI_RETURN_IF_ERROR(g_.RenameValue(out, vi.name() + "_fp32"));
+      ValueId narrow = g_.AddValue(vi.name(), DType::kUndefined, Shape());
+      Attributes to;
+      to.Set("to", int64_t{onnx::TensorProto::FLOAT16});
+      g_.AddNode("Cast", vi.name() + "_to_fp16", {out}, {narrow}, std::move(to));
+      out = narrow;
+    }
+    g_.outputs().push_back(out);
   }
   if (g_.outputs().empty()) return Status::Error("the graph has no outputs");
   return Status::Ok();

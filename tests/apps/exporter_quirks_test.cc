@@ -1,8 +1,9 @@
-// Unseen-model check without a network: tools/model_check/exporter_quirks.py writes 54 small CNNs
+// Unseen-model check without a network: tools/model_check/exporter_quirks.py writes 57 small CNNs
 // with the quirks real exporters emit (symbolic batch with a Shape->Gather->Unsqueeze->Concat->
 // Reshape head, NHWC + Transpose, SAME_UPPER, Clip with tensor bounds, swish / hardswish,
 // Upsample / Resize in each opset's form, Concat branches, TensorFlow-style Pad + VALID conv with BN
-// as Mul + Add of Constant nodes, ShuffleNet chunk + channel shuffle; opsets 7 to 17). Each goes through the
+// as Mul + Add of Constant nodes, ShuffleNet chunk + channel shuffle, FP16-converted copies; opsets 7 to
+// 17). Each goes through the
 // user's commands: `run` on the reference and on the fast CPU path (outputs agree), `compile --soc
 // orin-agx --precision int8 --explain`, `run --engine dla`, and `bench --skip-host`. Skips with the
 // reason when python3 with the onnx module (Debian python3-onnx) is missing.
@@ -44,7 +45,7 @@ TEST(ExporterQuirks, GeneratedModelsRunThroughEveryCommand) {
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().extension() == ".onnx") models.push_back(e.path());
   std::sort(models.begin(), models.end());
-  ASSERT_EQ(models.size(), 54u);
+  ASSERT_EQ(models.size(), 57u);
   for (const fs::path& m : models) {
     SCOPED_TRACE(m.filename().string());
     const std::string ref_dir = (dir / "ref").string(), cpu_dir = (dir / "cpu").string();
@@ -56,7 +57,8 @@ TEST(ExporterQuirks, GeneratedModelsRunThroughEveryCommand) {
     auto b = edgeinfer::ReadNpy(cpu_dir + "/output.npy");
     ASSERT_TRUE(a.ok() && b.ok());
     ASSERT_EQ(a->numel(), b->numel());
-    for (int64_t i = 0; i < a->numel(); ++i) EXPECT_NEAR(a->data<float>()[i], b->data<float>()[i], 1e-5) << i;
+    ASSERT_EQ(a->dtype(), b->dtype());
+    for (int64_t i = 0; i < a->numel(); ++i) EXPECT_NEAR(a->GetAsDouble(i), b->GetAsDouble(i), 1e-5) << i;
     r = RunCli("compile " + m.string() + " --soc orin-agx --precision int8 --explain");
     ASSERT_EQ(r.status, 0) << r.out;
     EXPECT_EQ(r.out.find("WARNING"), std::string::npos) << r.out;

@@ -729,6 +729,45 @@ TEST(OnnxImportNormalise, ImageScalerBecomesMulAdd) {
   EXPECT_HAS(ErrorOf(Import(bad)), "2 bias values for 3 channels");
 }
 
+// A model converted for FP16 deployment (FP16 weights, input, output and a Cast to FLOAT16 inside)
+// is read as its FP32 compute graph: weights widened exactly, the input widened by a Cast, the
+// output narrowed back under its own name; results match the FP32 model with the same weights.
+TEST(OnnxImportFp16, Fp16ModelIsComputedInFp32WithFp16Io) {
+  auto half = [](const std::vector<float>& v) {
+    std::string raw;
+    for (float f : v) {
+      const uint16_t h = FloatToHalf(f);
+      raw.append(reinterpret_cast<const char*>(&h), 2);
+    }
+    return raw;
+  };
+  const int kH = onnx::TensorProto::FLOAT16;
+  ModelBuilder b(13);
+  b.Input("x", kH, {"1", "2"});
+  onnx::TensorProto* w = b.graph().add_initializer();
+  w->set_name("w");
+  w->set_data_type(kH);
+  w->add_dims(2);
+  w->set_raw_data(half({0.5f, -2.f}));
+  b.Node("Mul", {"x", "w"}, {"m"}, "mul");
+  ModelBuilder::AttrInt(b.Node("Cast", {"m"}, {"c"}, "cast"), "to", kH);   // the converter's cast
+  b.Node("Relu", {"c"}, {"y"}, "relu");
+  b.Output("y", kH);
+  auto r = Import(b);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->value(r->inputs()[0]).dtype, DType::kFloat16);
+  EXPECT_EQ(r->value(r->outputs()[0]).dtype, DType::kFloat16);
+  EXPECT_EQ(r->value(r->outputs()[0]).name, "y");
+  EXPECT_EQ(r->value(*r->FindValue("w")).dtype, DType::kFloat32);
+  EXPECT_EQ(r->value(*r->FindValue("m")).dtype, DType::kFloat32);
+  Tensor x(DType::kFloat16, {1, 2});
+  x.data<uint16_t>()[0] = FloatToHalf(3.f);
+  x.data<uint16_t>()[1] = FloatToHalf(-1.5f);
+  auto out = RunOne(*r, "x", x);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(Doubles(out->at("y")), (std::vector<double>{1.5, 3}));
+}
+
 TEST(OnnxImportNormalise, DropoutMaskDroppedWhenUnused) {
   ModelBuilder b(10);
   b.Input("x", kF, {"4"});

@@ -16,6 +16,7 @@ Softmax with the opset's axis rule, and BatchNormalization left unfolded. Varian
           Constant nodes, Identity and Dropout left in, ReduceMean(keepdims=0) + MatMul head
   shuffle ShuffleNetV2's chunk (Split with sizes from Shape at opset 13+) and channel shuffle
           (view / transpose / view with every size read from Shape at run time)
+  fp16    'base' converted for FP16 deployment (FP16 weights, input and output), opsets 11/13/17
 Weights are seeded: the same models every run.
 """
 import sys
@@ -163,6 +164,18 @@ def model(variant, opset):
     m=h.make_model(gr,opset_imports=[h.make_opsetid('',opset)], producer_name='gen')
     m.ir_version=min(m.ir_version, 8 if opset>=15 else 7 if opset>=12 else 5 if opset>=10 else 4)
     return m
+def to_fp16(m):
+    g = m.graph
+    inits = [nh.from_array(nh.to_array(i).astype(np.float16) if nh.to_array(i).dtype == np.float32 else nh.to_array(i), i.name)
+             for i in g.initializer]
+    del g.initializer[:]
+    g.initializer.extend(inits)
+    for v in list(g.input) + list(g.output):
+        if v.type.tensor_type.elem_type == T.FLOAT:
+            v.type.tensor_type.elem_type = T.FLOAT16
+    return m
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -174,6 +187,13 @@ def main():
             onnx.checker.check_model(m)
             onnx.save(m, f'{out}/{v}_op{op}.onnx')
             n += 1
+    # FP16 deployment copies (as onnxconverter-common's float16 conversion writes them): weights,
+    # input and output in FP16.
+    for op in [11, 13, 17]:
+        m = to_fp16(model('base', op))
+        onnx.checker.check_model(m)
+        onnx.save(m, f'{out}/fp16_op{op}.onnx')
+        n += 1
     print(f'{n} models in {out}')
 
 
