@@ -188,7 +188,7 @@ Result<ModelId> Session::AddModel(std::shared_ptr<const Graph> compiled, const M
       if (e.kind == EngineKind::kDla && m->info.placement.empty()) m->info.placement = inst.target->ExplainPlacement();
     }
     std::string why;
-    const std::string dev = FunctionalDeviceFor(e.kind, &why);
+    std::string dev = FunctionalDeviceFor(e.kind, &why);
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto key = std::make_pair(compiled.get(), dev);
@@ -198,9 +198,23 @@ Result<ModelId> Session::AddModel(std::shared_ptr<const Graph> compiled, const M
         if (dev == "dla") {
           EI_ASSIGN_OR_RETURN(x, FunctionalExecutor::CreateDla(*inst.target, soc_));
         } else {
-          EI_ASSIGN_OR_RETURN(x, FunctionalExecutor::Create(compiled, dev));
+          auto made = FunctionalExecutor::Create(compiled, dev);
+          if (!made.ok() && dev == "cuda") {
+            // A graph the CUDA executor cannot run (an op it lacks) still runs on the target clock;
+            // its host numbers come from the CPU path instead, and the note says why.
+            std::string cpu_why;
+            const std::string cpu = FunctionalDeviceFor(EngineKind::kCpu, &cpu_why);
+            why = "the CUDA executor cannot run this graph (" + made.status().message() + "); GPU numerics on " + cpu +
+                  ", target time from the iGPU model";
+            dev = cpu;
+            key = std::make_pair(compiled.get(), dev);
+            it = executors_.find(key);
+            if (it != executors_.end()) made = it->second;
+            else made = FunctionalExecutor::Create(compiled, dev);
+          }
+          EI_ASSIGN_OR_RETURN(x, std::move(made));
         }
-        it = executors_.emplace(key, x).first;
+        if (it == executors_.end() || it->first != key) it = executors_.emplace(key, x).first;
       }
       inst.functional = it->second;
     }
