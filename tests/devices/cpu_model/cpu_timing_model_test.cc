@@ -15,24 +15,7 @@ name: toy-cpu
 cpu: {cores: 2, clock_hz: 1.0e9, fp32_macs_per_clock_per_core: 4, fp16_macs_per_clock_per_core: 8,
       int8_macs_per_clock_per_core: 16, efficiency: 0.5, layer_overhead_s: 1.0e-6}
 gpu: {present: false}
-dla:
-  cores: 1
-  atomic_c: 8
-  atomic_k: 8
-  max_clock_hz: 1.0e9
-  conv_buffer_bytes: 1048576
-  sram_bytes_per_core: 0
-  precisions: [int8]
-  fp16_rate_divisor: 2
-  native_formats: {int8: CHW8}
-  limits: {kernel_min: 1, kernel_max: 32, stride_min: 1, stride_max: 8, pad_max: 31, dilation_min: 1,
-           dilation_max: 32, pool_window_min: 1, pool_window_max: 8, max_dim: 8192, max_batch: 16,
-           int8_group_channel_multiple: 4, max_loadables_per_core: 16, ops: [Conv], activations: [Relu]}
-  sdp_elements_per_clock: 8
-  pdp_elements_per_clock: 8
-  layer_overhead_cycles: 0
-  task_overhead_s: 0
-  dram_bandwidth_share: 1.0
+dla: {cores: 0}
 dram: {type: test, fixed_bandwidth_bytes_per_s: 1.0e9, latency_s: 0, efficiency: 1.0}
 power: {soc_static_w: 0, gpu_static_w: 0, dla_static_w: 0, cpu_static_w: 0, gpu_j_per_mac_int8: 0,
         gpu_j_per_mac_fp16: 0, dla_j_per_mac_int8: 0, dla_j_per_mac_fp16: 0, cpu_j_per_mac_int8: 0,
