@@ -19,7 +19,9 @@
 //      output was calibrated is requantized to that range instead), Relu, Split, Flatten, Reshape, Squeeze, Unsqueeze,
 //      Transpose) whose input 0 is already int8 runs on int8 at the same scale. A node whose output
 //      only feeds a Concat takes the Concat's range (the outermost of nested Concats), so a Concat
-//      of int8 inputs at one scale concatenates int8 (TensorRT's concat scale propagation).
+//      of int8 inputs at one scale concatenates int8 (TensorRT's concat scale propagation); when a
+//      branch of the Concat is a pool of an int8 tensor whose scale covers the Concat's range, the
+//      Concat takes that branch's scale instead (PreservedBranchScale).
 //   3. every int8 output gets a DequantizeLinear to its original float name, so float consumers
 //      and graph outputs are unchanged; the ones nobody reads are removed at the end.
 // Scales follow docs/int8-arithmetic.md; refusals say which guard failed and the node stays float.
@@ -152,6 +154,40 @@ class Quantizer {
     return outer >= 0.f ? outer : Amax(g_.value(out).name);
   }
 
+  // A Concat can only take one scale for all its inputs. When one input comes from a
+  // scale-preserving node (a pool beside convolution branches, as in Inception's reduction blocks)
+  // whose input is already int8, that branch's scale is fixed; if it covers the Concat's calibrated
+  // range, the Concat takes it exactly and the convolution branches requantize into it in their
+  // epilogues (free), so the Concat stays int8. Returns that scale, or 0. Only for a Concat that
+  // `v` feeds alone and that feeds no outer Concat (nested Concats keep the outermost's range).
+  float PreservedBranchScale(ValueId v) const {
+    if (g_.IsGraphOutput(v) || UseCount(g_, v) != 1) return 0.f;
+    std::vector<NodeId> cons = ConsumersOf(g_, v);
+    if (cons.size() != 1 || g_.node(cons[0]).op != "Concat") return 0.f;
+    const Node& cat = g_.node(cons[0]);
+    if (ConcatAmax(cat.outputs[0]) >= 0.f) return 0.f;
+    float best = 0.f;
+    for (ValueId u : cat.inputs) {
+      if (u == v) continue;
+      // A branch already made int8 at a scale fixed by its input (the pool ran before this
+      // convolution in topological order), or one that will be (a pool of an int8 tensor).
+      const NodeId p = g_.value(u).producer;
+      if (p == kNoNode) continue;
+      const Node& pn = g_.node(p);
+      const bool fixed = pn.op == "DequantizeLinear" && !pn.inputs.empty() && g_.value(pn.inputs[0]).producer != kNoNode &&
+                         IsScalePreserving(g_.node(g_.value(pn.inputs[0]).producer).op) &&
+                         g_.node(g_.value(pn.inputs[0]).producer).op != "GlobalAveragePool";
+      if (fixed) {
+        best = std::max(best, qmap_.count(u) ? qmap_.at(u).scale : 0.f);
+        continue;
+      }
+      if (!IsScalePreserving(pn.op) || pn.op == "GlobalAveragePool" || pn.inputs.empty()) continue;
+      auto it = qmap_.find(pn.inputs[0]);
+      if (it != qmap_.end()) best = std::max(best, it->second.scale);
+    }
+    return best > 0.f && best * 127.f >= Amax(g_.value(cat.outputs[0]).name) ? best : 0.f;
+  }
+
   // A Concat whose inputs are all int8 at one scale concatenates int8; otherwise it stays float.
   void ConcatInt8(NodeId id) {
     const Node& n = g_.node(id);
@@ -245,7 +281,8 @@ class Quantizer {
     // share one scale and it concatenates int8 values (no Dequantize/Quantize around it).
     if (const float c = ConcatAmax(y); c >= 0.f && n.op != "ConvBiasActPool") y_amax = c;
     if (y_amax < 0.f) return refuse("output '" + g_.value(y).name + "' has no calibrated range");
-    const float y_scale = ScaleOfAmax(y_amax);
+    const float branch_scale = n.op != "ConvBiasActPool" ? PreservedBranchScale(y) : 0.f;
+    const float y_scale = branch_scale > 0.f ? branch_scale : ScaleOfAmax(y_amax);
     // LUT activation input scale.
     Result<std::optional<ops::ActParams>> act = ops::ParseFusedActivation(n.attrs);
     if (!act.ok()) return act.status();

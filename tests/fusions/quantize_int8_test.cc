@@ -180,6 +180,45 @@ TEST(QuantizeInt8, ConcatOfInt8BranchesStaysInt8AtTheConcatScale) {
   EXPECT_GT(Sqnr(g32, g8, 12), 25.0);
 }
 
+// An Inception reduction block: Concat(MaxPool(s), Conv(s)). The pool keeps s's scale; when that
+// covers the Concat's range the convolution branch requantizes into it and the Concat stays int8
+// (before, the two scales differed and the Concat fell back to float).
+TEST(QuantizeInt8, ConcatTakesAPoolBranchScaleThatCoversItsRange) {
+  Builder b;
+  ValueId x = b.Input("x", {1, 4, 8, 8});
+  ValueId s = b.Op("Relu", "rs", {b.Conv("stem", x, 8, 3, 1, 1)});
+  Attributes pa;
+  pa.Set("kernel_shape", std::vector<int64_t>{3, 3});
+  pa.Set("strides", std::vector<int64_t>{2, 2});
+  ValueId p = b.Op("MaxPool", "pool", {s}, pa);
+  ValueId c = b.Op("Relu", "rc", {b.Conv("branch", s, 8, 3, 2)});
+  Attributes ca;
+  ca.Set("axis", int64_t{1});
+  ValueId cat = b.Op("Concat", "cat", {p, c}, ca);
+  b.Output(b.Conv("after", cat, 2, 1));
+  Graph canon = b.g;
+  fusions::PipelineOptions po;
+  po.stop_before = "conv_eltwise_act";
+  fusions::CompileReport r0;
+  ASSERT_TRUE(fusions::RunPipeline(canon, po, &r0).ok());
+  CalibrationTable t = CalibrateOn(canon, 8);
+  t.amax["rs_out"] = std::max(t.amax["rs_out"], t.amax["cat_out"] * 1.25f);   // the stem's range covers the Concat's
+  fusions::CompileReport r32, r8;
+  Graph g32 = Compile(b.g, fusions::Precision::kFp32, nullptr, &r32);
+  Graph g8 = Compile(b.g, fusions::Precision::kInt8, &t, &r8);
+  bool saw_concat = false;
+  for (NodeId id : g8.NodeIds()) {
+    const Node& n = g8.node(id);
+    if (n.op == "Concat") {
+      saw_concat = true;
+      EXPECT_EQ(g8.value(n.outputs[0]).dtype, DType::kInt8);
+    }
+    if (n.name == "branch") EXPECT_FLOAT_EQ(n.attrs.GetFloat("y_scale", 0.f), t.Scale("rs_out"));
+  }
+  EXPECT_TRUE(saw_concat);
+  EXPECT_GT(Sqnr(g32, g8, 5), 20.0);
+}
+
 TEST(QuantizeInt8, RefusesWithoutCalibration) {
   Graph g = SmallResidualNet();
   fusions::PipelineOptions po;
