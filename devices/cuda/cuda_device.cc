@@ -900,6 +900,13 @@ Status CudaDevice::Impl::BuildSteps() {
         st.gap_x_scale = n.attrs.GetFloat("x_scale", 0.f);
         st.gap_y_scale = n.attrs.GetFloat("y_scale", 0.f);
       }
+    } else if (op == "Cast" && IsFloating(G.value(in(0)).dtype) && IsFloating(G.value(n.outputs[0]).dtype)) {
+      // Between float types a Cast is a copy here: every float value is held in the executor's one
+      // float type, and the input/output steps convert the graph's FP16/FP32 I/O (an FP16-converted
+      // model's boundary casts, graph/onnx_import.h).
+      st.kind = SK::kAct;
+      st.in = {in(0)};
+      st.act.kind = KAct::kNone;
     } else if (op == "Relu" || op == "LeakyRelu" || op == "Clip" || op == "Sigmoid" || op == "Tanh" || op == "HardSigmoid" || op == "HardSwish" || op == "Identity") {
       st.kind = SK::kAct;
       st.in = {in(0)};

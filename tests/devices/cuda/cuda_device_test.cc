@@ -359,6 +359,27 @@ TEST(CudaDevice, ActivationsAndElementwise) {
   }
 }
 
+// An FP16-converted model as the importer reads it: FP16 input widened by a Cast, FP32 compute,
+// the output narrowed to FP16 by a Cast. Float-to-float casts are copies inside the executor; the
+// input and output steps convert the FP16 I/O.
+TEST(CudaDevice, FloatCastsAtFp16Io) {
+  REQUIRE_GPU();
+  for (DType prec : {DType::kFloat32, DType::kFloat16}) {
+    Net n;
+    ValueId x = n.In("x", DType::kFloat16, {2, 4, 6, 6});
+    Attributes to32, to16;
+    to32.Set("to", static_cast<int64_t>(1));
+    to16.Set("to", static_cast<int64_t>(10));
+    ValueId w = n.Op("Cast", {x}, to32);
+    ValueId c = n.Op("Conv", {w, n.Const("w", Weights(8, 4, 3, 7))}, ConvAttrs(3, 1, 1));
+    n.Out(n.Op("Cast", {n.Op("Relu", {c})}, to16, DType::kFloat16));
+    Tensor x32 = RandomTensor(DType::kFloat32, {2, 4, 6, 6}, 9);
+    Tensor x16(DType::kFloat16, {2, 4, 6, 6});
+    for (int64_t i = 0; i < x32.numel(); ++i) x16.data<uint16_t>()[i] = FloatToHalf(x32.data<float>()[i]);
+    CheckAgainstReference(std::move(n.g), {{"x", x16}}, prec, kFp16OpTol);
+  }
+}
+
 TEST(CudaDevice, SoftmaxConcatResizeReshape) {
   REQUIRE_GPU();
   Net n;
