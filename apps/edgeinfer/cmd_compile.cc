@@ -61,16 +61,26 @@ int RunCompile(CompileCli& c) {
   if (c.fallback != "fp16" && c.fallback != "fp32") return Fail("compile", Status::Error("--fallback must be fp16 or fp32"));
   c.args.fallback_fp16 = c.fallback == "fp16";
   c.args.progress = !c.json;
-  // For a SoC with a DLA, the horizontal convolution fusion is skipped at int8/fp16: the Split it
-  // creates is not a DLA op and would cut the DLA segments (the partition below is the DLA's).
-  bool skipped_horizontal = false;
-  if (!c.soc.empty() && c.args.precision != "fp32") {
+  // The target profile (with its power mode) is read once, before compiling: for a SoC with a DLA
+  // the horizontal convolution fusion is skipped at int8/fp16, because the Split it creates is not a
+  // DLA op and would cut the DLA segments (the partition below is the DLA's).
+  std::optional<devices::SocProfile> soc;
+  if (!c.soc.empty()) {
     auto p = devices::LoadSocProfile(c.soc);
     if (!p.ok()) return Fail("compile", p.status());
-    if (p->dla.cores > 0 && std::find(c.args.disable.begin(), c.args.disable.end(), "horizontal_conv") == c.args.disable.end()) {
-      c.args.disable.push_back("horizontal_conv");
-      skipped_horizontal = true;
+    if (!c.power_mode.empty()) {
+      p = devices::ApplyPowerMode(*p, c.power_mode);
+      if (!p.ok()) return Fail("compile", p.status());
     }
+    soc = std::move(p).value();
+  } else if (c.explain) {
+    return Fail("compile", Status::Error("--explain needs a target: add --soc NAME (e.g. --soc orin-agx)"));
+  }
+  bool skipped_horizontal = false;
+  if (soc && c.args.precision != "fp32" && soc->dla.cores > 0 &&
+      std::find(c.args.disable.begin(), c.args.disable.end(), "horizontal_conv") == c.args.disable.end()) {
+    c.args.disable.push_back("horizontal_conv");
+    skipped_horizontal = true;
   }
   auto compiled = CompileModel(c.args);
   if (!compiled.ok()) return Fail("compile", compiled.status());
@@ -82,22 +92,12 @@ int RunCompile(CompileCli& c) {
   // Target side: partition on --soc, memory plans and per-layer cost; "-o X.plan" writes them
   // with the graph as an engine file (runtime/engine_file.h), any other -o writes ONNX.
   const bool plan_out = c.output.size() > 5 && c.output.compare(c.output.size() - 5, 5, ".plan") == 0;
-  std::optional<devices::SocProfile> soc;
   std::optional<runtime::PartitionPlan> partition;
   std::optional<runtime::EngineFile> engine;
-  if (!c.soc.empty()) {
-    auto p = devices::LoadSocProfile(c.soc);
-    if (!p.ok()) return Fail("compile", p.status());
-    if (!c.power_mode.empty()) {
-      p = devices::ApplyPowerMode(*p, c.power_mode);
-      if (!p.ok()) return Fail("compile", p.status());
-    }
-    soc = std::move(p).value();
+  if (soc) {
     auto part = runtime::Partition(compiled->graph, *soc);
     if (!part.ok()) return Fail("compile", part.status());
     partition = std::move(part).value();
-  } else if (c.explain) {
-    return Fail("compile", Status::Error("--explain needs a target: add --soc NAME (e.g. --soc orin-agx)"));
   }
   if (plan_out || soc) {
     runtime::EngineBuildOptions bo;

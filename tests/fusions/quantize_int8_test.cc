@@ -21,6 +21,18 @@ Graph Compile(const Graph& in, fusions::Precision p, const CalibrationTable* t, 
   return g;
 }
 
+// Calibrates `g` as the driver does: on its canonicalised, unfused form (every pre-activation
+// tensor exists), over `batches` seeded batches.
+CalibrationTable CalibrateCanonical(const Graph& g, int batches) {
+  Graph canon = g;
+  fusions::PipelineOptions po;
+  po.stop_before = "conv_eltwise_act";
+  fusions::CompileReport r0;
+  Status s = fusions::RunPipeline(canon, po, &r0);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return CalibrateOn(canon, batches);
+}
+
 double Sqnr(const Graph& a, const Graph& b, uint32_t seed) {
   auto in = RandomInputs(a, seed);
   auto ra = devices::RunReference(a, in);
@@ -40,13 +52,7 @@ double Sqnr(const Graph& a, const Graph& b, uint32_t seed) {
 
 TEST(QuantizeInt8, QuantizesTheFusedNetAndKeepsItAccurate) {
   Graph net = SmallResidualNet();
-  // Calibrate the canonicalised, unfused graph as the driver does.
-  Graph canon = net;
-  fusions::PipelineOptions po;
-  po.stop_before = "conv_eltwise_act";
-  fusions::CompileReport r0;
-  ASSERT_TRUE(fusions::RunPipeline(canon, po, &r0).ok());
-  CalibrationTable table = CalibrateOn(canon, 8);
+  CalibrationTable table = CalibrateCanonical(net, 8);
   fusions::CompileReport r32, r8;
   Graph g32 = Compile(net, fusions::Precision::kFp32, nullptr, &r32);
   Graph g8 = Compile(net, fusions::Precision::kInt8, &table, &r8);
@@ -91,12 +97,7 @@ TEST(QuantizeInt8, QuantizesTheFusedNetAndKeepsItAccurate) {
 
 TEST(QuantizeInt8, NodeStaysFloatWhenItsOutputWasNotCalibrated) {
   Graph net = SmallResidualNet();
-  Graph canon = net;
-  fusions::PipelineOptions po;
-  po.stop_before = "conv_eltwise_act";
-  fusions::CompileReport r0;
-  ASSERT_TRUE(fusions::RunPipeline(canon, po, &r0).ok());
-  CalibrationTable table = CalibrateOn(canon, 2);
+  CalibrationTable table = CalibrateCanonical(net, 2);
   table.amax.erase("fc_out");
   fusions::CompileReport r8;
   Graph g8 = Compile(net, fusions::Precision::kInt8, &table, &r8);
@@ -108,12 +109,7 @@ TEST(QuantizeInt8, NodeStaysFloatWhenItsOutputWasNotCalibrated) {
 
 TEST(QuantizeInt8, NodeStaysFloatWhenExcludedByMixedPrecision) {
   Graph net = SmallResidualNet();
-  Graph canon = net;
-  fusions::PipelineOptions po;
-  po.stop_before = "conv_eltwise_act";
-  fusions::CompileReport r0;
-  ASSERT_TRUE(fusions::RunPipeline(canon, po, &r0).ok());
-  CalibrationTable table = CalibrateOn(canon, 2);
+  CalibrationTable table = CalibrateCanonical(net, 2);
   fusions::CompileReport r32, r8;
   Graph g32 = Compile(net, fusions::Precision::kFp32, nullptr, &r32);
   Graph g8 = Compile(net, fusions::Precision::kInt8, &table, &r8, {{"int8_exclude", "conv2"}});
@@ -158,12 +154,7 @@ TEST(QuantizeInt8, ConcatOfInt8BranchesStaysInt8AtTheConcatScale) {
   ca.Set("axis", int64_t{1});
   ValueId cat = b.Op("Concat", "cat", {a, c}, ca);
   b.Output(b.Conv("after", cat, 2, 1));
-  Graph canon = b.g;
-  fusions::PipelineOptions po;
-  po.stop_before = "conv_eltwise_act";
-  fusions::CompileReport r0;
-  ASSERT_TRUE(fusions::RunPipeline(canon, po, &r0).ok());
-  CalibrationTable t = CalibrateOn(canon, 8);
+  CalibrationTable t = CalibrateCanonical(b.g, 8);
   fusions::CompileReport r32, r8;
   Graph g32 = Compile(b.g, fusions::Precision::kFp32, nullptr, &r32);
   Graph g8 = Compile(b.g, fusions::Precision::kInt8, &t, &r8);
@@ -196,12 +187,7 @@ TEST(QuantizeInt8, ConcatTakesAPoolBranchScaleThatCoversItsRange) {
   ca.Set("axis", int64_t{1});
   ValueId cat = b.Op("Concat", "cat", {p, c}, ca);
   b.Output(b.Conv("after", cat, 2, 1));
-  Graph canon = b.g;
-  fusions::PipelineOptions po;
-  po.stop_before = "conv_eltwise_act";
-  fusions::CompileReport r0;
-  ASSERT_TRUE(fusions::RunPipeline(canon, po, &r0).ok());
-  CalibrationTable t = CalibrateOn(canon, 8);
+  CalibrationTable t = CalibrateCanonical(b.g, 8);
   t.amax["rs_out"] = std::max(t.amax["rs_out"], t.amax["cat_out"] * 1.25f);   // the stem's range covers the Concat's
   fusions::CompileReport r32, r8;
   Graph g32 = Compile(b.g, fusions::Precision::kFp32, nullptr, &r32);
