@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config git
       libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
-      libdnnl-dev libtbb-dev libyaml-cpp-dev libopencv-dev libdrm-dev
+      libdnnl-dev ocl-icd-opencl-dev libtbb-dev libyaml-cpp-dev libopencv-dev libdrm-dev
       nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
       ccache python3-onnx)
 missing=()
