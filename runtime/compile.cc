@@ -349,7 +349,9 @@ Result<CompiledModel> Compile(const Graph& imported, const CompileOptions& o, co
     return Status::Error("engines '" + o.engines + "' need a SoC profile (--soc) to check them against");
   }
   if (o.io_format != IoFormat::kFloat && o.precision != Precision::kInt8)
-    return Status::Error(std::string("io_format '") + IoFormatName(o.io_format) + "' needs precision int8 (the I/O scales are the INT8 calibration's)");
+    return Status::Error(std::string("--io-format ") + IoFormatName(o.io_format) +
+                         " needs --precision int8 (rule: an io_format int8 model needs precision int8, since the I/O "
+                         "scales are the INT8 calibration's)");
   if (o.mixed_precision_sqnr_db > 0 && o.precision == Precision::kInt8 && o.calibration.data.empty())
     return Status::Error("mixed precision needs sample data (--calib DATA) to measure per-layer INT8 error");
 
