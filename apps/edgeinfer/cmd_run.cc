@@ -14,11 +14,12 @@
 #include "apps/edgeinfer/common.h"
 #include "apps/edgeinfer/dla_cli.h"
 #include "devices/cpu/reference_executor.h"
+#include "devices/compile_caps.h"
 #include "devices/cuda_plugin.h"
 #ifdef EDGEINFER_HAVE_DNNL
 #include "devices/cpu/fast/fast_device.h"
 #endif
-#include "fusions/pass_list.h"
+#include "fusions/compile_for_device.h"
 #include "graph/npy.h"
 #include "runtime/engine_file.h"
 
@@ -153,18 +154,14 @@ int Run(const RunArgs& a) {
   } else if (a.engine == "dla") {
     dla_note = "the graph was compiled before (engine file)";
   }
-  if (a.engine == "gpu" && !IsCompiledGraph(*g)) {
-    // The GPU executor runs the compiler's output: canonicalise and fuse (FP32 passes: BatchNorm
-    // folded or made a scale-shift, Conv+bias+act(+residual) fused) before preparing, as
-    // `edgeinfer compile` would. FP16 storage is the executor's own choice (--precision fp16).
-    fusions::PipelineOptions po;
-    po.precision = fusions::Precision::kFp32;
-    // Sibling-conv merging ends in a Split, which the CUDA executor does not run; cuDNN gains little
-    // from it anyway (each branch is already one fused call).
-    po.disabled.insert("horizontal_conv");
-    fusions::CompileReport report;
-    Graph& gg = *g;
-    s = fusions::RunPipeline(gg, po, &report);
+  if ((a.engine == "gpu" || a.engine == "cpu") && a.plan.empty() && !IsCompiledGraph(*g)) {
+    // Devices run the compiler's output (docs/device-contract.md): canonicalise and fuse at FP32
+    // (BatchNorm folded, Conv+bias+act(+residual) fused, in-place Concats marked) with the device's
+    // layout needs, as `edgeinfer compile` would. FP16 storage is the GPU executor's own choice
+    // (--precision fp16). The reference engine runs the imported graph as it is (the golden).
+    const fusions::DeviceCapabilities caps = a.engine == "gpu" ? devices::CudaCompileCapabilities()
+                                                               : devices::CpuFastCompileCapabilities();
+    s = fusions::CompileForDevice(*g, caps);
     if (!s.ok()) return Fail("run", s);
   }
   auto dev = MakeEngine(a);

@@ -7,6 +7,7 @@
 #include <cudnn.h>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -17,10 +18,12 @@
 #include "devices/cuda/cuda_memory.h"
 #include "devices/cuda/cudnn_graph.h"
 #include "devices/cuda/kernels.h"
+#include "graph/memory_planner.h"
 #include "graph/ops/data_movement.h"
 #include "graph/ops/fused.h"
 #include "graph/quant/int8_kernels.h"
 #include "graph/quant/int8_math.h"
+#include "graph/shape_inference.h"
 
 namespace edgeinfer::devices {
 namespace {
@@ -143,8 +146,8 @@ struct PoolAttr {
 struct Step {
   SK kind;
   int pos = 0;                         // execution order: topological index of the last node it covers
-  NodeId node = kNoNode;               // the node whose name labels the step (first of a chain)
-  std::string label;                   // "Conv 'name'" (+ "+Relu" ... for matched chains)
+  NodeId node = kNoNode;               // the node whose name labels the step
+  std::string label;                   // "Conv 'name'"
   std::vector<ValueId> in;             // activation (non-weight) inputs
   ValueId out = kNoValue;
   int graph_io = -1;                   // kInput/kOutput: index into the graph's inputs/outputs
@@ -177,8 +180,6 @@ struct Step {
   // Binary / Softmax / Concat / Resize / Reshape / Quant
   cuda::KBinary bop = cuda::KBinary::kAdd;
   int axis = 0;
-  std::vector<int64_t> reshape;        // Reshape target (constant), Flatten axis in axis
-  bool flatten = false;
   cuda::ResizeDesc rz{};
   std::vector<float> rz_scales;        // from the node (scales input), or empty when sizes given
   std::vector<int64_t> rz_sizes;
@@ -192,6 +193,9 @@ struct Step {
   int split_count = 0, split_index = 0;
   // Slice: the node's constant starts / ends / axes / steps (resolved per batch by ops::ResolveSlice).
   std::vector<int64_t> slice_starts, slice_ends, slice_axes, slice_steps;
+  // Concat: per input, whether the compiler marked its producer to write it in place
+  // (`concat_into` names this Concat; fusions/concat_in_place.cc).
+  std::vector<char> concat_marked;
 };
 
 // The part sizes of a Split step for an axis extent `dim`: its constant sizes, or split_count equal
@@ -270,6 +274,7 @@ struct BatchPlan {
   std::vector<size_t> off;                  // arena offset of each value (SIZE_MAX: none)
   std::vector<size_t> host_off;             // graph I/O: offset of the NCHW graph-dtype staging copy
   std::vector<char> in_place;               // value written by its producer straight into its Concat's output
+  MemoryPlan arena_plan;                    // the arena's buffers as the shared planner placed them (BuildArena)
   char* arena = nullptr;
   size_t arena_bytes = 0, scratch_off = 0, scratch_bytes = 0, ws_off = 0, ws_bytes = 0;
   std::vector<ConvRun> conv;
@@ -390,13 +395,14 @@ struct CudaDevice::Impl {
   }
 
   Status BuildSteps();
-  Status AddConvStep(NodeId id, const std::vector<NodeId>& chain, Step st, ValueId x, ValueId w, ValueId b,
-                     ValueId res, const std::vector<float>* bn_scale, const std::vector<float>* bn_shift);
+  Status AddConvStep(NodeId id, Step st, ValueId x, ValueId w, ValueId b, ValueId res);
   Status AddGemmStep(NodeId id, Step st, ValueId a, ValueId b, ValueId c, bool trans_b, float alpha, float beta);
   Status Int8Epilogue(NodeId id, ValueId x, ValueId w, ValueId y, ValueId r, Step* st);
   Status PlanBatch(int n);
-  Status InferDims(BatchPlan& p, const Step& st);
-  Status PlanMemory(BatchPlan& p);
+  // The arena at one batch: which Concat inputs are written in place (the compiler's marks, checked
+  // at this batch), Reshape aliases, then one BufferRequest per buffer planned by the shared
+  // planner (graph/memory_planner.h) and checked.
+  Status BuildArena(BatchPlan& p);
   Status SetupLibraries(BatchPlan& p);
   // choice: index of the cached cuBLASLt algorithm, -1 cached "cuDNN", -2 tune now (time cuDNN's
   // chosen algorithm against cuBLASLt's candidates and keep the faster).
@@ -508,6 +514,21 @@ int64_t WindowOut(int64_t in, int k, int s, int d, int* pb, int* pe, const std::
 
 namespace {
 
+// Whether the compiler marked v's producer to write v in place into the Concat named `concat`.
+bool ConcatMarked(const Graph& g, ValueId v, const std::string& concat) {
+  const NodeId pid = g.value(v).producer;
+  if (pid == kNoNode) return false;
+  const Node& p = g.node(pid);
+  auto it = p.attrs.all().find("concat_into");
+  if (it == p.attrs.all().end()) return false;
+  const auto* into = std::get_if<std::vector<std::string>>(&it->second);
+  if (!into) return false;
+  for (size_t i = 0; i < p.outputs.size() && i < into->size(); ++i) {
+    if (p.outputs[i] == v && (*into)[i] == concat) return true;
+  }
+  return false;
+}
+
 float ScaleOf(const Graph& g, const Node& n, const char* attr, ValueId v) {
   if (n.attrs.Has(attr)) return n.attrs.GetFloat(attr, 0.f);
   if (v != kNoValue && g.value(v).quant && !g.value(v).quant->scale.empty()) return g.value(v).quant->scale[0];
@@ -561,9 +582,7 @@ Status CudaDevice::Impl::Int8Epilogue(NodeId id, ValueId x, ValueId w, ValueId y
   return Status::Ok();
 }
 
-Status CudaDevice::Impl::AddConvStep(NodeId id, const std::vector<NodeId>& chain, Step st, ValueId x, ValueId w,
-                                     ValueId b, ValueId res, const std::vector<float>* bn_scale,
-                                     const std::vector<float>* bn_shift) {
+Status CudaDevice::Impl::AddConvStep(NodeId id, Step st, ValueId x, ValueId w, ValueId b, ValueId res) {
   const Node& n = g->node(id);
   st.node = id;
   st.in = {x};
@@ -578,9 +597,7 @@ Status CudaDevice::Impl::AddConvStep(NodeId id, const std::vector<NodeId>& chain
   st.s = static_cast<int>(wt.dim(3));
   st.c = cpg * st.group;
   if (st.group < 1 || st.k % st.group != 0) return Status::Error(g->Label(id) + ": group=" + std::to_string(st.group) + " does not divide " + std::to_string(st.k) + " output channels");
-  std::string lbl = g->Label(id);
-  for (size_t i = 1; i < chain.size(); ++i) lbl += "+" + g->node(chain[i]).op;
-  st.label = lbl;
+  st.label = g->Label(id);
   const bool int8 = V(x).dtype == DType::kInt8;
   const size_t per_k = static_cast<size_t>(cpg) * st.r * st.s;
   if (!int8) {
@@ -592,13 +609,6 @@ Status CudaDevice::Impl::AddConvStep(NodeId id, const std::vector<NodeId>& chain
       EI_RETURN_IF_ERROR(ConstFloats(*g, b, &bf, g->Label(id) + ": bias"));
       if (bf.size() != static_cast<size_t>(st.k)) return Status::Error(g->Label(id) + ": bias has " + std::to_string(bf.size()) + " values for " + std::to_string(st.k) + " output channels");
       bias = bf;
-    }
-    if (bn_scale) {   // fold y = scale*(conv + b) + shift
-      for (int k = 0; k < st.k; ++k) {
-        float sc = (*bn_scale)[static_cast<size_t>(k)];
-        for (size_t j = 0; j < per_k; ++j) wf[k * per_k + j] *= sc;
-        bias[static_cast<size_t>(k)] = bias[static_cast<size_t>(k)] * sc + (*bn_shift)[static_cast<size_t>(k)];
-      }
     }
     // OIHW -> KRSC (cuDNN's NHWC filter layout).
     std::vector<float> krsc(wf.size());
@@ -626,7 +636,7 @@ Status CudaDevice::Impl::AddConvStep(NodeId id, const std::vector<NodeId>& chain
   } else {
     st.kind = SK::kConvInt8;
     if (wt.dtype() != DType::kInt8) return Status::Error(st.label + ": INT8 convolution needs int8 weights, got " + DTypeName(wt.dtype()));
-    EI_RETURN_IF_ERROR(Int8Epilogue(id, x, w, g->node(chain.back()).outputs[0], res, &st));
+    EI_RETURN_IF_ERROR(Int8Epilogue(id, x, w, n.outputs[0], res, &st));
     if (b != kNoValue) {
       const Tensor& bt = *V(b).constant;
       if (!V(b).IsConstant() || bt.dtype() != DType::kInt32 || bt.numel() != st.k) return Status::Error(st.label + ": INT8 bias must be an int32 constant with one value per output channel");
@@ -725,13 +735,6 @@ Status CudaDevice::Impl::BuildSteps() {
     vtype[i] = IsFloating(d) ? fk : ToK(d);
     nhwc[i] = !v.IsConstant() && v.shape.rank() == 4;
   }
-  std::set<NodeId> absorbed;
-  // Sole consumer of v that is alive, when v is not a graph output.
-  auto sole = [&](ValueId v) -> NodeId {
-    if (G.IsGraphOutput(v)) return kNoNode;
-    const auto& cs = consumers[static_cast<size_t>(v)];
-    return cs.size() == 1 ? cs[0] : kNoNode;
-  };
   auto act_of = [&](const Node& n, KActParams* a) -> bool {
     if (n.op == "Clip") {
       float mn = -INFINITY, mx = INFINITY;
@@ -776,16 +779,12 @@ Status CudaDevice::Impl::BuildSteps() {
   std::map<NodeId, int> topo_index;
   for (size_t i = 0; i < order.size(); ++i) topo_index[order[i]] = static_cast<int>(i);
   for (NodeId id : order) {
-    if (absorbed.count(id)) continue;
     const Node& n = G.node(id);
     const std::string& op = n.op;
     const size_t first_new = steps.size();
-    // Matched chains run at the position of their last node (a residual may be computed after the
-    // Conv in topological order, but always before the Add that reads it).
-    auto place = [&](const std::vector<NodeId>& chain) {
-      int pos = 0;
-      for (NodeId c : chain) pos = std::max(pos, topo_index[c]);
-      for (size_t k = first_new; k < steps.size(); ++k) steps[k].pos = pos;
+    // The steps made for this node run at its topological position.
+    auto place = [&]() {
+      for (size_t k = first_new; k < steps.size(); ++k) steps[k].pos = topo_index[id];
     };
     auto in = [&](size_t i) { return i < n.inputs.size() ? n.inputs[i] : kNoValue; };
     Step st;
@@ -795,10 +794,8 @@ Status CudaDevice::Impl::BuildSteps() {
     for (ValueId v : n.inputs) if (v != kNoValue && !G.value(v).IsConstant() && G.value(v).dtype != DType::kInt8 && !IsFloating(G.value(v).dtype) && op != "Reshape")
       return Status::Error(G.Label(id) + ": input '" + G.value(v).name + "' has dtype " + DTypeName(G.value(v).dtype) + ", which the GPU executor does not run");
     if (op == "Conv" || op == "ConvBiasAct" || op == "ConvBiasActPool" || op == "ConvEltwiseAct") {
-      std::vector<NodeId> chain = {id};
+      // A plain Conv runs alone; chains are fused by the compiler (fusions::CompileForDevice).
       ValueId res = kNoValue;
-      std::vector<float> bn_scale, bn_shift;
-      bool has_bn = false;
       if (op != "Conv") {
         if (!ParseAct(n.attrs.GetString("activation", ""), n.attrs.GetFloat("act_alpha", 0.01f), n.attrs.GetFloat("act_beta", 0.5f),
                       n.attrs.GetFloat("act_min", -INFINITY), n.attrs.GetFloat("act_max", INFINITY), &st.act))
@@ -811,53 +808,10 @@ Status CudaDevice::Impl::BuildSteps() {
           st.pool.kind = pk == "MaxPool" ? 0 : 1;
           ReadPoolAttrs(n, "pool_", &st.pool);
         }
-      } else if (G.value(in(0)).dtype != DType::kInt8) {
-        // Prepare-time matching of the unfused chain Conv (+BatchNormalization) (+Add) (+Relu/Clip).
-        ValueId cur = n.outputs[0];
-        NodeId nx = sole(cur);
-        if (nx != kNoNode && G.node(nx).op == "BatchNormalization" && G.node(nx).inputs[0] == cur) {
-          const Node& bn = G.node(nx);
-          std::vector<float> sc, bb, mean, var;
-          bool ok = bn.inputs.size() >= 5 && ConstFloats(G, bn.inputs[1], &sc, "").ok() && ConstFloats(G, bn.inputs[2], &bb, "").ok() &&
-                    ConstFloats(G, bn.inputs[3], &mean, "").ok() && ConstFloats(G, bn.inputs[4], &var, "").ok() && bn.outputs.size() == 1;
-          if (ok) {
-            float eps = bn.attrs.GetFloat("epsilon", 1e-5f);
-            bn_scale.resize(sc.size());
-            bn_shift.resize(sc.size());
-            for (size_t k = 0; k < sc.size(); ++k) {
-              bn_scale[k] = sc[k] / std::sqrt(var[k] + eps);
-              bn_shift[k] = bb[k] - mean[k] * bn_scale[k];
-            }
-            has_bn = true;
-            chain.push_back(nx);
-            cur = bn.outputs[0];
-            nx = sole(cur);
-          }
-        }
-        if (nx != kNoNode && G.node(nx).op == "Add") {
-          const Node& add = G.node(nx);
-          ValueId other = add.inputs[0] == cur ? add.inputs[1] : add.inputs[0];
-          if (other != cur && !G.value(other).IsConstant() && G.value(other).shape == G.value(cur).shape && G.value(other).shape.rank() == 4) {
-            res = other;
-            chain.push_back(nx);
-            cur = add.outputs[0];
-            nx = sole(cur);
-          }
-        }
-        KActParams a;
-        if (nx != kNoNode && (G.node(nx).op == "Relu" || G.node(nx).op == "Clip") && act_of(G.node(nx), &a)) {
-          st.act = a;
-          chain.push_back(nx);
-          cur = G.node(nx).outputs[0];
-        }
-        st.out = cur;
-        for (size_t i = 1; i < chain.size(); ++i) absorbed.insert(chain[i]);
       }
       if (res != kNoValue && G.value(res).IsConstant()) return Status::Error(G.Label(id) + ": residual must be an activation");
-      st.out = op == "Conv" ? st.out : n.outputs[0];
-      // A matched chain runs at the position of its last node (the residual is ready by then).
-      EI_RETURN_IF_ERROR(AddConvStep(id, chain, st, in(0), in(1), in(2), res, has_bn ? &bn_scale : nullptr, has_bn ? &bn_shift : nullptr));
-      place(chain);
+      EI_RETURN_IF_ERROR(AddConvStep(id, st, in(0), in(1), in(2), res));
+      place();
       continue;
     }
     if (op == "Gemm" || op == "GemmBiasAct" || op == "MatMul") {
@@ -865,22 +819,10 @@ Status CudaDevice::Impl::BuildSteps() {
       if (op == "GemmBiasAct" && !ParseAct(n.attrs.GetString("activation", ""), n.attrs.GetFloat("act_alpha", 0.01f), n.attrs.GetFloat("act_beta", 0.5f),
                                            n.attrs.GetFloat("act_min", -INFINITY), n.attrs.GetFloat("act_max", INFINITY), &st.act))
         return Status::Error(G.Label(id) + ": activation '" + n.attrs.GetString("activation", "") + "' is not supported");
-      if (op == "Gemm" && G.value(in(0)).dtype != DType::kInt8) {
-        NodeId nx = sole(n.outputs[0]);
-        KActParams a;
-        if (nx != kNoNode && (G.node(nx).op == "Relu" || G.node(nx).op == "Clip") && act_of(G.node(nx), &a)) {
-          st.act = a;
-          st.out = G.node(nx).outputs[0];
-          st.label += "+" + G.node(nx).op;
-          absorbed.insert(nx);
-        }
-      }
       bool tb = op == "MatMul" ? false : n.attrs.GetInt("transB", 0) != 0;
-      std::vector<NodeId> chain = {id};
-      if (st.out != n.outputs[0]) chain.push_back(G.value(st.out).producer);
       EI_RETURN_IF_ERROR(AddGemmStep(id, st, in(0), in(1), op == "MatMul" ? kNoValue : in(2), tb,
                                      n.attrs.GetFloat("alpha", 1.f), n.attrs.GetFloat("beta", 1.f)));
-      place(chain);
+      place();
       continue;
     }
     if (op == "MaxPool" || op == "AveragePool") {
@@ -935,6 +877,7 @@ Status CudaDevice::Impl::BuildSteps() {
       for (ValueId v : st.in) {
         if (G.value(v).IsConstant() && G.value(v).constant->rank() == 4) return Status::Error(G.Label(id) + ": a 4-D constant input to Concat is not supported on the GPU");
         EI_RETURN_IF_ERROR(need_const(v));
+        st.concat_marked.push_back(ConcatMarked(G, v, n.name) ? 1 : 0);
       }
     } else if (op == "Resize") {
       st.kind = SK::kResize;
@@ -959,16 +902,12 @@ Status CudaDevice::Impl::BuildSteps() {
     } else if (op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze") {
       st.kind = SK::kReshape;
       st.in = {in(0)};
-      if (op == "Flatten") { st.flatten = true; st.axis = static_cast<int>(n.attrs.GetInt("axis", 1)); }
-      else if (op == "Reshape") {
+      // The output dims at each batch come from the op table (PlanBatch); here only what the GPU needs.
+      if (op == "Reshape") {
         if (!G.value(in(1)).IsConstant()) return Status::Error(G.Label(id) + ": shape must be a constant on the GPU");
-        const Tensor& t = *G.value(in(1)).constant;
-        for (int64_t i = 0; i < t.numel(); ++i) st.reshape.push_back(t.GetAsInt64(i));
-      } else {
-        // Squeeze/Unsqueeze: the output shape comes from the graph's inferred shape (batch kept).
+      } else if (op != "Flatten") {
         const Shape& os = G.value(n.outputs[0]).shape;
         if (os.rank() == 0) return Status::Error(G.Label(id) + ": output shape unknown");
-        for (size_t i = 0; i < os.rank(); ++i) st.reshape.push_back(i == 0 ? 0 : os.dims[i]);
         if (G.value(in(0)).shape.rank() == 0 || G.value(in(0)).shape.dims[0] != os.dims[0]) return Status::Error(G.Label(id) + ": only squeezes that keep the batch axis are supported");
       }
     } else if (op == "Transpose") {
@@ -1012,7 +951,7 @@ Status CudaDevice::Impl::BuildSteps() {
         part.split_index = static_cast<int>(j);
         steps.push_back(std::move(part));
       }
-      place({id});
+      place();
       continue;
     } else if (op == "QuantizeLinear" || op == "DequantizeLinear") {
       st.kind = op == "QuantizeLinear" ? SK::kQuantize : SK::kDequantize;
@@ -1031,7 +970,7 @@ Status CudaDevice::Impl::BuildSteps() {
       return Status::Error(G.Label(id) + ": op '" + op + "' is not supported by the CUDA executor");
     }
     steps.push_back(std::move(st));
-    place({id});
+    place();
   }
   std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) { return a.pos < b.pos; });
   for (size_t i = 0; i < G.outputs().size(); ++i) {
@@ -1079,145 +1018,45 @@ Status CudaDevice::Impl::BuildSteps() {
 // ---------------------------------------------------------------------------------------------
 // Per batch: shapes, memory, library setup
 
-Status CudaDevice::Impl::InferDims(BatchPlan& p, const Step& st) {
-  auto& D = p.dims;
-  auto dims_of = [&](ValueId v) -> std::vector<int64_t>& { return D[static_cast<size_t>(v)]; };
-  std::vector<int64_t> out;
-  const std::vector<int64_t> x = st.in.empty() ? std::vector<int64_t>{} : dims_of(st.in[0]);
+namespace {
+
+// What this executor's kernels need of the shapes at a batch (shapes themselves come from the op
+// table: InferShapesAt in PlanBatch): 2-D windows on 4-D maps, rank <= 6 for the generic data
+// movement and broadcasting kernels, Resize on the two spatial axes only.
+Status CheckStepShapes(const BatchPlan& p, const Step& st) {
+  const std::vector<int64_t> no_dims;
+  const std::vector<int64_t>& x = st.in.empty() || st.in[0] == kNoValue ? no_dims : p.dims[static_cast<size_t>(st.in[0])];
+  const std::vector<int64_t>& y = st.out == kNoValue ? no_dims : p.dims[static_cast<size_t>(st.out)];
   switch (st.kind) {
-    case SK::kInput: return Status::Ok();
-    case SK::kOutput: return Status::Ok();
     case SK::kConv:
-    case SK::kConvInt8: {
+    case SK::kConvInt8:
       if (x.size() != 4) return Status::Error(st.label + ": input must be 4-D, got " + DimsStr(x));
-      if (x[1] != st.c) return Status::Error(st.label + ": input has " + std::to_string(x[1]) + " channels, weights expect " + std::to_string(st.c));
-      int pb = st.pads[0], pe = st.pads[2], qb = st.pads[1], qe = st.pads[3];
-      int64_t oh = WindowOut(x[2], st.r, st.strides[0], st.dil[0], &pb, &pe, st.auto_pad, false);
-      int64_t ow = WindowOut(x[3], st.s, st.strides[1], st.dil[1], &qb, &qe, st.auto_pad, false);
-      out = {x[0], st.k, oh, ow};
-      if (st.pool.on) {
-        PoolAttr pa = st.pool;
-        int64_t ph = WindowOut(oh, pa.k[0], pa.s[0], pa.d[0], &pa.p[0], &pa.p[2], pa.auto_pad, pa.ceil);
-        int64_t pw = WindowOut(ow, pa.k[1], pa.s[1], pa.d[1], &pa.p[1], &pa.p[3], pa.auto_pad, pa.ceil);
-        out = {x[0], st.k, ph, pw};
-      }
-      if (st.residual && dims_of(st.in[1]) != std::vector<int64_t>{x[0], st.k, oh, ow})
-        return Status::Error(st.label + ": residual " + DimsStr(dims_of(st.in[1])) + " does not match the convolution output");
       break;
-    }
-    case SK::kGemm:
-    case SK::kGemmInt8: {
-      if (x.empty() || x.back() != st.c) return Status::Error(st.label + ": A " + DimsStr(x) + " does not have K=" + std::to_string(st.c) + " columns");
-      out = x;
-      out.back() = st.k;
-      break;
-    }
-    case SK::kPool: {
-      if (x.size() != 4) return Status::Error(st.label + ": input must be 4-D");
-      PoolAttr pa = st.pool;
-      int64_t ph = WindowOut(x[2], pa.k[0], pa.s[0], pa.d[0], &pa.p[0], &pa.p[2], pa.auto_pad, pa.ceil);
-      int64_t pw = WindowOut(x[3], pa.k[1], pa.s[1], pa.d[1], &pa.p[1], &pa.p[3], pa.auto_pad, pa.ceil);
-      out = {x[0], x[1], ph, pw};
-      break;
-    }
+    case SK::kPool:
     case SK::kGlobalPool:
       if (x.size() != 4) return Status::Error(st.label + ": input must be 4-D");
-      out = {x[0], x[1], 1, 1};
       break;
-    case SK::kAct:
-    case SK::kSoftmax:
-    case SK::kQuantize:
-    case SK::kDequantize:
-      out = x;
+    case SK::kBinary:
+    case SK::kTranspose:
+    case SK::kSlice:
+    case SK::kSplit:
+      if (x.size() > static_cast<size_t>(cuda::kMaxRank) || y.size() > static_cast<size_t>(cuda::kMaxRank))
+        return Status::Error(st.label + ": rank above 6, the GPU limit for this op");
       break;
-    case SK::kBinary: {
-      std::vector<int64_t> a = x, b = dims_of(st.in[1]);
-      size_t r = std::max(a.size(), b.size());
-      a.insert(a.begin(), r - a.size(), 1);
-      b.insert(b.begin(), r - b.size(), 1);
-      out.resize(r);
-      for (size_t i = 0; i < r; ++i) {
-        if (a[i] != b[i] && a[i] != 1 && b[i] != 1) return Status::Error(st.label + ": shapes " + DimsStr(x) + " and " + DimsStr(dims_of(st.in[1])) + " do not broadcast");
-        out[i] = std::max(a[i], b[i]);
-      }
-      if (r > static_cast<size_t>(cuda::kMaxRank)) return Status::Error(st.label + ": rank above 6");
-      break;
-    }
-    case SK::kConcat: {
-      out = x;
-      int ax = st.axis < 0 ? st.axis + static_cast<int>(x.size()) : st.axis;
-      if (ax < 0 || ax >= static_cast<int>(x.size())) return Status::Error(st.label + ": axis out of range");
-      out[static_cast<size_t>(ax)] = 0;
-      for (ValueId v : st.in) {
-        const auto& d = dims_of(v);
-        if (d.size() != x.size()) return Status::Error(st.label + ": inputs differ in rank");
-        out[static_cast<size_t>(ax)] += d[static_cast<size_t>(ax)];
-      }
-      break;
-    }
-    case SK::kResize: {
+    case SK::kResize:
       if (x.size() != 4) return Status::Error(st.label + ": only 4-D Resize is supported");
-      if (!st.rz_scales.empty()) {
-        if (st.rz_scales.size() != 4 || st.rz_scales[0] != 1.f || st.rz_scales[1] != 1.f) return Status::Error(st.label + ": only spatial scales are supported");
-        out = {x[0], x[1], static_cast<int64_t>(std::floor(x[2] * st.rz_scales[2])), static_cast<int64_t>(std::floor(x[3] * st.rz_scales[3]))};
-      } else {
-        if (st.rz_sizes.size() != 4) return Status::Error(st.label + ": sizes must have 4 values");
-        out = {x[0], x[1], st.rz_sizes[2], st.rz_sizes[3]};
-      }
+      if (!st.rz_scales.empty() && (st.rz_scales.size() != 4 || st.rz_scales[0] != 1.f || st.rz_scales[1] != 1.f))
+        return Status::Error(st.label + ": only spatial scales are supported");
+      if (st.rz_scales.empty() && st.rz_sizes.size() != 4) return Status::Error(st.label + ": sizes must have 4 values");
+      if (y.size() != 4 || y[0] != x[0] || y[1] != x[1]) return Status::Error(st.label + ": only the spatial axes may be resized");
       break;
-    }
-    case SK::kTranspose: {
-      if (x.size() > static_cast<size_t>(cuda::kMaxRank)) return Status::Error(st.label + ": rank " + std::to_string(x.size()) + " is above 6, the GPU Transpose limit");
-      const std::vector<int64_t> perm = TransposePerm(st, x.size());
-      if (perm.size() != x.size()) return Status::Error(st.label + ": perm " + DimsStr(st.perm) + " does not match the input rank " + std::to_string(x.size()));
-      out.resize(x.size());
-      std::vector<bool> seen(x.size(), false);
-      for (size_t i = 0; i < x.size(); ++i) {
-        const int64_t a = perm[i];
-        if (a < 0 || a >= static_cast<int64_t>(x.size()) || seen[static_cast<size_t>(a)]) return Status::Error(st.label + ": perm " + DimsStr(perm) + " is not a permutation");
-        seen[static_cast<size_t>(a)] = true;
-        out[i] = x[static_cast<size_t>(a)];
-      }
+    default:
       break;
-    }
-    case SK::kSlice: {
-      if (x.size() > static_cast<size_t>(cuda::kMaxRank)) return Status::Error(st.label + ": rank above 6");
-      EI_ASSIGN_OR_RETURN(ops::SliceParams sp, ops::ResolveSlice(x, st.slice_starts, st.slice_ends, st.slice_axes, st.slice_steps));
-      out = sp.count;
-      break;
-    }
-    case SK::kSplit: {
-      int ax = st.axis < 0 ? st.axis + static_cast<int>(x.size()) : st.axis;
-      if (ax < 0 || ax >= static_cast<int>(x.size())) return Status::Error(st.label + ": axis out of range");
-      if (x.size() > static_cast<size_t>(cuda::kMaxRank)) return Status::Error(st.label + ": rank above 6");
-      std::vector<int64_t> sizes;
-      EI_RETURN_IF_ERROR(SplitSizesOf(st, x[static_cast<size_t>(ax)], &sizes));
-      out = x;
-      out[static_cast<size_t>(ax)] = sizes[static_cast<size_t>(st.split_index)];
-      break;
-    }
-    case SK::kReshape: {
-      int64_t total = Prod(x);
-      if (st.flatten) {
-        int ax = st.axis < 0 ? st.axis + static_cast<int>(x.size()) : st.axis;
-        out = {Prod(x, 0, static_cast<size_t>(ax)), Prod(x, static_cast<size_t>(ax))};
-      } else {
-        out = st.reshape;
-        int neg = -1;
-        int64_t known = 1;
-        for (size_t i = 0; i < out.size(); ++i) {
-          if (out[i] == 0) out[i] = i < x.size() ? x[i] : 1;
-          if (out[i] == -1) neg = static_cast<int>(i); else known *= out[i];
-        }
-        if (neg >= 0) out[static_cast<size_t>(neg)] = known ? total / known : 0;
-        if (Prod(out) != total) return Status::Error(st.label + ": cannot reshape " + DimsStr(x) + " to " + DimsStr(st.reshape));
-      }
-      break;
-    }
   }
-  if (st.out != kNoValue) dims_of(st.out) = out;
   return Status::Ok();
 }
+
+}  // namespace
 
 namespace {
 
@@ -1256,7 +1095,7 @@ int StorageAxis(int logical, bool is_nhwc);
 std::vector<int64_t> StorageDims(const std::vector<int64_t>& d, bool is_nhwc);
 }  // namespace
 
-Status CudaDevice::Impl::PlanMemory(BatchPlan& p) {
+Status CudaDevice::Impl::BuildArena(BatchPlan& p) {
   const Graph& G = *g;
   const size_t nv = G.num_values();
   p.off.assign(nv, SIZE_MAX);
@@ -1284,15 +1123,14 @@ Status CudaDevice::Impl::PlanMemory(BatchPlan& p) {
   for (ValueId v : G.inputs()) pinned.insert(root(v));
   for (ValueId v : G.outputs()) pinned.insert(root(v));
   auto vbytes = [&](ValueId v) { return static_cast<size_t>(Prod(p.dims[static_cast<size_t>(v)])) * KSize(vtype[static_cast<size_t>(v)]); };
-  // Concat in place. A Concat whose inputs are contiguous blocks of its output (the storage dims
-  // before the concat axis multiply to 1: the batch axis of NHWC tensors, or any axis of a tensor
-  // whose leading dims are 1 at this batch, e.g. [1, anchors, 4] heads at batch 1) can have its
-  // producers write straight into the output buffer. An input qualifies when the concat is its only
-  // reader, it is produced by a step of this plan (not a graph input or output, not a constant), no
-  // Reshape aliases it (or is it), it appears once, and its byte offset in the output is a multiple of
-  // 256 (every kernel and library call assumes arena alignment). The others are still copied.
-  // A channel Concat of NHWC tensors with N*H*W > 1 is never in place: each input would have to be
-  // written with a row stride by its producer (cuDNN, cuBLASLt, our kernels), which they do not do.
+  // Concat in place: decided by the compiler (fusions/concat_in_place.cc, given this executor's
+  // needs by devices::CudaCompileCapabilities), read here from the producers' `concat_into` marks.
+  // A marked input is written straight into the output buffer when, at this batch and storage type,
+  // its slice is a contiguous block (the storage dims before the concat axis multiply to 1: the batch
+  // axis of NHWC tensors, or any axis of a tensor whose leading dims are 1 at this batch, e.g.
+  // [1, anchors, 4] heads at batch 1) whose byte offset is a multiple of 256 (every kernel and
+  // library call assumes arena alignment), and no Reshape aliases it (or is it); the batch and the
+  // FP16 storage are only known here, so these are checked, not decided. The others are copied.
   std::vector<ValueId> part_of(nv, kNoValue);   // in-place input -> the Concat output that holds it
   std::vector<size_t> part_byte(nv, 0);
   p.in_place.assign(nv, 0);
@@ -1310,10 +1148,12 @@ Status CudaDevice::Impl::PlanMemory(BatchPlan& p) {
       const int ax = st.axis < 0 ? st.axis + static_cast<int>(od.size()) : st.axis;
       if (Prod(StorageDims(od, vn), 0, static_cast<size_t>(StorageAxis(ax, vn))) != 1) continue;
       size_t byte = 0;
-      for (ValueId v : st.in) {
+      for (size_t k = 0; k < st.in.size(); ++k) {
+        const ValueId v = st.in[k];
         const size_t vi = static_cast<size_t>(v);
         const size_t bytes = vbytes(v);
-        if (produced[vi] && !G.value(v).IsConstant() && !pinned.count(v) && alias[vi] == kNoValue && !aliased[vi] &&
+        const bool marked = k < st.concat_marked.size() && st.concat_marked[k] != 0;
+        if (marked && produced[vi] && !G.value(v).IsConstant() && !pinned.count(v) && alias[vi] == kNoValue && !aliased[vi] &&
             last[vi] == static_cast<int>(ci) && std::count(st.in.begin(), st.in.end(), v) == 1 && byte % 256 == 0) {
           part_of[vi] = st.out;
           part_byte[vi] = byte;
@@ -1324,63 +1164,10 @@ Status CudaDevice::Impl::PlanMemory(BatchPlan& p) {
       produced[static_cast<size_t>(st.out)] = 1;
     }
   }
-  // First-fit allocator over [0, top).
-  std::map<size_t, size_t> free_list;   // offset -> size
-  size_t top = 0;
-  auto alloc = [&](size_t bytes) -> size_t {
-    bytes = AlignUp(std::max<size_t>(bytes, 1), 256);
-    for (auto it = free_list.begin(); it != free_list.end(); ++it) {
-      if (it->second >= bytes) {
-        size_t off = it->first, rest = it->second - bytes;
-        free_list.erase(it);
-        if (rest) free_list[off + bytes] = rest;
-        return off;
-      }
-    }
-    size_t off = top;
-    top += bytes;
-    return off;
-  };
-  auto release = [&](size_t off, size_t bytes) {
-    bytes = AlignUp(std::max<size_t>(bytes, 1), 256);
-    auto it = free_list.emplace(off, bytes).first;
-    auto nx = std::next(it);
-    if (nx != free_list.end() && it->first + it->second == nx->first) { it->second += nx->second; free_list.erase(nx); }
-    if (it != free_list.begin()) {
-      auto pv = std::prev(it);
-      if (pv->first + pv->second == it->first) { pv->second += it->second; free_list.erase(it); }
-    }
-  };
-  // An output's buffer: its own, or (in-place Concat inputs) its slice of the Concat's, whose buffer
-  // is allocated when the first of its inputs is produced (a chain of nested Concats resolved up).
-  auto place = [&](ValueId v) {
-    std::vector<ValueId> chain;
-    ValueId u = v;
-    while (p.off[static_cast<size_t>(u)] == SIZE_MAX && part_of[static_cast<size_t>(u)] != kNoValue) {
-      chain.push_back(u);
-      u = part_of[static_cast<size_t>(u)];
-    }
-    if (p.off[static_cast<size_t>(u)] == SIZE_MAX) p.off[static_cast<size_t>(u)] = alloc(vbytes(u));
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it)
-      p.off[static_cast<size_t>(*it)] = p.off[static_cast<size_t>(part_of[static_cast<size_t>(*it)])] + part_byte[static_cast<size_t>(*it)];
-  };
+  // Scratch: one region the serialised steps share, as large as the largest need of one step.
   size_t scratch = 0;
-  for (size_t i = 0; i < steps.size(); ++i) {
-    const Step& st = steps[i];
-    if (st.kind == SK::kInput) {
-      ValueId v = st.out;
-      const Value& gv = G.value(v);
-      p.host_off[static_cast<size_t>(v)] = alloc(static_cast<size_t>(Prod(p.dims[static_cast<size_t>(v)])) * DTypeSize(gv.dtype));
-      p.off[static_cast<size_t>(v)] = alloc(vbytes(v));
-      continue;
-    }
-    if (st.kind == SK::kOutput) {
-      ValueId v = st.in[0];
-      p.host_off[static_cast<size_t>(v)] = alloc(static_cast<size_t>(Prod(p.dims[static_cast<size_t>(v)])) * DTypeSize(G.value(v).dtype));
-      continue;
-    }
-    if (st.out != kNoValue && alias[static_cast<size_t>(st.out)] == kNoValue) place(st.out);
-    // Scratch needs of this step (serialised steps share one region).
+  for (const Step& st : steps) {
+    if (st.kind == SK::kInput || st.kind == SK::kOutput) continue;
     const auto& y = p.dims[static_cast<size_t>(st.out == kNoValue ? 0 : st.out)];
     if (st.kind == SK::kConvInt8 || st.kind == SK::kConv) {
       const auto& x = p.dims[static_cast<size_t>(st.in[0])];
@@ -1404,19 +1191,82 @@ Status CudaDevice::Impl::PlanMemory(BatchPlan& p) {
     } else if (st.kind == SK::kGemmInt8 && st.c % 16 != 0) {
       scratch = std::max(scratch, AlignUp(static_cast<size_t>(Prod(y)) * 4, 256));   // cuBLASLt int32 result
     }
-    for (ValueId v : st.in) {
-      if (v == kNoValue) continue;
-      ValueId r = root(v);
-      if (last[static_cast<size_t>(r)] == static_cast<int>(i) && !pinned.count(r) && p.off[static_cast<size_t>(r)] != SIZE_MAX && !G.value(r).IsConstant() &&
-          part_of[static_cast<size_t>(r)] == kNoValue) {   // in-place Concat inputs live in the Concat's buffer
-        release(p.off[static_cast<size_t>(r)], vbytes(r));
-        last[static_cast<size_t>(r)] = -2;
-      }
+  }
+  // Buffers. A value owns arena bytes unless it is a Reshape alias (its root's bytes) or an
+  // in-place Concat input (a slice of the Concat output that holds it; nested Concats resolve to the
+  // outermost). An owner lives from the first step that writes it or any of its slices to the last
+  // step that reads it (through aliases); graph inputs and outputs live to the end. The NCHW staging
+  // copies of graph inputs live from the start (the host copies them in before the steps run), those
+  // of outputs from their output step to the end (copied out after the steps). Lifetimes are step
+  // indices, inclusive, so a step's output never shares bytes with its inputs.
+  const int end = static_cast<int>(steps.size());
+  auto owner = [&](ValueId v) {
+    while (part_of[static_cast<size_t>(v)] != kNoValue) v = part_of[static_cast<size_t>(v)];
+    return v;
+  };
+  std::vector<int> first(nv, INT_MAX), wrote(nv, -1);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& st = steps[i];
+    if (st.kind == SK::kOutput || st.out == kNoValue || alias[static_cast<size_t>(st.out)] != kNoValue) continue;
+    const size_t o = static_cast<size_t>(owner(st.out));
+    first[o] = std::min(first[o], static_cast<int>(i));
+    wrote[o] = std::max(wrote[o], static_cast<int>(i));
+  }
+  std::vector<BufferRequest> rq;
+  enum class Kind { kValue, kHostStaging, kScratch };
+  std::vector<std::pair<Kind, ValueId>> what;
+  auto request = [&](Kind k, ValueId v, const std::string& name, size_t bytes, int first_use, int last_use) {
+    BufferRequest r;
+    r.name = name;
+    r.size = static_cast<int64_t>(AlignUp(std::max<size_t>(bytes, 1), 256));
+    r.first_use = first_use;
+    r.last_use = std::max(first_use, last_use);
+    r.spaces = {0};
+    r.alignment = 256;
+    rq.push_back(std::move(r));
+    what.push_back({k, v});
+  };
+  for (size_t v = 0; v < nv; ++v) {
+    if (first[v] == INT_MAX || G.value(static_cast<ValueId>(v)).IsConstant()) continue;
+    const int last_use = pinned.count(static_cast<ValueId>(v)) ? end : std::max(last[v], wrote[v]);
+    request(Kind::kValue, static_cast<ValueId>(v), G.value(static_cast<ValueId>(v)).name, vbytes(static_cast<ValueId>(v)), first[v], last_use);
+  }
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& st = steps[i];
+    if (st.kind != SK::kInput && st.kind != SK::kOutput) continue;
+    const ValueId v = st.kind == SK::kInput ? st.out : st.in[0];
+    const size_t bytes = static_cast<size_t>(Prod(p.dims[static_cast<size_t>(v)])) * DTypeSize(G.value(v).dtype);
+    request(Kind::kHostStaging, v, G.value(v).name + " (NCHW staging)", bytes, st.kind == SK::kInput ? 0 : static_cast<int>(i), end);
+  }
+  if (scratch) request(Kind::kScratch, kNoValue, "scratch", scratch, 0, end);
+  auto planned = PlanMemory(rq, {{"gpu", -1}});
+  if (!planned.ok()) return planned.status().WithContext("cuda: arena at batch " + std::to_string(p.n));
+  p.arena_plan = std::move(planned).value();
+  EI_RETURN_IF_ERROR(CheckMemoryPlan(p.arena_plan).WithContext("cuda: arena at batch " + std::to_string(p.n)));
+  p.scratch_off = 0;
+  for (size_t k = 0; k < what.size(); ++k) {
+    const size_t off = static_cast<size_t>(p.arena_plan.placements[k].offset);
+    const ValueId v = what[k].second;
+    switch (what[k].first) {
+      case Kind::kValue: p.off[static_cast<size_t>(v)] = off; break;
+      case Kind::kHostStaging: p.host_off[static_cast<size_t>(v)] = off; break;   // an output's staging replaces an input's, as before
+      case Kind::kScratch: p.scratch_off = off; break;
     }
   }
-  p.scratch_off = AlignUp(top, 256);
+  // In-place Concat inputs: their slice of the owner's buffer (outer Concats first).
+  for (size_t v = 0; v < nv; ++v) {
+    if (part_of[v] == kNoValue) continue;
+    std::vector<ValueId> chain;
+    for (ValueId u = static_cast<ValueId>(v); part_of[static_cast<size_t>(u)] != kNoValue; u = part_of[static_cast<size_t>(u)]) chain.push_back(u);
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it)
+      p.off[static_cast<size_t>(*it)] = p.off[static_cast<size_t>(part_of[static_cast<size_t>(*it)])] + part_byte[static_cast<size_t>(*it)];
+  }
+  // The library workspace follows the planned arena: its size is settled only by tuning
+  // (SetupLibraries), after every offset above is in use.
+  const size_t top = p.arena_plan.peak.empty() ? 0 : static_cast<size_t>(p.arena_plan.peak[0]);
   p.scratch_bytes = scratch;
-  p.ws_off = AlignUp(p.scratch_off + scratch, 256);
+  if (!scratch) p.scratch_off = AlignUp(top, 256);
+  p.ws_off = AlignUp(top, 256);
   return Status::Ok();
 }
 
@@ -2307,7 +2157,7 @@ Status CudaDevice::Impl::RunStep(BatchPlan& p, size_t i) {
       for (ValueId v : st.in) {
         std::vector<int64_t> sd = StorageDims(D[static_cast<size_t>(v)], vn);
         int64_t len = Prod(sd, static_cast<size_t>(sa));
-        if (!p.in_place[static_cast<size_t>(v)])   // else its producer wrote it there (PlanMemory)
+        if (!p.in_place[static_cast<size_t>(v)])   // else its producer wrote it there (BuildArena)
           EI_RETURN_IF_ERROR(KC(cuda::ConcatPart(Ptr(p, v), Ptr(p, st.out), eb, outer, len, out_len, offset, s)));
         offset += len;
       }
@@ -2403,10 +2253,7 @@ Status CudaDevice::Impl::PlanBatch(int n) {
   p.n = n;
   const Graph& G = *g;
   p.dims.assign(G.num_values(), {});
-  for (size_t i = 0; i < G.num_values(); ++i) {
-    const Value& v = G.value(static_cast<ValueId>(i));
-    if (v.IsConstant()) p.dims[i] = v.constant->dims();
-  }
+  std::vector<std::vector<int64_t>> in_dims;
   for (ValueId v : G.inputs()) {
     std::vector<int64_t> d = G.value(v).shape.dims;
     for (size_t a = 0; a < d.size(); ++a) {
@@ -2415,13 +2262,18 @@ Status CudaDevice::Impl::PlanBatch(int n) {
         d[a] = n;
       }
     }
-    p.dims[static_cast<size_t>(v)] = d;
+    in_dims.push_back(d);
   }
-  for (const Step& st : steps) EI_RETURN_IF_ERROR(InferDims(p, st));
+  auto shapes = InferShapesAt(G, in_dims);
+  if (!shapes.ok()) return shapes.status().WithContext("cuda: shapes at batch " + std::to_string(n));
+  for (size_t i = 0; i < G.num_values(); ++i) {
+    if ((*shapes)[i].known) p.dims[i] = std::move((*shapes)[i].dims);
+  }
+  for (const Step& st : steps) EI_RETURN_IF_ERROR(CheckStepShapes(p, st));
   // Every rank-4 activation lives NHWC (decided from the computed dims, so graphs without stored
   // intermediate shapes work too).
   for (size_t i = 0; i < G.num_values(); ++i) nhwc[i] = !G.value(static_cast<ValueId>(i)).IsConstant() && p.dims[i].size() == 4;
-  EI_RETURN_IF_ERROR(PlanMemory(p));
+  EI_RETURN_IF_ERROR(BuildArena(p));
   Status s = SetupLibraries(p);
   if (!s.ok()) { FreePlan(p); return s; }
   BLAS_CHECK(cublasSetWorkspace(blas, p.arena + p.ws_off, p.ws_bytes));
@@ -2485,16 +2337,11 @@ Support CudaDevice::Supports(const Graph& g, NodeId id) const {
       "Conv", "ConvBiasAct", "ConvBiasActPool", "ConvEltwiseAct", "Gemm", "GemmBiasAct", "MatMul", "MaxPool", "AveragePool",
       "GlobalAveragePool", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Identity", "Add", "Sub",
       "Mul", "Div", "Max", "Min", "Pow", "Softmax", "Concat", "Resize", "Reshape", "Flatten", "Squeeze", "Unsqueeze",
-      "Transpose", "Split", "Slice", "QuantizeLinear", "DequantizeLinear", "BatchNormalization"};
+      "Transpose", "Split", "Slice", "QuantizeLinear", "DequantizeLinear"};
   const Node& n = g.node(id);
+  if (n.op == "BatchNormalization")
+    return Support::No("BatchNormalization runs on the GPU only folded by the compiler (pass fold_batchnorm: into its Conv, or a 1x1 depthwise Conv)");
   if (!kOps.count(n.op)) return Support::No("op '" + n.op + "' has no CUDA implementation");
-  if (n.op == "BatchNormalization") {
-    const auto cons = g.ConsumerMap();
-    ValueId x = n.inputs[0];
-    NodeId p = g.value(x).producer;
-    if (p == kNoNode || g.node(p).op != "Conv" || cons[static_cast<size_t>(x)].size() != 1 || g.IsGraphOutput(x))
-      return Support::No("BatchNormalization runs on the GPU only when folded into the Conv that feeds it");
-  }
   const bool int8 = !n.inputs.empty() && n.inputs[0] != kNoValue && g.value(n.inputs[0]).dtype == DType::kInt8;
   if (int8) {
     static const std::set<std::string> kInt8Ops = {"ConvBiasAct", "ConvBiasActPool", "ConvEltwiseAct", "GemmBiasAct", "MaxPool", "AveragePool",
@@ -2571,6 +2418,13 @@ Status CudaDevice::Launch(const TensorMap& inputs, TensorMap* outputs) {
   }
   CU_CHECK(cudaStreamSynchronize(I.stream));
   return Status::Ok();
+}
+
+const MemoryPlan* CudaDevice::ArenaPlan(int batch) const {
+  const Impl& I = *impl_;
+  const BatchPlan* p = I.plans.empty() ? nullptr : &I.plans.rbegin()->second;
+  if (batch > 0) p = I.plans.count(batch) ? &I.plans.at(batch) : nullptr;
+  return p ? &p->arena_plan : nullptr;
 }
 
 std::vector<std::string> CudaDevice::Explain(int batch) const {

@@ -1,16 +1,16 @@
 // CpuFastDevice: plan once, run many times. Steps of BuildPlan:
-//   1. Shapes: re-infer every value from the actual input shapes through the op table.
-//   2. Chains (FP32 graphs not yet fused by the compiler): Conv(+BatchNormalization folded into the
-//      packed weights)(+Add as a sum/binary post-op)(+activation as an eltwise post-op) and
-//      Gemm/MatMul(+activation) become one primitive each; matched here, the graph is not changed.
-//      A chain runs at the position of its last node, so every input it reads already exists.
-//   3. Steps: one per node (or chain) in topological order: a oneDNN primitive with its memories
+//   1. Shapes: every value's dims at the actual input shapes (InferShapesAt, graph/shape_inference.h).
+//   2. Steps: one per node in topological order: a oneDNN primitive with its memories
 //      bound, an INT8 conv (s32 oneDNN conv + edgeinfer requantization), or the op table's
 //      reference kernel on plain buffers. Layouts: convolutions choose theirs (format_tag::any);
 //      every value remembers the layout it was written in, and a reorder step is added only where a
-//      consumer needs another one (plain for reference kernels and data movement).
-//   4. Arena: each intermediate buffer has a [first step, last step] lifetime; a greedy best-fit
-//      packs them into one allocation (largest first). Primitives share one user scratchpad.
+//      consumer needs another one (plain for reference kernels and data movement). Fused nodes made by
+//      the compiler (ConvBiasAct, ConvEltwiseAct, ConvBiasActPool, GemmBiasAct) become one primitive
+//      with post-ops (residual as sum/binary, activation as eltwise); the device matches no chains
+//      itself (docs/device-contract.md): an unfused graph runs node by node.
+//   3. Arena: each intermediate buffer has a [first step, last step] lifetime; the shared planner
+//      (graph/memory_planner.h, greedy by size) packs them into one allocation and its checker
+//      verifies the result. Primitives share one user scratchpad.
 // Known limits: one plan is cached (a new input shape re-plans and re-packs weights); the residual
 // of a sum post-op is overwritten in place only when nothing reads it later.
 #include "devices/cpu/fast/fast_device.h"
@@ -34,6 +34,7 @@
 
 #include "devices/cpu/fast/dnnl_util.h"
 #include "devices/cpu/fast/int8_conv.h"
+#include "graph/memory_planner.h"
 #include "graph/op_table.h"
 #include "graph/ops/activation.h"
 #include "graph/ops/conv.h"
@@ -164,6 +165,7 @@ struct CpuFastDevice::Plan {
   std::vector<std::unique_ptr<AlignedBuf>> owned;
   std::vector<std::unique_ptr<Int8Conv>> int8_convs;
   size_t packed_bytes = 0, scratch_bytes = 0, arena_size = 0;
+  MemoryPlan arena_plan;   // the arena's buffers as planned (graph/memory_planner.h)
   AlignedBuf arena, scratch;
   std::vector<const void*> input_ptrs;
   std::vector<dnnl::memory> out_mems;   // per graph output, plain, handle set per launch
@@ -189,16 +191,6 @@ struct PlanError {
   explicit PlanError(std::string m) : message(std::move(m)) {}
 };
 using Ref = Plan::Ref;
-
-struct Chain {
-  NodeId conv = kNoNode;   // Conv or Gemm/MatMul (the primitive's node)
-  NodeId bn = kNoNode;
-  NodeId add = kNoNode;
-  ValueId residual = kNoValue;
-  NodeId act = kNoNode;
-  ValueId out = kNoValue;
-  NodeId last = kNoNode;
-};
 
 class Builder {
  public:
@@ -335,8 +327,7 @@ class Builder {
   }
 
   // ---- passes ----
-  Status InferAll(const std::vector<std::vector<int64_t>>& input_dims);
-  void FindChains();
+  Status BindShapes(const std::vector<std::vector<int64_t>>& input_dims);
   NodeId SingleConsumer(ValueId v) const {
     if (g_.IsGraphOutput(v)) return kNoNode;
     const auto& c = consumers_[static_cast<size_t>(v)];
@@ -345,11 +336,11 @@ class Builder {
   bool SumInPlaceSafe(ValueId residual, NodeId at_node, ValueId x) const;
 
   // ---- per-op builders: true = handled, false = not mappable (falls back to the reference) ----
-  Result<bool> BuildConv(NodeId id, const Chain* chain);
+  Result<bool> BuildConv(NodeId id);
   Result<bool> BuildInt8Conv(NodeId id);
   Result<bool> BuildQdq(NodeId id);
   Result<bool> BuildDeconv(NodeId id);
-  Result<bool> BuildInnerProduct(NodeId id, const Chain* chain);
+  Result<bool> BuildInnerProduct(NodeId id);
   Result<bool> BuildPool(NodeId id);
   Result<bool> BuildEltwise(NodeId id);
   Result<bool> BuildBinary(NodeId id);
@@ -361,7 +352,7 @@ class Builder {
   Result<bool> BuildSplit(NodeId id);
   Status BuildReference(NodeId id);
   Status BuildOutputs();
-  void PlanArena();
+  Status LayOutArena();
 
   const Graph& g_;
   Plan& P;
@@ -369,134 +360,29 @@ class Builder {
   std::vector<NodeId> order_;
   std::vector<int> pos_;   // topological position of each node id
   std::vector<std::vector<NodeId>> consumers_;
-  std::map<NodeId, Chain> chain_at_last_;
-  std::set<NodeId> absorbed_;
   std::vector<bool> nonneg_;   // int8 values known to be >= 0 (read as uint8 by INT8 convs)
 };
 
-Status Builder::InferAll(const std::vector<std::vector<int64_t>>& input_dims) {
+// Every value's dtype and dims at these input dims (graph/shape_inference.h), and where constants
+// and graph inputs live.
+Status Builder::BindShapes(const std::vector<std::vector<int64_t>>& input_dims) {
+  EI_ASSIGN_OR_RETURN(std::vector<BoundShape> shapes, InferShapesAt(g_, input_dims));
   P.vals.assign(g_.num_values(), {});
   for (size_t i = 0; i < g_.num_values(); ++i) {
+    Plan::Val& s = P.vals[i];
+    s.known = shapes[i].known;
+    s.dtype = shapes[i].dtype;
+    s.dims = std::move(shapes[i].dims);
     const Value& v = g_.value(static_cast<ValueId>(i));
-    if (v.IsConstant()) {
-      Plan::Val& s = P.vals[i];
-      s.known = true;
-      s.dtype = v.constant->dtype();
-      s.dims = v.constant->dims();
-      s.home.ext = v.constant->raw();
-      dnnl_dt t = ToDnnl(s.dtype);
-      if (t != dnnl_dt::undef) s.home.md = PlainMd(s.dims, t);
-    }
+    if (v.IsConstant()) s.home.ext = v.constant->raw();
   }
-  for (size_t i = 0; i < g_.inputs().size(); ++i) {
-    ValueId id = g_.inputs()[i];
-    Plan::Val& s = P.vals[static_cast<size_t>(id)];
-    s.known = true;
-    s.dtype = g_.value(id).dtype;
-    s.dims = input_dims[i];
-    s.home.input = static_cast<int>(i);
+  for (size_t i = 0; i < g_.inputs().size(); ++i) P.vals[static_cast<size_t>(g_.inputs()[i])].home.input = static_cast<int>(i);
+  for (Plan::Val& s : P.vals) {
+    if (!s.known || (s.home.ext == nullptr && s.home.input < 0)) continue;
     dnnl_dt t = ToDnnl(s.dtype);
     if (t != dnnl_dt::undef) s.home.md = PlainMd(s.dims, t);
   }
-  for (NodeId id : order_) {
-    const Node& n = g_.node(id);
-    const OpDef* def = FindOp(n.op);
-    if (!def) return Status::Error(Label(id) + ": op '" + n.op + "' is not in the op table");
-    InferContext ctx{n, {}, {}, {}, {}, {}};
-    for (ValueId v : n.inputs) {
-      if (v == kNoValue) {
-        ctx.in_dtype.push_back(DType::kUndefined);
-        ctx.in_shape.emplace_back();
-        ctx.in_value.push_back(nullptr);
-      } else {
-        const Plan::Val& s = P.vals[static_cast<size_t>(v)];
-        if (!s.known) return Status::Error(Label(id) + ": input '" + g_.value(v).name + "' is not computed before it");
-        ctx.in_dtype.push_back(s.dtype);
-        ctx.in_shape.push_back(Shape(s.dims));
-        ctx.in_value.push_back(Const(v));
-      }
-    }
-    ctx.out_dtype.assign(n.outputs.size(), DType::kUndefined);
-    ctx.out_shape.assign(n.outputs.size(), Shape());
-    EI_RETURN_IF_ERROR(InferNode(*def, ctx));
-    for (size_t i = 0; i < n.outputs.size(); ++i) {
-      if (!ctx.out_shape[i].IsStatic()) {
-        return Status::Error(Label(id) + ": output shape " + ctx.out_shape[i].ToString() + " is not known at plan time");
-      }
-      Plan::Val& s = P.vals[static_cast<size_t>(n.outputs[i])];
-      s.known = true;
-      s.dtype = ctx.out_dtype[i];
-      s.dims = ctx.out_shape[i].dims;
-    }
-  }
   return Status::Ok();
-}
-
-void Builder::FindChains() {
-  if (!options_.fuse) return;
-  std::set<NodeId> claimed;   // nodes already inside a chain
-  for (NodeId id : order_) {
-    const Node& n = g_.node(id);
-    const bool conv = n.op == "Conv";
-    const bool gemm = n.op == "Gemm" || n.op == "MatMul";
-    if (!conv && !gemm) continue;
-    if (Dt(n.inputs[0]) != DType::kFloat32 || !Const(n.inputs[1])) continue;
-    if (claimed.count(id)) continue;
-    Chain c;
-    c.conv = id;
-    ValueId v = n.outputs[0];
-    // The next node of the chain: v's only reader, not already part of another chain.
-    auto next = [&](ValueId val) {
-      NodeId r = SingleConsumer(val);
-      return r != kNoNode && claimed.count(r) ? kNoNode : r;
-    };
-    NodeId nx = next(v);
-    if (conv && nx != kNoNode && g_.node(nx).op == "BatchNormalization") {
-      const Node& bn = g_.node(nx);
-      bool ok = bn.inputs.size() == 5 && bn.inputs[0] == v;
-      for (size_t i = 1; ok && i < 5; ++i) ok = Const(bn.inputs[i]) && Dt(bn.inputs[i]) == DType::kFloat32;
-      for (size_t i = 1; ok && i < bn.outputs.size(); ++i) ok = consumers_[static_cast<size_t>(bn.outputs[i])].empty();
-      if (ok) {
-        c.bn = nx;
-        v = bn.outputs[0];
-        nx = next(v);
-      }
-    }
-    if (conv && nx != kNoNode && g_.node(nx).op == "Add") {
-      const Node& add = g_.node(nx);
-      if (add.inputs.size() == 2 && add.inputs[0] != add.inputs[1]) {
-        ValueId other = add.inputs[0] == v ? add.inputs[1] : add.inputs[0];
-        if (Dims(other) == Dims(v) && Dt(other) == DType::kFloat32) {
-          c.add = nx;
-          c.residual = other;
-          v = add.outputs[0];
-          nx = next(v);
-        }
-      }
-    }
-    if (nx != kNoNode && IsActivationOp(g_.node(nx).op)) {
-      const Node& a = g_.node(nx);
-      bool ok = a.inputs[0] == v;
-      if (a.op == "Clip") {
-        for (size_t i = 1; ok && i < a.inputs.size(); ++i) ok = a.inputs[i] == kNoValue || Const(a.inputs[i]);
-      }
-      if (ok) {
-        c.act = nx;
-        v = a.outputs[0];
-      }
-    }
-    c.out = v;
-    c.last = c.act != kNoNode ? c.act : (c.add != kNoNode ? c.add : (c.bn != kNoNode ? c.bn : kNoNode));
-    if (c.last == kNoNode) continue;
-    claimed.insert(id);
-    for (NodeId part : {c.bn, c.add, c.act}) if (part != kNoNode) claimed.insert(part);
-    absorbed_.insert(id);
-    if (c.bn != kNoNode) absorbed_.insert(c.bn);
-    if (c.add != kNoNode) absorbed_.insert(c.add);
-    if (c.act != kNoNode) absorbed_.insert(c.act);
-    absorbed_.erase(c.last);
-    chain_at_last_[c.last] = c;
-  }
 }
 
 // The residual's buffer may take the conv's output in place when nothing reads it afterwards.
@@ -515,8 +401,8 @@ bool Builder::SumInPlaceSafe(ValueId residual, NodeId at_node, ValueId x) const 
   return true;
 }
 
-// ---- Conv (FP32): plain Conv (with a prepare-time chain) or a fused node from the compiler ----
-Result<bool> Builder::BuildConv(NodeId id, const Chain* chain) {
+// ---- Conv (FP32): plain Conv or a fused node from the compiler ----
+Result<bool> Builder::BuildConv(NodeId id) {
   const Node& n = g_.node(id);
   const bool fused = n.op != "Conv";
   if (Dt(n.inputs[0]) != DType::kFloat32) return false;
@@ -529,25 +415,14 @@ Result<bool> Builder::BuildConv(NodeId id, const Chain* chain) {
   EI_ASSIGN_OR_RETURN(ops::ConvParams cp, ops::ParseConv(part, Shape(Dims(x)), Shape(w->dims())));
   const int64_t M = cp.out_channels, C = cp.in_channels, G = cp.group;
 
-  // Parts: BN fold, residual, activation, pool.
+  // Parts of a fused node: residual, activation, pool.
   std::optional<ops::ActParams> act;
   ValueId residual = kNoValue;
-  const Node* bn = nullptr;
   std::optional<ops::PoolParams> pool;
-  ValueId out = n.outputs[0];
-  std::string parts;
-  if (chain) {
-    if (chain->bn != kNoNode) { bn = &g_.node(chain->bn); parts += "+BatchNormalization"; }
-    if (chain->add != kNoNode) { residual = chain->residual; parts += "+Add"; }
-    if (chain->act != kNoNode) {
-      const Node& a = g_.node(chain->act);
-      EI_ASSIGN_OR_RETURN(ops::ActParams ap, ops::ActParamsFromNode(a, a.inputs.size() > 1 ? Const(a.inputs[1]) : nullptr,
-                                                                    a.inputs.size() > 2 ? Const(a.inputs[2]) : nullptr));
-      act = ap;
-      parts += "+" + a.op;
-    }
-    out = chain->out;
-  } else if (fused) {
+  const ValueId out = n.outputs[0];
+  const float* wptr = w->data<float>();
+  const float* bptr = b ? b->data<float>() : nullptr;
+  if (fused) {
     EI_ASSIGN_OR_RETURN(act, ops::ParseFusedActivation(n.attrs));
     if (n.op == "ConvEltwiseAct") residual = n.inputs[3];
     if (n.op == "ConvBiasActPool") {
@@ -558,29 +433,6 @@ Result<bool> Builder::BuildConv(NodeId id, const Chain* chain) {
       if (pl.kind == ops::PoolKind::kAverage && pl.count_include_pad) return false;
       pool = pl;
     }
-  }
-
-  // Weights (and bias) in ONNX order, BN folded: w' = w * s, b' = (b - mean) * s + beta,
-  // s = gamma / sqrt(var + eps), per output channel.
-  std::vector<float> wf, bf;
-  const float* wptr = w->data<float>();
-  const float* bptr = b ? b->data<float>() : nullptr;
-  if (bn) {
-    const float* gam = Const(bn->inputs[1])->data<float>();
-    const float* bet = Const(bn->inputs[2])->data<float>();
-    const float* mean = Const(bn->inputs[3])->data<float>();
-    const float* var = Const(bn->inputs[4])->data<float>();
-    const float eps = bn->attrs.GetFloat("epsilon", 1e-5f);
-    const int64_t per = w->numel() / M;
-    wf.assign(wptr, wptr + w->numel());
-    bf.assign(static_cast<size_t>(M), 0.f);
-    for (int64_t k = 0; k < M; ++k) {
-      const float s = gam[k] / std::sqrt(var[k] + eps);
-      for (int64_t i = 0; i < per; ++i) wf[static_cast<size_t>(k * per + i)] *= s;
-      bf[static_cast<size_t>(k)] = ((bptr ? bptr[k] : 0.f) - mean[k]) * s + bet[k];
-    }
-    wptr = wf.data();
-    bptr = OwnFloats(bf);
   }
 
   // Descriptors.
@@ -610,8 +462,7 @@ Result<bool> Builder::BuildConv(NodeId id, const Chain* chain) {
   // activation run as one binary primitive after the conv).
   enum class Res { kNone, kSum, kBinary } res = Res::kNone;
   if (residual != kNoValue) {
-    const NodeId at = chain ? chain->last : id;
-    res = SumInPlaceSafe(residual, at, x) ? Res::kSum : Res::kBinary;
+    res = SumInPlaceSafe(residual, id, x) ? Res::kSum : Res::kBinary;
   }
   std::optional<ops::ActParams> conv_act = act;
   auto make_pd = [&](const dnnl::memory::desc& src, const dnnl::memory::desc& dst, Res mode, const dnnl::memory::desc& r_md,
@@ -722,7 +573,7 @@ Result<bool> Builder::BuildConv(NodeId id, const Chain* chain) {
   }
   if (res == Res::kBinary) args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] = Mem(rres);
   std::string mode = res == Res::kSum ? " (residual: in-place sum)" : (res == Res::kBinary ? " (residual: binary post-op)" : "");
-  PushPrim(Label(id) + parts + ": " + ImplName(*pd) + mode, dnnl::convolution_forward(*pd), args);
+  PushPrim(Label(id) + ": " + ImplName(*pd) + mode, dnnl::convolution_forward(*pd), args);
   if (res == Res::kSum) {
     // The output is the residual's buffer, now holding conv + residual (+ act).
     Plan::Val& s = P.vals[static_cast<size_t>(out)];
@@ -974,7 +825,7 @@ Result<bool> Builder::BuildDeconv(NodeId id) {
 }
 
 // ---- Gemm / MatMul with a constant B / GemmBiasAct: inner product ----
-Result<bool> Builder::BuildInnerProduct(NodeId id, const Chain* chain) {
+Result<bool> Builder::BuildInnerProduct(NodeId id) {
   const Node& n = g_.node(id);
   const bool matmul = n.op == "MatMul";
   const ValueId a = n.inputs[0];
@@ -1008,17 +859,8 @@ Result<bool> Builder::BuildInnerProduct(NodeId id, const Chain* chain) {
     if (c && !(gp.c_rows <= 1 && (gp.c_cols == N || gp.c_cols == 1))) return false;   // bias must be per column
   }
   std::optional<ops::ActParams> act;
-  ValueId out = n.outputs[0];
-  std::string parts;
+  const ValueId out = n.outputs[0];
   if (n.op == "GemmBiasAct") { EI_ASSIGN_OR_RETURN(act, ops::ParseFusedActivation(n.attrs)); }
-  if (chain && chain->act != kNoNode) {
-    const Node& an = g_.node(chain->act);
-    EI_ASSIGN_OR_RETURN(ops::ActParams ap, ops::ActParamsFromNode(an, an.inputs.size() > 1 ? Const(an.inputs[1]) : nullptr,
-                                                                  an.inputs.size() > 2 ? Const(an.inputs[2]) : nullptr));
-    act = ap;
-    out = chain->out;
-    parts = "+" + an.op;
-  }
   // Weights as oneDNN's (N, K): B is [N,K] when trans_b, else [K,N] (strides (1, N)).
   std::vector<float> scaled;
   const float* wp = bw->data<float>();
@@ -1064,7 +906,7 @@ Result<bool> Builder::BuildInnerProduct(NodeId id, const Chain* chain) {
       bref.ext = bias;
       args[DNNL_ARG_BIAS] = Mem(bref);
     }
-    PushPrim(Label(id) + parts + ": " + ImplName(pd), dnnl::inner_product_forward(pd), args);
+    PushPrim(Label(id) + ": " + ImplName(pd), dnnl::inner_product_forward(pd), args);
   } catch (const dnnl::error&) {
     return false;
   }
@@ -1458,36 +1300,35 @@ Status Builder::BuildOutputs() {
   return Status::Ok();
 }
 
-void Builder::PlanArena() {
-  // Greedy by size (largest first); a buffer takes the lowest offset that does not overlap any
-  // placed buffer whose lifetime intersects its own.
-  std::vector<size_t> idx;
-  for (size_t i = 0; i < P.bufs.size(); ++i) if (P.bufs[i].last >= 0 && P.bufs[i].bytes) idx.push_back(i);
-  std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return P.bufs[a].bytes > P.bufs[b].bytes; });
-  std::vector<size_t> placed;
-  size_t total = 0;
-  for (size_t i : idx) {
-    Plan::Buf& b = P.bufs[i];
-    std::vector<std::pair<size_t, size_t>> busy;
-    for (size_t j : placed) {
-      const Plan::Buf& o = P.bufs[j];
-      if (o.first <= b.last && b.first <= o.last) busy.push_back({o.offset, o.offset + AlignUp(o.bytes)});
-    }
-    std::sort(busy.begin(), busy.end());
-    size_t off = 0;
-    for (const auto& [s, e] : busy) {
-      if (off + AlignUp(b.bytes) <= s) break;
-      off = std::max(off, e);
-    }
-    b.offset = off;
-    total = std::max(total, off + AlignUp(b.bytes));
-    placed.push_back(i);
+// The arena: one BufferRequest per buffer (its [first step, last step] lifetime) planned by the
+// shared planner (graph/memory_planner.h: greedy by size, 64-byte aligned) and checked; the
+// scratchpad is one region of its own (primitives run one at a time).
+Status Builder::LayOutArena() {
+  std::vector<BufferRequest> rq;
+  std::vector<size_t> idx;   // request -> buffer
+  for (size_t i = 0; i < P.bufs.size(); ++i) {
+    const Plan::Buf& b = P.bufs[i];
+    if (b.last < 0 || !b.bytes) continue;
+    const std::vector<ValueId>& vals = P.buf_vals[i];
+    BufferRequest r;
+    r.name = vals.empty() ? "buffer " + std::to_string(i) : g_.value(vals[0]).name;
+    r.size = static_cast<int64_t>(b.bytes);
+    r.first_use = b.first;
+    r.last_use = b.last;
+    r.spaces = {0};
+    r.alignment = static_cast<int64_t>(kAlign);
+    rq.push_back(std::move(r));
+    idx.push_back(i);
   }
-  P.arena_size = total;
-  P.arena.Alloc(total);
+  EI_ASSIGN_OR_RETURN(P.arena_plan, PlanMemory(rq, {{"host", -1}}));
+  EI_RETURN_IF_ERROR(CheckMemoryPlan(P.arena_plan).WithContext("cpu-fast arena"));
+  for (size_t k = 0; k < idx.size(); ++k) P.bufs[idx[k]].offset = static_cast<size_t>(P.arena_plan.placements[k].offset);
+  P.arena_size = P.arena_plan.peak.empty() ? 0 : static_cast<size_t>(P.arena_plan.peak[0]);
+  P.arena.Alloc(P.arena_size);
   for (auto& [m, buf] : P.arena_fix) m.set_data_handle(P.arena.get() + P.bufs[static_cast<size_t>(buf)].offset);
   P.scratch.Alloc(P.scratch_bytes);
   for (auto& m : P.scratch_fix) m.set_data_handle(P.scratch.get());
+  return Status::Ok();
 }
 
 Status Builder::Build(const std::vector<std::vector<int64_t>>& input_dims) {
@@ -1495,26 +1336,16 @@ Status Builder::Build(const std::vector<std::vector<int64_t>>& input_dims) {
   pos_.assign(g_.num_node_slots(), -1);
   for (size_t i = 0; i < order_.size(); ++i) pos_[static_cast<size_t>(order_[i])] = static_cast<int>(i);
   consumers_ = g_.ConsumerMap();
-  EI_RETURN_IF_ERROR(InferAll(input_dims));
+  EI_RETURN_IF_ERROR(BindShapes(input_dims));
   nonneg_.assign(g_.num_values(), false);
-  FindChains();
   for (NodeId id : order_) {
-    if (absorbed_.count(id)) continue;
     const Node& n = g_.node(id);
-    const Chain* chain = nullptr;
-    auto it = chain_at_last_.find(id);
-    NodeId prim_node = id;
-    if (it != chain_at_last_.end()) {
-      chain = &it->second;
-      prim_node = chain->conv;
-    }
-    const Node& pn = g_.node(prim_node);
     Result<bool> handled = false;
-    const std::string& op = pn.op;
+    const std::string& op = n.op;
     if (IsConvLike(op)) {
-      handled = Dt(pn.inputs[0]) == DType::kInt8 ? BuildInt8Conv(prim_node) : BuildConv(prim_node, chain);
+      handled = Dt(n.inputs[0]) == DType::kInt8 ? BuildInt8Conv(id) : BuildConv(id);
     } else if (op == "Gemm" || op == "MatMul" || op == "GemmBiasAct") {
-      handled = BuildInnerProduct(prim_node, chain);
+      handled = BuildInnerProduct(id);
     } else if (op == "ConvTranspose") {
       handled = BuildDeconv(id);
     } else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool") {
@@ -1540,20 +1371,10 @@ Status Builder::Build(const std::vector<std::vector<int64_t>>& input_dims) {
       handled = BuildQdq(id);
     }
     if (!handled.ok()) return handled.status();
-    if (*handled) continue;
-    if (chain) {
-      // The chain could not become one primitive: run its nodes one by one.
-      std::vector<NodeId> parts = {chain->conv};
-      if (chain->bn != kNoNode) parts.push_back(chain->bn);
-      if (chain->add != kNoNode) parts.push_back(chain->add);
-      if (chain->act != kNoNode) parts.push_back(chain->act);
-      for (NodeId part : parts) EI_RETURN_IF_ERROR(BuildReference(part));
-    } else {
-      EI_RETURN_IF_ERROR(BuildReference(n.id));
-    }
+    if (!*handled) EI_RETURN_IF_ERROR(BuildReference(id));
   }
   EI_RETURN_IF_ERROR(BuildOutputs());
-  PlanArena();
+  EI_RETURN_IF_ERROR(LayOutArena());
   return Status::Ok();
 }
 
@@ -1684,5 +1505,6 @@ std::string CpuFastDevice::Explain() const {
 
 size_t CpuFastDevice::arena_bytes() const { return plan_ ? plan_->arena_size : 0; }
 size_t CpuFastDevice::packed_weight_bytes() const { return plan_ ? plan_->packed_bytes : 0; }
+const MemoryPlan* CpuFastDevice::arena_plan() const { return plan_ ? &plan_->arena_plan : nullptr; }
 
 }  // namespace edgeinfer::devices

@@ -18,7 +18,7 @@
 
 #include "graph/status.h"
 
-namespace edgeinfer::runtime {
+namespace edgeinfer {
 
 struct MemorySpace {
   std::string name;         // "dram", "dla0.sram"
@@ -64,4 +64,4 @@ int64_t LiveBytesLowerBound(const std::vector<BufferRequest>& requests);
 // a bar over the steps ("dram  0x000000 +802816  |  ####      | conv1.out").
 std::string MemoryTimeline(const MemoryPlan& plan, int max_width = 64);
 
-}  // namespace edgeinfer::runtime
+}  // namespace edgeinfer
