@@ -1,5 +1,7 @@
 // The memory planner (STYLE rule 9): a pure function from buffer requests (size, first/last use,
-// allowed memory spaces in preference order, alignment) to placements (space, offset).
+// allowed memory spaces in preference order, alignment) to placements (space, offset). It sits in
+// graph/ (it depends on status.h only) so every layer plans with it: the runtime's target plans
+// (runtime/memory_plan.h) and the devices' arenas (the fast CPU path, the CUDA executor).
 //
 // Algorithm: greedy by size (the arena planner of TFLite): buffers sorted by size, largest first
 // (ties: earlier first use, then id; an explicit priority, when set, comes before size); each goes to the first space in its preference list where a
