@@ -5,15 +5,19 @@
 
 namespace edgeinfer::fusions {
 
+void ApplyDeviceCapabilities(const DeviceCapabilities& caps, PipelineOptions* po) {
+  if (!caps.merge_sibling_convs) po->disabled.insert("horizontal_conv");
+  if (!caps.concat_layout.empty()) po->pass_options["concat_layout"] = caps.concat_layout;
+  if (caps.concat_align_bytes > 0) po->pass_options["concat_align_bytes"] = std::to_string(caps.concat_align_bytes);
+  if (caps.concat_partial) po->pass_options["concat_partial"] = "1";
+}
+
 Status CompileForDevice(Graph& g, const DeviceCapabilities& caps, CompileReport* report,
                         const std::set<std::string>& disabled) {
   PipelineOptions po;
   po.precision = Precision::kFp32;
   po.disabled = disabled;
-  if (!caps.merge_sibling_convs) po.disabled.insert("horizontal_conv");
-  if (!caps.concat_layout.empty()) po.pass_options["concat_layout"] = caps.concat_layout;
-  if (caps.concat_align_bytes > 0) po.pass_options["concat_align_bytes"] = std::to_string(caps.concat_align_bytes);
-  if (caps.concat_partial) po.pass_options["concat_partial"] = "1";
+  ApplyDeviceCapabilities(caps, &po);
   CompileReport local;
   CompileReport* r = report ? report : &local;
   Status s = RunPipeline(g, po, r);

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "fusions/pass.h"
+#include "fusions/pass_list.h"
 
 namespace edgeinfer::fusions {
 
@@ -38,6 +39,10 @@ struct DeviceCapabilities {
   int64_t concat_align_bytes = 0;
   bool concat_partial = false;
 };
+
+// Sets `po`'s pass selection and pass options from `caps` (what CompileForDevice and
+// runtime::Compile do with a device's capabilities).
+void ApplyDeviceCapabilities(const DeviceCapabilities& caps, PipelineOptions* po);
 
 // Runs the FP32 pipeline on `g` in place for a device with `caps`. `disabled` adds pass names to
 // skip (as --disable-pass). `report` may be null.
