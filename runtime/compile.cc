@@ -361,6 +361,7 @@ Result<CompiledModel> Compile(const Graph& imported, const CompileOptions& o, co
   po.dump_after.insert(o.dump_after.begin(), o.dump_after.end());
   po.dump_dir = o.dump_dir;
   po.int8_fallback_fp16 = o.fallback_fp16;
+  fusions::ApplyDeviceCapabilities(o.device, &po);
   // Phase 2, the one target rule: a DLA engine cannot run the Split that the horizontal convolution
   // fusion creates (not a DLA op), so merging siblings would cut its segments.
   if (o.precision != Precision::kFp32 && out.engines.Has(EngineClass::kDla) && !po.disabled.count("horizontal_conv")) {
