@@ -104,7 +104,7 @@ double EntropyThresholdOfBins(std::vector<double> hist, double width) {
     // log(1 / (1 - c)). Normalising Q by its own sum (as pytorch-quantization, MXNet and TVM do)
     // lets a threshold that clips nearly everything score KL = 0: when the in-range part is one
     // non-empty bin, normalised P and Q are the same point mass. That picked 0.14 for a
-    // squeeze-excite gate whose values lie in [0.21, 0.70] (docs/int8-calibration.md).
+    // squeeze-excite gate whose values lie in [0.21, 0.70] (docs/compiler.md, "Calibrators on real models").
     const double ps = suffix[0];
     const double qs = suffix[0];
     if (ps <= 0.0 || suffix[0] - suffix[static_cast<size_t>(i)] <= 0.0) continue;
