@@ -15,7 +15,9 @@ For each task: FP32 outputs (`edgeinfer run`, fast CPU path); for each calibrato
 calibration set (batch 1, `edgeinfer compile --calib-cache`), compile an engine file at the chunk
 batch from that cache, run the evaluation set (disjoint from calibration: other seeds) on the fast
 CPU path; on the first chunk also on the CPU reference (the INT8 golden) and the emulated DLA
-(`run --plan --engine dla`), which must both equal it bit for bit. Reported: FP32 and
+(`run --plan --engine dla`): the DLA must equal the reference bit for bit; the fast path equals it on
+the glyph CNN and differs by up to 7e-5 on PaddleOCR cls (its float layers between INT8 ones round
+differently in oneDNN), so its difference is reported. Reported: FP32 and
 INT8 task metric, top-1 agreement with FP32 (rows of the last axis: per sample for classifiers,
 per time step for rec, per pixel over the two classes text/background for det), output SQNR, and
 whether the DLA's outputs equal the CPU INT8 ones bit for bit (first chunk). Clock: host (the seconds column).
@@ -155,6 +157,7 @@ def run_task(task, t, a, log):
         xc = x[:chunk]
         ref = run_chunks(e, ["--plan", plan, "--engine", "reference"], xc, name, chunk, wd, "int8_ref", log, [])
         r["cpu_fast_equals_reference"] = bool(np.array_equal(ref, q8[:chunk]))
+        r["cpu_fast_max_abs_diff_vs_reference"] = float(np.max(np.abs(ref.astype(np.float64) - q8[:chunk])))
         r["checked_samples"] = int(chunk)
         if a.dla:
             dla = run_chunks(e, ["--plan", plan, "--engine", "dla"], xc, name, chunk, wd, "int8_dla", log, [])
