@@ -179,7 +179,7 @@ Result<fusions::CalibrationTable> Calibrate(const Graph& imported, const std::ve
       if (progress) fusions::ProgressBar("calibration batches (cpu-fast)", static_cast<int64_t>(b + 1), static_cast<int64_t>(batches.size()));
     }
     if (fast_ok) return cal.Finish(model_hash);
-    if (progress) std::fprintf(stderr, "\ncpu-fast disagreed with the reference or failed; calibrating on the reference executor\n");
+    if (progress) std::fprintf(stderr, "%scpu-fast disagreed with the reference or failed; calibrating on the reference executor\n", fusions::ProgressOnTerminal() ? "\r\033[K" : "");
     cal = fusions::Calibrator(kind);
   }
 #else
