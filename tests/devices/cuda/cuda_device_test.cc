@@ -128,6 +128,10 @@ void CheckAgainstReference(Graph g, const devices::TensorMap& inputs, DType prec
   auto ref = devices::RunReference(g, inputs);
   ASSERT_TRUE(ref.ok()) << ref.status().message();
   if (compile) {
+    // The builder leaves value shapes to inference (the reference infers them as it runs); the
+    // compiler verifies its input graph, so its shapes are inferred first, as the importer does.
+    Status is = InferShapes(g);
+    ASSERT_TRUE(is.ok()) << is.message();
     Status cs = fusions::CompileForDevice(g, devices::CudaCompileCapabilities());
     ASSERT_TRUE(cs.ok()) << cs.message();
   }
