@@ -14,7 +14,7 @@
 namespace edgeinfer::apps {
 
 // Loads a profile by name or path and applies a power mode ("" = the profile's default).
-Result<devices::SocProfile> LoadSocForCli(const std::string& soc, const std::string& power_mode);
+Result<devices::SocProfile> LoadSocForCli(const std::string& soc, const std::string& power_mode, const std::string& clocks = "");
 
 struct DlaCompileArgs {
   std::string model;                    // the .onnx path (its hash keys the calibration)
