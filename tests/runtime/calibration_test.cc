@@ -1,14 +1,17 @@
 // The calibration points of ../shared/soc-facts.md (both sets), each run the way it was published
 // (plan, batch x loop, I/O format, SRAM, clocks) through the session and the target-clock simulator,
 // printed as `CALIBRATION <point>: predicted X, published Y (error)` and pinned inside the band
-// docs/fidelity.md states for it. The bands are what the model reaches today, not the goal (+-5%
-// throughput, +-10% latency and power); a point outside the goal says so in docs/fidelity.md.
+// docs/fidelity.md states for it. The bands are what the model reaches today (a regression guard a
+// little wider than today's error), not the goal (+-5% throughput, +-10% latency and power); a
+// point outside the goal says so in docs/fidelity.md. Two points are fitted (their error is ~0 by
+// construction: the Orin SingleStream p90 and the MaxQ wall power) and say so.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <tuple>
+
 
 #include "runtime/edgeinfer.h"
 
@@ -67,6 +70,7 @@ Outcome RunPoint(const Point& pt) {
   if (!s.ok()) return o;
   ModelOptions mo;
   mo.io_format = pt.io;
+  mo.random_calibration_samples = 1;   // the scales do not move the target clock; halves the load time
   auto id = (*s)->LoadModel(kModels + pt.model + ".onnx", mo);
   EXPECT_TRUE(id.ok()) << id.status().message();
   if (!id.ok()) return o;
@@ -99,7 +103,7 @@ std::vector<Point> Points() {
   std::vector<Point> v;
   // First set.
   for (auto [mode, pub, band] : std::vector<std::tuple<std::string, double, double>>{
-           {"MAXN", 2037, 0.03}, {"50W", 1948, 0.03}, {"30W", 1928, 0.03}, {"15W", 1072, 0.08}}) {
+           {"MAXN", 2037, 0.04}, {"50W", 1948, 0.03}, {"30W", 1928, 0.03}, {"15W", 1072, 0.08}}) {
     Point p;
     p.name = "orin-agx " + mode + " both DLAs b2 (DLA-SW README)";
     p.soc = "orin-agx";
@@ -116,7 +120,7 @@ std::vector<Point> Points() {
     p.io = "int8";
     p.plan = "gpu:64x1,dla0:32x1,dla1:32x1";
     p.published = 2039.11;
-    p.band = 0.40;
+    p.band = 0.35;
     v.push_back(p);
   }
   {
@@ -127,7 +131,7 @@ std::vector<Point> Points() {
     p.io = "int8";
     p.plan = "gpu:128x1,dla0:32x1,dla1:32x1";
     p.published = 2833.59;
-    p.band = 0.15;
+    p.band = 0.10;
     v.push_back(p);
   }
   {
@@ -138,7 +142,7 @@ std::vector<Point> Points() {
     p.plan = "gpu:1x1";
     p.scenario = ScenarioKind::kSingleStream;
     p.published = 1.834e-3;
-    p.band = 0.50;
+    p.band = 0.32;
     v.push_back(p);
   }
   // Second set (NVIDIA's Orin_TRT / Orin_TRT_MaxQ harness settings).
@@ -150,7 +154,7 @@ std::vector<Point> Points() {
     p.dla_sram = 1 << 20;
     p.plan = "gpu:256x1,dla0:2x4,dla1:2x4";
     p.published = 6438.1;
-    p.band = 0.25;
+    p.band = 0.13;
     v.push_back(p);
   }
   {
@@ -161,7 +165,7 @@ std::vector<Point> Points() {
     p.plan = "gpu:1x1";
     p.scenario = ScenarioKind::kSingleStream;
     p.published = 0.633e-3;
-    p.band = 0.50;
+    p.band = 0.02;
     v.push_back(p);
   }
   {
@@ -174,9 +178,9 @@ std::vector<Point> Points() {
     p.dla_sram = 1 << 20;
     p.plan = "gpu:256x1,dla0:32x1,dla1:32x1";
     p.published = 3525.91;
-    p.band = 0.25;
+    p.band = 0.23;
     p.published_wall_w = 23.1;
-    p.power_band = 0.60;
+    p.power_band = 0.02;
     v.push_back(p);
   }
   return v;

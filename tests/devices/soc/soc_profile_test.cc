@@ -160,3 +160,41 @@ TEST(SocProfile, LookupByNameAndPath) {
 
 }  // namespace
 }  // namespace edgeinfer::devices
+
+namespace edgeinfer::devices {
+namespace {
+
+// --clocks (issue 19): MLPerf v2.1's Orin MaxQ caps as clocks; the same as the profile's MaxQ mode;
+// refusals name the entry and the rule.
+TEST(SocProfile, ApplyClocks) {
+  auto p = LoadSocProfile("orin-agx");
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  auto c = ApplyClocks(*p, "gpu=624.75MHz,dla=883.2MHz,emc=3199MHz,cpu=4x576MHz");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_DOUBLE_EQ(c->gpu.clock_hz, 624.75e6);
+  EXPECT_DOUBLE_EQ(c->dla.clock_hz, 883.2e6);
+  EXPECT_DOUBLE_EQ(c->dram.emc_clock_hz, 3199e6);
+  EXPECT_EQ(c->cpu.cores, 4);
+  EXPECT_DOUBLE_EQ(c->cpu.clock_hz, 576e6);
+  EXPECT_EQ(c->gpu.enabled_sms, 16);
+  EXPECT_NE(c->active_power_mode.find("MAXN+clocks("), std::string::npos) << c->active_power_mode;
+  auto m = ApplyPowerMode(*p, "maxq");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_DOUBLE_EQ(m->GpuInt8MacsPerSec(), c->GpuInt8MacsPerSec());
+  EXPECT_DOUBLE_EQ(m->DlaInt8MacsPerSec(), c->DlaInt8MacsPerSec());
+  // The DLA's MAC rate follows its clock.
+  EXPECT_NEAR(c->DlaInt8MacsPerSec() / p->DlaInt8MacsPerSec(), 883.2 / 1600, 1e-12);
+  auto err = [&](const std::string& spec, const std::string& want) {
+    auto r = ApplyClocks(*p, spec);
+    ASSERT_FALSE(r.ok()) << spec;
+    EXPECT_NE(r.status().message().find(want), std::string::npos) << r.status().message();
+  };
+  err("gpu=2GHz", "above orin-agx's gpu.max_clock_hz");
+  err("dla=883.2", "not a positive clock with a unit");
+  err("npu=1GHz", "unknown unit 'npu'");
+  err("cpu=13x1GHz", "online cores must be 1..12");
+  err("", "sets no clock");
+}
+
+}  // namespace
+}  // namespace edgeinfer::devices
