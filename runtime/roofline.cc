@@ -119,7 +119,7 @@ Status CheckRunRoofline(const devices::SocProfile& soc, const BatchPlan& plan,
     const int64_t own = models[i]->native_batch();
     EI_ASSIGN_OR_RETURN(TaskProgram p, models[i]->Program(own));
     EI_RETURN_IF_ERROR(CheckProgramRoofline(soc, p, ep.engine.name));
-    const DevClass owner = ClassOf(ep.engine.kind);
+    const DevClass owner = ep.engine.kind;
     for (const SimLayer& l : p.layers) {
       if (!(l.macs > 0)) continue;
       const double peak = PeakMacsPerSec(soc, l.on, l.precision_bytes);

@@ -35,8 +35,8 @@ struct Point {
 };
 
 EngineSpec Spec(const std::string& name) {
-  if (name == "gpu") return {EngineKind::kGpu, 0, "gpu"};
-  return {EngineKind::kDla, std::stoi(name.substr(3)), name};
+  if (name == "gpu") return {EngineClass::kGpu, 0, "gpu"};
+  return {EngineClass::kDla, std::stoi(name.substr(3)), name};
 }
 
 BatchPlan ParsePlan(const std::string& text) {

@@ -50,8 +50,8 @@ void ExpectUnderRoofline(const Loaded& l, const BatchPlan& plan, const ScenarioS
   EXPECT_GT(r->throughput, 0) << what;
 }
 
-EngineSpec Gpu() { return {EngineKind::kGpu, 0, "gpu"}; }
-EngineSpec Dla(int i) { return {EngineKind::kDla, i, "dla" + std::to_string(i)}; }
+EngineSpec Gpu() { return {EngineClass::kGpu, 0, "gpu"}; }
+EngineSpec Dla(int i) { return {EngineClass::kDla, i, "dla" + std::to_string(i)}; }
 
 TEST(Roofline, ZooModelsPowerModesAndPlans) {
   const std::vector<std::string> zoo = {"resnet50", "mobilenetv2", "ssd_mobilenet", "tiny_cnn"};
