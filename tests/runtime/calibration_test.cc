@@ -69,7 +69,7 @@ Outcome RunPoint(const Point& pt) {
   EXPECT_TRUE(s.ok()) << s.status().message();
   if (!s.ok()) return o;
   ModelOptions mo;
-  mo.io_format = pt.io;
+  mo.io_format = ParseIoFormat(pt.io).value();
   mo.random_calibration_samples = 1;   // the scales do not move the target clock; halves the load time
   auto id = (*s)->LoadModel(kModels + pt.model + ".onnx", mo);
   EXPECT_TRUE(id.ok()) << id.status().message();

@@ -31,7 +31,7 @@ Loaded Load(const std::string& soc, const std::string& mode, const std::string& 
   if (!s.ok()) return l;
   l.session = std::move(s).value();
   ModelOptions mo;
-  mo.io_format = io;
+  mo.io_format = ParseIoFormat(io).value();
   auto id = l.session->LoadModel(model, mo);
   EXPECT_TRUE(id.ok()) << id.status().message();
   if (id.ok()) l.id = *id;
