@@ -22,9 +22,10 @@
 
 namespace edgeinfer::runtime {
 
-Result<devices::SocProfile> LoadSoc(const std::string& soc, const std::string& power_mode) {
+Result<devices::SocProfile> LoadSoc(const std::string& soc, const std::string& power_mode, const std::string& clocks) {
   EI_ASSIGN_OR_RETURN(devices::SocProfile p, devices::LoadSocProfile(soc));
   if (!power_mode.empty()) { EI_ASSIGN_OR_RETURN(p, devices::ApplyPowerMode(p, power_mode)); }
+  if (!clocks.empty()) { EI_ASSIGN_OR_RETURN(p, devices::ApplyClocks(p, clocks)); }
   return p;
 }
 

@@ -46,7 +46,8 @@
 namespace edgeinfer::runtime {
 
 // Loads a profile by name or path and applies a power mode ("" = the profile's default).
-Result<devices::SocProfile> LoadSoc(const std::string& soc, const std::string& power_mode);
+// `clocks`: devices::ApplyClocks's spec over the power mode ("" = none).
+Result<devices::SocProfile> LoadSoc(const std::string& soc, const std::string& power_mode, const std::string& clocks = "");
 
 // The engines a model is compiled for and runs on, parsed and checked against one profile.
 struct EngineSet {

@@ -86,6 +86,28 @@ Result<Graph> BindBatch(const Graph& g, int64_t batch) {
   return b;
 }
 
+int64_t FixedBatchOf(const Graph& g) {
+  int64_t fixed = 0;
+  for (ValueId v : g.inputs()) {
+    const Shape& s = g.value(v).shape;
+    if (s.rank() == 0) continue;
+    if (s.dims[0] == kDynamic) return 0;
+    if (fixed == 0) fixed = s.dims[0];
+  }
+  return fixed;
+}
+
+Status FixedBatchError(const Graph& g, int64_t fixed, int64_t asked, const std::string& engine) {
+  std::string in = g.inputs().empty() ? std::string("?") : g.value(g.inputs()[0]).name;
+  std::string shape = g.inputs().empty() ? std::string("?") : g.value(g.inputs()[0]).shape.ToString();
+  return Status::Error("engine '" + engine + "': batch " + std::to_string(asked) + " asked, but '" + g.name +
+                       "' was exported with a fixed batch of " + std::to_string(fixed) + " (input '" + in + "' " + shape +
+                       "); rule: a fixed-batch model is planned at its own batch, larger pulls run as loops of it "
+                       "(e.g. " + engine + ":" + std::to_string(fixed) + "x" + std::to_string(std::max<int64_t>(1, asked / fixed)) +
+                       "); to plan other batches re-export with a dynamic batch, e.g. torch.onnx.export(..., "
+                       "input_names=['" + in + "'], dynamic_axes={'" + in + "': {0: 'batch'}})");
+}
+
 Result<std::shared_ptr<TargetModel>> TargetModel::Create(std::shared_ptr<const Graph> g, const devices::SocProfile& soc,
                                                          EngineClass kind, std::shared_ptr<const PartitionPlan> partition,
                                                          std::shared_ptr<const Graph> partitioned) {
@@ -93,6 +115,7 @@ Result<std::shared_ptr<TargetModel>> TargetModel::Create(std::shared_ptr<const G
   m->g_ = std::move(g);
   m->soc_ = soc;
   m->kind_ = kind;
+  m->fixed_batch_ = FixedBatchOf(*m->g_);
   if (kind == EngineClass::kCpu && !soc.cpu.HasTimingModel())
     return Status::Error("engine 'cpu': SoC profile '" + soc.name + "' has no CPU timing model (cpu.fp32_macs_per_clock_per_core, "
                          "cpu.efficiency); the CPU runs on the host clock only");
@@ -151,6 +174,7 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
     if (it != cache_.end()) return it->second;
   }
   const bool dla = kind_ == EngineClass::kDla;
+  if (fixed_batch_ > 0 && batch != fixed_batch_) return FixedBatchError(*g_, fixed_batch_, batch, EngineClassName(kind_));
   if (dla && batch > soc_.dla.limits.max_batch)
     return Status::Error("DLA batch " + std::to_string(batch) + " exceeds the DLA's maximum " + std::to_string(soc_.dla.limits.max_batch));
   EI_ASSIGN_OR_RETURN(Graph g, BindBatch(*g_, batch));
@@ -185,7 +209,7 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
     SimLayer l;
     l.name = "reformat " + c.value_name + " (" + c.from_format + " -> " + c.to_format + ")";
     l.on = fallback;
-    l.fixed_s = fallback == EngineClass::kGpu ? soc_.gpu.launch_overhead_s : soc_.cpu.layer_overhead_s;
+    l.fixed_s = fallback == EngineClass::kGpu ? soc_.gpu.kernel_gap_cycles / soc_.gpu.clock_hz : soc_.cpu.layer_overhead_s;
     l.dram_bytes = static_cast<double>(c.bytes_read + c.bytes_written) * static_cast<double>(batch);
     p->dram_bytes += l.dram_bytes;
     const double ceiling = devices::EngineDramCeiling(soc_, fallback);
@@ -251,7 +275,7 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
       auto t = devices::GpuLayerTiming(soc_, w);
       if (!t.ok()) return t.status();
       c.fixed_s = t->launch_s;
-      c.floor_s = t->compute_s;
+      c.floor_s = std::max(t->compute_s, t->enqueue_s - t->launch_s);   // host enqueue floor (no CUDA graphs)
       c.dram_bytes = static_cast<double>(t->dram_bytes);
       if (dla) ++p.fallback_layers;
     }

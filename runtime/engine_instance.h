@@ -54,6 +54,14 @@ std::string EngineListString(const std::vector<EngineSpec>& engines);
 // shared with `g` (no weight copies).
 Result<Graph> BindBatch(const Graph& g, int64_t batch);
 
+// The batch a graph was exported with when every input has a static leading dimension (torchvision's
+// default export: 1); 0 when the batch is symbolic.
+int64_t FixedBatchOf(const Graph& g);
+
+// The error for planning a fixed-batch model at another batch (names the input, the rule, and how to
+// re-export with a dynamic batch).
+Status FixedBatchError(const Graph& g, int64_t fixed, int64_t asked, const std::string& engine);
+
 // Values of `g` (Node::engine set, batch bound) that runtime::PlanGraphMemory keeps in one DLA
 // core's default SRAM at `batch` (chaining inside DLA segments; the rest spills to DRAM).
 Result<std::set<ValueId>> SramResidentValues(const Graph& g, int64_t batch, const devices::SocProfile& soc);
@@ -67,8 +75,14 @@ class TargetModel {
   static Result<std::shared_ptr<TargetModel>> Create(std::shared_ptr<const Graph> g, const devices::SocProfile& soc,
                                                      EngineClass kind, std::shared_ptr<const PartitionPlan> partition = nullptr,
                                                      std::shared_ptr<const Graph> partitioned = nullptr);
+  // A model exported with a fixed batch (every input's leading dimension static) runs only at that
+  // batch: Program(other) is an error naming the rule and how to re-export.
   Result<TaskProgram> Program(int64_t batch) const;
   EngineClass kind() const { return kind_; }
+  // The model's fixed batch (0: symbolic, any batch can be planned) and the batch one task of it
+  // computes at the least (the fixed batch, else 1).
+  int64_t fixed_batch() const { return fixed_batch_; }
+  int64_t native_batch() const { return fixed_batch_ > 0 ? fixed_batch_ : 1; }
   // DLA only: the partition (at batch 1) and its graph with Node::engine set.
   const PartitionPlan& partition() const { return *partition_; }
   std::shared_ptr<const Graph> partitioned_graph() const { return bound1_; }
@@ -80,6 +94,7 @@ class TargetModel {
   std::shared_ptr<const Graph> bound1_;   // DLA: bound to batch 1, Node::engine set
   devices::SocProfile soc_;
   EngineClass kind_ = EngineClass::kGpu;
+  int64_t fixed_batch_ = 0;
   std::shared_ptr<const PartitionPlan> partition_;
   mutable std::mutex mu_;
   mutable std::map<int64_t, TaskProgram> cache_;

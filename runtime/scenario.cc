@@ -1,6 +1,8 @@
 // Scenario construction and target-clock runs (see scenario.h).
 #include "runtime/scenario.h"
 
+#include "runtime/roofline.h"
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -125,6 +127,8 @@ Result<ScenarioResult> RunTargetScenario(const devices::SocProfile& soc, const B
     if (query_count > 0 || r.sim.makespan_s >= spec.min_duration_s || r.sim.makespan_s <= 0) break;
     q = static_cast<int64_t>(std::ceil(static_cast<double>(q) * spec.min_duration_s / r.sim.makespan_s * 1.02));
   }
+  // Physical limits: a modeled figure above the profile's roofline is a bug, reported, never printed.
+  EI_RETURN_IF_ERROR(CheckRunRoofline(soc, plan, models, r.sim));
   r.clock = "target";
   r.kind = spec.kind;
   r.queries = static_cast<int64_t>(r.sim.query_latency_s.size());

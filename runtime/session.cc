@@ -24,7 +24,13 @@ struct Session::Model {
 };
 
 Result<std::unique_ptr<Session>> Session::Create(const SessionOptions& options) {
-  EI_ASSIGN_OR_RETURN(devices::SocProfile soc, LoadSoc(options.soc, options.power_mode));
+  EI_ASSIGN_OR_RETURN(devices::SocProfile soc, LoadSoc(options.soc, options.power_mode, options.clocks));
+  if (options.dla_sram_bytes != 0) {
+    if (options.dla_sram_bytes < 0 || options.dla_sram_bytes > soc.dla.sram_bytes_per_core)
+      return Status::Error("DLA SRAM " + std::to_string(options.dla_sram_bytes) + " bytes: " + soc.name + " has " +
+                           std::to_string(soc.dla.sram_bytes_per_core) + " bytes of SRAM per DLA core (rule: 0 < SRAM <= dla.sram_bytes_per_core)");
+    soc.dla.sram_default_bytes = options.dla_sram_bytes;
+  }
   auto s = std::unique_ptr<Session>(new Session());
   s->soc_ = std::move(soc);
   return s;
@@ -126,6 +132,17 @@ Result<ModelId> Session::AddCompiled(std::shared_ptr<const Graph> compiled, cons
     const Value& val = compiled->value(static_cast<ValueId>(v));
     if (val.IsConstant()) m->info.weight_bytes += static_cast<int64_t>(val.constant->bytes());
   }
+  // A fixed-batch export runs at its own batch, larger pulls as loops of it. A session sample is one
+  // batch-1 input, so only a fixed batch of 1 fits; larger fixed batches are refused with the fix.
+  const int64_t fixed = FixedBatchOf(*compiled);
+  if (fixed > 1) {
+    const std::string in = compiled->value(compiled->inputs()[0]).name;
+    return Status::Error("model '" + m->info.name + "' was exported with a fixed batch of " + std::to_string(fixed) + " (input '" +
+                         in + "' " + compiled->value(compiled->inputs()[0]).shape.ToString() +
+                         "); a session takes one sample (batch 1) at a time and plans engine batches itself (rule: the "
+                         "input's leading dimension is symbolic, or 1). Re-export with a dynamic batch: torch.onnx.export(..., "
+                         "input_names=['" + in + "'], dynamic_axes={'" + in + "': {0: 'batch'}})");
+  }
   EI_ASSIGN_OR_RETURN(EngineSet engines, ParseEngineSet(options.engines, soc_));
   m->info.engines = engines.engines;
   // One partition per model: every DLA core runs the same placement.
@@ -186,7 +203,7 @@ Result<ModelId> Session::AddCompiled(std::shared_ptr<const Graph> compiled, cons
   BatchPlan plan = options.plan;
   if (plan.engines.empty()) {
     for (const EngineSpec& e : m->info.engines)
-      plan.engines.push_back({e, e.kind == EngineClass::kGpu ? 8 : std::min<int64_t>(2, std::max<int64_t>(1, soc_.dla.limits.max_batch)), 1});
+      plan.engines.push_back({e, fixed > 0 ? fixed : e.kind == EngineClass::kGpu ? 8 : std::min<int64_t>(2, std::max<int64_t>(1, soc_.dla.limits.max_batch)), 1});
   }
   std::lock_guard<std::mutex> lock(mu_);
   const ModelId id = next_id_++;
@@ -259,6 +276,8 @@ Status Session::SetPlan(ModelId model, const BatchPlan& plan) {
   std::vector<EngineInstance> insts;
   for (const EnginePlan& e : plan.engines) {
     if (e.batch <= 0 || e.loop <= 0) return Status::Error("SetPlan: engine '" + e.engine.name + "': batch and loop must be positive");
+    if (const int64_t fixed = FixedBatchOf(*m->graph); fixed > 0 && e.batch != fixed)
+      return FixedBatchError(*m->graph, fixed, e.batch, e.engine.name).WithContext("SetPlan");
     auto it = m->instances.find(e.engine.name);
     if (it == m->instances.end()) return Status::Error("SetPlan: engine '" + e.engine.name + "' is not among the model's engines");
     insts.push_back(it->second);
@@ -333,6 +352,13 @@ Result<TuneResult> TuneModel(const Session& session, ModelId model, const Scenar
     if (b <= max_dla) dla.push_back(b);
   space.dla_batches = dla.empty() ? std::vector<int64_t>{1} : dla;
   EI_ASSIGN_OR_RETURN(auto models, session.TargetModels(model, all));
+  // A fixed-batch export is planned at its batch; what the tuner varies is the loop count (NVIDIA's
+  // harness runs its batch-2 DLA engine in loops of 4 the same way).
+  if (const int64_t fixed = models.front()->fixed_batch(); fixed > 0) {
+    space.gpu_batches = {fixed};
+    space.dla_batches = {fixed};
+    space.loops = {1, 2, 4, 8};
+  }
   if (space_out) *space_out = space;
   return Tune(session.soc(), space, models, spec, options);
 }

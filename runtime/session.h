@@ -33,6 +33,10 @@ namespace edgeinfer::runtime {
 struct SessionOptions {
   std::string soc = "orin-agx";     // profile name or path (devices::LoadSocProfile)
   std::string power_mode;           // "" = the profile's default
+  std::string clocks;               // "" or devices::ApplyClocks's spec, over the power mode
+  // SRAM each DLA core's engine may use (TensorRT's --memPoolSize=dlaSRAM); 0 = the profile's
+  // dla.sram_default_bytes (TensorRT's default 0.5 MiB on Orin). At most dla.sram_bytes_per_core.
+  int64_t dla_sram_bytes = 0;
 };
 
 struct ModelOptions {

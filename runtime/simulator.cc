@@ -243,8 +243,37 @@ class Sim {
     x->has_job = true;
   }
 
+  // Loaded-latency sharing (Little's law): a client's bandwidth is its outstanding requests over
+  // the memory latency; its ceiling is that ratio at the unloaded latency. When the clients together
+  // want more than the DRAM can serve, the latency every one of them sees rises by the same factor
+  // s, so each gets min(demand, ceiling / s), with s chosen so the allocations fill the achievable
+  // total. A client far below its ceiling (a mostly compute-bound layer) keeps its demand longer;
+  // a latency-bound one (a DLA core, ceiling 63.5 GB/s) loses bandwidth in proportion to it.
+  // (Max-min fair water-filling, devices::ShareBandwidth, gave every saturated client an equal
+  // share: the GPU's memory-bound layers got no more than a DLA's.) docs/timing-model.md.
+  static std::vector<double> LatencyShare(double total, const std::vector<double>& demands,
+                                          const std::vector<double>& ceilings) {
+    double want = 0;
+    for (double d : demands) want += d;
+    if (want <= total) return demands;
+    double lo = 1, hi = 1;
+    auto served = [&](double f) {
+      double sum = 0;
+      for (size_t i = 0; i < demands.size(); ++i) sum += std::min(demands[i], ceilings[i] / f);
+      return sum;
+    };
+    while (served(hi) > total) hi *= 2;
+    for (int it = 0; it < 60; ++it) {
+      const double mid = 0.5 * (lo + hi);
+      (served(mid) > total ? lo : hi) = mid;
+    }
+    std::vector<double> a(demands.size());
+    for (size_t i = 0; i < demands.size(); ++i) a[i] = std::min(demands[i], ceilings[i] / hi);
+    return a;
+  }
+
   void Allocate() {
-    std::vector<double> demands;
+    std::vector<double> demands, ceilings;
     std::vector<Executor*> who;
     for (Executor& x : execs_) {
       if (!x.has_job) continue;
@@ -254,11 +283,12 @@ class Sim {
       if (!j.fluid || j.bytes <= 0) continue;
       j.demand = j.floor_s > 0 ? std::min(x.ceiling, j.bytes / j.floor_s) : x.ceiling;
       demands.push_back(j.demand);
+      ceilings.push_back(x.ceiling);
       who.push_back(&x);
     }
     if (demands.empty()) return;
     ++events_;
-    const std::vector<double> a = devices::ShareBandwidth(total_bw_, demands);
+    const std::vector<double> a = LatencyShare(total_bw_, demands, ceilings);
     for (size_t i = 0; i < who.size(); ++i) who[i]->job.alloc = a[i];
   }
 

@@ -1,6 +1,7 @@
 // edgeinfer bench MODEL: compiles a model for the GPU and DLA engines of a SoC profile, tunes the
 // batch plan for a scenario, runs it on the target clock (simulation) and on the host clock (real
 // numerics on a bounded number of samples), and explains the plan. JSON fields: docs/runtime.md.
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -20,6 +21,8 @@ struct BenchArgs {
   std::string model;
   std::string soc = "orin-agx";
   std::string power_mode;
+  std::string clocks;               // per-unit clock caps over the power mode (devices::ApplyClocks)
+  std::string dla_sram;             // SRAM per DLA core (TensorRT --memPoolSize=dlaSRAM), e.g. 1MiB
   std::string scenario = "offline";
   std::string precision = "int8";
   std::string engines = "gpu,dla0,dla1";
@@ -96,8 +99,11 @@ nlohmann::json CandJson(const runtime::Candidate& c) {
 nlohmann::json PowerJson(const runtime::PowerReport& p) {
   nlohmann::json eng = nlohmann::json::array();
   for (const auto& e : p.engines)
-    eng.push_back({{"engine", e.name}, {"static_j", e.static_j}, {"compute_j", e.compute_j}, {"sram_j", e.sram_j}, {"dram_j", e.dram_j}});
+    eng.push_back({{"engine", e.name}, {"rail", e.rail}, {"static_j", e.static_j}, {"compute_j", e.compute_j}, {"sram_j", e.sram_j}, {"dram_j", e.dram_j}});
+  nlohmann::json rails = nlohmann::json::array();
+  for (const auto& r : p.rails) rails.push_back({{"rail", r.rail}, {"j", r.j}, {"average_w", p.seconds > 0 ? r.j / p.seconds : 0}});
   return {{"clock", "target"}, {"average_w", p.AverageW()}, {"total_j", p.TotalJ()}, {"samples_per_j", p.SamplesPerJ()},
+          {"wall_w", p.WallW()}, {"samples_per_j_basis", p.HasWall() ? "wall" : "module"}, {"rails", rails},
           {"soc_static_j", p.soc_static_j}, {"static_j", p.StaticJ()}, {"compute_j", p.ComputeJ()}, {"dram_j", p.DramJ()},
           {"budget_w", p.budget_w}, {"engines", eng}};
 }
@@ -152,6 +158,16 @@ int Bench(const BenchArgs& a) {
   SessionOptions so;
   so.soc = a.soc;
   so.power_mode = a.power_mode;
+  so.clocks = a.clocks;
+  if (!a.dla_sram.empty()) {
+    const std::string& t = a.dla_sram;
+    size_t i = 0;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+    const std::string unit = t.substr(i);
+    const int64_t mult = unit.empty() || unit == "B" ? 1 : unit == "KiB" ? 1024 : unit == "MiB" ? 1024 * 1024 : 0;
+    if (i == 0 || mult == 0) return Fail("bench", Status::Error("--dla-sram '" + t + "': expected BYTES, NKiB or NMiB (e.g. 1MiB)"));
+    so.dla_sram_bytes = std::stoll(t.substr(0, i)) * mult;
+  }
   auto session = Session::Create(so);
   if (!session.ok()) return Fail("bench", session.status());
   Session& s = **session;
@@ -231,9 +247,11 @@ int Bench(const BenchArgs& a) {
     if (gpu) refs.push_back({"GPU only", gpu->plan, {}});
     if (dla) refs.push_back({"one DLA", dla->plan, {}});
     // Both DLA cores at batch 2, the DLA-SW README's ResNet-50 setup (its calibration points).
+    // A fixed-batch export runs its batch in loops (b1 x 2 for a batch-1 export).
+    const int64_t fixed = FixedBatchOf(*s.graph(*model));
     std::vector<EnginePlan> dlas;
     for (const EngineSpec& e : space.engines)
-      if (e.kind == EngineClass::kDla) dlas.push_back({e, 2, 1});
+      if (e.kind == EngineClass::kDla) dlas.push_back({e, fixed > 0 ? fixed : 2, fixed > 0 ? std::max<int64_t>(1, 2 / fixed) : 1});
     if (dlas.size() >= 2 && spec.kind == ScenarioKind::kOffline) {
       BatchPlan p;
       p.engines = dlas;
@@ -363,7 +381,10 @@ int Bench(const BenchArgs& a) {
     auto watts = [&](const ScenarioResult& r) {
       auto p = EstimatePower(soc, r.sim);
       char b[64] = "";
-      if (p.ok()) std::snprintf(b, sizeof b, "  %5.1f W  %5.1f samples/J", p->AverageW(), p->SamplesPerJ());
+      if (p.ok() && p->HasWall())
+        std::snprintf(b, sizeof b, "  %5.1f W module %5.1f W wall  %5.1f samples/J", p->AverageW(), p->WallW(), p->SamplesPerJ());
+      else if (p.ok())
+        std::snprintf(b, sizeof b, "  %5.1f W  %5.1f samples/J", p->AverageW(), p->SamplesPerJ());
       return std::string(b);
     };
     for (const Ref& r : refs)
@@ -437,6 +458,12 @@ void RegisterBench(CLI::App& app, int* exit_code) {
   c->add_option("model", a->model, "ONNX model, or an engine file (.plan) from edgeinfer compile --soc S -o F.plan")->required();
   c->add_option("--soc", a->soc, "SoC profile name or YAML path (default orin-agx)");
   c->add_option("--power-mode", a->power_mode, "power mode (default: the profile's default, MAXN on orin-agx)");
+  c->add_option("--clocks", a->clocks,
+                "clock caps over the power mode, as nvpmodel sets them: gpu=F,dla=F,emc=F,cpu=NxF[,gpu_sms=N] "
+                "(e.g. gpu=624.75MHz,dla=883.2MHz,emc=3199MHz,cpu=4x576MHz, MLPerf v2.1's Orin MaxQ)");
+  c->add_option("--dla-sram", a->dla_sram,
+                "SRAM per DLA core for its engine (TensorRT --memPoolSize=dlaSRAM; NVIDIA's MLPerf Orin harness: 1MiB); "
+                "default: the profile's dla.sram_default_bytes");
   c->add_option("--scenario", a->scenario, "offline, singlestream, multistream or server (default offline)");
   c->add_option("--precision", a->precision, "int8 (default), fp16 or fp32");
   c->add_option("--engines", a->engines, "engines to compile for and tune over (default gpu,dla0,dla1)");

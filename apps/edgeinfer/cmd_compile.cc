@@ -33,6 +33,7 @@ struct CompileCli {
   // Target: partition, memory plans, engine file (-o *.plan).
   std::string soc;
   std::string power_mode;
+  std::string clocks;
   bool explain = false;
   int64_t sram_bytes = -1;
   bool no_sram_chaining = false;
@@ -65,7 +66,7 @@ int RunCompile(CompileCli& c) {
   // plans memory). "-o X.plan" writes an engine file (runtime/engine_file.h), any other -o ONNX.
   std::optional<devices::SocProfile> soc;
   if (!c.soc.empty()) {
-    auto p = runtime::LoadSoc(c.soc, c.power_mode);
+    auto p = runtime::LoadSoc(c.soc, c.power_mode, c.clocks);
     if (!p.ok()) return Fail("compile", p.status());
     soc = std::move(p).value();
   } else if (c.explain) {
@@ -179,6 +180,7 @@ void RegisterCompile(CLI::App& app, int* exit_code) {
   sub->add_flag("--list-passes", c->list_passes, "print the pass list with why each sits where it does");
   sub->add_option("--soc", c->soc, "target SoC profile (name or YAML): partition DLA/GPU, plan memory, predict per-layer time");
   sub->add_option("--power-mode", c->power_mode, "power mode of the --soc profile (default: the profile's)");
+  sub->add_option("--clocks", c->clocks, "clock caps over the power mode: gpu=F,dla=F,emc=F,cpu=NxF (e.g. gpu=624.75MHz,cpu=4x576MHz)");
   sub->add_flag("--explain", c->explain, "print the partition (why each layer runs where), memory plans (SRAM/DRAM) and predicted times");
   sub->add_option("--sram-bytes", c->sram_bytes, "SRAM per DLA core for chaining (default: the profile's dla.sram_default_bytes)");
   sub->add_flag("--no-sram-chaining", c->no_sram_chaining, "keep every activation in DRAM (for comparison)");

@@ -45,6 +45,7 @@ struct RunArgs {
   // --engine dla: the SoC profile, and how the model is compiled for the DLA.
   std::string soc = "orin-agx";
   std::string power_mode;
+  std::string clocks;
   std::string precision = "int8";
   std::string calib;
   std::string calibrator;
@@ -173,7 +174,7 @@ int Run(const RunArgs& a) {
   std::optional<devices::SocProfile> soc;
   std::shared_ptr<const runtime::PartitionPlan> dla_plan;
   if (a.engine == "dla") {
-    auto p = runtime::LoadSoc(a.soc, a.power_mode);
+    auto p = runtime::LoadSoc(a.soc, a.power_mode, a.clocks);
     if (!p.ok()) return Fail("run", p.status());
     soc = std::move(p).value();
   }
@@ -333,6 +334,7 @@ void RegisterRun(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"exact", "float"}));
   c->add_option("--soc", a->soc, "--engine dla: SoC profile name or YAML path (default orin-agx)");
   c->add_option("--power-mode", a->power_mode, "--engine dla: power mode (default: the profile's)");
+  c->add_option("--clocks", a->clocks, "--engine dla: clock caps over the power mode (gpu=F,dla=F,emc=F,cpu=NxF)");
   c->add_option("--precision", a->precision, "--engine dla: int8 (default) or fp16")->check(CLI::IsMember({"int8", "fp16"}));
   c->add_option("--calib", a->calib, "--engine dla: calibration data (.npy, folder of .npy or images); default: the run's input");
   c->add_option("--calibrator", a->calibrator, "--engine dla: entropy, minmax or percentile")

@@ -1,5 +1,7 @@
 #include "apps/edgeinfer/common.h"
 
+#include "runtime/engine_instance.h"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -15,7 +17,14 @@ namespace edgeinfer::apps {
 Result<Graph> LoadModel(const std::string& path, int64_t batch) {
   ImportOptions opts;
   opts.batch = batch;
-  return ImportOnnx(path, opts);
+  EI_ASSIGN_OR_RETURN(Graph g, ImportOnnx(path, opts));
+  // --batch binds a symbolic batch; a model exported with a fixed one cannot be bound to another.
+  if (batch > 0 && !g.inputs().empty()) {
+    const Shape& s = g.value(g.inputs()[0]).shape;
+    if (s.rank() > 0 && s.dims[0] != batch)
+      return runtime::FixedBatchError(g, s.dims[0], batch, "--batch").WithContext(path);
+  }
+  return g;
 }
 
 Result<devices::TensorMap> LoadInputs(const Graph& g, const std::vector<std::string>& specs, int64_t batch) {

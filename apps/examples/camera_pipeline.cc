@@ -2,7 +2,7 @@
 // annotated video out, each stage on its own thread, connected by bounded queues, frames in order.
 //
 //   edgeinfer-camera-demo --model M.onnx | --plan M.plan  [--source clip.avi | --source 0 | --source synthetic]
-//                         [--frames N] [--out annotated.avi] [--soc orin-agx] [--power-mode P]
+//                         [--frames N] [--out annotated.avi] [--soc orin-agx] [--power-mode P] [--clocks gpu=F,dla=F,emc=F,cpu=NxF]
 //                         [--engines gpu,dla0,dla1] [--io-format float|int8] [--queue 4] [--inflight 16]
 //
 // Stages:
@@ -142,7 +142,7 @@ int Fail(const std::string& what, const Status& s = Status::Ok()) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model, plan_file, source = "synthetic", out, soc = "orin-agx", power_mode, engines = "gpu,dla0,dla1", io = "float";
+  std::string model, plan_file, source = "synthetic", out, soc = "orin-agx", power_mode, clocks, engines = "gpu,dla0,dla1", io = "float";
   int64_t frames = 60, queue = 4, inflight = 16;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -154,6 +154,7 @@ int main(int argc, char** argv) {
     else if (a == "--out") out = next();
     else if (a == "--soc") soc = next();
     else if (a == "--power-mode") power_mode = next();
+    else if (a == "--clocks") clocks = next();
     else if (a == "--engines") engines = next();
     else if (a == "--io-format") io = next();
     else if (a == "--queue") queue = std::atoll(next().c_str());
@@ -163,7 +164,7 @@ int main(int argc, char** argv) {
   if (model.empty() == plan_file.empty()) return Fail("give --model M.onnx or --plan M.plan");
   if (frames <= 0 || queue <= 0 || inflight <= 0) return Fail("--frames, --queue and --inflight must be positive");
 
-  auto session_or = Session::Create({.soc = soc, .power_mode = power_mode});
+  auto session_or = Session::Create({.soc = soc, .power_mode = power_mode, .clocks = clocks});
   if (!session_or.ok()) return Fail("SoC profile '" + soc + "'", session_or.status());
   std::unique_ptr<Session> session = std::move(session_or).value();
   ModelOptions mo;

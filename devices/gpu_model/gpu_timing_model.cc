@@ -13,7 +13,8 @@
 //     The best product wins (what an autotuner picks).
 //  4. Memory: input + weights (once per batch) + output + residual bytes at the GPU's DRAM share;
 //     re-reads of operands across tiles are assumed to hit the L2.
-//  5. Total = max(compute, memory) + launch overhead (one kernel per fused layer).
+//  5. Total = max(max(compute, memory) + kernel gap, host enqueue) (one kernel per fused layer; the
+//     enqueue floor only without CUDA graphs).
 // Known limits: no split-K, no Winograd, no L2 residency of activations between layers, no
 // sparsity; pools/eltwise are pure memory operations with a nominal CUDA-core compute term.
 #include "devices/gpu_model/gpu_timing_model.h"
@@ -107,9 +108,10 @@ Result<GpuLayerTime> GpuLayerTiming(const SocProfile& soc, const LayerWork& w, c
   const double bw = opts.dram_bandwidth_bytes_per_s > 0 ? opts.dram_bandwidth_bytes_per_s : EngineDramCeiling(soc, EngineClass::kGpu);
   if (!(bw > 0)) return Status::Error(label + ": GPU DRAM bandwidth is 0");
   t.memory_s = static_cast<double>(t.dram_bytes) / bw;
-  t.launch_s = g.launch_overhead_s;
+  t.launch_s = g.kernel_gap_cycles / g.clock_hz;
+  t.enqueue_s = opts.cuda_graphs ? 0 : g.launch_overhead_s;
   t.bound = t.compute_s >= t.memory_s ? Bound::kCompute : Bound::kMemory;
-  t.total_s = std::max(t.compute_s, t.memory_s) + t.launch_s;
+  t.total_s = std::max(std::max(t.compute_s, t.memory_s) + t.launch_s, t.enqueue_s);
   return t;
 }
 

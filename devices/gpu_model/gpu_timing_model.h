@@ -1,7 +1,14 @@
 // iGPU timing model: the modeled target time of one layer on the SoC profile's integrated GPU,
 // for the GPU executor's target clock when the real SoC is not present (no CUDA needed).
 //
-//   layer time = max(MACs / (peak MAC rate x efficiency), DRAM bytes / DRAM bandwidth) + launch
+//   layer time = max(max(MACs / (peak MAC rate x efficiency), DRAM bytes / DRAM bandwidth) + kernel gap,
+//                    host enqueue)
+//
+// kernel gap = gpu.kernel_gap_cycles / GPU clock: the per-kernel idle time on the GPU's timeline when
+// launches are queued ahead (a CUDA graph, or a host running ahead of a busy GPU): front-end launch
+// and the first/last-wave ramp. host enqueue = gpu.launch_overhead_s, only without CUDA graphs
+// (GpuTimingOptions::cuda_graphs = false): the host's per-kernel launch cost bounds the kernel rate
+// when kernels are shorter than it (batch 1).
 //
 // The efficiency is derived, not fitted per layer: a sustained tensor-core fraction for large
 // aligned tiles (profile), times channel-alignment padding (tensor-core K/N multiples), times tile
@@ -22,7 +29,8 @@ struct GpuLayerTime {
   std::string name;
   double compute_s = 0;
   double memory_s = 0;
-  double launch_s = 0;
+  double launch_s = 0;            // the kernel gap (on the GPU's timeline)
+  double enqueue_s = 0;           // host enqueue floor (0 with CUDA graphs)
   double total_s = 0;
   int64_t macs = 0;
   double peak_macs_per_s = 0;     // of the unit used (tensor cores or CUDA cores)
@@ -38,6 +46,9 @@ struct GpuLayerTime {
 struct GpuTimingOptions {
   // DRAM bandwidth the GPU gets (bytes/s); 0 = its ceiling alone (EngineDramCeiling(kGpu)).
   double dram_bandwidth_bytes_per_s = 0;
+  // Launches recorded in a CUDA graph (NVIDIA's SingleStream harness; trtexec --useCudaGraph): no
+  // per-kernel host enqueue. At large batches the host runs ahead of the GPU either way.
+  bool cuda_graphs = true;
 };
 
 // Time of one layer at the profile's active GPU clock and enabled SMs. Error when the profile has

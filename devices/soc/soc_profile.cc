@@ -181,6 +181,12 @@ Status ReadGpu(Reader& root, SocProfile* p) {
     EI_RETURN_IF_ERROR(r.Double("max_clock_hz", &g.max_clock_hz, true, false));
     EI_RETURN_IF_ERROR(r.Int("l2_bytes", &g.l2_bytes, true));
     EI_RETURN_IF_ERROR(r.Double("launch_overhead_s", &g.launch_overhead_s, true));
+    // Without it, the per-kernel cost is launch_overhead_s at the maximum clock (the earlier form).
+    if (r.Has("kernel_gap_cycles")) {
+      EI_RETURN_IF_ERROR(r.Double("kernel_gap_cycles", &g.kernel_gap_cycles, true));
+    } else {
+      g.kernel_gap_cycles = g.launch_overhead_s * g.max_clock_hz;
+    }
     EI_RETURN_IF_ERROR(r.Double("tensor_core_efficiency", &g.tensor_core_efficiency, true, false));
     EI_RETURN_IF_ERROR(r.Double("dram_efficiency", &g.dram_efficiency, true, false));
     EI_RETURN_IF_ERROR(r.Int("tile_m", &g.tile_m, true, false));
@@ -308,6 +314,16 @@ Status ReadPower(Reader& root, SocProfile* p) {
   EI_RETURN_IF_ERROR(r.Double("cpu_j_per_mac_fp32", &c.cpu_j_per_mac_fp32, p->cpu.HasTimingModel()));
   EI_RETURN_IF_ERROR(r.Double("dram_j_per_byte", &c.dram_j_per_byte, true));
   EI_RETURN_IF_ERROR(r.Double("sram_j_per_byte", &c.sram_j_per_byte, true));
+  for (auto [key, v] : {std::pair<const char*, double*>{"gpu_v0_fraction", &c.gpu_v0_fraction}, {"dla_v0_fraction", &c.dla_v0_fraction},
+                        {"cpu_v0_fraction", &c.cpu_v0_fraction}, {"emc_v0_fraction", &c.emc_v0_fraction}}) {
+    EI_RETURN_IF_ERROR(r.Double(key, v, false));
+    if (*v <= 0 || *v > 1) return r.Error(key, Num(*v) + " must be in (0, 1] (the voltage at zero clock as a fraction of the voltage at the maximum clock)");
+  }
+  EI_RETURN_IF_ERROR(r.Double("cpu_active_w_per_core", &c.cpu_active_w_per_core, false));
+  EI_RETURN_IF_ERROR(r.Double("wall_extra_w", &c.wall_extra_w, false));
+  EI_RETURN_IF_ERROR(r.Double("wall_conversion_efficiency", &c.wall_conversion_efficiency, false));
+  if (c.wall_conversion_efficiency <= 0 || c.wall_conversion_efficiency > 1)
+    return r.Error("wall_conversion_efficiency", Num(c.wall_conversion_efficiency) + " must be in (0, 1]");
   return r.CheckNoUnknownKeys();
 }
 
@@ -321,6 +337,7 @@ Status ReadAll(const YAML::Node& doc, const std::string& origin, SocProfile* p) 
   {
     EI_ASSIGN_OR_RETURN(Reader c, root.Section("cpu", true));
     EI_RETURN_IF_ERROR(c.Int("cores", &p->cpu.cores, true));
+    p->cpu.max_cores = p->cpu.cores;
     EI_RETURN_IF_ERROR(c.Double("clock_hz", &p->cpu.clock_hz, p->cpu.cores > 0));
     // The timing model's keys: all of the first four, or none.
     const bool timed = c.Has("fp32_macs_per_clock_per_core") || c.Has("efficiency");
@@ -464,6 +481,107 @@ Result<SocProfile> ApplyPowerMode(const SocProfile& profile, const std::string& 
   p.dram.emc_clock_hz = m->emc_clock_hz;
   if (m->cpu_cores > 0) p.cpu.cores = m->cpu_cores;
   if (m->cpu_clock_hz > 0) p.cpu.clock_hz = m->cpu_clock_hz;
+  return p;
+}
+
+namespace {
+
+// "624.75MHz" -> 6.2475e8. Units required.
+Result<double> ParseHz(const std::string& entry, const std::string& text) {
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  const std::string num = text.substr(0, i), unit = Lower(text.substr(i));
+  double mult = 0;
+  if (unit == "hz") mult = 1;
+  else if (unit == "khz") mult = 1e3;
+  else if (unit == "mhz") mult = 1e6;
+  else if (unit == "ghz") mult = 1e9;
+  double v = 0;
+  try {
+    size_t used = 0;
+    v = std::stod(num, &used);
+    if (used != num.size()) mult = 0;
+  } catch (...) {
+    mult = 0;
+  }
+  if (mult == 0 || !(v > 0))
+    return Status::Error("--clocks '" + entry + "': '" + text + "' is not a positive clock with a unit (e.g. 624.75MHz, 1.6GHz)");
+  return v * mult;
+}
+
+}  // namespace
+
+Result<SocProfile> ApplyClocks(const SocProfile& profile, const std::string& spec) {
+  SocProfile p = profile;
+  const std::string base = p.active_power_mode.empty() ? std::string("default") : p.active_power_mode;
+  std::stringstream ss(spec);
+  std::string entry;
+  int n = 0;
+  while (std::getline(ss, entry, ',')) {
+    entry.erase(std::remove_if(entry.begin(), entry.end(), ::isspace), entry.end());
+    if (entry.empty()) continue;
+    const auto eq = entry.find('=');
+    if (eq == std::string::npos) return Status::Error("--clocks '" + entry + "': expected UNIT=CLOCK (gpu, dla, emc, cpu=NxCLOCK, gpu_sms=N)");
+    const std::string unit = Lower(entry.substr(0, eq)), value = entry.substr(eq + 1);
+    auto above = [&](double f, double max, const char* what) -> Status {
+      if (max > 0 && f > max * 1.0001)
+        return Status::Error("--clocks '" + entry + "': " + Num(f / 1e6) + " MHz is above " + profile.name + "'s " + what + " " +
+                             Num(max / 1e6) + " MHz (rule: a clock cap is at most the unit's maximum)");
+      return Status::Ok();
+    };
+    if (unit == "gpu") {
+      if (!p.gpu.present) return Status::Error("--clocks '" + entry + "': " + profile.name + " has no GPU");
+      EI_ASSIGN_OR_RETURN(double f, ParseHz(entry, value));
+      EI_RETURN_IF_ERROR(above(f, p.gpu.max_clock_hz, "gpu.max_clock_hz"));
+      p.gpu.clock_hz = f;
+    } else if (unit == "gpu_sms") {
+      int sms = 0;
+      try { sms = std::stoi(value); } catch (...) {}
+      if (sms <= 0 || sms > p.gpu.sms)
+        return Status::Error("--clocks '" + entry + "': SMs must be 1.." + std::to_string(p.gpu.sms));
+      p.gpu.enabled_sms = sms;
+    } else if (unit == "dla") {
+      if (p.dla.cores <= 0) return Status::Error("--clocks '" + entry + "': " + profile.name + " has no DLA");
+      EI_ASSIGN_OR_RETURN(double f, ParseHz(entry, value));
+      EI_RETURN_IF_ERROR(above(f, p.dla.max_clock_hz, "dla.max_clock_hz"));
+      p.dla.clock_hz = f;
+    } else if (unit == "emc") {
+      EI_ASSIGN_OR_RETURN(double f, ParseHz(entry, value));
+      EI_RETURN_IF_ERROR(above(f, p.dram.max_emc_clock_hz, "dram.max_emc_clock_hz"));
+      p.dram.emc_clock_hz = f;
+    } else if (unit == "cpu") {
+      std::string clock = value;
+      const auto x = value.find_first_of("xX");
+      if (x != std::string::npos) {
+        int cores = 0;
+        try { cores = std::stoi(value.substr(0, x)); } catch (...) {}
+        const int max_cores = p.cpu.max_cores > 0 ? p.cpu.max_cores : p.cpu.cores;
+        if (cores <= 0 || cores > max_cores)
+          return Status::Error("--clocks '" + entry + "': online cores must be 1.." + std::to_string(max_cores));
+        p.cpu.cores = cores;
+        clock = value.substr(x + 1);
+      }
+      EI_ASSIGN_OR_RETURN(double f, ParseHz(entry, clock));
+      double max_cpu = 0;
+      for (const PowerMode& m : p.power_modes) max_cpu = std::max(max_cpu, m.cpu_clock_hz);
+      EI_RETURN_IF_ERROR(above(f, max_cpu, "CPU clock (its fastest power mode)"));
+      p.cpu.clock_hz = f;
+    } else {
+      return Status::Error("--clocks '" + entry + "': unknown unit '" + unit + "' (gpu, dla, emc, cpu, gpu_sms)");
+    }
+    ++n;
+  }
+  if (n == 0) return Status::Error("--clocks '" + spec + "' sets no clock");
+  PowerMode m;
+  m.name = base + "+clocks(" + spec + ")";
+  m.gpu_clock_hz = p.gpu.clock_hz;
+  m.gpu_sms = p.gpu.enabled_sms;
+  m.dla_clock_hz = p.dla.clock_hz;
+  m.emc_clock_hz = p.dram.emc_clock_hz;
+  m.cpu_cores = p.cpu.cores;
+  m.cpu_clock_hz = p.cpu.clock_hz;
+  p.power_modes.push_back(m);
+  p.active_power_mode = m.name;
   return p;
 }
 

@@ -39,7 +39,8 @@ struct PowerMode {
 // (devices/cpu_model); a profile without them has no CPU timing (the CPU then runs on the host
 // clock only, and a GPU-less SoC cannot take fallback layers on the target clock).
 struct CpuProfile {
-  int cores = 0;
+  int cores = 0;                             // online in the active power mode
+  int max_cores = 0;                         // of the chip (the YAML's cpu.cores)
   double clock_hz = 0;
   double fp32_macs_per_clock_per_core = 0;   // SIMD FMA lanes x pipes
   double fp16_macs_per_clock_per_core = 0;
@@ -63,7 +64,8 @@ struct GpuProfile {
   double max_clock_hz = 0;
   int64_t l2_bytes = 0;
   // Timing-model constants (docs/timing-model.md says where each comes from).
-  double launch_overhead_s = 0;           // per kernel
+  double launch_overhead_s = 0;           // host enqueue per kernel without CUDA graphs
+  double kernel_gap_cycles = 0;           // GPU clocks idle per kernel with launches queued ahead
   double tensor_core_efficiency = 0;      // sustained fraction of peak on a large, aligned layer
   double dram_efficiency = 0;             // achievable fraction of DRAM peak when the GPU is alone
   int tile_m = 0, tile_n = 0;             // implicit-GEMM CTA tile (output pixels x output channels)
@@ -125,8 +127,24 @@ struct DramProfile {
 };
 
 // Power coefficients. Static watts per engine while powered; dynamic energy per operation.
-// Every number is an estimate unless its YAML comment cites a source.
+// Every number is an estimate unless its YAML comment cites a source. The per-MAC energies and
+// static watts are at the unit's maximum clock; at a lower clock the unit's voltage is
+// V/Vmax = v0 + (1 - v0) x f/fmax (a linear voltage-frequency curve, v0 = `<unit>_v0_fraction`),
+// dynamic energy per operation scales by (V/Vmax)^2 and static power by V/Vmax
+// (docs/power-model.md). v0 = 1 (the default) is no voltage scaling.
 struct PowerCoefficients {
+  double gpu_v0_fraction = 1;
+  double dla_v0_fraction = 1;
+  double cpu_v0_fraction = 1;
+  double emc_v0_fraction = 1;             // DRAM J/byte vs the EMC clock
+  // CPU dynamic power per online core at its maximum clock while the harness runs (feeding the
+  // engines: preprocessing, enqueue, completion); scaled by cores and (V/Vmax)^2 x f/fmax.
+  double cpu_active_w_per_core = 0;
+  // The developer kit at the wall (what MLPerf's power analyser measures): the module's power
+  // divided by the conversion efficiency of the carrier's regulators, plus what the carrier board,
+  // fan and I/O draw. 0 / 1: the module alone.
+  double wall_extra_w = 0;
+  double wall_conversion_efficiency = 1;
   double soc_static_w = 0;
   double gpu_static_w = 0;
   double dla_static_w = 0;                // per core
@@ -175,6 +193,13 @@ std::vector<std::string> SocProfileSearchPath();
 // Copies power mode `mode`'s clocks into a profile (case-insensitive name; "15w" works). Error
 // names the profile and lists its modes. A profile without modes accepts only "" or "default".
 Result<SocProfile> ApplyPowerMode(const SocProfile& profile, const std::string& mode);
+
+// Sets clocks as nvpmodel does, over the active power mode: `spec` is a comma-separated list of
+// gpu=F, dla=F, emc=F, cpu=NxF (N online cores) or cpu=F, gpu_sms=N, with F in Hz, kHz, MHz or GHz
+// ("gpu=624.75MHz,dla=883.2MHz,emc=3199MHz,cpu=4x576MHz", MLPerf v2.1's Orin MaxQ caps). Every
+// clock must be positive and at most the unit's maximum. The active mode becomes
+// "<mode>+clocks(<spec>)" with no budget. Errors name the entry and the rule.
+Result<SocProfile> ApplyClocks(const SocProfile& profile, const std::string& spec);
 
 // Re-checks the invariants of a profile built or edited in code (the loader runs it too).
 Status ValidateSocProfile(const SocProfile& p);

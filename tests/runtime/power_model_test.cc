@@ -99,6 +99,23 @@ TEST(PowerModel, HandComputedRun) {
   EXPECT_NE(s.find("41% of the 10 W TOY budget"), std::string::npos) << s;
 }
 
+TEST(PowerModel, IdleGpuOfADlaOnlyPlanIsPowerGated) {
+  // A DLA task with no fallback layer: the GPU runs nothing, so it is charged no static power
+  // (issue 19: it was charged 2 W here). 4 samples x 1 ms = 4 ms: static (1 + 0.5 + 0.25) W x 4 ms.
+  SimConfig c;
+  c.engines.push_back(Engine("dla0", EngineClass::kDla, {Layer(EngineClass::kDla, 1e-3, 0, 1e9, 1, 0)}));
+  c.queries.push_back({0, 4});
+  const devices::SocProfile soc = Toy();
+  auto run = Simulate(soc, c);
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  ASSERT_NEAR(run->makespan_s, 4e-3, 1e-12);
+  auto p = EstimatePower(soc, *run);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_NEAR(p->StaticJ(), 1.75 * 4e-3, 1e-12);
+  for (const EnginePower& e : p->engines)
+    if (e.name.rfind("gpu", 0) == 0) EXPECT_EQ(e.static_j, 0) << e.name;
+}
+
 TEST(PowerModel, Refusals) {
   const devices::SocProfile soc = Toy();
   SimResult empty;

@@ -155,8 +155,11 @@ namespace {
 // DLAs batch 32 = 2039.11 samples/s. The runtime's scheduler owns the real answer (a discrete-event
 // simulation); here the engines' models are combined the simple way: each engine alone, and each
 // engine with the DRAM shared by all three as if all were memory-bound at once (a lower bound).
-// The published figure must lie between the two sums, within 15% on either side.
-TEST(GpuTimingCalibration, XavierOfflineGpuPlusTwoDlasBracket) {
+// The published figure does NOT lie between the two sums: the lower sum (2147 img/s) is already 5%
+// above it, because the Xavier model is optimistic (docs/fidelity.md: +26..33% for the simulated
+// plan; the gap is unexplained and not fitted). What the asserts guard is a regression band around
+// the miss: the lower sum within +15% of the published figure, the upper sum above -15% of it.
+TEST(GpuTimingCalibration, XavierOfflineGpuPlusTwoDlasBracket) {   // name kept; it no longer brackets
   auto soc = LoadSocProfile("xavier-agx");
   ASSERT_TRUE(soc.ok()) << soc.status().message();
   auto gpu_layers = testing::ResNet50Layers(64, 1);

@@ -52,7 +52,7 @@ TEST(SocProfile, OrinAgxNumbers) {
   auto p = LoadSocProfile("orin-agx");
   ASSERT_TRUE(p.ok()) << p.status().message();
   EXPECT_EQ(p->active_power_mode, "MAXN");
-  EXPECT_EQ(p->power_modes.size(), 4u);
+  EXPECT_EQ(p->power_modes.size(), 5u);   // MAXN, 50W, 30W, 15W and MLPerf v2.1's MaxQ clocks (issue 19)
   EXPECT_EQ(p->dla.cores, 2);
   EXPECT_EQ(p->dla.atomic_c * p->dla.atomic_k, 8192);
   EXPECT_EQ(p->dla.sram_bytes_per_core, 1 << 20);
@@ -67,6 +67,7 @@ TEST(SocProfile, OrinAgxNumbers) {
   for (const auto& m : p->power_modes) {
     auto q = ApplyPowerMode(p.value(), m.name);
     ASSERT_TRUE(q.ok());
+    if (m.published_gpu_sparse_int8_tops == 0) continue;   // MaxQ: clocks only, no published TOPS
     EXPECT_NEAR(4 * q->GpuInt8MacsPerSec() / 1e12, m.published_gpu_sparse_int8_tops, 0.05 * m.published_gpu_sparse_int8_tops)
         << m.name;
     EXPECT_NEAR(2 * 2 * 2 * q->DlaInt8MacsPerSec() / 1e12, m.published_dla_sparse_int8_tops,
@@ -155,6 +156,44 @@ TEST(SocProfile, LookupByNameAndPath) {
   auto again = LoadSocProfile("orin-agx");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->name, "orin-agx");
+}
+
+}  // namespace
+}  // namespace edgeinfer::devices
+
+namespace edgeinfer::devices {
+namespace {
+
+// --clocks (issue 19): MLPerf v2.1's Orin MaxQ caps as clocks; the same as the profile's MaxQ mode;
+// refusals name the entry and the rule.
+TEST(SocProfile, ApplyClocks) {
+  auto p = LoadSocProfile("orin-agx");
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  auto c = ApplyClocks(*p, "gpu=624.75MHz,dla=883.2MHz,emc=3199MHz,cpu=4x576MHz");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_DOUBLE_EQ(c->gpu.clock_hz, 624.75e6);
+  EXPECT_DOUBLE_EQ(c->dla.clock_hz, 883.2e6);
+  EXPECT_DOUBLE_EQ(c->dram.emc_clock_hz, 3199e6);
+  EXPECT_EQ(c->cpu.cores, 4);
+  EXPECT_DOUBLE_EQ(c->cpu.clock_hz, 576e6);
+  EXPECT_EQ(c->gpu.enabled_sms, 16);
+  EXPECT_NE(c->active_power_mode.find("MAXN+clocks("), std::string::npos) << c->active_power_mode;
+  auto m = ApplyPowerMode(*p, "maxq");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_DOUBLE_EQ(m->GpuInt8MacsPerSec(), c->GpuInt8MacsPerSec());
+  EXPECT_DOUBLE_EQ(m->DlaInt8MacsPerSec(), c->DlaInt8MacsPerSec());
+  // The DLA's MAC rate follows its clock.
+  EXPECT_NEAR(c->DlaInt8MacsPerSec() / p->DlaInt8MacsPerSec(), 883.2 / 1600, 1e-12);
+  auto err = [&](const std::string& spec, const std::string& want) {
+    auto r = ApplyClocks(*p, spec);
+    ASSERT_FALSE(r.ok()) << spec;
+    EXPECT_NE(r.status().message().find(want), std::string::npos) << r.status().message();
+  };
+  err("gpu=2GHz", "above orin-agx's gpu.max_clock_hz");
+  err("dla=883.2", "not a positive clock with a unit");
+  err("npu=1GHz", "unknown unit 'npu'");
+  err("cpu=13x1GHz", "online cores must be 1..12");
+  err("", "sets no clock");
 }
 
 }  // namespace
