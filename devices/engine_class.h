@@ -2,6 +2,8 @@
 // model, the partitioner (which class runs a node), the simulator and the session's engine specs
 // ("dla1" is EngineClass::kDla, core 1). Node::engine carries EngineClassName's spelling.
 #pragma once
+#include <optional>
+#include <string>
 
 namespace edgeinfer::devices {
 
@@ -15,6 +17,13 @@ inline const char* EngineClassName(EngineClass e) {
     case EngineClass::kCpu: return "cpu";
   }
   return "?";
+}
+
+// The inverse of EngineClassName (Node::engine is parsed here); nullopt for "" or another word.
+inline std::optional<EngineClass> ParseEngineClass(const std::string& s) {
+  for (EngineClass e : {EngineClass::kGpu, EngineClass::kDla, EngineClass::kCpu})
+    if (s == EngineClassName(e)) return e;
+  return std::nullopt;
 }
 
 }  // namespace edgeinfer::devices

@@ -1,7 +1,8 @@
 #include "runtime/engine_build.h"
 
-#include "devices/dla/timing_model.h"
-#include "devices/gpu_model/gpu_timing_model.h"
+#include <optional>
+
+#include "devices/pricing/price_layer.h"
 
 namespace edgeinfer::runtime {
 
@@ -95,25 +96,21 @@ Result<EngineFile> BuildEngine(const Graph& g, const devices::SocProfile* soc, c
     c.node = n.name;
     c.engine = n.engine;
     auto w = devices::DescribeNode(g, id, opts.batch);
-    if (w.ok()) {
+    const std::optional<EngineClass> engine = devices::ParseEngineClass(n.engine);
+    if (w.ok() && engine && soc && !IsViewOp(n.op)) {
       c.macs = w->Macs();
-      if (n.engine == "dla") {
-        if (chain) ApplySramFlags(g, *chain, id, &*w);
-        auto t = devices::DlaLayerTiming(*soc, *w);
-        if (t.ok()) {
-          c.predicted_s = t->total_s;
-          c.dram_bytes = t->DramBytes();
-          c.sram_bytes = t->sram_bytes;
-          c.bound = devices::BoundName(t->bound);
-        }
-      } else if (n.engine == "gpu") {
-        auto t = devices::GpuLayerTiming(*soc, *w);
-        if (t.ok()) {
-          c.predicted_s = t->total_s;
-          c.dram_bytes = t->dram_bytes;
-          c.bound = devices::BoundName(t->bound);
-        }
+      if (*engine == EngineClass::kDla && chain) ApplySramFlags(g, *chain, id, &*w);
+      devices::PriceOptions po;
+      po.in_place_concat = IsInPlaceConcat(n);
+      auto t = devices::PriceLayer(*soc, *engine, *w, po);
+      if (t.ok()) {
+        c.predicted_s = t->total_s;
+        c.dram_bytes = static_cast<int64_t>(t->dram_bytes);
+        c.sram_bytes = static_cast<int64_t>(t->sram_bytes);
+        c.bound = devices::BoundName(t->bound);
       }
+    } else if (w.ok()) {
+      c.macs = w->Macs();
     }
     total += c.predicted_s;
     e.costs.push_back(std::move(c));

@@ -7,9 +7,10 @@
 // through that core's SRAM) and one for the GPU instance ("gpu": the whole model on the GPU, all
 // DRAM); without a SoC one DRAM-only plan "host"; (3) every layer is priced on its engine by the
 // timing models (devices/dla/timing_model.h, devices/gpu_model/gpu_timing_model.h) with the SRAM
-// flags of the "dla0" plan set on its inputs and outputs, so the cost reflects chaining.
-// Known limits: the GPU instance runs the DLA-partitioned graph's order; the CPU engine has no
-// timing model (cost 0 with the bound left empty).
+// flags of the "dla0" plan set on its inputs and outputs, so the cost reflects chaining; priced by
+// devices::PriceLayer, as the partitioner and the session's target programs price them (views cost
+// nothing; data movement on the DLA is DMA traffic).
+// Known limits: the GPU instance runs the DLA-partitioned graph's order.
 #pragma once
 #include <map>
 #include <string>

@@ -11,6 +11,7 @@
 #include "devices/cpu_model/cpu_timing_model.h"
 #include "devices/dla/timing_model.h"
 #include "devices/gpu_model/gpu_timing_model.h"
+#include "devices/pricing/price_layer.h"
 #include "devices/soc/layer_work.h"
 #include "fusions/passes.h"
 #include "graph/shape_inference.h"
@@ -246,38 +247,21 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
       w.input_in_sram = flag(0);
       w.output_in_sram = !n.outputs.empty() && sram.count(n.outputs[0]) > 0;
       if (w.has_residual) w.residual_in_sram = n.op == "ConvEltwiseAct" ? flag(3) : flag(1);
-      if (w.kind == LayerKind::kOther) {
-        // Data movement the DLA does with its DMA engine: DRAM traffic only (Concat in place: none).
-        const bool in_place = IsInPlaceConcat(n);
-        c.dram_bytes = in_place ? 0 : static_cast<double>((w.input_in_sram ? 0 : w.input_bytes) + (w.output_in_sram ? 0 : w.output_bytes));
-        c.sram_bytes = in_place ? 0 : static_cast<double>((w.input_in_sram ? w.input_bytes : 0) + (w.output_in_sram ? w.output_bytes : 0));
-        c.fixed_s = soc_.dla.layer_overhead_cycles / soc_.dla.clock_hz;
-      } else {
-        auto t = devices::DlaLayerTiming(soc_, w);
-        if (!t.ok()) return t.status();
-        c.fixed_s = t->overhead_s;
-        c.floor_s = std::max(t->compute_s + t->input_load_s, t->sram_s);   // input fetch precedes compute (timing_model.h)
-        c.dram_bytes = static_cast<double>(t->DramBytes());
-        c.sram_bytes = static_cast<double>(t->sram_bytes);
-      }
+    } else if (w.input_bytes + w.output_bytes + w.weight_bytes + w.residual_bytes == 0) {
+      continue;   // nothing moved or computed (a constant-only node): no GPU/CPU kernel
+    }
+    devices::PriceOptions po;
+    po.in_place_concat = IsInPlaceConcat(n);
+    EI_ASSIGN_OR_RETURN(devices::LayerTime t, devices::PriceLayer(soc_, c.on, w, po));
+    c.fixed_s = t.fixed_s;
+    c.floor_s = t.floor_s;
+    c.dram_bytes = t.dram_bytes;
+    c.sram_bytes = t.sram_bytes;
+    if (on_dla) {
       // Every DLA segment is one submitted task (its own loadable): firmware overhead once each.
       if (!prev_dla) c.fixed_s += soc_.dla.task_overhead_s;
-    } else if (c.on == EngineClass::kCpu) {
-      if (w.input_bytes + w.output_bytes + w.weight_bytes + w.residual_bytes == 0) continue;
-      auto t = devices::CpuLayerTiming(soc_, w);
-      if (!t.ok()) return t.status();
-      c.fixed_s = t->overhead_s;
-      c.floor_s = t->compute_s;
-      c.dram_bytes = static_cast<double>(t->dram_bytes);
-      if (dla) ++p.fallback_layers;
-    } else {
-      if (w.input_bytes + w.output_bytes + w.weight_bytes + w.residual_bytes == 0) continue;
-      auto t = devices::GpuLayerTiming(soc_, w);
-      if (!t.ok()) return t.status();
-      c.fixed_s = t->launch_s;
-      c.floor_s = std::max(t->compute_s, t->enqueue_s - t->launch_s);   // host enqueue floor (no CUDA graphs)
-      c.dram_bytes = static_cast<double>(t->dram_bytes);
-      if (dla) ++p.fallback_layers;
+    } else if (dla) {
+      ++p.fallback_layers;
     }
     prev_dla = on_dla;
     const double ceiling = devices::EngineDramCeiling(soc_, c.on);

@@ -14,6 +14,7 @@
 #include "devices/dla/timing_model.h"
 #include "devices/soc/dram_model.h"
 #include "devices/gpu_model/gpu_timing_model.h"
+#include "devices/pricing/price_layer.h"
 #include "devices/soc/layer_work.h"
 
 namespace edgeinfer::runtime {
@@ -236,24 +237,13 @@ Result<PartitionPlan> PlanPartition(const Graph& g, const SocProfile& soc, const
           a.macs = w->Macs();
           if (IsViewOp(n.op)) {
             a.predicted_s = 0;   // a view: no kernel, no data moved (the runtime skips it too)
-          } else if (a.engine == EngineClass::kDla && w->kind == devices::LayerKind::kOther) {
-            // Data movement the DLA does with its DMA (Concat, Split, Resize nearest, Transpose): its
-            // bytes at the DLA's DRAM ceiling plus the per-layer overhead, as the runtime charges it.
-            const double bytes = IsInPlaceConcat(n) ? 0.0 : static_cast<double>(w->input_bytes + w->output_bytes);
-            const double bw = devices::EngineDramCeiling(soc, devices::EngineClass::kDla);
-            a.predicted_s = soc.dla.layer_overhead_cycles / soc.dla.clock_hz + (bw > 0 ? bytes / bw : 0.0);
-          } else if (a.engine == EngineClass::kDla) {
-            auto t = devices::DlaLayerTiming(soc, *w);
-            if (t.ok()) a.predicted_s = t->total_s;
-            else a.timing_note = "not timed on the DLA: " + t.status().message();
-          } else if (a.engine == EngineClass::kGpu) {
-            auto t = devices::GpuLayerTiming(soc, *w);
-            if (t.ok()) a.predicted_s = t->total_s;
-            else a.timing_note = "not timed on the GPU: " + t.status().message();
           } else {
-            auto t = devices::CpuLayerTiming(soc, *w);
+            devices::PriceOptions po;
+            po.in_place_concat = IsInPlaceConcat(n);
+            auto t = devices::PriceLayer(soc, a.engine, *w, po);
             if (t.ok()) a.predicted_s = t->total_s;
-            else a.timing_note = "not timed on the CPU: " + t.status().message();
+            else a.timing_note = std::string("not timed on the ") + (a.engine == EngineClass::kDla ? "DLA" : a.engine == EngineClass::kGpu ? "GPU" : "CPU") +
+                                 ": " + t.status().message();
           }
         }
       }
@@ -292,15 +282,10 @@ Result<PartitionPlan> PlanPartition(const Graph& g, const SocProfile& soc, const
       w.input_bytes = c.bytes_read;
       w.output_bytes = c.bytes_written;
       w.precision_bytes = static_cast<int>(std::max<size_t>(1, DTypeSize(val.dtype)));
-      if (soc.gpu.present) {
-        auto t = devices::GpuLayerTiming(soc, w);
-        if (t.ok()) c.predicted_s = t->total_s;
-        else c.timing_note = t.status().message();
-      } else {
-        auto t = devices::CpuLayerTiming(soc, w);
-        if (t.ok()) c.predicted_s = t->total_s;
-        else c.timing_note = "not timed on the CPU: " + t.status().message();
-      }
+      const EngineClass on = soc.gpu.present ? EngineClass::kGpu : EngineClass::kCpu;
+      auto t = devices::PriceLayer(soc, on, w);
+      if (t.ok()) c.predicted_s = t->total_s;
+      else c.timing_note = (on == EngineClass::kGpu ? "" : "not timed on the CPU: ") + t.status().message();
     }
     plan.conversions.push_back(c);
   };

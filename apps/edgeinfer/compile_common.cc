@@ -11,6 +11,8 @@ Result<runtime::CompileOptions> ToCompileOptions(const CompileArgs& a) {
   o.model_path = a.model;
   EI_ASSIGN_OR_RETURN(o.precision, ParsePrecision(a.precision));
   EI_ASSIGN_OR_RETURN(o.io_format, ParseIoFormat(a.io_format));
+  if (o.io_format == IoFormat::kInt8 && o.precision != Precision::kInt8)   // said in the flags' words
+    return Status::Error("--io-format int8 needs --precision int8 (the I/O scales are the INT8 calibration's)");
   o.calibration.data = a.calib;
   o.calibration.cache = a.calib_cache;
   o.calibration.preprocess = a.preprocess;
