@@ -265,7 +265,7 @@ ei_status ei_session_create(const char* soc_profile, const char* power_mode, ei_
     o.power_mode = power_mode ? power_mode : "";
     auto s = rt::Session::Create(o);
     if (!s.ok()) {
-      const std::string& msg = s.status().message();
+      const std::string msg = s.status().message();   // status() returns a copy
       // An unknown power mode is a name that does not exist.
       const bool mode = !o.power_mode.empty() && msg.find(o.power_mode) != std::string::npos &&
                         msg.find("power mode") != std::string::npos;
@@ -338,8 +338,7 @@ ei_status ei_model_load(ei_session* session, const char* path, const ei_model_op
       return Fail(EI_ERR_NOT_FOUND, std::string("model file '") + path + "' does not exist");
     const bool plan = IsEngineFile(path);
     auto id = plan ? session->session->LoadEngineFile(path, mo) : session->session->LoadModel(path, mo);
-    if (!id.ok()) return Fail(LoadCode(id.status().message()) == EI_ERR_NOT_FOUND ? EI_ERR_NOT_FOUND : EI_ERR_LOAD,
-                              id.status().message());
+    if (!id.ok()) return Fail(EI_ERR_LOAD, id.status().message());   // the file exists: anything else is a load error
     auto m = std::make_unique<ei_model>();
     m->session = session;
     m->id = *id;

@@ -463,7 +463,14 @@ Result<SocProfile> LoadSocProfile(const std::string& path_or_name) {
   if (!in) return Status::Error("SoC profile '" + path + "': cannot open");
   std::stringstream ss;
   ss << in.rdbuf();
-  return ParseSocProfile(ss.str(), fs::path(path).filename().string());
+  // Messages name the file; source_path then records where it was found (the SDK reports it).
+  auto parsed = ParseSocProfile(ss.str(), fs::path(path).filename().string());
+  if (parsed.ok()) {
+    std::error_code ec;
+    const fs::path full = fs::absolute(path, ec);
+    parsed->source_path = ec ? path : full.lexically_normal().string();
+  }
+  return parsed;
 }
 
 Result<SocProfile> ApplyPowerMode(const SocProfile& profile, const std::string& mode) {

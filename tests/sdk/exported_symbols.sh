@@ -16,7 +16,7 @@ if [ -n "$leaked" ]; then
   printf '%s\n' "$leaked" | head -20
   fail=1
 fi
-declared=$(grep -o 'EI_API[^(]*(' "$header" | sed 's/($//; s/.*[ *]//' | sort -u)
+declared=$(grep -v '^#' "$header" | grep -o 'EI_API[^(]*(' | sed 's/($//; s/.*[ *]//' | sort -u)
 for f in $declared; do
   printf '%s\n' "$syms" | grep -qx "$f" || { echo "FAIL: $f is declared in $(basename "$header") but not exported"; fail=1; }
 done

@@ -52,7 +52,7 @@ for elf in "$prefix/bin/edgeinfer" "$real" "$libdir"/edgeinfer/*.so; do
     case "$(basename "$elf"):$needed" in
       libedgeinfer_cuda.so:libcu*) continue ;;   # CUDA runtime, cuBLAS, cuDNN: NVIDIA's installer, documented
     esac
-    path=$(ldd "$elf" | awk -v n="$needed" '$1 == n {print $3}')
+    path=$(ldd "$elf" | awk -v n="$needed" '$1 == n {print $3} $1 ~ ("/" n "$") {print $1}' | head -1)   # ld-linux: "/lib64/ld-linux... (addr)"
     [ -n "$path" ] && [ "$path" != "not" ] || fail "$(basename "$elf"): $needed not found by ldd"
     pkg=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1) || true
     [ -n "$pkg" ] || pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1) || true
