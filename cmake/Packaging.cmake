@@ -6,7 +6,7 @@
 # Debian 12 packages holding every DT_NEEDED library of the installed binaries except CUDA's;
 # tests/sdk/install_test.sh checks this list against `objdump -p` and `dpkg -S` on the installed
 # tree, so a new dependency cannot be forgotten.
-set(EDGEINFER_DEB_DEPENDS "libc6, libstdc++6, libgcc-s1, libgomp1, libprotobuf32, libonnx1, libyaml-cpp0.7, libtbb12")
+set(EDGEINFER_DEB_DEPENDS "libc6, libstdc++6, libgcc-s1, libgomp1, libprotobuf32, libonnx1, libyaml-cpp0.7")
 if(EDGEINFER_HAVE_DNNL)
   string(APPEND EDGEINFER_DEB_DEPENDS ", libdnnl2")
 endif()

@@ -3,8 +3,9 @@
 #   1. the layout: public headers only (include/edgeinfer/edgeinfer.h, edgeinfer.hpp), the versioned
 #      libedgeinfer.so with its links, plugins in <libdir>/edgeinfer, SoC profiles in
 #      share/edgeinfer/configs, the CLI, the CMake package and edgeinfer.pc, no static library;
-#   2. the .deb's declared Depends cover every DT_NEEDED library of the installed binaries (looked up
-#      with dpkg -S; CUDA's own libraries, which no Debian package provides, only for the CUDA plugin);
+#   2. the .deb's declared Depends are exactly the packages of the DT_NEEDED libraries of the installed
+#      binaries (looked up with dpkg -S; CUDA's own libraries, which no Debian package provides, are
+#      allowed for the CUDA plugin only);
 #   3. an out-of-tree project (tests/sdk/consumer) configured with find_package(edgeinfer CONFIG):
 #      a C++ and a C99 program; the C99 program again through pkg-config and the C compiler alone;
 #      the robotics example (apps/examples) built on its own against the prefix;
@@ -45,7 +46,8 @@ done
 [ -z "$(find "$prefix" -name '*.a')" ] || fail "static libraries installed: $(find "$prefix" -name '*.a')"
 "$prefix/bin/edgeinfer" --version > /dev/null || fail "installed CLI does not run"
 
-# 2. Declared Debian dependencies cover what the binaries need.
+# 2. Declared Debian dependencies are exactly what the binaries need.
+used=""
 for elf in "$prefix/bin/edgeinfer" "$real" "$libdir"/edgeinfer/*.so; do
   [ -f "$elf" ] || continue
   for needed in $(objdump -p "$elf" | awk '$1 == "NEEDED" {print $2}'); do
@@ -60,9 +62,13 @@ for elf in "$prefix/bin/edgeinfer" "$real" "$libdir"/edgeinfer/*.so; do
       fail "$(basename "$elf"): $needed ($path) belongs to no Debian package"
     fi
     echo ", $depends," | grep -q ", $pkg[ ,(]" || fail "$(basename "$elf") needs $needed from $pkg, which the .deb does not declare ($depends)"
+    used="$used $pkg "
   done
 done
-echo "Depends: $depends (covers every DT_NEEDED library)"
+for pkg in $(echo "$depends" | tr ',' ' '); do   # and nothing declared that no binary needs
+  case "$used" in *" $pkg "*) ;; *) fail "the .deb declares $pkg, which no installed binary needs" ;; esac
+done
+echo "Depends: $depends (exactly the packages of the DT_NEEDED libraries)"
 
 # 3. Out-of-tree builds.
 cmake -S "$src/tests/sdk/consumer" -B "$tmp/consumer" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \
