@@ -464,15 +464,14 @@ static ei_status MakeTensor(const char* fn, ei_dtype dtype, const int64_t* dims,
     if (!s.ok()) return Fail(EI_ERR_ARGUMENT, std::string(fn) + ": " + s.message());
     std::vector<int64_t> d(dims, dims + rank);
     auto box = std::make_shared<TensorBox>();
-    if (data) {
-      box->tensor = Tensor::Borrow(static_cast<DType>(dtype), std::move(d), data);
-      box->release = release;
-      box->release_data = data;
-      box->user_data = user_data;
-    } else {
-      box->tensor = Tensor(static_cast<DType>(dtype), std::move(d));
-    }
-    *out = new ei_tensor{std::move(box)};
+    if (data) box->tensor = Tensor::Borrow(static_cast<DType>(dtype), std::move(d), data);
+    else box->tensor = Tensor(static_cast<DType>(dtype), std::move(d));
+    auto handle = std::make_unique<ei_tensor>(ei_tensor{box});
+    // The release hook is armed last: a failure above leaves the caller's memory alone.
+    box->release = release;
+    box->release_data = data;
+    box->user_data = user_data;
+    *out = handle.release();
     return Ok();
   });
 }
