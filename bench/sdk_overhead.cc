@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   if (!rs.ok()) { std::fprintf(stderr, "error: %s\n", rs.status().message().c_str()); return 1; }
   rt::ModelOptions mo;
   mo.engines = "gpu";
-  mo.precision = "fp32";
+  mo.precision = edgeinfer::Precision::kFp32;
   auto rid = (*rs)->LoadModel(model, mo);
   if (!rid.ok()) { std::fprintf(stderr, "error: %s\n", rid.status().message().c_str()); return 1; }
   const std::string in_name = ei_model_input_name(cm, 0);

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/precision.h"
 #include "runtime/edgeinfer.h"
 
 namespace rt = edgeinfer::runtime;
@@ -326,10 +327,10 @@ ei_status ei_model_load(ei_session* session, const char* path, const ei_model_op
     }
     rt::ModelOptions mo;
     mo.engines = o.engines ? o.engines : "gpu,dla0,dla1";
-    mo.precision = o.precision ? o.precision : "int8";
     mo.ordered = o.ordered != 0;
-    if (mo.precision != "int8" && mo.precision != "fp16" && mo.precision != "fp32")
-      return Fail(EI_ERR_ARGUMENT, "precision '" + mo.precision + "' is not one of int8, fp16, fp32");
+    auto precision = edgeinfer::ParsePrecision(o.precision ? o.precision : "int8");   // the one vocabulary
+    if (!precision.ok()) return Fail(EI_ERR_ARGUMENT, precision.status().message());
+    mo.precision = *precision;
     // Engine names are checked before the (long) compile.
     auto engines = rt::ParseEngineList(mo.engines, session->session->soc());
     if (!engines.ok()) return Fail(EI_ERR_ARGUMENT, "engines '" + mo.engines + "': " + engines.status().message());
