@@ -19,6 +19,15 @@ std::string ExeDir() {
   return ec ? std::string() : exe.parent_path().string();
 }
 
+// The folder of the binary (executable or libedgeinfer.so) that holds this code.
+std::string SelfDir() {
+  Dl_info info{};
+  if (!dladdr(reinterpret_cast<void*>(&ExeDir), &info) || !info.dli_fname) return {};
+  std::error_code ec;
+  fs::path p = fs::canonical(info.dli_fname, ec);
+  return ec ? std::string() : p.parent_path().string();
+}
+
 struct Opened {
   void* handle = nullptr;
   std::string error;   // when handle is null
@@ -43,8 +52,15 @@ std::vector<std::string> PluginSearchPath(const std::string& file_name, const st
     out.push_back((fs::path(exe) / file_name).string());
     out.push_back((fs::path(exe) / ".." / "lib" / file_name).lexically_normal().string());
     out.push_back((fs::path(exe) / ".." / "lib" / "edgeinfer" / file_name).lexically_normal().string());
+#ifdef EDGEINFER_INSTALL_LIBDIR
+    if (std::string(EDGEINFER_INSTALL_LIBDIR) != "lib")   // e.g. lib/x86_64-linux-gnu
+      out.push_back((fs::path(exe) / ".." / EDGEINFER_INSTALL_LIBDIR / "edgeinfer" / file_name).lexically_normal().string());
+#endif
     if (!build_subdir.empty()) out.push_back((fs::path(exe) / ".." / build_subdir / file_name).lexically_normal().string());
   }
+  // An installed libedgeinfer.so finds its plugins in <its folder>/edgeinfer, wherever the prefix is.
+  const std::string self = SelfDir();
+  if (!self.empty() && self != exe) out.push_back((fs::path(self) / "edgeinfer" / file_name).string());
 #ifdef EDGEINFER_PLUGIN_BUILD_ROOT
   if (!build_subdir.empty()) out.push_back((fs::path(EDGEINFER_PLUGIN_BUILD_ROOT) / build_subdir / file_name).string());
 #endif

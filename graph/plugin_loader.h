@@ -5,9 +5,10 @@
 // Search order for `file_name` (e.g. "libedgeinfer_cuda.so"), first hit wins:
 //   0. already loaded in this process (a binary that links the library directly)
 //   1. each directory of $EDGEINFER_PLUGIN_DIR (colon-separated)
-//   2. next to the executable, <exe>/../lib, <exe>/../lib/edgeinfer, <exe>/../<build_subdir>
+//   2. next to the executable, <exe>/../lib, <exe>/../lib/edgeinfer (and <exe>/../<install libdir>/edgeinfer),
+//      <exe>/../<build_subdir>; <folder of libedgeinfer.so>/edgeinfer when this code runs in that library
 //   3. <build tree>/<build_subdir> (the CMake binary dir this edgeinfer was built in)
-//   4. the install lib dir (CMAKE_INSTALL_FULL_LIBDIR), then the dynamic loader's own search
+//   4. the configured install dir (CMAKE_INSTALL_FULL_LIBDIR/edgeinfer), then the dynamic loader's own search
 //      (LD_LIBRARY_PATH, ld.so.cache)
 // A library that exists but cannot be opened (e.g. libcudnn missing) is reported with dlerror's text.
 // Libraries are never unloaded. Thread-safe.

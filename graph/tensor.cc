@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace edgeinfer {
 
@@ -10,6 +11,7 @@ std::shared_ptr<void> AlignedAlloc(size_t bytes) {
   size_t rounded = (bytes + 63) / 64 * 64;
   if (rounded == 0) rounded = 64;
   void* p = std::aligned_alloc(64, rounded);
+  if (!p) throw std::bad_alloc();   // callers at library boundaries (the C API) turn it into a status
   std::memset(p, 0, rounded);
   return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
 }

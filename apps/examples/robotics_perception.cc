@@ -1,7 +1,11 @@
 // Tutorial: linking edgeinfer into a robotics perception loop.
 //
+// It uses only the installed SDK: <edgeinfer/edgeinfer.hpp> (the header-only C++ API over the C API
+// in <edgeinfer/edgeinfer.h>) and libedgeinfer.so, so it builds inside this tree and out of tree
+// against an installed package (apps/examples/CMakeLists.txt; find_package(edgeinfer CONFIG)).
+//
 // A camera thread produces frames at a fixed rate; each frame is handed to the runtime with
-// Session::Submit (asynchronous, with a callback); a consumer thread takes the results in frame
+// ei::Model::Submit (asynchronous, with a callback); a consumer thread takes the results in frame
 // order and turns each into a "detection" (the argmax of the first output). When the pipeline
 // falls behind, the oldest frame still waiting to be submitted is dropped (a stale camera frame is
 // worth less than a fresh one), and counted. At the end it prints host-clock latency percentiles,
@@ -26,10 +30,8 @@
 #include <unistd.h>
 #include <vector>
 
-#include "runtime/edgeinfer.h"   // the one header an application includes
+#include <edgeinfer/edgeinfer.hpp>   // the installed C++ API (header-only over the C API)
 
-using namespace edgeinfer;
-using namespace edgeinfer::runtime;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -37,18 +39,20 @@ namespace {
 struct Frame {                    // one camera frame on its way through the pipeline
   int64_t id = 0;
   Clock::time_point captured;
-  devices::TensorMap inputs;      // input name -> batch-1 tensor (Tensor storage is shared, cheap to move)
+  std::vector<ei::Tensor> inputs; // one batch-1 tensor per model input, in the model's order (runtime storage)
 };
 struct Done {                     // one delivered result
   int64_t id = 0;
   Clock::time_point captured;
-  Result<devices::TensorMap> out = Status::Error("not delivered");
+  std::string error;              // empty: ok
+  std::vector<float> first_output;
 };
 
 int Fail(const std::string& msg) { std::fprintf(stderr, "error: %s\n", msg.c_str()); return 1; }
 // The runtime's messages already name the file or profile; add `what` only when they do not.
-int Fail(const std::string& what, const std::string& name, const Status& s) {
-  return Fail(s.message().find(name) != std::string::npos ? s.message() : what + " '" + name + "': " + s.message());
+int Fail(const std::string& what, const std::string& name, const ei::Error& e) {
+  const std::string m = e.what();
+  return Fail(m.find(name) != std::string::npos ? m : what + " '" + name + "': " + m);
 }
 
 double Pct(std::vector<double> v, double p) {   // nearest-rank percentile
@@ -96,41 +100,43 @@ int main(int argc, char** argv) {
   }
   if (fps <= 0 || seconds <= 0 || max_inflight < 1) return Fail("--fps, --seconds and --max-inflight must be positive");
 
-  // 1. A Session owns one SoC profile (name from configs/ or a YAML path) at one power mode. It is
-  //    returned as unique_ptr: the application owns it, and destroying it stops its workers.
-  //    Errors come back as Result/Status (no exceptions cross the library boundary).
-  auto session_or = Session::Create({.soc = soc, .power_mode = power_mode});
-  if (!session_or.ok()) return Fail("SoC profile", soc, session_or.status());
-  std::unique_ptr<Session> session = std::move(session_or).value();
+  // 1. A Session owns one SoC profile (a name looked up in the installed share/edgeinfer/configs, or
+  //    a YAML path) at one power mode; destroying it drains its requests and stops its workers.
+  //    The C++ API throws ei::Error (code + message); the throw happens in this header-only layer,
+  //    never across the library (the C API underneath returns status codes).
+  std::unique_ptr<ei::Session> session;
+  try {
+    session = std::make_unique<ei::Session>(soc, power_mode);
+  } catch (const ei::Error& e) {
+    return Fail("SoC profile", soc, e);
+  }
 
-  // 2. LoadModel imports + compiles (INT8 by default, calibrated on seeded random inputs unless you
-  //    pass a CalibrationTable) once; LoadEngineFile loads a precompiled `edgeinfer compile -o` plan.
+  // 2. Load imports + compiles an ONNX file (INT8 by default, calibrated on seeded random inputs) once,
+  //    or loads a precompiled `edgeinfer compile -o` engine file (recognised by its magic).
   //    ordered = true: callbacks are delivered in submission order, which a tracker downstream wants.
-  ModelOptions mo;
+  ei::ModelOptions mo;
   mo.engines = engines;
   mo.ordered = true;
-  auto id_or = plan_file.empty() ? session->LoadModel(model, mo) : session->LoadEngineFile(plan_file, mo);
-  if (!id_or.ok()) return Fail("model", plan_file.empty() ? model : plan_file, id_or.status());
-  const ModelId net = *id_or;
-
-  // 3. The compiled graph (shared_ptr<const Graph>, owned jointly with the session) tells us the
-  //    inputs: names and shapes, batch dim symbolic (kDynamic). We feed batch 1 per frame.
-  std::shared_ptr<const Graph> graph = session->graph(net);
-  std::vector<std::pair<std::string, std::vector<int64_t>>> input_shapes;
-  for (ValueId v : graph->inputs()) {
-    const Value& val = graph->value(v);
-    std::vector<int64_t> dims = val.shape.dims;
-    if (!dims.empty() && dims[0] == kDynamic) dims[0] = 1;
-    for (int64_t d : dims)
-      if (d <= 0) return Fail("input '" + val.name + "' has a symbolic dimension other than the batch");
-    if (val.dtype != DType::kFloat32) return Fail("input '" + val.name + "' is not float32 (a camera image is)");
-    input_shapes.push_back({val.name, dims});
+  const std::string model_path = plan_file.empty() ? model : plan_file;
+  ei::Model net;
+  try {
+    net = session->Load(model_path, mo);
+  } catch (const ei::Error& e) {
+    return Fail("model", model_path, e);
   }
-  std::printf("model %s on %s: plan %s\n", (plan_file.empty() ? model : plan_file).c_str(), soc.c_str(),
-              session->Plan(net).value().ToString().c_str());
-  const ModelInfo info = session->Info(net).value();   // keep the Result's value alive while iterating
-  for (const auto& [engine, device] : info.functional)   // which host device computes each engine's numbers
-    std::printf("  %s: %s\n", engine.c_str(), device.c_str());
+
+  // 3. The model's inputs: names, dtypes and shapes, batch dim symbolic (-1). We feed batch 1 per frame.
+  std::vector<std::vector<int64_t>> input_shapes;
+  for (size_t i = 0; i < net.InputCount(); ++i) {
+    std::vector<int64_t> dims = net.InputShape(i, /*batch=*/1);
+    for (int64_t d : dims)
+      if (d <= 0) return Fail("input '" + net.InputName(i) + "' has a symbolic dimension other than the batch");
+    if (net.InputDType(i) != EI_FLOAT32) return Fail("input '" + net.InputName(i) + "' is not float32 (a camera image is)");
+    input_shapes.push_back(dims);
+  }
+  std::printf("model %s on %s: plan %s\n", model_path.c_str(), soc.c_str(), net.Plan().c_str());
+  for (const ei::EngineInfo& e : net.Engines())   // which host device computes each engine's numbers
+    std::printf("  %s: %s\n", e.name.c_str(), e.device.c_str());
 
   // Shared state between our threads, guarded by one mutex.
   std::mutex mu;
@@ -153,10 +159,11 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_until(next);
       next += period;
       Frame fr{f, Clock::now(), {}};
-      for (const auto& [name, dims] : input_shapes) {
-        Tensor t(DType::kFloat32, dims);
-        for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = pix(rng);
-        fr.inputs.emplace(name, std::move(t));
+      for (const auto& dims : input_shapes) {   // written in place into runtime storage: no copy at submit
+        ei::Tensor t = ei::Tensor::Create(EI_FLOAT32, dims);
+        float* px = t.Data<float>();
+        for (size_t i = 0; i < t.ElementCount(); ++i) px[i] = pix(rng);
+        fr.inputs.push_back(std::move(t));
       }
       std::lock_guard<std::mutex> lk(mu);
       pending.push_back(std::move(fr));
@@ -172,10 +179,11 @@ int main(int argc, char** argv) {
     cv.notify_all();
   });
 
-  // 5. Dispatcher thread: Submit(model, inputs, callback) returns at once; the inputs are moved in
-  //    (the session owns them until delivery). The callback runs on a runtime worker thread, exactly
-  //    once per sample, with the outputs or the error. Keep it short and non-blocking: here it only
-  //    queues the result for the consumer (it must not wait on other results of this ordered model).
+  // 5. Dispatcher thread: Submit(inputs, callback) checks the inputs (count, dtype, shape, NaN) and
+  //    returns at once; the request shares the tensors' storage until delivery (no copy). The callback
+  //    runs on a runtime worker thread, exactly once per sample, with the completed request. Keep it
+  //    short and non-blocking: here it copies out the first output and queues it for the consumer (it
+  //    must not wait on other results of this ordered model).
   std::thread dispatcher([&] {
     std::unique_lock<std::mutex> lk(mu);
     for (;;) {
@@ -188,12 +196,31 @@ int main(int argc, char** argv) {
       lk.unlock();   // never hold our lock across a runtime call
       const int64_t fid = fr.id;
       const auto cap = fr.captured;
-      session->Submit(net, std::move(fr.inputs), [&, fid, cap](Result<devices::TensorMap> r) {
+      std::vector<const ei::Tensor*> ins;
+      for (const ei::Tensor& t : fr.inputs) ins.push_back(&t);
+      auto deliver = [&, fid, cap](ei::Request& done) {
+        Done d{fid, cap, {}, {}};
+        try {
+          std::vector<ei::Tensor> out = done.Get();   // completed: does not block; shares the runtime's buffers
+          const ei::Tensor& y = out.at(0);              // first output, e.g. class scores
+          if (y.dtype() == EI_FLOAT32) d.first_output.assign(y.Data<float>(), y.Data<float>() + y.ElementCount());
+        } catch (const ei::Error& e) {
+          d.error = e.what();
+        }
         std::lock_guard<std::mutex> g(mu);
-        results.push_back({fid, cap, std::move(r)});
+        results.push_back(std::move(d));
         --inflight;
         cv.notify_all();
-      });
+      };
+      try {
+        net.Submit(ins, deliver);
+      } catch (const ei::Error& e) {   // refused at submit (bad input): count it as a failed frame
+        Done d{fid, cap, e.what(), {}};
+        std::lock_guard<std::mutex> g(mu);
+        results.push_back(std::move(d));
+        --inflight;
+        cv.notify_all();
+      }
       lk.lock();
     }
   });
@@ -214,14 +241,14 @@ int main(int argc, char** argv) {
       ++completed;
       if (d.id <= last_id) ++out_of_order;
       last_id = d.id;
-      if (!d.out.ok()) {
+      if (!d.error.empty()) {
         ++errors;
-        std::fprintf(stderr, "frame %lld: %s\n", static_cast<long long>(d.id), d.out.status().message().c_str());
+        std::fprintf(stderr, "frame %lld: %s\n", static_cast<long long>(d.id), d.error.c_str());
       } else {
-        const Tensor& y = d.out->begin()->second;   // first output (by name); e.g. class scores
+        const std::vector<float>& y = d.first_output;
         int64_t best = 0;
-        for (int64_t i = 1; i < y.numel(); ++i)
-          if (y.GetAsDouble(i) > y.GetAsDouble(best)) best = i;
+        for (size_t i = 1; i < y.size(); ++i)
+          if (y[i] > y[best]) best = static_cast<int64_t>(i);
         if (static_cast<int64_t>(class_hist.size()) <= best) class_hist.resize(best + 1);
         ++class_hist[best];
         latency_ms.push_back(ms);
@@ -231,32 +258,25 @@ int main(int argc, char** argv) {
   }
   camera.join();
   dispatcher.join();
-  session->Drain(net);   // nothing left, but the idiom before tearing down
 
   std::printf("host latency (capture -> result, ms): p50 %.2f  p90 %.2f  p99 %.2f  [clock: host]\n",
               Pct(latency_ms, 50), Pct(latency_ms, 90), Pct(latency_ms, 99));
-  if (auto stats = session->HostStats(net); stats.ok())   // where the host time went, per engine
-    for (const HostEngineStats& st : *stats)
-      std::printf("  %s: %lld samples, %.2f ms per launch in the executor [clock: host]\n", st.name.c_str(),
-                  static_cast<long long>(st.samples), st.launches ? 1e3 * st.busy_s / st.launches : 0.0);
+  for (const ei::EngineInfo& st : net.Engines())   // where the host time went, per engine
+    std::printf("  %s: %lld samples, %.2f ms per launch in the executor [clock: host]\n", st.name.c_str(),
+                static_cast<long long>(st.samples), st.launches ? 1e3 * st.busy_s / st.launches : 0.0);
   int64_t top = class_hist.empty() ? -1 : std::max_element(class_hist.begin(), class_hist.end()) - class_hist.begin();
   std::printf("detections: %zu frames, most frequent class %lld\n", latency_ms.size(), static_cast<long long>(top));
 
-  // 7. Target clock: what the SoC model predicts for one frame at a time on this plan (SingleStream,
-  //    simulated; no host work). TargetModels gives one timing program per engine of the plan.
-  BatchPlan plan = session->Plan(net).value();
-  auto targets = session->TargetModels(net, plan);
-  ScenarioSpec ss;
-  ss.kind = ScenarioKind::kSingleStream;
-  ss.min_queries = 256;
-  auto tr = targets.ok() ? RunTargetScenario(session->soc(), plan, *targets, ss, 256)
-                         : Result<ScenarioResult>(targets.status());
-  if (tr.ok())
+  // 7. Target clock: what the SoC model predicts for one frame at a time on this plan (256 SingleStream
+  //    queries simulated on the profile; no host work).
+  try {
+    const ei_latency tl = net.TargetLatency(256);
     std::printf("target latency per frame (%s %s): p50 %.3f  p90 %.3f  p99 %.3f ms  [clock: target]\n", soc.c_str(),
-                power_mode.empty() ? "default mode" : power_mode.c_str(), tr->latency.p50 * 1e3,
-                tr->latency.p90 * 1e3, tr->latency.p99 * 1e3);
-  else
-    std::printf("target latency: not available (%s)\n", tr.status().message().c_str());
+                session->PowerMode().empty() ? "default mode" : session->PowerMode().c_str(), tl.p50_ms, tl.p90_ms,
+                tl.p99_ms);
+  } catch (const ei::Error& e) {
+    std::printf("target latency: not available (%s)\n", e.what());
+  }
 
   std::printf("frames: produced %lld, completed %lld, dropped %lld\n", static_cast<long long>(produced),
               static_cast<long long>(completed), static_cast<long long>(dropped));

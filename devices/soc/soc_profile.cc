@@ -7,6 +7,7 @@
 // default power mode. yaml-cpp throws on malformed input; the exceptions stay inside this file.
 #include "devices/soc/soc_profile.h"
 
+#include <dlfcn.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -420,9 +421,32 @@ Result<SocProfile> ParseSocProfile(const std::string& yaml_text, const std::stri
   return p;
 }
 
+namespace {
+// The folder of the binary holding this code: libedgeinfer.so, or an executable linking it statically.
+std::string BinaryDir() {
+  Dl_info info{};
+  if (!dladdr(reinterpret_cast<void*>(&BinaryDir), &info) || !info.dli_fname) return {};
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::canonical(info.dli_fname, ec);
+  return ec ? std::string() : p.parent_path().string();
+}
+}  // namespace
+
 std::vector<std::string> SocProfileSearchPath() {
   std::vector<std::string> dirs;
   if (const char* env = std::getenv("EDGEINFER_CONFIG_DIR"); env && *env) dirs.push_back(env);
+#if defined(EDGEINFER_LIBDIR_TO_CONFIGS) && defined(EDGEINFER_BINDIR_TO_CONFIGS)
+  // The install layout, relative to this binary: only where it exists (a build tree has none).
+  if (const std::string self = BinaryDir(); !self.empty()) {
+    for (const char* rel : {EDGEINFER_LIBDIR_TO_CONFIGS, EDGEINFER_BINDIR_TO_CONFIGS}) {
+      std::error_code ec;
+      const std::filesystem::path d = (std::filesystem::path(self) / rel).lexically_normal();
+      if (std::filesystem::is_directory(d, ec) &&
+          std::find(dirs.begin(), dirs.end(), d.string()) == dirs.end())
+        dirs.push_back(d.string());
+    }
+  }
+#endif
 #ifdef EDGEINFER_SOURCE_CONFIG_DIR
   dirs.push_back(EDGEINFER_SOURCE_CONFIG_DIR);
 #endif
@@ -460,7 +484,14 @@ Result<SocProfile> LoadSocProfile(const std::string& path_or_name) {
   if (!in) return Status::Error("SoC profile '" + path + "': cannot open");
   std::stringstream ss;
   ss << in.rdbuf();
-  return ParseSocProfile(ss.str(), fs::path(path).filename().string());
+  // Messages name the file; source_path then records where it was found (the SDK reports it).
+  auto parsed = ParseSocProfile(ss.str(), fs::path(path).filename().string());
+  if (parsed.ok()) {
+    std::error_code ec;
+    const fs::path full = fs::absolute(path, ec);
+    parsed->source_path = ec ? path : full.lexically_normal().string();
+  }
+  return parsed;
 }
 
 Result<SocProfile> ApplyPowerMode(const SocProfile& profile, const std::string& mode) {
