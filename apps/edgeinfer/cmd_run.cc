@@ -167,6 +167,18 @@ int Run(const RunArgs& a) {
     s = fusions::RunPipeline(gg, po, &report);
     if (!s.ok()) return Fail("run", s);
   }
+  if (a.engine == "cpu" && !IsCompiledGraph(*g)) {
+    // An explicitly quantized (Q/DQ) model runs as the INT8 graph its Q/DQ nodes describe
+    // (fusions/convert_qdq.cc), not as float ops with its weights dequantized at every run.
+    bool qdq = false;
+    for (NodeId id : g->NodeIds()) qdq = qdq || g->node(id).op == "QuantizeLinear" || g->node(id).op == "DequantizeLinear";
+    if (qdq) {
+      fusions::PipelineOptions po;
+      fusions::CompileReport report;
+      s = fusions::RunPipeline(*g, po, &report);
+      if (!s.ok()) return Fail("run", s);
+    }
+  }
   auto dev = MakeEngine(a);
   if (!dev.ok()) return Fail("run", dev.status());
   auto graph = std::make_shared<const Graph>(std::move(g).value());
