@@ -93,7 +93,7 @@ bool NonNegative(const Graph& g, ValueId v, int depth = 0) {
     return lo && lo->numel() == 1 && lo->GetAsDouble(0) >= 0.0;
   }
   static const char* kPreserving[] = {"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten", "Reshape",
-                                      "Squeeze", "Unsqueeze", "Transpose", "Split", "Identity"};
+                                      "Squeeze", "Unsqueeze", "Transpose", "Split", "Identity", "Dropout"};
   for (const char* op : kPreserving)
     if (n.op == op) return !n.inputs.empty() && NonNegative(g, n.inputs[0], depth + 1);
   if (n.op == "Concat") {

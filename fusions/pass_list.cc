@@ -140,6 +140,10 @@ Status RunPipeline(Graph& g, const PipelineOptions& opts, CompileReport* report)
     report->passes.push_back({e.name, static_cast<int>(g.NumLiveNodes()), CountLayers(g), ms});
     if (dump_all || opts.dump_after.count(e.name)) EI_RETURN_IF_ERROR(Dump(g, opts.dump_dir, index, e.name));
   }
+  if (ctx.qdq_scales && precision != "int8") {
+    report->precision = "int8";
+    report->notes.push_back("precision " + precision + " was asked: the model's Q/DQ layers run INT8 (its own scales), the rest " + precision);
+  }
   report->layers_after = CountLayers(g);
   report->nodes_after = static_cast<int>(g.NumLiveNodes());
   return Status::Ok();

@@ -69,7 +69,9 @@ TEST(ConvertQdq, Uint8ZeroPoint128IsExact) {
   EXPECT_EQ(rep.CountByKind()["QdqActivation"], 2);
   EXPECT_TRUE(rep.refusals.empty()) << rep.ToText(true);
   for (NodeId id : g.NodeIds())
-    if (g.node(id).op == "ConvBiasAct") EXPECT_FLOAT_EQ(g.node(id).attrs.GetFloat("x_scale", 0), 0.02f);
+    if (g.node(id).op == "ConvBiasAct") {
+      EXPECT_FLOAT_EQ(g.node(id).attrs.GetFloat("x_scale", 0), 0.02f);
+    }
   EXPECT_LT(MaxOutputDiff(in, g, RandomInputs(in, 3)), 0.05 * 1.01);
 }
 

@@ -160,7 +160,7 @@ def run_float(model, feeds):
             y = _attr(n, "alpha", 1.0) * (a @ b)
             if len(x) > 2 and x[2] is not None:
                 y = y + _attr(n, "beta", 1.0) * x[2]
-        elif op == "Identity":
+        elif op in ("Identity", "Dropout"):
             y = x[0]
         else:
             raise SystemExit("qdq_models.py: op %s ('%s') is not in the calibration executor" % (op, n.name))
