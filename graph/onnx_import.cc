@@ -182,18 +182,49 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& tp, const std::string& w
   return t;
 }
 
+// The attribute's kind: its declared type, or for very old models that leave the type out, the
+// field that is set.
+int AttrKind(const onnx::AttributeProto& a) {
+  using A = onnx::AttributeProto;
+  if (a.type() != A::UNDEFINED) return a.type();
+  if (a.has_f()) return A::FLOAT;
+  if (a.has_i()) return A::INT;
+  if (a.has_s()) return A::STRING;
+  if (a.has_t()) return A::TENSOR;
+  if (a.floats_size()) return A::FLOATS;
+  if (a.ints_size()) return A::INTS;
+  if (a.strings_size()) return A::STRINGS;
+  return A::UNDEFINED;
+}
+
+std::string AttrKindName(int kind) {
+  const std::string& n = onnx::AttributeProto::AttributeType_Name(static_cast<onnx::AttributeProto::AttributeType>(kind));
+  return n.empty() ? "kind " + std::to_string(kind) : n;
+}
+
+// Checks a default-domain node's attributes against ONNX's own schema for the model's opset (libonnx's
+// schema registry): an attribute of the wrong type (pads given as floats) is refused by name, never
+// read as a default. Attributes the schema does not list are left to the op's own parsing (exporters
+// add a few); ops the registry does not know are checked by the op table later.
+Status CheckAttributeTypes(const onnx::NodeProto& n, int64_t opset, const std::string& what) {
+  const onnx::OpSchema* schema = onnx::OpSchemaRegistry::Schema(n.op_type(), static_cast<int>(opset), "");
+  if (schema == nullptr) return Status::Ok();
+  for (const onnx::AttributeProto& a : n.attribute()) {
+    auto it = schema->attributes().find(a.name());
+    if (it == schema->attributes().end()) continue;
+    const int want = it->second.type;
+    const int found = AttrKind(a);
+    if (found == want) continue;
+    return Status::Error(what + ": attribute '" + a.name() + "' is " + AttrKindName(found) + ", but " + n.op_type() +
+                         "-" + std::to_string(schema->since_version()) + " defines it as " + AttrKindName(want) +
+                         " (rule: attribute types follow the ONNX schema of the model's opset)");
+  }
+  return Status::Ok();
+}
+
 Result<AttrValue> AttrFromProto(const onnx::AttributeProto& a, const std::string& what, const std::string& base_dir) {
   using A = onnx::AttributeProto;
-  int type = a.type();
-  if (type == A::UNDEFINED) {   // very old models leave the type out: take the field that is set
-    if (a.has_f()) type = A::FLOAT;
-    else if (a.has_i()) type = A::INT;
-    else if (a.has_s()) type = A::STRING;
-    else if (a.has_t()) type = A::TENSOR;
-    else if (a.floats_size()) type = A::FLOATS;
-    else if (a.ints_size()) type = A::INTS;
-    else if (a.strings_size()) type = A::STRINGS;
-  }
+  const int type = AttrKind(a);
   switch (type) {
     case A::FLOAT: return AttrValue(a.f());
     case A::INT: return AttrValue(static_cast<int64_t>(a.i()));
@@ -453,7 +484,12 @@ Status Importer::AddInputs() {
     if (have_shape) {
       bool any_symbol = false;
       for (const auto& d : tt.shape().dim()) {
-        if (d.has_dim_value() && d.dim_value() >= 0) {
+        if (d.has_dim_value() && d.dim_value() < 0) {
+          return Status::Error(what + ": dimension " + std::to_string(shape.dims.size()) + " is declared as " +
+                               std::to_string(d.dim_value()) +
+                               " (rule: a declared dimension is a size >= 0 or a symbolic name)");
+        }
+        if (d.has_dim_value()) {
           shape.dims.push_back(d.dim_value());
           shape.symbols.emplace_back();
         } else {
@@ -603,6 +639,9 @@ Status Importer::BuildNodes() {
     }
     while (!ins.empty() && ins.back() == kNoValue) ins.pop_back();
     Attributes attrs;
+    if (IsDefaultDomain(n.domain())) {
+      EI_RETURN_IF_ERROR(CheckAttributeTypes(n, legacy_opset_ > 0 ? legacy_opset_ : opset_, label));
+    }
     for (const onnx::AttributeProto& a : n.attribute()) {
       if (a.name().empty()) return Status::Error(label + ": an attribute has no name");
       EI_ASSIGN_OR_RETURN(AttrValue v, AttrFromProto(a, label, base_dir_));

@@ -1176,5 +1176,50 @@ TEST(OnnxImportBad, UnsupportedOpsAreAllListedWithNodeNames) {
   EXPECT_HAS(ErrorOf(Import(ml)), "1 unsupported op: ai.onnx.ml.Normalizer (node 'norm')");
 }
 
+// An attribute of the wrong type (pads given as floats) must be refused by name, not read as its
+// default: the Conv would otherwise run unpadded.
+TEST(OnnxImportSchema, AttributeOfTheWrongTypeIsRefused) {
+  ModelBuilder b(13);
+  b.Input("x", onnx::TensorProto::FLOAT, {"1", "1", "4", "4"});
+  b.InitFloat("w", {1, 1, 3, 3}, std::vector<float>(9, 1.f));
+  onnx::NodeProto* n = b.Node("Conv", {"x", "w"}, {"y"}, "conv1");
+  ModelBuilder::AttrFloats(n, "pads", {1.f, 1.f, 1.f, 1.f});
+  b.Output("y");
+  std::string m = ErrorOf(Import(b));
+  EXPECT_HAS(m, "Conv 'conv1'");
+  EXPECT_HAS(m, "attribute 'pads' is FLOATS");
+  EXPECT_HAS(m, "defines it as INTS");
+
+  // The same model with INTS imports.
+  ModelBuilder ok(13);
+  ok.Input("x", onnx::TensorProto::FLOAT, {"1", "1", "4", "4"});
+  ok.InitFloat("w", {1, 1, 3, 3}, std::vector<float>(9, 1.f));
+  ModelBuilder::AttrInts(ok.Node("Conv", {"x", "w"}, {"y"}, "conv1"), "pads", {1, 1, 1, 1});
+  ok.Output("y");
+  ASSERT_TRUE(Import(ok).ok());
+}
+
+TEST(OnnxImportSchema, ScalarAttributeKindsAreChecked) {
+  ModelBuilder b(13);
+  b.Input("x", onnx::TensorProto::FLOAT, {"1", "3"});
+  ModelBuilder::AttrString(b.Node("Softmax", {"x"}, {"y"}, "sm"), "axis", "1");
+  b.Output("y");
+  std::string m = ErrorOf(Import(b));
+  EXPECT_HAS(m, "Softmax 'sm'");
+  EXPECT_HAS(m, "attribute 'axis' is STRING");
+  EXPECT_HAS(m, "defines it as INT");
+}
+
+TEST(OnnxImportSchema, NegativeDeclaredDimensionIsRefused) {
+  ModelBuilder b(13);
+  b.Input("x", onnx::TensorProto::FLOAT, {"1", "3"});
+  b.graph().mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(1)->set_dim_value(-3);
+  b.Node("Relu", {"x"}, {"y"});
+  b.Output("y");
+  std::string m = ErrorOf(Import(b));
+  EXPECT_HAS(m, "input 'x'");
+  EXPECT_HAS(m, "dimension 1 is declared as -3");
+}
+
 }  // namespace
 }  // namespace edgeinfer
