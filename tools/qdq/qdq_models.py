@@ -379,6 +379,12 @@ def quantize_qdq(model, ranges, variant):
     g.initializer.extend(keep_inits + new_inits)
     del g.node[:]
     g.node.extend(out_nodes)
+    # Initializers only the removed Relu/Clip nodes read (Clip bounds) go, as ORT's quantizer
+    # removes unused constants at the end.
+    used = {i for n in g.node for i in n.input}
+    for i in list(g.initializer):
+        if i.name not in used:
+            g.initializer.remove(i)
     del g.value_info[:]
     for op in model.opset_import:
         if op.domain in ("", "ai.onnx") and op.version < 13:
