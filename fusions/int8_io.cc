@@ -113,13 +113,14 @@ Status Int8Outputs(Graph& g, PassContext& ctx, int* done) {
 
 Status Int8Io(Graph& g, PassContext& ctx) {
   auto it = ctx.options.find("io_format");
-  if (it == ctx.options.end() || it->second == "float") return Status::Ok();
-  if (it->second != "int8") return Status::Error("io_format '" + it->second + "': must be float or int8");
+  if (it == ctx.options.end()) return Status::Ok();
+  EI_ASSIGN_OR_RETURN(IoFormat format, ParseIoFormat(it->second));
+  if (format == IoFormat::kFloat) return Status::Ok();
   int done = 0;
   EI_RETURN_IF_ERROR(Int8Inputs(g, ctx, &done));
   EI_RETURN_IF_ERROR(Int8Outputs(g, ctx, &done));
   if (done == 0) return Status::Error("--io-format int8: no graph input or output is an INT8 boundary (compile with --precision int8)");
-  g.metadata["io_format"] = "int8";
+  g.metadata["io_format"] = IoFormatName(IoFormat::kInt8);
   return Status::Ok();
 }
 

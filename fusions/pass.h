@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "graph/ir.h"
+#include "graph/precision.h"
 #include "graph/status.h"
 
 namespace edgeinfer::fusions {
@@ -42,7 +43,7 @@ struct PassStat {
 
 struct CompileReport {
   std::string model;
-  std::string precision = "fp32";
+  Precision precision = Precision::kFp32;
   int layers_before = 0;
   int layers_after = 0;
   int nodes_before = 0;

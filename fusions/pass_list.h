@@ -4,23 +4,26 @@
 // dtypes re-inferred). A failing verification names the pass that broke the graph.
 #pragma once
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "fusions/pass.h"
+#include "graph/precision.h"
 
 namespace edgeinfer::fusions {
 
-enum class Precision { kFp32, kFp16, kInt8 };
-const char* PrecisionName(Precision p);
-Result<Precision> ParsePrecision(const std::string& s);
+// The precision vocabulary is graph/precision.h's.
+using edgeinfer::ParsePrecision;
+using edgeinfer::Precision;
+using edgeinfer::PrecisionName;
 
 struct PassEntry {
   const char* name;     // as given to --disable-pass and --dump-after
   PassFn fn;
   const char* why;      // why it sits at this place in the list
-  const char* only_for; // nullptr: every precision; "int8" / "fp16": that precision only
+  std::optional<Precision> only_for;   // nullopt: every precision; else that precision only
 };
 
 // The passes in the order they run.

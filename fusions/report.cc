@@ -33,7 +33,7 @@ std::map<std::string, int> CompileReport::CountByKind() const {
 
 std::string CompileReport::ToText(bool verbose) const {
   std::ostringstream os;
-  os << "model " << model << ", precision " << precision << "\n";
+  os << "model " << model << ", precision " << PrecisionName(precision) << "\n";
   os << "layers: " << layers_before << " -> " << layers_after << "   (nodes: " << nodes_before << " -> " << nodes_after
      << ")\n";
   os << "rewrites by kind:\n";
@@ -62,7 +62,7 @@ std::string CompileReport::ToText(bool verbose) const {
 std::string CompileReport::ToJson() const {
   nlohmann::ordered_json j;
   j["model"] = model;
-  j["precision"] = precision;
+  j["precision"] = PrecisionName(precision);
   j["layers_before"] = layers_before;
   j["layers_after"] = layers_after;
   j["nodes_before"] = nodes_before;

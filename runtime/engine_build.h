@@ -25,7 +25,7 @@ namespace edgeinfer::runtime {
 
 struct EngineBuildOptions {
   std::string model;
-  std::string precision;
+  Precision precision = Precision::kFp32;
   std::string tool;
   int64_t batch = 1;
   int64_t sram_bytes = -1;    // per DLA core; -1: DefaultSramBytes(soc); must not exceed dla.sram_bytes_per_core

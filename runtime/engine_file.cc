@@ -292,7 +292,7 @@ Attributes ReadAttrs(Reader& r) {
 std::string SerializeOptions(const EngineFile& e) {
   Writer w;
   const EngineCompileOptions& o = e.options;
-  w.Str(o.model); w.Str(o.precision); w.Str(o.soc); w.Str(o.power_mode); w.I64(o.batch); w.I64(o.sram_bytes); w.Str(o.tool);
+  w.Str(o.model); w.Str(PrecisionName(o.precision)); w.Str(o.soc); w.Str(o.power_mode); w.I64(o.batch); w.I64(o.sram_bytes); w.Str(o.tool);
   w.Count(o.extra.size());
   for (const auto& [k, v] : o.extra) { w.Str(k); w.Str(v); }
   w.F64(e.predicted_total_s);
@@ -301,7 +301,12 @@ std::string SerializeOptions(const EngineFile& e) {
 
 void ParseOptions(Reader& r, EngineFile* e) {
   EngineCompileOptions& o = e->options;
-  o.model = r.Str("model"); o.precision = r.Str("precision"); o.soc = r.Str("soc"); o.power_mode = r.Str("power mode");
+  o.model = r.Str("model"); {
+    const std::string word = r.Str("precision");
+    auto p = ParsePrecision(word);
+    o.precision = p.ok() ? *p : Precision::kFp32;
+    if (r.ok() && !p.ok()) r.Fail("precision '" + word + "' is not one of fp32, fp16, int8");
+  } o.soc = r.Str("soc"); o.power_mode = r.Str("power mode");
   o.batch = r.I64("batch"); o.sram_bytes = r.I64("sram bytes"); o.tool = r.Str("tool");
   const size_t n = r.Count(8, "option count");
   for (size_t i = 0; i < n && r.ok(); ++i) { std::string k = r.Str("option name"); o.extra[k] = r.Str("option value"); }
@@ -933,7 +938,7 @@ Result<EngineFile> ReadEngineFile(const std::string& path, const EngineReadOptio
 std::string DescribeEngine(const EngineFile& e) {
   std::ostringstream os;
   const EngineCompileOptions& o = e.options;
-  os << "engine file version " << e.version << ": model '" << o.model << "', precision " << o.precision << ", soc "
+  os << "engine file version " << e.version << ": model '" << o.model << "', precision " << PrecisionName(o.precision) << ", soc "
      << (o.soc.empty() ? "-" : o.soc) << (o.power_mode.empty() ? "" : " " + o.power_mode) << ", batch " << o.batch << ", SRAM "
      << o.sram_bytes << " bytes per DLA core";
   if (!o.tool.empty()) os << ", by " << o.tool;

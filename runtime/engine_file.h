@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "graph/ir.h"
+#include "graph/precision.h"
 #include "graph/status.h"
 #include "runtime/memory_plan.h"
 
@@ -33,7 +34,7 @@ constexpr uint32_t kEngineFileVersion = 2;   // 2: graph metadata (int8 network 
 // How the model was compiled (informational except batch: the graph's shapes are bound to it).
 struct EngineCompileOptions {
   std::string model;          // the ONNX file it was compiled from
-  std::string precision;      // "fp32" | "fp16" | "int8"
+  Precision precision = Precision::kFp32;
   std::string soc;            // profile name ("orin-agx"); "" when compiled without one
   std::string power_mode;     // "MAXN", ... ; "" for single-clock profiles
   int64_t batch = 1;

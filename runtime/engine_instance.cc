@@ -8,42 +8,19 @@
 #include <set>
 #include <sstream>
 
-#include "devices/cpu/reference_executor.h"
 #include "devices/cpu_model/cpu_timing_model.h"
 #include "devices/dla/timing_model.h"
 #include "devices/gpu_model/gpu_timing_model.h"
 #include "devices/soc/layer_work.h"
 #include "fusions/passes.h"
 #include "graph/shape_inference.h"
-#include "devices/dla/dla_device.h"
-#ifdef EDGEINFER_HAVE_DNNL
-#include "devices/cpu/fast/fast_device.h"
-#endif
 #include "devices/cuda_plugin.h"
+#include "runtime/device_factory.h"
 
 namespace edgeinfer::runtime {
 
-using DevClass = devices::EngineClass;
 using devices::LayerKind;
 using devices::LayerWork;
-
-const char* EngineKindName(EngineKind k) {
-  switch (k) {
-    case EngineKind::kGpu: return "gpu";
-    case EngineKind::kDla: return "dla";
-    case EngineKind::kCpu: return "cpu";
-  }
-  return "?";
-}
-
-devices::EngineClass ClassOf(EngineKind k) {
-  switch (k) {
-    case EngineKind::kGpu: return DevClass::kGpu;
-    case EngineKind::kDla: return DevClass::kDla;
-    case EngineKind::kCpu: return DevClass::kCpu;
-  }
-  return DevClass::kGpu;
-}
 
 Result<std::vector<EngineSpec>> ParseEngineList(const std::string& list, const devices::SocProfile& soc) {
   std::vector<EngineSpec> out;
@@ -59,23 +36,23 @@ Result<std::vector<EngineSpec>> ParseEngineList(const std::string& list, const d
     if (item.empty()) continue;
     if (item == "gpu" || item == "all") {
       if (!soc.gpu.present) return Status::Error("engine '" + item + "': SoC profile '" + soc.name + "' has no GPU");
-      add({EngineKind::kGpu, 0, "gpu"});
+      add({EngineClass::kGpu, 0, "gpu"});
       if (item == "gpu") continue;
     }
     if (item == "dla" || item == "all") {
-      for (int i = 0; i < soc.dla.cores; ++i) add({EngineKind::kDla, i, "dla" + std::to_string(i)});
+      for (int i = 0; i < soc.dla.cores; ++i) add({EngineClass::kDla, i, "dla" + std::to_string(i)});
       if (soc.dla.cores == 0 && item == "dla") return Status::Error("engine 'dla': SoC profile '" + soc.name + "' has no DLA");
       continue;
     }
     if (item == "cpu") {
-      add({EngineKind::kCpu, 0, "cpu"});
+      add({EngineClass::kCpu, 0, "cpu"});
       continue;
     }
     if (item.rfind("dla", 0) == 0 && item.size() > 3 && std::all_of(item.begin() + 3, item.end(), ::isdigit)) {
       const int i = std::stoi(item.substr(3));
       if (i >= soc.dla.cores)
         return Status::Error("engine '" + item + "': SoC profile '" + soc.name + "' has " + std::to_string(soc.dla.cores) + " DLA cores");
-      add({EngineKind::kDla, i, item});
+      add({EngineClass::kDla, i, item});
       continue;
     }
     return Status::Error("engine '" + item + "': unknown (expected gpu, dla, dlaN, cpu or all)");
@@ -110,22 +87,27 @@ Result<Graph> BindBatch(const Graph& g, int64_t batch) {
 }
 
 Result<std::shared_ptr<TargetModel>> TargetModel::Create(std::shared_ptr<const Graph> g, const devices::SocProfile& soc,
-                                                         EngineKind kind) {
+                                                         EngineClass kind, std::shared_ptr<const PartitionPlan> partition,
+                                                         std::shared_ptr<const Graph> partitioned) {
   auto m = std::shared_ptr<TargetModel>(new TargetModel());
   m->g_ = std::move(g);
   m->soc_ = soc;
   m->kind_ = kind;
-  if (kind == EngineKind::kCpu && !soc.cpu.HasTimingModel())
+  if (kind == EngineClass::kCpu && !soc.cpu.HasTimingModel())
     return Status::Error("engine 'cpu': SoC profile '" + soc.name + "' has no CPU timing model (cpu.fp32_macs_per_clock_per_core, "
                          "cpu.efficiency); the CPU runs on the host clock only");
-  if (kind == EngineKind::kGpu && !soc.gpu.present) return Status::Error("engine 'gpu': SoC profile '" + soc.name + "' has no GPU");
-  if (kind == EngineKind::kDla) {
+  if (kind == EngineClass::kGpu && !soc.gpu.present) return Status::Error("engine 'gpu': SoC profile '" + soc.name + "' has no GPU");
+  if (kind == EngineClass::kDla) {
     if (soc.dla.cores <= 0) return Status::Error("engine 'dla': SoC profile '" + soc.name + "' has no DLA");
-    EI_ASSIGN_OR_RETURN(Graph b1, BindBatch(*m->g_, 1));
-    PartitionOptions po;
-    po.timing = false;
-    EI_ASSIGN_OR_RETURN(PartitionPlan plan, Partition(b1, soc, po));
-    m->partition_ = std::make_shared<const PartitionPlan>(std::move(plan));
+    if (!partition || !partitioned) {
+      EI_ASSIGN_OR_RETURN(Graph b1, BindBatch(*m->g_, 1));
+      PartitionOptions po;
+      po.timing = false;
+      EI_ASSIGN_OR_RETURN(PartitionPlan plan, Partition(b1, soc, po));
+      partition = std::make_shared<const PartitionPlan>(std::move(plan));
+      partitioned = std::make_shared<const Graph>(std::move(b1));
+    }
+    m->partition_ = std::move(partition);
     if (m->partition_->NumNodes(EngineClass::kDla) == 0)
       return Status::Error("engine 'dla': no layer of '" + m->g_->name + "' runs on the DLA (compile for int8 or fp16):\n" +
                            m->ExplainPlacement());
@@ -143,7 +125,7 @@ Result<std::shared_ptr<TargetModel>> TargetModel::Create(std::shared_ptr<const G
                            "layer on the DLA, or a GPU, or cpu.fp32_macs_per_clock_per_core and cpu.efficiency in the profile)" +
                            which + (n > 5 ? "\n  ..." : ""));
     }
-    m->bound1_ = std::make_shared<const Graph>(std::move(b1));
+    m->bound1_ = std::move(partitioned);
   }
   return m;
 }
@@ -168,7 +150,7 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
     auto it = cache_.find(batch);
     if (it != cache_.end()) return it->second;
   }
-  const bool dla = kind_ == EngineKind::kDla;
+  const bool dla = kind_ == EngineClass::kDla;
   if (dla && batch > soc_.dla.limits.max_batch)
     return Status::Error("DLA batch " + std::to_string(batch) + " exceeds the DLA's maximum " + std::to_string(soc_.dla.limits.max_batch));
   EI_ASSIGN_OR_RETURN(Graph g, BindBatch(*g_, batch));
@@ -197,13 +179,13 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
     }
   }
   // The engine class that runs fallback layers and reformats: the GPU, or the CPU on a GPU-less SoC.
-  const DevClass fallback = !dla || partition_->fallback == EngineClass::kGpu ? DevClass::kGpu : DevClass::kCpu;
+  const EngineClass fallback = dla ? partition_->fallback : EngineClass::kGpu;
   auto add_conversion = [&](const FormatConversion& c, TaskProgram* p) -> Status {
     // A memory-bound reformat on the fallback engine; the partition sized it at batch 1.
     SimLayer l;
     l.name = "reformat " + c.value_name + " (" + c.from_format + " -> " + c.to_format + ")";
     l.on = fallback;
-    l.fixed_s = fallback == DevClass::kGpu ? soc_.gpu.launch_overhead_s : soc_.cpu.layer_overhead_s;
+    l.fixed_s = fallback == EngineClass::kGpu ? soc_.gpu.launch_overhead_s : soc_.cpu.layer_overhead_s;
     l.dram_bytes = static_cast<double>(c.bytes_read + c.bytes_written) * static_cast<double>(batch);
     p->dram_bytes += l.dram_bytes;
     const double ceiling = devices::EngineDramCeiling(soc_, fallback);
@@ -232,7 +214,7 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
     EI_ASSIGN_OR_RETURN(LayerWork w, devices::DescribeNode(g, id, batch));
     SimLayer c;
     c.name = n.name;
-    c.on = on_dla ? DevClass::kDla : dla ? fallback : ClassOf(kind_);
+    c.on = on_dla ? EngineClass::kDla : dla ? fallback : kind_;
     c.macs = static_cast<double>(w.Macs());
     c.precision_bytes = w.precision_bytes;
     if (on_dla) {
@@ -256,7 +238,7 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
       }
       // Every DLA segment is one submitted task (its own loadable): firmware overhead once each.
       if (!prev_dla) c.fixed_s += soc_.dla.task_overhead_s;
-    } else if (c.on == DevClass::kCpu) {
+    } else if (c.on == EngineClass::kCpu) {
       if (w.input_bytes + w.output_bytes + w.weight_bytes + w.residual_bytes == 0) continue;
       auto t = devices::CpuLayerTiming(soc_, w);
       if (!t.ok()) return t.status();
@@ -286,43 +268,45 @@ Result<TaskProgram> TargetModel::Program(int64_t batch) const {
   return p;
 }
 
-std::string FunctionalDeviceFor(EngineKind kind, std::string* why) {
-  if (kind == EngineKind::kDla) {
+std::string FunctionalDeviceFor(EngineClass kind, std::string* why) {
+  if (kind == EngineClass::kDla) {
     if (why) *why = "emulated DLA: DLA segments on the functional DLA model (INT8 bit-exact with the reference), fallback segments on the CPU reference";
     return "dla";
   }
   // The CUDA plugin is only looked for (dlopen'ed) for a GPU engine.
   std::string cuda_why;
-  if (kind == EngineKind::kGpu && devices::CudaAvailable(&cuda_why)) {
+  if (kind == EngineClass::kGpu && devices::CudaAvailable(&cuda_why)) {
     if (why) *why = "CUDA device present: the GPU instance computes on it";
     return "cuda";
   }
 #ifdef EDGEINFER_HAVE_DNNL
   if (why) {
-    *why = kind == EngineKind::kGpu ? cuda_why + "; GPU numerics on the fast CPU path, target time from the iGPU model"
+    *why = kind == EngineClass::kGpu ? cuda_why + "; GPU numerics on the fast CPU path, target time from the iGPU model"
                                     : "CPU engine: the fast CPU path";
   }
   return "cpu-fast";
 #else
   if (why) {
-    *why = kind == EngineKind::kGpu ? cuda_why + "; oneDNN not built: GPU numerics on the CPU reference executor"
+    *why = kind == EngineClass::kGpu ? cuda_why + "; oneDNN not built: GPU numerics on the CPU reference executor"
                                     : "oneDNN not built: numerics on the CPU reference executor";
   }
   return "cpu-reference";
 #endif
 }
 
-Result<std::shared_ptr<FunctionalExecutor>> FunctionalExecutor::Create(std::shared_ptr<const Graph> g, const std::string& device) {
+Result<std::shared_ptr<FunctionalExecutor>> FunctionalExecutor::Create(std::shared_ptr<const Graph> g, const std::string& device,
+                                                                        Precision float_precision) {
   auto x = std::shared_ptr<FunctionalExecutor>(new FunctionalExecutor());
   x->name_ = device;
+  DeviceOptions o;
+  o.float_precision = float_precision;
   if (device == "cuda") {
-    EI_ASSIGN_OR_RETURN(x->device_, devices::CreateCudaDevice());
-  } else if (device == "cpu-fast") {
-#ifdef EDGEINFER_HAVE_DNNL
-    x->device_ = std::make_unique<devices::CpuFastDevice>();
-#endif
+    EI_ASSIGN_OR_RETURN(x->device_, CreateDevice(EngineClass::kGpu, o));
+  } else if (device == "cpu-fast" && FastCpuBuilt()) {
+    EI_ASSIGN_OR_RETURN(x->device_, CreateDevice(EngineClass::kCpu, o));
   } else if (device == "cpu-reference") {
-    x->device_ = std::make_unique<devices::ReferenceDevice>();
+    o.reference = true;
+    EI_ASSIGN_OR_RETURN(x->device_, CreateDevice(EngineClass::kCpu, o));
   }
   if (!x->device_) return Status::Error("functional device '" + device + "' is not built into this edgeinfer");
   x->batched_ = !g->inputs().empty();
@@ -336,8 +320,13 @@ Result<std::shared_ptr<FunctionalExecutor>> FunctionalExecutor::Create(std::shar
 
 FunctionalExecutor::~FunctionalExecutor() = default;
 
+std::string FunctionalExecutor::device_description() const {
+  if (partitioned_) return partitioned_->Describe();
+  return device_ ? device_->name() : name_;
+}
+
 Result<std::shared_ptr<FunctionalExecutor>> FunctionalExecutor::CreateDla(const TargetModel& target, const devices::SocProfile& soc) {
-  if (target.kind() != EngineKind::kDla || !target.partitioned_graph()) return Status::Error("CreateDla: not a DLA target model");
+  if (target.kind() != EngineClass::kDla || !target.partitioned_graph()) return Status::Error("CreateDla: not a DLA target model");
   auto x = std::shared_ptr<FunctionalExecutor>(new FunctionalExecutor());
   x->name_ = "dla";
   x->partitioned_ = std::make_unique<PartitionedExecutor>();

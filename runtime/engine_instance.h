@@ -27,20 +27,20 @@
 #include "devices/device.h"
 #include "devices/soc/dram_model.h"
 #include "devices/soc/soc_profile.h"
+#include "graph/precision.h"
 #include "graph/ir.h"
 #include "runtime/simulator.h"
 
 namespace edgeinfer::runtime {
 
-struct PartitionPlan;         // runtime/partition.h (not included here: its Segment clashes with memory_plan.h's)
+struct PartitionPlan;         // runtime/partition.h
 class PartitionedExecutor;
 
-enum class EngineKind { kGpu, kDla, kCpu };
-const char* EngineKindName(EngineKind k);
-devices::EngineClass ClassOf(EngineKind k);
+using devices::EngineClass;       // devices/engine_class.h: the one engine vocabulary
+using devices::EngineClassName;
 
 struct EngineSpec {
-  EngineKind kind = EngineKind::kGpu;
+  EngineClass kind = EngineClass::kGpu;
   int index = 0;            // DLA core number
   std::string name;         // "gpu", "dla0", "dla1", "cpu"
 };
@@ -61,11 +61,14 @@ Result<std::set<ValueId>> SramResidentValues(const Graph& g, int64_t batch, cons
 // The target-clock side of an instance: per-batch task programs (cached).
 class TargetModel {
  public:
-  // `g` compiled (fused, quantized), shapes inferred; its batch may be symbolic.
+  // `g` compiled (fused, quantized), shapes inferred; its batch may be symbolic. A DLA target takes
+  // the model's partition (made once per model, runtime::Compile) and the batch-1 graph it was
+  // planned on; when they are null it partitions `g` at batch 1 itself.
   static Result<std::shared_ptr<TargetModel>> Create(std::shared_ptr<const Graph> g, const devices::SocProfile& soc,
-                                                     EngineKind kind);
+                                                     EngineClass kind, std::shared_ptr<const PartitionPlan> partition = nullptr,
+                                                     std::shared_ptr<const Graph> partitioned = nullptr);
   Result<TaskProgram> Program(int64_t batch) const;
-  EngineKind kind() const { return kind_; }
+  EngineClass kind() const { return kind_; }
   // DLA only: the partition (at batch 1) and its graph with Node::engine set.
   const PartitionPlan& partition() const { return *partition_; }
   std::shared_ptr<const Graph> partitioned_graph() const { return bound1_; }
@@ -76,7 +79,7 @@ class TargetModel {
   std::shared_ptr<const Graph> g_;
   std::shared_ptr<const Graph> bound1_;   // DLA: bound to batch 1, Node::engine set
   devices::SocProfile soc_;
-  EngineKind kind_ = EngineKind::kGpu;
+  EngineClass kind_ = EngineClass::kGpu;
   std::shared_ptr<const PartitionPlan> partition_;
   mutable std::mutex mu_;
   mutable std::map<int64_t, TaskProgram> cache_;
@@ -86,13 +89,18 @@ class TargetModel {
 class FunctionalExecutor {
  public:
   ~FunctionalExecutor();
-  // device: "cuda", "cpu-fast", "cpu-reference" (whole graph, any batch).
-  static Result<std::shared_ptr<FunctionalExecutor>> Create(std::shared_ptr<const Graph> g, const std::string& device);
+  // device: "cuda", "cpu-fast", "cpu-reference" (whole graph, any batch), made by
+  // runtime::CreateDevice; `float_precision` is the compiled float precision (the CUDA device
+  // stores and computes floats in it).
+  static Result<std::shared_ptr<FunctionalExecutor>> Create(std::shared_ptr<const Graph> g, const std::string& device,
+                                                            Precision float_precision = Precision::kFp32);
   // The DLA: `target`'s partitioned graph (batch 1) on DlaDevice + the reference for fallback.
   static Result<std::shared_ptr<FunctionalExecutor>> CreateDla(const TargetModel& target, const devices::SocProfile& soc);
   // Runs one launch; serialised by a mutex (devices are not thread-safe per instance).
   Status Run(const devices::TensorMap& inputs, devices::TensorMap* outputs);
   const std::string& device_name() const { return name_; }
+  // The prepared device's own name (e.g. "cuda:NVIDIA H100 fp16": its float storage type).
+  std::string device_description() const;
   // Whether one launch may carry several samples stacked along dim 0: every graph input has a
   // symbolic dim 0 (the DLA model's graph is bound to batch 1: never).
   bool batched() const { return batched_; }
@@ -108,7 +116,7 @@ class FunctionalExecutor {
 // The functional device an engine kind uses on this host: "dla" (DLA: DlaDevice + partition),
 // "cuda" (GPU with a CUDA device present), else "cpu-fast" (oneDNN built) or "cpu-reference".
 // `why` says which and why.
-std::string FunctionalDeviceFor(EngineKind kind, std::string* why);
+std::string FunctionalDeviceFor(EngineClass kind, std::string* why);
 
 struct EngineInstance {
   EngineSpec spec;

@@ -20,24 +20,11 @@ namespace edgeinfer::runtime {
 
 using devices::SocProfile;
 
-const char* EngineClassName(EngineClass e) {
-  switch (e) {
-    case EngineClass::kDla: return "dla";
-    case EngineClass::kGpu: return "gpu";
-    case EngineClass::kCpu: return "cpu";
-  }
-  return "?";
-}
-
 namespace {
 
 std::string PrecisionWord(DType t) {
-  switch (t) {
-    case DType::kInt8: return "int8";
-    case DType::kFloat16: return "fp16";
-    case DType::kFloat32: return "fp32";
-    default: return DTypeName(t);
-  }
+  if (t == DType::kInt8 || t == DType::kFloat16 || t == DType::kFloat32) return PrecisionName(PrecisionOfDType(t));
+  return DTypeName(t);
 }
 
 int64_t LinearBytes(const Value& v) {
@@ -322,7 +309,7 @@ Result<PartitionPlan> PlanPartition(const Graph& g, const SocProfile& soc, const
   // int8:chw32 I/O format), so its int8 graph inputs and outputs need no reformat at the network
   // boundary. Other I/O is linear and is reformatted on the GPU.
   const auto io = g.metadata.find("io_format");
-  const bool int8_io = io != g.metadata.end() && io->second == "int8";
+  const bool int8_io = io != g.metadata.end() && io->second == IoFormatName(IoFormat::kInt8);
   auto native_io = [&](ValueId v) { return int8_io && g.value(v).dtype == DType::kInt8; };
   for (const Segment& s : segs) {
     const bool dla = s.engine == EngineClass::kDla;

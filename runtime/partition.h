@@ -32,13 +32,15 @@
 #include <vector>
 
 #include "devices/device.h"
+#include "devices/engine_class.h"
 #include "devices/soc/soc_profile.h"
 #include "graph/ir.h"
 
 namespace edgeinfer::runtime {
 
-enum class EngineClass { kDla, kGpu, kCpu };
-const char* EngineClassName(EngineClass e);   // "dla", "gpu", "cpu"
+// The engine vocabulary is the devices layer's (devices/engine_class.h).
+using devices::EngineClass;
+using devices::EngineClassName;
 
 struct NodeAssignment {
   NodeId node = kNoNode;

@@ -79,7 +79,7 @@ Result<SimConfig> BuildSimConfig(const BatchPlan& plan, const std::vector<std::s
     if (!models[i]) return Status::Error("engine '" + e.engine.name + "' has no target model");
     SimEngine se;
     se.name = e.engine.name;
-    se.cls = ClassOf(e.engine.kind);
+    se.cls = e.engine.kind;
     se.batch = e.batch;
     se.loop = e.loop;
     std::shared_ptr<TargetModel> m = models[i];

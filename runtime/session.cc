@@ -6,11 +6,11 @@
 #include <set>
 #include <sstream>
 
-#include "devices/cpu/reference_executor.h"
-#include "fusions/calib_data.h"
 #include "graph/onnx_import.h"
 #include "graph/shape_inference.h"
+#include "runtime/compile.h"
 #include "runtime/engine_file.h"
+#include "runtime/partition.h"
 
 namespace edgeinfer::runtime {
 
@@ -23,87 +23,8 @@ struct Session::Model {
   mutable std::mutex plan_mu;                        // SetPlan vs Submit
 };
 
-namespace {
-
-Result<fusions::CalibrationTable> CalibrateOn(const Graph& imported, const std::vector<Tensor>& batches, const std::string& hash) {
-  Graph g = imported;
-  fusions::PipelineOptions po;
-  po.stop_before = "conv_eltwise_act";   // canonicalised, unfused: every pre-activation tensor exists
-  fusions::CompileReport r;
-  EI_RETURN_IF_ERROR(fusions::RunPipeline(g, po, &r).WithContext("calibration graph"));
-  if (g.inputs().size() != 1) return Status::Error("calibration feeds single-input models");
-  fusions::Calibrator cal(fusions::CalibratorKind::kMinMax);
-  devices::ReferenceOptions ro;
-  ro.on_layer = [&](const Graph& gg, NodeId id, const std::vector<const Tensor*>& outs) {
-    for (size_t i = 0; i < outs.size(); ++i) cal.Observe(gg.value(gg.node(id).outputs[i]).name, *outs[i]);
-  };
-  const std::string in_name = g.value(g.inputs()[0]).name;
-  for (size_t b = 0; b < batches.size(); ++b) {
-    devices::TensorMap in;
-    in[in_name] = batches[b];
-    cal.Observe(in_name, batches[b]);
-    auto res = devices::RunReference(g, in, ro);
-    if (!res.ok()) return res.status().WithContext("calibration batch " + std::to_string(b));
-    cal.EndBatch();
-  }
-  return cal.Finish(hash);
-}
-
-}  // namespace
-
-Result<Graph> CompileForSession(const Graph& imported, const std::string& model_path, const ModelOptions& options,
-                                std::string* calibration_note) {
-  EI_ASSIGN_OR_RETURN(fusions::Precision precision, fusions::ParsePrecision(options.precision));
-  fusions::PipelineOptions po;
-  po.precision = precision;
-  po.int8_fallback_fp16 = true;
-  // A DLA engine cannot run the Split that the horizontal convolution fusion creates (not a DLA op),
-  // so merging siblings would cut its segments; the graph is shared by every engine of the model.
-  if (precision != fusions::Precision::kFp32 &&
-      (options.engines.find("dla") != std::string::npos || options.engines.find("all") != std::string::npos))
-    po.disabled.insert("horizontal_conv");
-  std::optional<fusions::CalibrationTable> table;
-  std::string note = "none (float)";
-  if (precision == fusions::Precision::kInt8) {
-    bool qdq = false;
-    for (NodeId id : imported.NodeIds()) qdq |= imported.node(id).op == "QuantizeLinear";
-    if (options.calibration) {
-      po.calibration = options.calibration;
-      note = "calibration table";
-    } else if (qdq) {
-      note = "Q/DQ scales of the model";
-    } else {
-      std::string hash = "unknown";
-      if (!model_path.empty()) {
-        auto h = fusions::HashModelFile(model_path);
-        if (h.ok()) hash = h.value();
-      }
-      std::vector<Tensor> batches = options.calibration_batches;
-      if (batches.empty()) {
-        EI_ASSIGN_OR_RETURN(batches, fusions::SeededRandomBatches(imported, std::max<int64_t>(1, options.random_calibration_samples)));
-        note = std::to_string(batches.size()) + " seeded random samples (minmax; not real data: numerics exercise the arithmetic, accuracy is not meaningful)";
-      } else {
-        note = std::to_string(batches.size()) + " sample batches (minmax)";
-      }
-      EI_ASSIGN_OR_RETURN(table, CalibrateOn(imported, batches, hash));
-      po.calibration = &*table;
-    }
-  }
-  if (!options.io_format.empty() && options.io_format != "float") {
-    if (precision != fusions::Precision::kInt8) return Status::Error("io_format '" + options.io_format + "' needs precision int8");
-    po.pass_options["io_format"] = options.io_format;
-  }
-  Graph g = imported;
-  fusions::CompileReport report;
-  report.model = model_path;
-  EI_RETURN_IF_ERROR(fusions::RunPipeline(g, po, &report));
-  if (calibration_note) *calibration_note = note;
-  return g;
-}
-
 Result<std::unique_ptr<Session>> Session::Create(const SessionOptions& options) {
-  EI_ASSIGN_OR_RETURN(devices::SocProfile soc, devices::LoadSocProfile(options.soc));
-  if (!options.power_mode.empty()) { EI_ASSIGN_OR_RETURN(soc, devices::ApplyPowerMode(soc, options.power_mode)); }
+  EI_ASSIGN_OR_RETURN(devices::SocProfile soc, LoadSoc(options.soc, options.power_mode));
   auto s = std::unique_ptr<Session>(new Session());
   s->soc_ = std::move(soc);
   return s;
@@ -118,17 +39,38 @@ Session::~Session() {
   for (auto& [id, m] : models) m->scheduler.reset();   // drains and joins
 }
 
+CompileOptions SessionCompileOptions(const std::string& model_path, const ModelOptions& options) {
+  CompileOptions co;
+  co.model_path = model_path;
+  co.precision = options.precision;
+  co.engines = options.engines;
+  co.io_format = options.io_format;
+  co.fallback_fp16 = true;
+  co.partition_timing = false;   // the target models time every layer per batch themselves
+  co.calibration.table = options.calibration;
+  co.calibration.batches = options.calibration_batches;
+  co.calibration.calibrator = fusions::CalibratorKind::kMinMax;
+  co.calibration.seeded_samples = std::max<int64_t>(1, options.random_calibration_samples);
+  co.calibration.on_reference = true;
+  return co;
+}
+
 Result<ModelId> Session::LoadModel(const std::string& onnx_path, const ModelOptions& options) {
+  // The engine set is checked against the profile before the model is even read.
+  EI_RETURN_IF_ERROR(ParseEngineSet(options.engines, soc_).status());
   ImportOptions io;
   io.batch = 0;   // keep the batch symbolic: every engine batch size is planned from one graph
   EI_ASSIGN_OR_RETURN(Graph imported, ImportOnnx(onnx_path, io));
   ModelInfo info;
   info.name = std::filesystem::path(onnx_path).filename().string();
-  EI_ASSIGN_OR_RETURN(Graph compiled, CompileForSession(imported, onnx_path, options, &info.calibration));
-  return AddModel(std::make_shared<const Graph>(std::move(compiled)), options, info);
+  EI_ASSIGN_OR_RETURN(CompiledModel compiled, Compile(imported, SessionCompileOptions(onnx_path, options), &soc_));
+  info.calibration = compiled.calibration_note;
+  return AddCompiled(std::make_shared<const Graph>(std::move(compiled.graph)), options, std::move(info), compiled.partition,
+                     compiled.partitioned_graph);
 }
 
 Result<ModelId> Session::LoadEngineFile(const std::string& plan_path, const ModelOptions& options) {
+  EI_RETURN_IF_ERROR(ParseEngineSet(options.engines, soc_).status());   // before the file is read
   EI_ASSIGN_OR_RETURN(EngineFile e, ReadEngineFile(plan_path));
   Graph g = std::move(e.graph);
   std::vector<int64_t> bound;
@@ -159,7 +101,7 @@ Result<ModelId> Session::LoadEngineFile(const std::string& plan_path, const Mode
     return st.WithContext("engine file '" + plan_path + "' (compiled for batch " + (bound.empty() ? "?" : std::to_string(bound[0])) +
                           "): cannot plan other batch sizes");
   ModelOptions mo = options;
-  if (!e.options.precision.empty()) mo.precision = e.options.precision;
+  mo.precision = e.options.precision;
   ModelInfo info;
   info.name = std::filesystem::path(plan_path).filename().string();
   info.calibration = "from the engine file (" + (e.options.extra.count("calibrator") ? e.options.extra.at("calibrator") : std::string("as compiled")) + ")";
@@ -167,6 +109,11 @@ Result<ModelId> Session::LoadEngineFile(const std::string& plan_path, const Mode
 }
 
 Result<ModelId> Session::AddModel(std::shared_ptr<const Graph> compiled, const ModelOptions& options, ModelInfo info) {
+  return AddCompiled(std::move(compiled), options, std::move(info), nullptr, nullptr);
+}
+
+Result<ModelId> Session::AddCompiled(std::shared_ptr<const Graph> compiled, const ModelOptions& options, ModelInfo info,
+                                     std::shared_ptr<const PartitionPlan> partition, std::shared_ptr<const Graph> partitioned) {
   if (!compiled) return Status::Error("AddModel: no graph");
   auto m = std::make_unique<Model>();
   m->graph = compiled;
@@ -179,13 +126,23 @@ Result<ModelId> Session::AddModel(std::shared_ptr<const Graph> compiled, const M
     const Value& val = compiled->value(static_cast<ValueId>(v));
     if (val.IsConstant()) m->info.weight_bytes += static_cast<int64_t>(val.constant->bytes());
   }
-  EI_ASSIGN_OR_RETURN(m->info.engines, ParseEngineList(options.engines, soc_));
+  EI_ASSIGN_OR_RETURN(EngineSet engines, ParseEngineSet(options.engines, soc_));
+  m->info.engines = engines.engines;
+  // One partition per model: every DLA core runs the same placement.
+  if (engines.Has(EngineClass::kDla) && !partition) {
+    EI_ASSIGN_OR_RETURN(Graph b1, BindBatch(*compiled, 1));
+    PartitionOptions po;
+    po.timing = false;
+    EI_ASSIGN_OR_RETURN(PartitionPlan plan, Partition(b1, soc_, po));
+    partition = std::make_shared<const PartitionPlan>(std::move(plan));
+    partitioned = std::make_shared<const Graph>(std::move(b1));
+  }
   for (const EngineSpec& e : m->info.engines) {
     EngineInstance inst;
     inst.spec = e;
-    if (e.kind != EngineKind::kCpu || soc_.cpu.HasTimingModel()) {   // a CPU without a timing model: host clock only
-      EI_ASSIGN_OR_RETURN(inst.target, TargetModel::Create(compiled, soc_, e.kind));
-      if (e.kind == EngineKind::kDla && m->info.placement.empty()) m->info.placement = inst.target->ExplainPlacement();
+    if (e.kind != EngineClass::kCpu || soc_.cpu.HasTimingModel()) {   // a CPU without a timing model: host clock only
+      EI_ASSIGN_OR_RETURN(inst.target, TargetModel::Create(compiled, soc_, e.kind, partition, partitioned));
+      if (e.kind == EngineClass::kDla && m->info.placement.empty()) m->info.placement = inst.target->ExplainPlacement();
     }
     std::string why;
     std::string dev = FunctionalDeviceFor(e.kind, &why);
@@ -198,12 +155,15 @@ Result<ModelId> Session::AddModel(std::shared_ptr<const Graph> compiled, const M
         if (dev == "dla") {
           EI_ASSIGN_OR_RETURN(x, FunctionalExecutor::CreateDla(*inst.target, soc_));
         } else {
-          auto made = FunctionalExecutor::Create(compiled, dev);
+          // The compiled float precision decides how the GPU stores and computes floats (an FP16
+          // compile computes in FP16 on the CUDA device); INT8 nodes run INT8 either way.
+          const Precision float_precision = options.precision == Precision::kFp16 ? Precision::kFp16 : Precision::kFp32;
+          auto made = FunctionalExecutor::Create(compiled, dev, float_precision);
           if (!made.ok() && dev == "cuda") {
             // A graph the CUDA executor cannot run (an op it lacks) still runs on the target clock;
             // its host numbers come from the CPU path instead, and the note says why.
             std::string cpu_why;
-            const std::string cpu = FunctionalDeviceFor(EngineKind::kCpu, &cpu_why);
+            const std::string cpu = FunctionalDeviceFor(EngineClass::kCpu, &cpu_why);
             why = "the CUDA executor cannot run this graph (" + made.status().message() + "); GPU numerics on " + cpu +
                   ", target time from the iGPU model";
             dev = cpu;
@@ -219,13 +179,14 @@ Result<ModelId> Session::AddModel(std::shared_ptr<const Graph> compiled, const M
       inst.functional = it->second;
     }
     inst.functional_note = dev + ": " + why;
+    if (dev == "cuda") inst.functional_note += " (" + inst.functional->device_description() + ")";   // its float storage type
     m->info.functional[e.name] = inst.functional_note;
     m->instances[e.name] = inst;
   }
   BatchPlan plan = options.plan;
   if (plan.engines.empty()) {
     for (const EngineSpec& e : m->info.engines)
-      plan.engines.push_back({e, e.kind == EngineKind::kGpu ? 8 : std::min<int64_t>(2, std::max<int64_t>(1, soc_.dla.limits.max_batch)), 1});
+      plan.engines.push_back({e, e.kind == EngineClass::kGpu ? 8 : std::min<int64_t>(2, std::max<int64_t>(1, soc_.dla.limits.max_batch)), 1});
   }
   std::lock_guard<std::mutex> lock(mu_);
   const ModelId id = next_id_++;
@@ -360,7 +321,7 @@ Result<TuneResult> TuneModel(const Session& session, ModelId model, const Scenar
   TunerSpace space;
   BatchPlan all;
   for (const EngineSpec& e : info.engines) {
-    if (e.kind == EngineKind::kCpu && !session.soc().cpu.HasTimingModel()) continue;   // host clock only
+    if (e.kind == EngineClass::kCpu && !session.soc().cpu.HasTimingModel()) continue;   // host clock only
     space.engines.push_back(e);
     all.engines.push_back({e, 1, 1});
   }

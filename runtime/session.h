@@ -23,6 +23,7 @@
 #include "fusions/calibration.h"
 #include "fusions/pass_list.h"
 #include "graph/ir.h"
+#include "runtime/compile.h"
 #include "runtime/engine_instance.h"
 #include "runtime/scenario.h"
 #include "runtime/scheduler.h"
@@ -35,10 +36,10 @@ struct SessionOptions {
 };
 
 struct ModelOptions {
-  std::string precision = "int8";               // fp32 | fp16 | int8
+  Precision precision = Precision::kInt8;
   std::string engines = "gpu,dla0,dla1";        // ParseEngineList; "cpu" adds the CPU (target CPU model when the profile has one)
-  // INT8 calibration, in order of preference: a table; sample batches of the (single) input;
-  // otherwise `random_calibration_samples` seeded uniform [-1, 1) inputs (the arithmetic is
+  // INT8 calibration, in order of preference: a table; sample batches of the (single) input; the
+  // model's own Q/DQ scales; otherwise `random_calibration_samples` seeded uniform [-1, 1) inputs (the arithmetic is
   // exercised exactly, but the scales are not those of real data: accuracy is not meaningful).
   const fusions::CalibrationTable* calibration = nullptr;
   std::vector<Tensor> calibration_batches;
@@ -47,10 +48,10 @@ struct ModelOptions {
   // (NVIDIA's harness batch for the DLA), loop 1, self-scheduling. Tune() picks a better one.
   BatchPlan plan;
   bool ordered = false;                         // deliver results in submission order
-  // Network I/O: "float" (default: FP32 in and out) or "int8" (the caller gives the input quantized
+  // Network I/O: kFloat (default: FP32 in and out) or kInt8 (the caller gives the input quantized
   // and takes the output quantized at the scales on the graph's input/output values; the boundary
   // Q/DQ leave the graph, so DLA engines need no GPU fallback for them). Needs precision int8.
-  std::string io_format = "float";
+  IoFormat io_format = IoFormat::kFloat;
 };
 
 using ModelId = int;
@@ -58,7 +59,7 @@ using ModelId = int;
 // What a compile did, for reports.
 struct ModelInfo {
   std::string name;
-  std::string precision;
+  Precision precision = Precision::kFp32;
   std::string calibration;       // "table", "N sample batches", "N seeded random samples (not real data)"
   size_t nodes = 0;
   int64_t weight_bytes = 0;      // one shared copy
@@ -106,6 +107,9 @@ class Session {
  private:
   struct Model;
   Result<Model*> Find(ModelId id) const;
+  // AddModel with the DLA partition the compile made (null: made here, once for every DLA core).
+  Result<ModelId> AddCompiled(std::shared_ptr<const Graph> compiled, const ModelOptions& options, ModelInfo info,
+                              std::shared_ptr<const PartitionPlan> partition, std::shared_ptr<const Graph> partitioned);
   devices::SocProfile soc_;
   mutable std::mutex mu_;
   std::map<ModelId, std::unique_ptr<Model>> models_;
@@ -114,9 +118,9 @@ class Session {
   std::map<std::pair<const Graph*, std::string>, std::shared_ptr<FunctionalExecutor>> executors_;
 };
 
-// Compiles an imported graph for the session's engines: canonicalise, fuse, quantize (INT8 after
-// calibration as ModelOptions says). `calibration_note` says which calibration was used.
-Result<Graph> CompileForSession(const Graph& imported, const std::string& model_path, const ModelOptions& options,
-                                std::string* calibration_note);
+// What the session's LoadModel asks of runtime::Compile (runtime/compile.h) for these options:
+// calibration from the table, else the batches (minmax), else the model's Q/DQ, else seeded inputs,
+// on the reference executor; partition without per-layer times (the target models time per batch).
+CompileOptions SessionCompileOptions(const std::string& model_path, const ModelOptions& options);
 
 }  // namespace edgeinfer::runtime

@@ -12,8 +12,8 @@ namespace edgeinfer::runtime {
 
 namespace {
 
-const std::vector<int64_t>& BatchesOf(const TunerSpace& s, EngineKind k) {
-  return k == EngineKind::kGpu ? s.gpu_batches : s.dla_batches;
+const std::vector<int64_t>& BatchesOf(const TunerSpace& s, EngineClass k) {
+  return k == EngineClass::kGpu ? s.gpu_batches : s.dla_batches;
 }
 
 std::string Key(const BatchPlan& p) { return p.ToString(); }
@@ -176,7 +176,7 @@ std::string Why(const TuneResult& r, const ScenarioSpec& spec) {
         for (const auto& [n, w] : b.fallback_wait)
           if (n != e.engine.name) wait_best = std::max(wait_best, w);
         char extra[160] = "";
-        if (e.engine.kind == EngineKind::kGpu && wait > wait_best + 0.01)
+        if (e.engine.kind == EngineClass::kGpu && wait > wait_best + 0.01)
           std::snprintf(extra, sizeof extra, "; its longer layers hold the DLAs' fallback layers: they wait %.0f%% of the run instead of %.0f%%",
                         100 * wait, 100 * wait_best);
         char buf[360];

@@ -38,27 +38,29 @@ nlohmann::json Num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlo
 int RunAccuracy(AccuracyCli& a) {
   if (a.args.precision == "fp32") return Fail("accuracy", Status::Error("--precision must be int8 or fp16 (compared against fp32)"));
   a.args.progress = !a.json;
-  auto target = CompileModel(a.args);
+  auto options = ToCompileOptions(a.args);
+  if (!options.ok()) return Fail("accuracy", options.status());
+  auto target = CompileModel(a.args, *options, nullptr);
   if (!target.ok()) return Fail("accuracy", target.status());
-  CompileArgs a32 = a.args;
-  a32.precision = "fp32";
-  a32.mixed_sqnr_db = 0.0;
-  a32.dump_after.clear();
-  auto ref = CompileModel(a32);
+  runtime::CompileOptions o32 = *options;
+  o32.precision = Precision::kFp32;
+  o32.mixed_precision_sqnr_db = 0.0;
+  o32.dump_after.clear();
+  auto ref = CompileModel(a.args, o32, nullptr);
   if (!ref.ok()) return Fail("accuracy", ref.status());
-  auto data = LoadSamples(ref->graph, a.data, a.args.preprocess, a.samples, !a.json);
+  auto data = runtime::LoadSampleBatches(ref->graph, a.data, a.args.preprocess, a.samples, !a.json);
   if (!data.ok()) return Fail("accuracy", data.status());
   std::map<std::string, OutputStats> stats;
   int64_t n_samples = 0;
   for (size_t b = 0; b < data->size(); ++b) {
     const Tensor& batch = (*data)[b];
-    auto r32 = RunOne(ref->graph, batch);
+    auto r32 = runtime::RunReferenceOn(ref->graph, batch);
     if (!r32.ok()) return Fail("accuracy", r32.status());
-    auto rt = RunOne(target->graph, batch);
+    auto rt = runtime::RunReferenceOn(target->graph, batch);
     if (!rt.ok()) return Fail("accuracy", rt.status());
     n_samples += batch.dim(0);
     for (const auto& [name, t32] : *r32) {
-      Tensor tt = ToFloat32(rt->at(name));
+      Tensor tt = runtime::ToFloat32(rt->at(name));
       OutputStats& s = stats[name];
       const int64_t rows = t32.rank() >= 1 ? t32.dim(0) : 1;
       const int64_t per = rows > 0 ? t32.numel() / rows : 0;
@@ -89,10 +91,10 @@ int RunAccuracy(AccuracyCli& a) {
     if (!a.json) std::fprintf(stderr, "\r%zu/%zu evaluation batches", b + 1, data->size());
   }
   if (!a.json) std::fprintf(stderr, "\n");
-  std::vector<LayerSqnr> layers;
+  std::vector<runtime::LayerSqnr> layers;
   if (a.per_layer > 0 && a.args.precision == "int8") {
     std::vector<Tensor> probe(data->begin(), data->begin() + std::min<size_t>(data->size(), 2));
-    auto l = PerLayerSqnr(ref->graph, target->graph, probe);
+    auto l = runtime::PerLayerSqnr(ref->graph, target->graph, probe);
     if (!l.ok()) return Fail("accuracy", l.status());
     layers = std::move(l).value();
   }

@@ -156,9 +156,13 @@ int Bench(const BenchArgs& a) {
   if (!session.ok()) return Fail("bench", session.status());
   Session& s = **session;
   ModelOptions mo;
-  mo.precision = a.precision;
+  auto precision = ParsePrecision(a.precision);
+  if (!precision.ok()) return Fail("bench", precision.status());
+  auto io_format = ParseIoFormat(a.io_format);
+  if (!io_format.ok()) return Fail("bench", io_format.status());
+  mo.precision = *precision;
   mo.engines = a.engines;
-  mo.io_format = a.io_format;
+  mo.io_format = *io_format;
   auto t_compile = std::chrono::steady_clock::now();
   const bool is_plan = a.model.size() > 5 && a.model.compare(a.model.size() - 5, 5, ".plan") == 0;
   auto model = is_plan ? s.LoadEngineFile(a.model, mo) : s.LoadModel(a.model, mo);
@@ -222,14 +226,14 @@ int Bench(const BenchArgs& a) {
         if (pred(c.plan) && c.feasible && (!best || c.score > best->score)) best = &c;
       return best;
     };
-    const Candidate* gpu = best_of([](const BatchPlan& p) { return p.engines.size() == 1 && p.engines[0].engine.kind == EngineKind::kGpu; });
-    const Candidate* dla = best_of([](const BatchPlan& p) { return p.engines.size() == 1 && p.engines[0].engine.kind == EngineKind::kDla; });
+    const Candidate* gpu = best_of([](const BatchPlan& p) { return p.engines.size() == 1 && p.engines[0].engine.kind == EngineClass::kGpu; });
+    const Candidate* dla = best_of([](const BatchPlan& p) { return p.engines.size() == 1 && p.engines[0].engine.kind == EngineClass::kDla; });
     if (gpu) refs.push_back({"GPU only", gpu->plan, {}});
     if (dla) refs.push_back({"one DLA", dla->plan, {}});
     // Both DLA cores at batch 2, the DLA-SW README's ResNet-50 setup (its calibration points).
     std::vector<EnginePlan> dlas;
     for (const EngineSpec& e : space.engines)
-      if (e.kind == EngineKind::kDla) dlas.push_back({e, 2, 1});
+      if (e.kind == EngineClass::kDla) dlas.push_back({e, 2, 1});
     if (dlas.size() >= 2 && spec.kind == ScenarioKind::kOffline) {
       BatchPlan p;
       p.engines = dlas;
@@ -292,7 +296,7 @@ int Bench(const BenchArgs& a) {
     j["model"] = info->name;
     j["soc"] = s.soc().name;
     j["power_mode"] = s.soc().active_power_mode;
-    j["precision"] = info->precision;
+    j["precision"] = PrecisionName(info->precision);
     j["scenario"] = ScenarioName(spec.kind);
     j["calibration"] = info->calibration;
     j["weight_bytes"] = info->weight_bytes;
@@ -343,7 +347,7 @@ int Bench(const BenchArgs& a) {
   std::string io = "float I/O";
   if (auto gg = s.graph(*model); gg && !gg->inputs().empty() && gg->value(gg->inputs()[0]).dtype == DType::kInt8) io = "int8 I/O";
   std::printf("edgeinfer bench %s | %s %s | %s, %s | %s\n", info->name.c_str(), soc.name.c_str(), soc.active_power_mode.c_str(),
-              info->precision.c_str(), io.c_str(), ScenarioName(spec.kind));
+              PrecisionName(info->precision), io.c_str(), ScenarioName(spec.kind));
   std::printf("compile    %zu nodes, weights %.1f MB (one shared copy), %.1f s host; calibration: %s\n", info->nodes,
               info->weight_bytes / 1e6, compile_s, info->calibration.c_str());
   if (!info->placement.empty()) {

@@ -12,10 +12,9 @@
 #include "apps/edgeinfer/commands.h"
 #include "apps/edgeinfer/common.h"
 #include "apps/edgeinfer/compile_common.h"
-#include "devices/soc/soc_profile.h"
 #include "fusions/export_qdq.h"
+#include "fusions/pass_list.h"
 #include "graph/onnx_export.h"
-#include "runtime/engine_build.h"
 #include "runtime/engine_file.h"
 #include "runtime/memory_plan.h"
 #include "runtime/partition.h"
@@ -42,9 +41,9 @@ struct CompileCli {
   bool timeline = false;
 };
 
-nlohmann::json SensitivityJson(const std::vector<LayerSqnr>& s) {
+nlohmann::json SensitivityJson(const std::vector<runtime::LayerSqnr>& s) {
   nlohmann::json a = nlohmann::json::array();
-  for (const LayerSqnr& l : s) {
+  for (const runtime::LayerSqnr& l : s) {
     a.push_back({{"node", l.node}, {"op", l.op},
                  {"isolated_sqnr_db", std::isfinite(l.isolated_db) ? nlohmann::json(l.isolated_db) : nlohmann::json(nullptr)},
                  {"accumulated_sqnr_db", std::isfinite(l.accumulated_db) ? nlohmann::json(l.accumulated_db) : nlohmann::json(nullptr)}});
@@ -55,7 +54,7 @@ nlohmann::json SensitivityJson(const std::vector<LayerSqnr>& s) {
 int RunCompile(CompileCli& c) {
   if (c.list_passes) {
     for (const fusions::PassEntry& e : fusions::PassList()) {
-      std::cout << e.name << (e.only_for ? std::string(" (") + e.only_for + " only)" : "") << "\n    " << e.why << "\n";
+      std::cout << e.name << (e.only_for ? std::string(" (") + PrecisionName(*e.only_for) + " only)" : "") << "\n    " << e.why << "\n";
     }
     return 0;
   }
@@ -63,58 +62,29 @@ int RunCompile(CompileCli& c) {
   if (c.fallback != "fp16" && c.fallback != "fp32") return Fail("compile", Status::Error("--fallback must be fp16 or fp32"));
   c.args.fallback_fp16 = c.fallback == "fp16";
   c.args.progress = !c.json;
-  // The target profile (with its power mode) is read once, before compiling: for a SoC with a DLA
-  // the horizontal convolution fusion is skipped at int8/fp16, because the Split it creates is not a
-  // DLA op and would cut the DLA segments (the partition below is the DLA's).
+  // The target profile (with its power mode) is read once, before compiling; with it the compile
+  // is for every engine of the SoC (runtime::Compile applies the DLA pass rule, partitions and
+  // plans memory). "-o X.plan" writes an engine file (runtime/engine_file.h), any other -o ONNX.
   std::optional<devices::SocProfile> soc;
   if (!c.soc.empty()) {
-    auto p = devices::LoadSocProfile(c.soc);
+    auto p = runtime::LoadSoc(c.soc, c.power_mode);
     if (!p.ok()) return Fail("compile", p.status());
-    if (!c.power_mode.empty()) {
-      p = devices::ApplyPowerMode(*p, c.power_mode);
-      if (!p.ok()) return Fail("compile", p.status());
-    }
     soc = std::move(p).value();
   } else if (c.explain) {
     return Fail("compile", Status::Error("--explain needs a target: add --soc NAME (e.g. --soc orin-agx)"));
   }
-  bool skipped_horizontal = false;
-  if (soc && c.args.precision != "fp32" && soc->dla.cores > 0 &&
-      std::find(c.args.disable.begin(), c.args.disable.end(), "horizontal_conv") == c.args.disable.end()) {
-    c.args.disable.push_back("horizontal_conv");
-    skipped_horizontal = true;
-  }
-  auto compiled = CompileModel(c.args);
-  if (!compiled.ok()) return Fail("compile", compiled.status());
-  if (skipped_horizontal) {
-    compiled->report.notes.push_back("horizontal_conv skipped: --soc " + c.soc + " has a DLA, which cannot run the Split it creates "
-                                     "(a compile without --soc keeps it for the GPU)");
-  }
-  if (compiled->synthetic_calibration) std::fprintf(stderr, "edgeinfer compile: warning: %s\n", kSyntheticCalibrationNote);
-  // Target side: partition on --soc, memory plans and per-layer cost; "-o X.plan" writes them
-  // with the graph as an engine file (runtime/engine_file.h), any other -o writes ONNX.
   const bool plan_out = c.output.size() > 5 && c.output.compare(c.output.size() - 5, 5, ".plan") == 0;
-  std::optional<runtime::PartitionPlan> partition;
-  std::optional<runtime::EngineFile> engine;
-  if (soc) {
-    auto part = runtime::Partition(compiled->graph, *soc);
-    if (!part.ok()) return Fail("compile", part.status());
-    partition = std::move(part).value();
-  }
-  if (plan_out || soc) {
-    runtime::EngineBuildOptions bo;
-    bo.model = c.args.model;
-    bo.precision = c.args.precision;
-    bo.tool = "edgeinfer compile";
-    bo.batch = c.args.batch;
-    bo.sram_bytes = c.sram_bytes;
-    bo.sram_chaining = !c.no_sram_chaining;
-    if (compiled->calibration) bo.extra["calibrator"] = compiled->calibration->calibrator;
-    if (compiled->synthetic_calibration) bo.extra["calibration"] = std::string("synthetic: ") + kSyntheticCalibrationNote;
-    auto e = runtime::BuildEngine(compiled->graph, soc ? &*soc : nullptr, partition ? &*partition : nullptr, bo);
-    if (!e.ok()) return Fail("compile", e.status());
-    engine = std::move(e).value();
-  }
+  auto options = ToCompileOptions(c.args);
+  if (!options.ok()) return Fail("compile", options.status());
+  options->build_engine = plan_out || soc;
+  options->tool = "edgeinfer compile";
+  options->sram_bytes = c.sram_bytes;
+  options->sram_chaining = !c.no_sram_chaining;
+  auto compiled = CompileModel(c.args, *options, soc ? &*soc : nullptr);
+  if (!compiled.ok()) return Fail("compile", compiled.status());
+  if (compiled->synthetic_calibration) std::fprintf(stderr, "edgeinfer compile: warning: %s\n", runtime::kSyntheticCalibrationNote);
+  const runtime::PartitionPlan* partition = soc ? compiled->partition.get() : nullptr;
+  const std::optional<runtime::EngineFile>& engine = compiled->engine;
   if (!c.output.empty()) {
     // An INT8 graph written as ONNX is the standard Q/DQ form (fusions/export_qdq.h) unless
     // --onnx-form fused asks for our fused ops.
@@ -154,11 +124,11 @@ int RunCompile(CompileCli& c) {
   if (c.report || c.verbose) {
     std::cout << r.ToText(c.verbose);
   } else {
-    std::cout << r.model << ": layers " << r.layers_before << " -> " << r.layers_after << " (" << r.precision << ")\n";
+    std::cout << r.model << ": layers " << r.layers_before << " -> " << r.layers_after << " (" << PrecisionName(r.precision) << ")\n";
   }
   if (!compiled->sensitivity.empty()) {
     std::cout << "sensitivity (isolated / accumulated INT8 SQNR, dB; worst first):\n";
-    for (const LayerSqnr& l : compiled->sensitivity) {
+    for (const runtime::LayerSqnr& l : compiled->sensitivity) {
       bool kept = std::find(compiled->kept_float.begin(), compiled->kept_float.end(), l.node) != compiled->kept_float.end();
       std::printf("  %-40s %-16s %7.2f %7.2f%s\n", l.node.c_str(), l.op.c_str(), l.isolated_db, l.accumulated_db, kept ? "  kept float" : "");
     }

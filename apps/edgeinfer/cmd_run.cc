@@ -8,23 +8,34 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "apps/edgeinfer/commands.h"
 #include "apps/edgeinfer/common.h"
-#include "apps/edgeinfer/dla_cli.h"
-#include "devices/cpu/reference_executor.h"
-#include "devices/cuda_plugin.h"
-#ifdef EDGEINFER_HAVE_DNNL
-#include "devices/cpu/fast/fast_device.h"
-#endif
-#include "fusions/pass_list.h"
 #include "graph/npy.h"
+#include "graph/ops/fused.h"
+#include "runtime/compile.h"
+#include "runtime/device_factory.h"
 #include "runtime/engine_file.h"
 
 namespace edgeinfer::apps {
 
 namespace {
+
+// An explicitly quantized (Q/DQ) model as imported: Q/DQ nodes and no fused op. It still needs the
+// compiler (convert_qdq + quantize_int8), although runtime::IsCompiledGraph counts Q/DQ as compiled.
+bool UncompiledQdq(const Graph& g) {
+  bool qdq = false;
+  for (NodeId id : g.NodeIds()) {
+    const std::string& op = g.node(id).op;
+    if (ops::IsFusedOp(op)) return false;
+    qdq = qdq || op == "QuantizeLinear" || op == "DequantizeLinear";
+  }
+  return qdq;
+}
+
+using runtime::EngineClass;
 
 struct RunArgs {
   std::string model;
@@ -70,30 +81,65 @@ int64_t PeakRssKb() {
   return u.ru_maxrss;
 }
 
-Result<std::unique_ptr<devices::Device>> MakeEngine(const RunArgs& a) {
+// The engine's device, from the one factory (runtime::CreateDevice).
+Result<std::unique_ptr<devices::Device>> MakeEngine(const RunArgs& a, const devices::SocProfile* soc,
+                                                    std::shared_ptr<const runtime::PartitionPlan> dla_plan) {
   const std::string& name = a.engine;
-  if (name == "reference") return std::unique_ptr<devices::Device>(new devices::ReferenceDevice());
+  runtime::DeviceOptions o;
+  if (name == "reference") {
+    o.reference = true;
+    return runtime::CreateDevice(EngineClass::kCpu, o);
+  }
   if (name == "dla") {
-    EI_ASSIGN_OR_RETURN(devices::SocProfile soc, LoadSocForCli(a.soc, a.power_mode));
-    return std::unique_ptr<devices::Device>(new DlaEngine(std::move(soc)));
+    o.soc = soc;
+    EI_ASSIGN_OR_RETURN(auto dev, runtime::CreateDevice(EngineClass::kDla, o));
+    if (dla_plan) static_cast<runtime::DlaEngineDevice*>(dev.get())->UsePlan(*dla_plan);
+    return dev;
   }
   if (name == "cpu") {
-#ifdef EDGEINFER_HAVE_DNNL
-    devices::CpuFastOptions o;
-    o.num_threads = a.threads;
-    return std::unique_ptr<devices::Device>(new devices::CpuFastDevice(o));
-#else
-    return Status::Error("--engine cpu: this edgeinfer was built without oneDNN (install libdnnl-dev and rebuild)");
-#endif
+    o.threads = a.threads;
+    return runtime::CreateDevice(EngineClass::kCpu, o);
   }
   if (name == "gpu") {
-    devices::CudaOptions o;
     // The graph's own INT8 nodes (a compiled --plan) run INT8; floats run FP32 unless asked for FP16.
-    o.float_precision = a.precision == "fp16" ? DType::kFloat16 : DType::kFloat32;
+    o.float_precision = a.precision == "fp16" ? Precision::kFp16 : Precision::kFp32;
     o.int8_exact_epilogue = a.int8_epilogue != "float";
-    return devices::CreateCudaDevice(o);
+    return runtime::CreateDevice(EngineClass::kGpu, o);
   }
   return Status::Error("--engine '" + name + "' is unknown (engines: cpu, gpu, dla, reference)");
+}
+
+// Compiles the imported graph (batch bound) for the DLA of `soc`: int8 scales from --calib data, or
+// from the run's own input when none is given; fp16 needs none. *note says where the scales came from.
+Result<runtime::CompiledModel> CompileForDla(const Graph& imported, const RunArgs& a, const devices::SocProfile& soc,
+                                             const devices::TensorMap& run_inputs, std::string* note) {
+  EI_ASSIGN_OR_RETURN(Precision precision, ParsePrecision(a.precision));
+  if (precision == Precision::kFp32) {
+    return Status::Error("--engine dla runs int8 or fp16; FP32 is not a DLA precision (use --precision int8 or fp16)");
+  }
+  runtime::CompileOptions co;
+  co.model_path = a.model;
+  co.precision = precision;
+  co.engines = "dla";
+  co.fallback_fp16 = true;
+  std::string kind_name = a.calibrator;
+  if (precision == Precision::kInt8) {
+    if (!a.calib.empty()) {
+      co.calibration.data = a.calib;
+      co.calibration.preprocess = a.preprocess;
+      if (kind_name.empty()) kind_name = "entropy";
+    } else {
+      if (imported.inputs().size() != 1) return Status::Error("--engine dla without --calib calibrates on the run's input; the model has several inputs");
+      co.calibration.batches.push_back(run_inputs.at(imported.value(imported.inputs()[0]).name));
+      if (kind_name.empty()) kind_name = "minmax";
+    }
+    EI_ASSIGN_OR_RETURN(co.calibration.calibrator, fusions::ParseCalibrator(kind_name));
+  }
+  EI_ASSIGN_OR_RETURN(runtime::CompiledModel c, runtime::Compile(imported, co, &soc));
+  if (precision == Precision::kFp16) *note = "FP16 weights and activations";
+  else if (a.calib.empty()) *note = "INT8 scales calibrated (" + kind_name + ") on the run's own input (no --calib given)";
+  else *note = c.calibration_note;
+  return c;
 }
 
 int Run(const RunArgs& a) {
@@ -137,49 +183,49 @@ int Run(const RunArgs& a) {
   s = devices::ValidateInputs(*g, *inputs, /*reject_non_finite=*/true);
   if (!s.ok()) return Fail("run", s);
   std::string dla_note;
-  if (a.engine == "dla" && !IsCompiledGraph(*g)) {
+  std::optional<devices::SocProfile> soc;
+  std::shared_ptr<const runtime::PartitionPlan> dla_plan;
+  if (a.engine == "dla") {
+    auto p = runtime::LoadSoc(a.soc, a.power_mode);
+    if (!p.ok()) return Fail("run", p.status());
+    soc = std::move(p).value();
+  }
+  if (a.engine == "dla" && (!runtime::IsCompiledGraph(*g) || UncompiledQdq(*g))) {
     // The DLA has no dynamic shapes: a symbolic batch is bound to 1 unless --batch says otherwise.
     if (a.batch == 0) g = LoadModel(a.model, 1);
     if (!g.ok()) return Fail("run", g.status());
-    DlaCompileArgs ca;
-    ca.model = a.model;
-    ca.precision = a.precision;
-    ca.calib = a.calib;
-    ca.calibrator = a.calibrator;
-    ca.preprocess = a.preprocess;
-    auto compiled = CompileForDla(*g, ca, *inputs, &dla_note);
+    auto compiled = CompileForDla(*g, a, *soc, *inputs, &dla_note);
     if (!compiled.ok()) return Fail("run", compiled.status());
-    g = std::move(compiled).value();
+    dla_plan = compiled->partition;   // the compile's partition: the device does not plan it again
+    g = std::move(compiled->graph);
   } else if (a.engine == "dla") {
     dla_note = "the graph was compiled before (engine file)";
   }
-  if (a.engine == "gpu" && !IsCompiledGraph(*g)) {
+  if (a.engine == "gpu" && (!runtime::IsCompiledGraph(*g) || UncompiledQdq(*g))) {
     // The GPU executor runs the compiler's output: canonicalise and fuse (FP32 passes: BatchNorm
     // folded or made a scale-shift, Conv+bias+act(+residual) fused) before preparing, as
-    // `edgeinfer compile` would. FP16 storage is the executor's own choice (--precision fp16).
-    fusions::PipelineOptions po;
-    po.precision = fusions::Precision::kFp32;
+    // `edgeinfer compile` would. FP16 storage is the device's (--precision fp16).
+    runtime::CompileOptions co;
+    co.model_path = a.model;
+    co.precision = Precision::kFp32;
     // Sibling-conv merging ends in a Split, which the CUDA executor does not run; cuDNN gains little
     // from it anyway (each branch is already one fused call).
-    po.disabled.insert("horizontal_conv");
-    fusions::CompileReport report;
-    Graph& gg = *g;
-    s = fusions::RunPipeline(gg, po, &report);
-    if (!s.ok()) return Fail("run", s);
+    co.disabled_passes.push_back("horizontal_conv");
+    auto compiled = runtime::Compile(*g, co, nullptr);
+    if (!compiled.ok()) return Fail("run", compiled.status());
+    g = std::move(compiled->graph);
   }
-  if (a.engine == "cpu" && !IsCompiledGraph(*g)) {
+  if (a.engine == "cpu" && UncompiledQdq(*g)) {
     // An explicitly quantized (Q/DQ) model runs as the INT8 graph its Q/DQ nodes describe
     // (fusions/convert_qdq.cc), not as float ops with its weights dequantized at every run.
-    bool qdq = false;
-    for (NodeId id : g->NodeIds()) qdq = qdq || g->node(id).op == "QuantizeLinear" || g->node(id).op == "DequantizeLinear";
-    if (qdq) {
-      fusions::PipelineOptions po;
-      fusions::CompileReport report;
-      s = fusions::RunPipeline(*g, po, &report);
-      if (!s.ok()) return Fail("run", s);
-    }
+    runtime::CompileOptions co;
+    co.model_path = a.model;
+    co.precision = Precision::kFp32;   // the Q/DQ layers are INT8 at any precision
+    auto compiled = runtime::Compile(*g, co, nullptr);
+    if (!compiled.ok()) return Fail("run", compiled.status());
+    g = std::move(compiled->graph);
   }
-  auto dev = MakeEngine(a);
+  auto dev = MakeEngine(a, soc ? &*soc : nullptr, dla_plan);
   if (!dev.ok()) return Fail("run", dev.status());
   auto graph = std::make_shared<const Graph>(std::move(g).value());
   s = (*dev)->Prepare(graph);
@@ -189,7 +235,10 @@ int Run(const RunArgs& a) {
     // as NonMaxSuppression's): say so and run it on the reference kernels rather than fail.
     engine_note = "cpu-fast cannot run this model (" + s.message() + "); it ran on cpu-reference instead";
     std::cerr << "edgeinfer run: note: " << engine_note << "\n";
-    dev = Result<std::unique_ptr<devices::Device>>(std::unique_ptr<devices::Device>(new devices::ReferenceDevice()));
+    runtime::DeviceOptions ro;
+    ro.reference = true;
+    dev = runtime::CreateDevice(EngineClass::kCpu, ro);
+    if (!dev.ok()) return Fail("run", dev.status());
     s = (*dev)->Prepare(graph);
   }
   if (!s.ok()) return Fail("run", s);
@@ -238,7 +287,7 @@ int Run(const RunArgs& a) {
   }
   j["host_memory"] = {{"rss_before_load_kb", rss_before_kb}, {"peak_rss_kb", PeakRssKb()}, {"weight_bytes", weight_bytes},
                       {"plan_dram_arena_bytes", arena_bytes}};
-  const auto* dla = dynamic_cast<const DlaEngine*>(dev->get());
+  const auto* dla = dynamic_cast<const runtime::DlaEngineDevice*>(dev->get());
   if (dla) {
     const runtime::PartitionPlan& p = dla->plan();
     j["dla"] = {{"soc", p.soc}, {"power_mode", p.power_mode}, {"precision", a.precision}, {"compiled", dla_note},

@@ -169,7 +169,9 @@ int main(int argc, char** argv) {
   ModelOptions mo;
   mo.engines = engines;
   mo.ordered = true;
-  mo.io_format = io;
+  auto io_format = ParseIoFormat(io);
+  if (!io_format.ok()) return Fail("--io-format", io_format.status());
+  mo.io_format = *io_format;
   auto id_or = plan_file.empty() ? session->LoadModel(model, mo) : session->LoadEngineFile(plan_file, mo);
   if (!id_or.ok()) return Fail("model", id_or.status());
   const ModelId net = *id_or;

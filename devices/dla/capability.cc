@@ -27,6 +27,12 @@ std::string Lower(std::string s) {
 // "(orin-agx dla.limits.stride_max)"
 std::string Key(const SocProfile& soc, const std::string& key) { return " (" + soc.name + " dla." + key + ")"; }
 
+std::string Join(const std::vector<Precision>& v) {
+  std::string s;
+  for (Precision p : v) s += (s.empty() ? "" : ", ") + std::string(PrecisionName(p));
+  return s;
+}
+
 std::string Join(const std::vector<std::string>& v) {
   std::string s;
   for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
@@ -156,8 +162,8 @@ DType NodeDataType(const Graph& g, NodeId id) {
 }
 
 std::string DlaNativeFormat(const SocProfile& soc, DType dtype) {
-  std::string prec = dtype == DType::kInt8 ? "int8" : dtype == DType::kFloat16 ? "fp16" : "";
-  auto it = soc.dla.native_formats.find(prec);
+  if (dtype != DType::kInt8 && dtype != DType::kFloat16) return "";
+  auto it = soc.dla.native_formats.find(PrecisionName(PrecisionOfDType(dtype)));
   return it == soc.dla.native_formats.end() ? "" : it->second;
 }
 
@@ -185,17 +191,17 @@ Support DlaSupport(const SocProfile& soc, const Graph& g, NodeId id) {
 
   // 2. precision: one DLA precision on every non-constant input and output.
   const DType dt = NodeDataType(g, id);
-  const std::string prec = dt == DType::kInt8 ? "int8" : dt == DType::kFloat16 ? "fp16" : Lower(DTypeName(dt));
   if (dt == DType::kFloat32) {
     return no("FP32 is not a DLA precision (the DLA runs " + Join(soc.dla.precisions) + Key(soc, "precisions") +
               "); compile the model with --precision int8 or fp16");
   }
-  if (prec != "int8" && prec != "fp16") {
+  if (dt != DType::kInt8 && dt != DType::kFloat16) {
     return no(std::string("data type ") + DTypeName(dt) + " is not a DLA precision (the DLA runs " +
               Join(soc.dla.precisions) + ")" + Key(soc, "precisions"));
   }
-  if (!Contains(soc.dla.precisions, prec)) {
-    return no(prec + " is not a precision of this DLA (it runs " + Join(soc.dla.precisions) + ")" + Key(soc, "precisions"));
+  const Precision prec = PrecisionOfDType(dt);
+  if (std::find(soc.dla.precisions.begin(), soc.dla.precisions.end(), prec) == soc.dla.precisions.end()) {
+    return no(std::string(PrecisionName(prec)) + " is not a precision of this DLA (it runs " + Join(soc.dla.precisions) + ")" + Key(soc, "precisions"));
   }
   auto check_dtype = [&](ValueId v, const char* role) -> std::string {
     const Value& val = g.value(v);

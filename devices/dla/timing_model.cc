@@ -53,7 +53,7 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // The channel alignment of the DLA's native format for a precision ("CHW32" -> 32); 1 if none.
 int64_t FormatChannelAlign(const DlaProfile& d, int precision_bytes) {
-  auto it = d.native_formats.find(precision_bytes == 1 ? "int8" : "fp16");
+  auto it = d.native_formats.find(PrecisionName(precision_bytes == 1 ? Precision::kInt8 : Precision::kFp16));
   if (it == d.native_formats.end()) return 1;
   const std::string& f = it->second;
   size_t i = f.find_first_of("0123456789");
@@ -132,9 +132,9 @@ Result<DlaLayerTime> DlaLayerTiming(const SocProfile& soc, const LayerWork& w, c
   const std::string label = "layer '" + w.name + "'";
   if (d.cores <= 0) return Status::Error("SoC profile '" + soc.name + "' has no DLA");
   if (!(d.clock_hz > 0)) return Status::Error("SoC profile '" + soc.name + "': DLA clock is 0");
-  const std::string prec = w.precision_bytes == 1 ? "int8" : w.precision_bytes == 2 ? "fp16" : "fp32";
+  const Precision prec = w.precision_bytes == 1 ? Precision::kInt8 : w.precision_bytes == 2 ? Precision::kFp16 : Precision::kFp32;
   if (std::find(d.precisions.begin(), d.precisions.end(), prec) == d.precisions.end())
-    return Status::Error(label + ": precision " + prec + " is not supported by the DLA of '" + soc.name + "'");
+    return Status::Error(label + ": precision " + PrecisionName(prec) + " is not supported by the DLA of '" + soc.name + "'");
   if (w.kind == LayerKind::kOther)
     return Status::Error(label + ": kind 'other' has no DLA unit to time");
   if ((w.input_in_sram || w.output_in_sram || w.residual_in_sram) && d.sram_bytes_per_core <= 0)

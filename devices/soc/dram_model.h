@@ -13,11 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "devices/engine_class.h"
 #include "devices/soc/soc_profile.h"
 
 namespace edgeinfer::devices {
-
-enum class EngineClass { kGpu, kDla, kCpu };
 
 // Bytes/s an engine of class `cls` achieves alone (its ceiling).
 double EngineDramCeiling(const SocProfile& soc, EngineClass cls);

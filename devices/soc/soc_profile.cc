@@ -212,13 +212,17 @@ Status ReadDla(Reader& root, SocProfile* p) {
   EI_RETURN_IF_ERROR(r.Bool("sram_shared", &d.sram_shared, false));
   EI_RETURN_IF_ERROR(r.Int("sram_default_bytes", &d.sram_default_bytes, false));
   EI_RETURN_IF_ERROR(r.Double("sram_bytes_per_clock", &d.sram_bytes_per_clock, d.sram_bytes_per_core > 0));
-  EI_RETURN_IF_ERROR(r.Strings("precisions", &d.precisions, true));
-  for (const auto& pr : d.precisions)
-    if (pr != "int8" && pr != "fp16") return r.Error("precisions", "'" + pr + "' is not one of int8, fp16");
+  std::vector<std::string> precision_words;
+  EI_RETURN_IF_ERROR(r.Strings("precisions", &precision_words, true));
+  for (const auto& pr : precision_words) {
+    auto p = ParsePrecision(pr);
+    if (!p.ok() || *p == Precision::kFp32) return r.Error("precisions", "'" + pr + "' is not one of int8, fp16");
+    d.precisions.push_back(*p);
+  }
   EI_RETURN_IF_ERROR(r.Int("fp16_rate_divisor", &d.fp16_rate_divisor, true, false));
   if (r.Has("native_formats")) {
     EI_ASSIGN_OR_RETURN(Reader f, r.Section("native_formats", true));
-    for (const auto& pr : d.precisions) {
+    for (const std::string& pr : precision_words) {
       std::string fmt;
       EI_RETURN_IF_ERROR(f.String(pr, &fmt, true));
       d.native_formats[pr] = fmt;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/precision.h"
 #include "graph/status.h"
 
 namespace edgeinfer::devices {
@@ -97,9 +98,9 @@ struct DlaProfile {
   bool sram_shared = false;               // the SRAM is one pool shared by all cores (and others)
   int64_t sram_default_bytes = 0;         // what the toolchain uses by default (0 = all)
   double sram_bytes_per_clock = 0;        // SRAM port bandwidth per DLA clock
-  std::vector<std::string> precisions;    // "int8", "fp16"
+  std::vector<Precision> precisions;      // kInt8, kFp16 (YAML: [int8, fp16])
   int fp16_rate_divisor = 2;              // FP16 MAC rate = INT8 rate / this
-  std::map<std::string, std::string> native_formats;   // precision -> "CHW32" ...
+  std::map<std::string, std::string> native_formats;   // PrecisionName -> "CHW32" ... (keyed as the YAML spells it)
   DlaLimits limits;
   double sdp_elements_per_clock = 0;      // post-processing (bias/BN/act/eltwise) throughput
   double pdp_elements_per_clock = 0;      // pooling unit throughput (input elements)

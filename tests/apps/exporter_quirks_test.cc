@@ -73,10 +73,12 @@ TEST(ExporterQuirks, GeneratedModelsRunThroughEveryCommand) {
     ASSERT_TRUE(imported.ok()) << imported.status().message();
     for (const char* precision : {"fp32", "int8"}) {
       edgeinfer::runtime::ModelOptions mo;
-      mo.precision = precision;
-      std::string note;
-      auto compiled = edgeinfer::runtime::CompileForSession(*imported, m.string(), mo, &note);
-      ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+      mo.precision = *edgeinfer::ParsePrecision(precision);
+      auto soc = edgeinfer::devices::LoadSocProfile("orin-agx");
+      ASSERT_TRUE(soc.ok()) << soc.status().message();
+      auto compiled_model = edgeinfer::runtime::Compile(*imported, edgeinfer::runtime::SessionCompileOptions(m.string(), mo), &*soc);
+      ASSERT_TRUE(compiled_model.ok()) << compiled_model.status().message();
+      const edgeinfer::Graph* compiled = &compiled_model->graph;
       for (edgeinfer::NodeId id : compiled->NodeIds()) {
         EXPECT_NE(compiled->node(id).op, "Shape") << precision << ": " << compiled->node(id).name;
       }

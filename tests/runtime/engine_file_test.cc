@@ -77,7 +77,7 @@ EngineFile SmallEngine() {
   g.RemoveNode(dn);
   g.outputs().push_back(z);
   e.options.model = "small.onnx";
-  e.options.precision = "int8";
+  e.options.precision = Precision::kInt8;
   e.options.soc = "orin-agx";
   e.options.power_mode = "MAXN";
   e.options.batch = 1;
@@ -344,7 +344,7 @@ TEST(EngineFile, LoadedInt8ModelRunsBitExact) {
   auto part = Partition(g, *soc);
   ASSERT_TRUE(part.ok()) << part.status().message();
   EngineBuildOptions bo;
-  bo.precision = "int8";
+  bo.precision = Precision::kInt8;
   bo.sram_bytes = 1 << 20;
   auto built = BuildEngine(g, &*soc, &*part, bo);
   ASSERT_TRUE(built.ok()) << built.status().message();

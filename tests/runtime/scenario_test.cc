@@ -24,7 +24,7 @@ class ScenarioTest : public ::testing::Test {
     auto id = session_->LoadModel(kTiny, ModelOptions{});
     ASSERT_TRUE(id.ok()) << id.status().message();
     id_ = *id;
-    plan_.engines = {{{EngineKind::kGpu, 0, "gpu"}, 8, 1}, {{EngineKind::kDla, 0, "dla0"}, 2, 1}, {{EngineKind::kDla, 1, "dla1"}, 2, 1}};
+    plan_.engines = {{{EngineClass::kGpu, 0, "gpu"}, 8, 1}, {{EngineClass::kDla, 0, "dla0"}, 2, 1}, {{EngineClass::kDla, 1, "dla1"}, 2, 1}};
     auto m = session_->TargetModels(id_, plan_);
     ASSERT_TRUE(m.ok());
     models_ = *m;

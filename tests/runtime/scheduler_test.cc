@@ -29,8 +29,8 @@ std::shared_ptr<const Graph> SmallGraph() {
 
 std::vector<EngineInstance> Instances(const std::shared_ptr<FunctionalExecutor>& x) {
   std::vector<EngineInstance> v;
-  for (auto [kind, idx, name] : {std::tuple{EngineKind::kGpu, 0, "gpu"}, std::tuple{EngineKind::kDla, 0, "dla0"},
-                                 std::tuple{EngineKind::kDla, 1, "dla1"}}) {
+  for (auto [kind, idx, name] : {std::tuple{EngineClass::kGpu, 0, "gpu"}, std::tuple{EngineClass::kDla, 0, "dla0"},
+                                 std::tuple{EngineClass::kDla, 1, "dla1"}}) {
     EngineInstance e;
     e.spec = {kind, idx, name};
     e.functional = x;
@@ -42,7 +42,7 @@ std::vector<EngineInstance> Instances(const std::shared_ptr<FunctionalExecutor>&
 BatchPlan Plan(Dispatch d) {
   BatchPlan p;
   p.dispatch = d;
-  p.engines = {{{EngineKind::kGpu, 0, "gpu"}, 4, 1}, {{EngineKind::kDla, 0, "dla0"}, 1, 1}, {{EngineKind::kDla, 1, "dla1"}, 2, 1}};
+  p.engines = {{{EngineClass::kGpu, 0, "gpu"}, 4, 1}, {{EngineClass::kDla, 0, "dla0"}, 1, 1}, {{EngineClass::kDla, 1, "dla1"}, 2, 1}};
   return p;
 }
 

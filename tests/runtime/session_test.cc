@@ -66,7 +66,7 @@ TEST_F(SessionTest, EveryEngineIsBitExactWithTheReference) {
   for (const auto& [e, f] : info->functional) std::printf("FUNCTIONAL %s: %s\n", e.c_str(), f.c_str());
   for (const char* engine : {"gpu", "dla0", "dla1"}) {
     BatchPlan p;
-    p.engines.push_back({{std::string(engine) == "gpu" ? EngineKind::kGpu : EngineKind::kDla, engine[3] == '1' ? 1 : 0, engine}, 2, 1});
+    p.engines.push_back({{std::string(engine) == "gpu" ? EngineClass::kGpu : EngineClass::kDla, engine[3] == '1' ? 1 : 0, engine}, 2, 1});
     ASSERT_TRUE(session_->SetPlan(*id, p).ok());
     for (uint32_t seed = 1; seed <= 3; ++seed) {
       auto ref = devices::RunReference(*g, Input(seed));
@@ -129,7 +129,7 @@ TEST_F(SessionTest, SeveralModelsWithTheirOwnEngines) {
   ASSERT_TRUE(rb.get().ok());
   // A plan may only use the model's own engines.
   BatchPlan p;
-  p.engines.push_back({{EngineKind::kDla, 0, "dla0"}, 1, 1});
+  p.engines.push_back({{EngineClass::kDla, 0, "dla0"}, 1, 1});
   Status s = session_->SetPlan(*ia, p);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("dla0"), std::string::npos);
@@ -161,15 +161,16 @@ TEST_F(SessionTest, FromAnEngineFileCompiledForBatchOne) {
   io.batch = 1;
   auto imported = ImportOnnx(kTiny, io);
   ASSERT_TRUE(imported.ok()) << imported.status().message();
-  std::string note;
   ModelOptions mo;
-  auto compiled = CompileForSession(*imported, kTiny, mo, &note);
+  auto compiled_model = Compile(*imported, SessionCompileOptions(kTiny, mo), &session_->soc());
+  ASSERT_TRUE(compiled_model.ok()) << compiled_model.status().message();
+  Result<Graph> compiled = std::move(compiled_model->graph);
   ASSERT_TRUE(compiled.ok()) << compiled.status().message();
   auto part = Partition(*compiled, session_->soc());
   ASSERT_TRUE(part.ok()) << part.status().message();
   EngineBuildOptions bo;
   bo.model = kTiny;
-  bo.precision = "int8";
+  bo.precision = Precision::kInt8;
   bo.batch = 1;
   auto engine = BuildEngine(*compiled, &session_->soc(), &*part, bo);
   ASSERT_TRUE(engine.ok()) << engine.status().message();
@@ -179,7 +180,7 @@ TEST_F(SessionTest, FromAnEngineFileCompiledForBatchOne) {
   ASSERT_TRUE(id.ok()) << id.status().message();
   // The batch is symbolic again: programs at several batch sizes differ.
   BatchPlan all;
-  all.engines.push_back({{EngineKind::kDla, 0, "dla0"}, 1, 1});
+  all.engines.push_back({{EngineClass::kDla, 0, "dla0"}, 1, 1});
   auto models = session_->TargetModels(*id, all);
   ASSERT_TRUE(models.ok());
   auto p1 = (*models)[0]->Program(1);
@@ -227,7 +228,7 @@ TEST(TargetModelShapeChain, FoldsAtAFixedBatch) {
   auto soc_m = devices::ApplyPowerMode(*soc_r, "MAXN");
   ASSERT_TRUE(soc_m.ok());
   const devices::SocProfile soc = *soc_m;
-  for (EngineKind kind : {EngineKind::kGpu, EngineKind::kCpu}) {
+  for (EngineClass kind : {EngineClass::kGpu, EngineClass::kCpu}) {
     auto m = TargetModel::Create(shared, soc, kind);
     ASSERT_TRUE(m.ok()) << m.status().message();
     for (int64_t batch : {1, 4}) {
@@ -262,10 +263,11 @@ TEST(CompileForSession, HorizontalFusionOnlyWithoutADla) {
   for (const char* engines : {"gpu", "gpu,dla0,dla1"}) {
     ModelOptions mo;
     mo.engines = engines;
-    std::string note;
-    auto c = CompileForSession(*g, "", mo, &note);
+    auto soc = devices::LoadSocProfile("orin-agx");
+    ASSERT_TRUE(soc.ok()) << soc.status().message();
+    auto c = Compile(*g, SessionCompileOptions("", mo), &*soc);
     ASSERT_TRUE(c.ok()) << c.status().message();
-    EXPECT_EQ(count(*c, "Split"), std::string(engines) == "gpu" ? 1 : 0) << engines;
+    EXPECT_EQ(count(c->graph, "Split"), std::string(engines) == "gpu" ? 1 : 0) << engines;
   }
 }
 

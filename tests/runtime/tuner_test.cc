@@ -117,7 +117,7 @@ TEST(Tuner, LatencyBoundAndSingleStream) {
 
 TEST(Tuner, RejectsAnEngineWithoutATimingModel) {
   TunerSpace space;
-  space.engines.push_back({EngineKind::kCpu, 0, "cpu"});
+  space.engines.push_back({EngineClass::kCpu, 0, "cpu"});
   std::vector<std::shared_ptr<TargetModel>> models(1);
   devices::SocProfile soc;
   auto r = Tune(soc, space, models, ScenarioSpec{});
