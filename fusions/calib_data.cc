@@ -1,5 +1,7 @@
 #include "fusions/calib_data.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -16,14 +18,21 @@ namespace edgeinfer::fusions {
 
 namespace fs = std::filesystem;
 
+bool ProgressOnTerminal() {
+  static const bool tty = ::isatty(::fileno(stderr)) == 1;
+  return tty;
+}
+
 void ProgressBar(const std::string& label, int64_t done, int64_t total) {
+  if (!ProgressOnTerminal()) return;
   constexpr int kWidth = 30;
   int filled = total > 0 ? static_cast<int>(kWidth * done / total) : kWidth;
   std::string bar(static_cast<size_t>(filled), '=');
   if (filled < kWidth) bar += '>';
   bar.resize(kWidth, ' ');
-  std::fprintf(stderr, "\r[%s] %lld/%lld %s", bar.c_str(), static_cast<long long>(done), static_cast<long long>(total), label.c_str());
-  if (done >= total) std::fprintf(stderr, "\n");
+  // "\033[K" erases what a longer earlier label left to the right.
+  if (done >= total) std::fprintf(stderr, "\r\033[K");
+  else std::fprintf(stderr, "\r[%s] %lld/%lld %s\033[K", bar.c_str(), static_cast<long long>(done), static_cast<long long>(total), label.c_str());
   std::fflush(stderr);
 }
 

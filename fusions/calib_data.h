@@ -44,8 +44,12 @@ Result<Preprocess> LoadPreprocess(const std::string& path);
 Result<std::vector<Tensor>> LoadCalibrationBatches(const std::string& path, const Shape& input_shape, int64_t batch,
                                                    const Preprocess& pre, int64_t max_samples, bool progress);
 
-// "[=====>    ] 37/100 label" on stderr, redrawn in place; done=total ends the line.
+// "[=====>    ] 37/100 label" on stderr, one line redrawn in place with '\r' while stderr is a
+// terminal; done=total clears the line, so the next stage reuses it. Prints nothing when stderr is
+// not a terminal (piped, redirected to a file, a test): logs keep no progress noise.
 void ProgressBar(const std::string& label, int64_t done, int64_t total);
+// True when stderr is a terminal (isatty), i.e. when ProgressBar draws.
+bool ProgressOnTerminal();
 
 // Seeded uniform [-1, 1) batches of a single-input float32/float16 model (batch 1 each, a symbolic batch
 // dimension bound to 1): stand-in calibration data when none is given. Scales calibrated on them

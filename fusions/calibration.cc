@@ -36,79 +36,106 @@ void AbsHistogram::Add(const float* x, int64_t n) {
     range_ = m * (1.0 + 1e-6);
   }
   while (m >= range_) {   // double the range: bin j of the new histogram = bins 2j, 2j+1 of the old
-    for (int j = 0; j < kBins / 2; ++j) bins_[static_cast<size_t>(j)] = bins_[static_cast<size_t>(2 * j)] + bins_[static_cast<size_t>(2 * j + 1)];
-    std::fill(bins_.begin() + kBins / 2, bins_.end(), 0.0);
+    for (int j = 0; j < kFineBins / 2; ++j) bins_[static_cast<size_t>(j)] = bins_[static_cast<size_t>(2 * j)] + bins_[static_cast<size_t>(2 * j + 1)];
+    std::fill(bins_.begin() + kFineBins / 2, bins_.end(), 0.0);
     range_ *= 2.0;
   }
-  const double inv = kBins / range_;
+  const double inv = kFineBins / range_;
   for (int64_t i = 0; i < n; ++i) {
     double a = std::fabs(static_cast<double>(x[i]));
     if (!std::isfinite(a)) continue;
     int b = static_cast<int>(a * inv);
-    if (b >= kBins) b = kBins - 1;
+    if (b >= kFineBins) b = kFineBins - 1;
     bins_[static_cast<size_t>(b)] += 1.0;
   }
   total_ += static_cast<double>(n);
 }
 
-double EntropyThreshold(const AbsHistogram& h) {
-  constexpr int kLevels = 128;
-  // As TensorRT's pytorch-quantization does: the zero bin takes its neighbour's count, so the spike
-  // of exact zeros after a ReLU (half the values) does not dominate the divergence and drag the
-  // threshold down.
-  std::vector<double> hist = h.bins();
-  hist[0] = hist[1];
-  if (h.range() == 0.0 || h.amax() == 0.0) return h.amax();
-  std::vector<double> suffix(static_cast<size_t>(AbsHistogram::kBins) + 1, 0.0);
-  for (int j = AbsHistogram::kBins - 1; j >= 0; --j) suffix[static_cast<size_t>(j)] = suffix[static_cast<size_t>(j + 1)] + hist[static_cast<size_t>(j)];
-  const double width = h.range() / AbsHistogram::kBins;
-  // Only bins up to the one holding amax matter; later ones are empty.
-  int last = std::min(AbsHistogram::kBins, static_cast<int>(h.amax() / width) + 1);
-  if (last <= kLevels) return h.amax();
-  double best_kl = INFINITY;
-  int best_i = last;
-  std::vector<double> p, q;
-  for (int i = kLevels; i <= last; ++i) {
-    p.assign(hist.begin(), hist.begin() + i);
-    p[static_cast<size_t>(i - 1)] += suffix[static_cast<size_t>(i)];
-    // Quantize the first i bins (without the tail) to kLevels levels and expand back.
-    q.assign(static_cast<size_t>(i), 0.0);
-    const double merged = static_cast<double>(i) / kLevels;
-    for (int lvl = 0; lvl < kLevels; ++lvl) {
-      const int start = static_cast<int>(std::floor(lvl * merged));
-      const int stop = lvl == kLevels - 1 ? i : static_cast<int>(std::floor((lvl + 1) * merged));
-      double sum = 0.0;
-      int nonzero = 0;
-      for (int j = start; j < stop; ++j) {
-        sum += hist[static_cast<size_t>(j)];
-        nonzero += hist[static_cast<size_t>(j)] != 0.0;
-      }
-      if (nonzero == 0) continue;
-      for (int j = start; j < stop; ++j) if (hist[static_cast<size_t>(j)] != 0.0) q[static_cast<size_t>(j)] = sum / nonzero;
-    }
-    double ps = 0.0, qs = 0.0;
-    for (int j = 0; j < i; ++j) { ps += p[static_cast<size_t>(j)]; qs += q[static_cast<size_t>(j)]; }
-    if (ps == 0.0 || qs == 0.0) continue;
-    double kl = 0.0;
-    for (int j = 0; j < i; ++j) {
-      const double pj = p[static_cast<size_t>(j)] / ps;
-      if (pj == 0.0) continue;
-      double qj = q[static_cast<size_t>(j)] / qs;
-      if (qj == 0.0) qj = 1e-12;   // the folded tail bin can be empty in Q: smoothed
-      kl += pj * std::log(pj / qj);
-    }
-    if (kl < best_kl) { best_kl = kl; best_i = i; }
+std::vector<double> AbsHistogram::Bins() const {
+  std::vector<double> out(static_cast<size_t>(kBins), 0.0);
+  if (amax_ == 0.0 || range_ == 0.0) {
+    out[0] = total_;
+    return out;
   }
-  return std::min(h.amax(), (best_i + 0.5) * width);
+  const double fine_w = range_ / kFineBins;
+  const double w = amax_ / kBins;
+  for (int f = 0; f < kFineBins; ++f) {
+    const double c = bins_[static_cast<size_t>(f)];
+    if (c == 0.0) continue;
+    // The fine bin's values lie in [lo, hi): no value exceeds amax, so its mass is spread over
+    // [lo, min(hi, amax)] (a point at amax when the bin starts there).
+    const double lo = f * fine_w;
+    const double hi = std::min((f + 1) * fine_w, amax_);
+    int b0 = std::min(kBins - 1, static_cast<int>(lo / w));
+    if (hi <= lo) { out[static_cast<size_t>(b0)] += c; continue; }
+    for (int b = b0; b < kBins; ++b) {
+      const double blo = b * w, bhi = b == kBins - 1 ? amax_ : (b + 1) * w;
+      const double overlap = std::min(hi, bhi) - std::max(lo, blo);
+      if (overlap > 0.0) out[static_cast<size_t>(b)] += c * overlap / (hi - lo);
+      if (bhi >= hi) break;
+    }
+  }
+  return out;
+}
+
+double EntropyThresholdOfBins(std::vector<double> hist, double width) {
+  constexpr int kLevels = 128;
+  const int n = static_cast<int>(hist.size());
+  if (n <= kLevels) return n * width;
+  hist[0] = hist[1];
+  // suffix[i] = sum of hist[i:]: the outliers a threshold at bin i clips.
+  std::vector<double> suffix(static_cast<size_t>(n) + 1, 0.0);
+  for (int j = n - 1; j >= 0; --j) suffix[static_cast<size_t>(j)] = suffix[static_cast<size_t>(j + 1)] + hist[static_cast<size_t>(j)];
+  double best_kl = INFINITY;
+  int best_i = n;
+  std::vector<double> level_sum(kLevels), level_nonzero(kLevels);
+  for (int i = kLevels; i <= n; ++i) {
+    std::fill(level_sum.begin(), level_sum.end(), 0.0);
+    std::fill(level_nonzero.begin(), level_nonzero.end(), 0.0);
+    for (int j = 0; j < i; ++j) {
+      const double c = hist[static_cast<size_t>(j)];
+      if (c == 0.0) continue;
+      const int lvl = static_cast<int>(static_cast<int64_t>(j) * kLevels / i);
+      level_sum[static_cast<size_t>(lvl)] += c;
+      level_nonzero[static_cast<size_t>(lvl)] += 1.0;
+    }
+    // P and Q are both taken relative to all samples: Q lacks the clipped outliers, so it sums to
+    // 1 - c (c = clipped fraction) and the divergence is the textbook KL of the normalised pair plus
+    // log(1 / (1 - c)). Normalising Q by its own sum (as pytorch-quantization, MXNet and TVM do)
+    // lets a threshold that clips nearly everything score KL = 0: when the in-range part is one
+    // non-empty bin, normalised P and Q are the same point mass. That picked 0.14 for a
+    // squeeze-excite gate whose values lie in [0.21, 0.70] (docs/compiler.md, "Calibrators on real models").
+    const double ps = suffix[0];
+    const double qs = suffix[0];
+    if (ps <= 0.0 || suffix[0] - suffix[static_cast<size_t>(i)] <= 0.0) continue;
+    double kl = 0.0;
+    for (int j = 0; j < i && std::isfinite(kl); ++j) {
+      double pj = hist[static_cast<size_t>(j)];
+      if (j == i - 1) pj += suffix[static_cast<size_t>(i)];
+      if (pj == 0.0) continue;
+      const int lvl = static_cast<int>(static_cast<int64_t>(j) * kLevels / i);
+      const double qj = hist[static_cast<size_t>(j)] == 0.0 ? 0.0 : level_sum[static_cast<size_t>(lvl)] / level_nonzero[static_cast<size_t>(lvl)];
+      if (qj == 0.0) { kl = INFINITY; break; }   // P has mass where Q has none
+      kl += (pj / ps) * std::log((pj / ps) / (qj / qs));
+    }
+    if (kl <= best_kl) { best_kl = kl; best_i = i; }   // ties: the last (largest) threshold
+  }
+  return best_i * width;
+}
+
+double EntropyThreshold(const AbsHistogram& h) {
+  if (h.amax() == 0.0) return 0.0;
+  return std::min(h.amax(), EntropyThresholdOfBins(h.Bins(), h.amax() / AbsHistogram::kBins));
 }
 
 double PercentileThreshold(const AbsHistogram& h, double fraction) {
-  if (h.range() == 0.0) return h.amax();
-  const double width = h.range() / AbsHistogram::kBins;
+  if (h.amax() == 0.0) return 0.0;
+  const std::vector<double> bins = h.Bins();
+  const double width = h.amax() / AbsHistogram::kBins;
   const double want = fraction * h.total();
   double cum = 0.0;
   for (int j = 0; j < AbsHistogram::kBins; ++j) {
-    cum += h.bins()[static_cast<size_t>(j)];
+    cum += bins[static_cast<size_t>(j)];
     if (cum >= want) return std::min(h.amax(), (j + 1) * width);
   }
   return h.amax();

@@ -2,11 +2,17 @@
 //
 // Steps: (1) the caller runs the FP32 graph (canonicalised, not yet fused: calibration must see the
 // pre-activation tensors that fusion hides) on each batch and hands every float tensor to
-// Calibrator::Observe; (2) each tensor keeps max|x| and a 2048-bin histogram of |x| whose range
-// doubles (bins merged pairwise) when a larger value arrives, so one pass over the data suffices;
-// (3) Finish picks amax per tensor: MinMax = max|x|; Percentile = the 99.99th percentile of |x|;
-// Entropy = TensorRT's KL-divergence threshold (the clipping threshold whose 128-level quantized
-// distribution is closest to the observed one). Scale = amax / 127.
+// Calibrator::Observe; (2) each tensor keeps max|x| and a fine histogram of |x| (8 x 2048 bins)
+// whose range doubles (bins merged pairwise) when a larger value arrives, so one pass over the data
+// suffices; (3) Finish re-bins it onto 2048 bins over exactly [0, max|x|] (the histogram a two-pass
+// calibrator builds once the range is known) and picks amax per tensor: MinMax = max|x|;
+// Percentile = the 99.99th percentile of |x|; Entropy = TensorRT's KL-divergence threshold (the
+// clipping threshold whose 128-level quantized distribution is closest to the observed one, see
+// EntropyThresholdOfBins). Scale = amax / 127.
+// Why the fine histogram: with 2048 bins collected directly, every doubling halves the resolution
+// and leaves the data in the lower part of the bins (after k doublings in the first 2048/2^k), so
+// the thresholds depended on the order of the samples; re-binning from 8x finer bins makes the
+// 2048 bins span [0, amax] whatever the order, within a quarter of a bin.
 // The fusions layer does not run graphs (devices sit above it): the driver (apps/edgeinfer) runs
 // them with the fastest CPU executor and feeds Observe.
 #pragma once
@@ -24,29 +30,44 @@ enum class CalibratorKind { kMinMax, kEntropy, kPercentile };
 Result<CalibratorKind> ParseCalibrator(const std::string& s);
 const char* CalibratorName(CalibratorKind k);
 
-// Histogram of |x| over [0, range) in 2048 bins; the range doubles as needed.
+// Histogram of |x|: kFineBins bins over [0, range); the range doubles (pairs of bins merged) when a
+// larger value arrives. Non-finite values are skipped.
 class AbsHistogram {
  public:
-  static constexpr int kBins = 2048;
+  static constexpr int kBins = 2048;            // bins the thresholds are chosen on
+  static constexpr int kFineBins = 8 * kBins;   // bins collected (re-binned onto kBins by Bins())
   void Add(const float* x, int64_t n);
   double amax() const { return amax_; }
   double range() const { return range_; }
   double total() const { return total_; }
-  const std::vector<double>& bins() const { return bins_; }
+  const std::vector<double>& fine_bins() const { return bins_; }
+  // kBins bins over [0, amax]: each fine bin's count is spread over its part of [0, amax] in
+  // proportion to the overlap (uniform within a fine bin). Empty (all zero) when amax == 0.
+  std::vector<double> Bins() const;
 
  private:
-  std::vector<double> bins_ = std::vector<double>(kBins, 0.0);
+  std::vector<double> bins_ = std::vector<double>(kFineBins, 0.0);
   double range_ = 0.0;
   double amax_ = 0.0;
   double total_ = 0.0;
 };
 
-// TensorRT's entropy threshold (the zero bin first takes bin 1's count, as TensorRT's
-// pytorch-quantization does, so a ReLU's spike of zeros does not decide the threshold): argmin over i in [128, 2048] of KL(P_i || Q_i), P_i the first i bins
-// with the tail folded into bin i-1, Q_i P_i quantized to 128 levels and expanded back over its
-// non-zero bins; threshold = (i + 0.5) * bin width, capped at amax.
+// TensorRT's entropy calibration on a histogram of |x| (bins of equal `width` from 0), as in
+// NVIDIA's "8-bit Inference with TensorRT" (GTC 2017) and its pytorch-quantization code: for each
+// candidate i from 128 to bins.size(): P = bins[0:i] with the outliers (bins[i:]) added to P[i-1];
+// Q = bins[0:i] merged into 128 levels (bin j in level floor(128 j / i)), each level's sum spread
+// evenly over its non-empty bins; KL(P || Q) with both divided by the total count (Q, which lacks
+// the outliers, sums to 1 - clipped fraction: the textbook KL of the normalised pair plus
+// log(1 / (1 - clipped fraction)), so a threshold below most of the data cannot score 0), infinite
+// where P > 0 = Q.
+// The last i with the smallest KL gives the threshold i * width. Bin 0 first takes bin 1's count
+// (as pytorch-quantization does), so a ReLU's spike of exact zeros does not decide the threshold.
+// Fewer than 128 bins: returns bins.size() * width (nothing to clip).
+double EntropyThresholdOfBins(std::vector<double> bins, double width);
+// EntropyThresholdOfBins on h.Bins() (2048 bins over [0, amax]); amax when h has fewer than two
+// distinct non-zero magnitudes' worth of data (amax == 0).
 double EntropyThreshold(const AbsHistogram& h);
-// Smallest bin upper edge below which `fraction` of the samples lie, capped at amax.
+// Smallest bin upper edge (of the 2048 bins over [0, amax]) below which `fraction` of the samples lie.
 double PercentileThreshold(const AbsHistogram& h, double fraction);
 
 // Activation ranges by tensor name (ONNX value names), tied to the model they were measured on.

@@ -71,6 +71,54 @@ Status InferShapes(Graph& g) {
   return Status::Ok();
 }
 
+Result<std::vector<BoundShape>> InferShapesAt(const Graph& g, const std::vector<std::vector<int64_t>>& input_dims) {
+  if (input_dims.size() != g.inputs().size()) {
+    return Status::Error("binding shapes: " + std::to_string(input_dims.size()) + " input shapes for " +
+                         std::to_string(g.inputs().size()) + " graph inputs");
+  }
+  std::vector<BoundShape> out(g.num_values());
+  for (size_t i = 0; i < g.num_values(); ++i) {
+    const Value& v = g.value(static_cast<ValueId>(i));
+    if (!v.IsConstant()) continue;
+    out[i] = {true, v.constant->dtype(), v.constant->dims()};
+  }
+  for (size_t i = 0; i < g.inputs().size(); ++i) {
+    const ValueId id = g.inputs()[i];
+    out[static_cast<size_t>(id)] = {true, g.value(id).dtype, input_dims[i]};
+  }
+  EI_ASSIGN_OR_RETURN(std::vector<NodeId> order, g.TopoOrder());
+  for (NodeId id : order) {
+    const Node& n = g.node(id);
+    const OpDef* def = FindOp(n.op);
+    if (!def) return Status::Error(g.Label(id) + ": op '" + n.op + "' is not in the op table");
+    InferContext ctx{n, {}, {}, {}, {}, {}};
+    for (ValueId v : n.inputs) {
+      if (v == kNoValue) {
+        ctx.in_dtype.push_back(DType::kUndefined);
+        ctx.in_shape.emplace_back();
+        ctx.in_value.push_back(nullptr);
+        continue;
+      }
+      const BoundShape& b = out[static_cast<size_t>(v)];
+      if (!b.known) return Status::Error(g.Label(id) + ": input '" + g.value(v).name + "' is not computed before it");
+      ctx.in_dtype.push_back(b.dtype);
+      ctx.in_shape.push_back(Shape(b.dims));
+      ctx.in_value.push_back(g.value(v).IsConstant() ? g.value(v).constant.get() : nullptr);
+    }
+    ctx.out_dtype.assign(n.outputs.size(), DType::kUndefined);
+    ctx.out_shape.assign(n.outputs.size(), Shape());
+    EI_RETURN_IF_ERROR(InferNode(*def, ctx));
+    for (size_t i = 0; i < n.outputs.size(); ++i) {
+      if (n.outputs[i] == kNoValue) continue;
+      if (!ctx.out_shape[i].IsStatic()) {
+        return Status::Error(g.Label(id) + ": output shape " + ctx.out_shape[i].ToString() + " is not known at this binding");
+      }
+      out[static_cast<size_t>(n.outputs[i])] = {true, ctx.out_dtype[i], ctx.out_shape[i].dims};
+    }
+  }
+  return out;
+}
+
 Status VerifyGraph(const Graph& g) {
   EI_RETURN_IF_ERROR(g.VerifyStructure());
   EI_ASSIGN_OR_RETURN(std::vector<NodeId> order, g.TopoOrder());

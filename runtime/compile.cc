@@ -179,7 +179,7 @@ Result<fusions::CalibrationTable> Calibrate(const Graph& imported, const std::ve
       if (progress) fusions::ProgressBar("calibration batches (cpu-fast)", static_cast<int64_t>(b + 1), static_cast<int64_t>(batches.size()));
     }
     if (fast_ok) return cal.Finish(model_hash);
-    if (progress) std::fprintf(stderr, "\ncpu-fast disagreed with the reference or failed; calibrating on the reference executor\n");
+    if (progress) std::fprintf(stderr, "%scpu-fast disagreed with the reference or failed; calibrating on the reference executor\n", fusions::ProgressOnTerminal() ? "\r\033[K" : "");
     cal = fusions::Calibrator(kind);
   }
 #else
@@ -349,7 +349,9 @@ Result<CompiledModel> Compile(const Graph& imported, const CompileOptions& o, co
     return Status::Error("engines '" + o.engines + "' need a SoC profile (--soc) to check them against");
   }
   if (o.io_format != IoFormat::kFloat && o.precision != Precision::kInt8)
-    return Status::Error(std::string("io_format '") + IoFormatName(o.io_format) + "' needs precision int8 (the I/O scales are the INT8 calibration's)");
+    return Status::Error(std::string("--io-format ") + IoFormatName(o.io_format) +
+                         " needs --precision int8 (rule: an io_format int8 model needs precision int8, since the I/O "
+                         "scales are the INT8 calibration's)");
   if (o.mixed_precision_sqnr_db > 0 && o.precision == Precision::kInt8 && o.calibration.data.empty())
     return Status::Error("mixed precision needs sample data (--calib DATA) to measure per-layer INT8 error");
 
@@ -359,6 +361,7 @@ Result<CompiledModel> Compile(const Graph& imported, const CompileOptions& o, co
   po.dump_after.insert(o.dump_after.begin(), o.dump_after.end());
   po.dump_dir = o.dump_dir;
   po.int8_fallback_fp16 = o.fallback_fp16;
+  fusions::ApplyDeviceCapabilities(o.device, &po);
   // Phase 2, the one target rule: a DLA engine cannot run the Split that the horizontal convolution
   // fusion creates (not a DLA op), so merging siblings would cut its segments.
   if (o.precision != Precision::kFp32 && out.engines.Has(EngineClass::kDla) && !po.disabled.count("horizontal_conv")) {

@@ -35,6 +35,7 @@
 #include "devices/engine_class.h"
 #include "devices/soc/soc_profile.h"
 #include "fusions/calibration.h"
+#include "fusions/compile_for_device.h"
 #include "fusions/pass.h"
 #include "graph/ir.h"
 #include "graph/precision.h"
@@ -85,6 +86,10 @@ struct CompileOptions {
   // > 0: INT8 layers whose isolated SQNR (dB) on sample data is below stay in float.
   double mixed_precision_sqnr_db = 0;
   bool fallback_fp16 = true;   // float layers of an INT8 compile run in FP16 (else FP32)
+  // The device the compiled graph is handed to: its needs (layout, alignment, passes it gains
+  // nothing from) as pass options (fusions/compile_for_device.h; CompileCapabilities in
+  // runtime/device_factory.h gives each engine's). Default: none.
+  fusions::DeviceCapabilities device;
   // Pass pipeline controls (fusions::PipelineOptions).
   std::vector<std::string> disabled_passes;
   std::vector<std::string> dump_after;

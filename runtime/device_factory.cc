@@ -1,5 +1,6 @@
 #include "runtime/device_factory.h"
 
+#include "devices/compile_caps.h"
 #include "devices/cpu/reference_executor.h"
 #include "devices/cuda_plugin.h"
 #include "devices/dla/capability.h"
@@ -8,6 +9,14 @@
 #endif
 
 namespace edgeinfer::runtime {
+
+fusions::DeviceCapabilities CompileCapabilities(EngineClass engine) {
+  switch (engine) {
+    case EngineClass::kGpu: return devices::CudaCompileCapabilities();
+    case EngineClass::kCpu: return devices::CpuFastCompileCapabilities();
+    default: return fusions::DeviceCapabilities{};
+  }
+}
 
 bool FastCpuBuilt() {
 #ifdef EDGEINFER_HAVE_DNNL

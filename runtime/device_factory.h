@@ -16,6 +16,7 @@
 #include "devices/device.h"
 #include "devices/engine_class.h"
 #include "devices/soc/soc_profile.h"
+#include "fusions/compile_for_device.h"
 #include "graph/precision.h"
 #include "runtime/partition.h"
 
@@ -33,6 +34,10 @@ struct DeviceOptions {
 
 // Created, not prepared. Errors name the engine and why it cannot be made here.
 Result<std::unique_ptr<devices::Device>> CreateDevice(EngineClass engine, const DeviceOptions& options = {});
+
+// What the device CreateDevice(engine) makes asks of the compiler (devices/compile_caps.h): set it
+// as CompileOptions::device when compiling a graph for that device alone (`edgeinfer run`).
+fusions::DeviceCapabilities CompileCapabilities(EngineClass engine);
 
 // Whether kCpu without `reference` gives the fast path in this build.
 bool FastCpuBuilt();

@@ -32,9 +32,20 @@
 #include "devices/soc/soc_profile.h"
 #include "graph/ir.h"
 #include "graph/status.h"
-#include "runtime/memory_planner.h"
+#include "graph/memory_planner.h"
 
 namespace edgeinfer::runtime {
+
+// The pure planner lives below the devices (graph/memory_planner.h) so the devices plan their
+// arenas with it too; the runtime keeps its names.
+using ::edgeinfer::BufferRequest;
+using ::edgeinfer::CheckMemoryPlan;
+using ::edgeinfer::LiveBytesLowerBound;
+using ::edgeinfer::MemoryPlan;
+using ::edgeinfer::MemorySpace;
+using ::edgeinfer::MemoryTimeline;
+using ::edgeinfer::Placement;
+using ::edgeinfer::PlanMemory;
 
 struct MemoryPlanOptions {
   std::string instance = "dla0";   // the engine instance the plan is for ("gpu", "dla0", "dla1")

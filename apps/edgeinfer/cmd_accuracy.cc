@@ -6,12 +6,14 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "apps/edgeinfer/commands.h"
 #include "apps/edgeinfer/common.h"
 #include "apps/edgeinfer/compile_common.h"
+#include "fusions/calib_data.h"
 
 namespace edgeinfer::apps {
 
@@ -33,6 +35,21 @@ struct OutputStats {
   bool classifier = false;
 };
 
+// FNV-1a 64 of each sample (row of the leading dimension) of a batch: finds evaluation samples
+// that are also calibration samples.
+std::vector<uint64_t> SampleHashes(const Tensor& t) {
+  const int64_t rows = t.rank() > 0 ? std::max<int64_t>(t.dim(0), 1) : 1;
+  const size_t per = t.bytes() / static_cast<size_t>(rows);
+  const auto* p = static_cast<const unsigned char*>(t.raw());
+  std::vector<uint64_t> out;
+  for (int64_t r = 0; r < rows; ++r) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < per; ++i) h = (h ^ p[static_cast<size_t>(r) * per + i]) * 1099511628211ull;
+    out.push_back(h);
+  }
+  return out;
+}
+
 nlohmann::json Num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 int RunAccuracy(AccuracyCli& a) {
@@ -50,6 +67,28 @@ int RunAccuracy(AccuracyCli& a) {
   if (!ref.ok()) return Fail("accuracy", ref.status());
   auto data = runtime::LoadSampleBatches(ref->graph, a.data, a.args.preprocess, a.samples, !a.json);
   if (!data.ok()) return Fail("accuracy", data.status());
+  // Evaluation must not reuse calibration samples (a calibrator fitted to them would look better
+  // than on new data): batches holding any calibration sample are dropped.
+  int64_t dropped = 0;
+  const bool calib_known = !a.args.calib.empty();
+  if (calib_known) {
+    auto calib = runtime::LoadSampleBatches(ref->graph, a.args.calib, a.args.preprocess, a.args.calib_samples, false);
+    if (!calib.ok()) return Fail("accuracy", calib.status());
+    std::set<uint64_t> seen;
+    for (const Tensor& t : *calib) for (uint64_t h : SampleHashes(t)) seen.insert(h);
+    std::vector<Tensor> kept;
+    for (Tensor& t : *data) {
+      bool overlap = false;
+      for (uint64_t h : SampleHashes(t)) overlap |= seen.count(h) > 0;
+      if (overlap) dropped += t.rank() > 0 ? t.dim(0) : 1;
+      else kept.push_back(std::move(t));
+    }
+    if (kept.empty()) {
+      return Fail("accuracy", Status::Error("every evaluation batch of --data '" + a.data + "' holds a calibration sample of --calib '" +
+                                            a.args.calib + "' (rule: accuracy is measured on samples disjoint from calibration; give held-out data)"));
+    }
+    *data = std::move(kept);
+  }
   std::map<std::string, OutputStats> stats;
   int64_t n_samples = 0;
   for (size_t b = 0; b < data->size(); ++b) {
@@ -88,9 +127,8 @@ int RunAccuracy(AccuracyCli& a) {
         }
       }
     }
-    if (!a.json) std::fprintf(stderr, "\r%zu/%zu evaluation batches", b + 1, data->size());
+    if (!a.json) fusions::ProgressBar("evaluation batches", static_cast<int64_t>(b + 1), static_cast<int64_t>(data->size()));
   }
-  if (!a.json) std::fprintf(stderr, "\n");
   std::vector<runtime::LayerSqnr> layers;
   if (a.per_layer > 0 && a.args.precision == "int8") {
     std::vector<Tensor> probe(data->begin(), data->begin() + std::min<size_t>(data->size(), 2));
@@ -102,6 +140,9 @@ int RunAccuracy(AccuracyCli& a) {
   j["model"] = a.args.model;
   j["precision"] = a.args.precision;
   j["samples"] = n_samples;
+  // Samples of --data dropped because they are calibration samples; null when the calibration came
+  // from a cache (its samples are unknown, so disjointness is the user's to ensure).
+  j["dropped_calibration_samples"] = calib_known ? nlohmann::json(dropped) : nlohmann::json(nullptr);
   j["layers_fp32"] = ref->report.layers_after;
   j["layers_target"] = target->report.layers_after;
   if (target->calibration) j["calibrator"] = target->calibration->calibrator;
@@ -132,6 +173,8 @@ int RunAccuracy(AccuracyCli& a) {
   }
   std::printf("%s: %s vs fp32 on %lld samples (layers %d fp32, %d %s)\n", a.args.model.c_str(), a.args.precision.c_str(),
               static_cast<long long>(n_samples), ref->report.layers_after, target->report.layers_after, a.args.precision.c_str());
+  if (!calib_known) std::printf("  (calibration from a cache: make sure --data holds no calibration samples)\n");
+  else if (dropped > 0) std::printf("  (%lld samples of --data are calibration samples and were left out)\n", static_cast<long long>(dropped));
   for (const auto& o : outs) {
     std::printf("  output %-24s cosine mean %.5f min %.5f  SQNR %6.2f dB", o["name"].get<std::string>().c_str(),
                 o["cosine_mean"].get<double>(), o["cosine_min"].get<double>(),

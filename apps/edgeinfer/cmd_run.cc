@@ -201,26 +201,17 @@ int Run(const RunArgs& a) {
   } else if (a.engine == "dla") {
     dla_note = "the graph was compiled before (engine file)";
   }
-  if (a.engine == "gpu" && (!runtime::IsCompiledGraph(*g) || UncompiledQdq(*g))) {
-    // The GPU executor runs the compiler's output: canonicalise and fuse (FP32 passes: BatchNorm
-    // folded or made a scale-shift, Conv+bias+act(+residual) fused) before preparing, as
-    // `edgeinfer compile` would. FP16 storage is the device's (--precision fp16).
+  if ((a.engine == "gpu" || a.engine == "cpu") && a.plan.empty() && (!runtime::IsCompiledGraph(*g) || UncompiledQdq(*g))) {
+    // Devices run the compiler's output (docs/device-contract.md): canonicalise and fuse at FP32
+    // (BatchNorm folded, Conv+bias+act(+residual) fused, in-place Concats marked) with the device's
+    // needs (runtime::CompileCapabilities), as `edgeinfer compile` would. FP16 storage is the GPU
+    // executor's own choice (--precision fp16). The reference engine runs the imported graph as it
+    // is (the golden). An explicitly quantized (Q/DQ) model becomes the INT8 graph its Q/DQ nodes
+    // describe (fusions/convert_qdq.cc: INT8 at any precision).
     runtime::CompileOptions co;
     co.model_path = a.model;
     co.precision = Precision::kFp32;
-    // Sibling-conv merging ends in a Split, which the CUDA executor does not run; cuDNN gains little
-    // from it anyway (each branch is already one fused call).
-    co.disabled_passes.push_back("horizontal_conv");
-    auto compiled = runtime::Compile(*g, co, nullptr);
-    if (!compiled.ok()) return Fail("run", compiled.status());
-    g = std::move(compiled->graph);
-  }
-  if (a.engine == "cpu" && UncompiledQdq(*g)) {
-    // An explicitly quantized (Q/DQ) model runs as the INT8 graph its Q/DQ nodes describe
-    // (fusions/convert_qdq.cc), not as float ops with its weights dequantized at every run.
-    runtime::CompileOptions co;
-    co.model_path = a.model;
-    co.precision = Precision::kFp32;   // the Q/DQ layers are INT8 at any precision
+    co.device = runtime::CompileCapabilities(a.engine == "gpu" ? EngineClass::kGpu : EngineClass::kCpu);
     auto compiled = runtime::Compile(*g, co, nullptr);
     if (!compiled.ok()) return Fail("run", compiled.status());
     g = std::move(compiled->graph);

@@ -1,14 +1,17 @@
-// devices::CudaDevice: runs a graph (fused by the compiler, or unfused from the importer) on a CUDA
-// GPU in FP32, FP16 or INT8.
+// devices::CudaDevice: runs a graph compiled by the pass pipeline on a CUDA GPU in FP32, FP16 or
+// INT8. It assumes what docs/device-contract.md lists (canonical ops, chains fused, BatchNorm folded,
+// in-place Concats marked with its needs: fusions::CompileForDevice with
+// devices::CudaCompileCapabilities()); it matches, folds and marks nothing itself, and refuses an op
+// it does not run (an unfused BatchNormalization, say) naming it.
 //
 // How it runs a graph:
-//  1. Prepare (once): walks the live nodes in topological order and turns each into a Step. Unfused
-//     chains Conv(+BatchNormalization)(+Add)(+Relu/Clip) are matched here and run as one step, with
-//     BN folded into host copies of the weights (the graph is never mutated). Weights are converted
-//     to the GPU layout (KRSC, FP16 or INT8 padded) and uploaded once.
-//  2. Per batch size (first Launch at that size): shapes are computed for the batch, one arena is
-//     planned (activations by liveness, first fit, plus one scratch region and one library
-//     workspace), every convolution's cuDNN algorithm and every INT8 GEMM's cuBLASLt algorithm is
+//  1. Prepare (once): walks the live nodes in topological order and turns each into a Step (the
+//     graph is never mutated). Weights are converted to the GPU layout (KRSC, FP16 or INT8 padded)
+//     and uploaded once.
+//  2. Per batch size (first Launch at that size): shapes come from the op table at that batch
+//     (InferShapesAt), one arena is planned by the shared planner (graph/memory_planner.h: every
+//     activation by liveness, the I/O staging copies and one scratch region; the library workspace
+//     follows it) and checked, every convolution's cuDNN algorithm and every INT8 GEMM's cuBLASLt algorithm is
 //     chosen by timing (results kept in a timing-cache file reused across builds), the steps run once
 //     eagerly, then are captured into a CUDA graph that later launches replay.
 // Layout: every rank-4 activation lives NHWC on the GPU; graph inputs/outputs are NCHW on the host.
@@ -17,12 +20,13 @@
 // int32 bias) run as int8 x int8 -> int32 (cuBLASLt IMMA on an im2col matrix, or our direct kernel
 // for grouped layers) followed by OUR requantization kernel, bit-exact to graph/quant/int8_math.h.
 // Data movement: Reshape/Flatten/Squeeze/Unsqueeze (aliases where the layout allows), Concat,
-// Transpose (any permutation, rank <= 6) and Split (one gather step per output) run as copies that
-// fold in the NHWC <-> NCHW change. Concat runs in place (its producers write into its buffer) only
-// where each input is a contiguous block of the output: the batch axis, or leading dims of 1 at the
-// planned batch (PlanMemory says exactly when); channel Concat of NHWC maps with H*W > 1 copies.
-// Known limits: Slice, Pad and other data-movement ops are not supported; INT8 AveragePool and INT8
-// binary Add are not supported (the fused residual is).
+// Transpose (any permutation, rank <= 6), Slice (constant parameters, rank <= 6) and Split (one
+// gather step per output) run as copies that fold in the NHWC <-> NCHW change. A Concat input is
+// written in place by its producer where the compiler marked it (`concat_into`) and, at the planned
+// batch, its slice is contiguous and 256-byte aligned (BuildArena says exactly when); channel Concat
+// of NHWC maps with H*W > 1 copies.
+// Known limits: Pad, Gather and the other data-movement ops are not supported; INT8 standalone
+// activations and INT8 elementwise ops are not supported (the fused residual add is).
 #pragma once
 #include <memory>
 #include <string>
@@ -30,6 +34,7 @@
 
 #include "devices/cuda_plugin.h"
 #include "devices/device.h"
+#include "graph/memory_planner.h"
 
 namespace edgeinfer::devices {
 
@@ -62,6 +67,10 @@ class CudaDevice : public Device {
   // One line per step: node name, implementation chosen, algorithm (and time after Profile), for
   // the plan of `batch` (0: the largest planned); for --explain and the bench log.
   std::vector<std::string> Explain(int batch = 0) const;
+  // The arena of `batch` (0: the largest planned) as the shared planner placed it (activations, graph
+  // I/O staging copies, scratch; the library workspace follows it), for CheckMemoryPlan and
+  // MemoryTimeline; null when that batch is not planned.
+  const MemoryPlan* ArenaPlan(int batch = 0) const;
 
   // Whether a usable CUDA device is present; `why` gets the reason when not.
   static bool Available(std::string* why = nullptr);

@@ -35,12 +35,17 @@ class CompileCli : public ::testing::Test {
     for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = nd(rng) + 0.3f * static_cast<float>((i / 1024) % 5 - 2);
     data_ = (dir_ / "data.npy").string();
     ASSERT_TRUE(edgeinfer::WriteNpy(data_, t).ok());
+    // Held-out evaluation samples of the same kind (another seed): accuracy is measured on them.
+    std::mt19937 rng2(2);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = nd(rng2) + 0.3f * static_cast<float>((i / 1024) % 5 - 2);
+    eval_ = (dir_ / "eval.npy").string();
+    ASSERT_TRUE(edgeinfer::WriteNpy(eval_, t).ok());
   }
   void TearDown() override {
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
-  std::string model_, data_;
+  std::string model_, data_, eval_;
   fs::path dir_;
 };
 
@@ -115,14 +120,50 @@ TEST_F(CompileCli, Int8WithoutCalibrationWarnsAndMarksTheEngineFile) {
 }
 
 TEST_F(CompileCli, AccuracyReportsCloseInt8) {
-  CmdResult r = RunCli("accuracy " + model_ + " --calib " + data_ + " --data " + data_ + " --json", false);
+  CmdResult r = RunCli("accuracy " + model_ + " --calib " + data_ + " --data " + eval_ + " --json", false);
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["dropped_calibration_samples"], 0);
   ASSERT_EQ(j["outputs"].size(), 1u);
   EXPECT_GT(j["outputs"][0]["cosine_mean"].get<double>(), 0.99);
   EXPECT_GT(j["outputs"][0]["sqnr_db"].get<double>(), 20.0);
   EXPECT_TRUE(j["outputs"][0].contains("top1_agreement"));
   EXPECT_FALSE(j["worst_layers"].empty());
+}
+
+TEST_F(CompileCli, AccuracyRefusesToEvaluateOnItsCalibrationSamples) {
+  // The same file for --calib and --data: every evaluation sample is a calibration sample.
+  CmdResult r = RunCli("accuracy " + model_ + " --calib " + data_ + " --data " + data_);
+  EXPECT_NE(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("disjoint from calibration"), std::string::npos) << r.out;
+}
+
+TEST_F(CompileCli, ProgressIsOneLineOnATerminalAndAbsentWhenPiped) {
+  // Piped (the tests' popen): no progress at all, so no carriage returns.
+  CmdResult r = RunCli("accuracy " + model_ + " --calib " + data_ + " --data " + eval_ + " --per-layer 0");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.find('\r'), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("top-1 agreement"), std::string::npos) << r.out;
+  // On a terminal (script(1) gives the command a pseudo-terminal): progress is redrawn in place
+  // with '\r' on one line.
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "script(1) is missing (apt-get install bsdutils)";
+  const std::string cmd = std::string(EDGEINFER_BINARY_DIR) + "/apps/edgeinfer accuracy " + model_ + " --calib " + data_ +
+                          " --data " + eval_ + " --per-layer 0";
+  FILE* p = popen(("script -qec '" + cmd + "' /dev/null 2>&1").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  ASSERT_EQ(pclose(p), 0) << out;
+  // Everything before the report is progress: redrawn in place ('\r'), never a new line.
+  const size_t report = out.find("vs fp32 on");
+  ASSERT_NE(report, std::string::npos) << out;
+  // (The pseudo-terminal turns every '\n' into "\r\n"; the report follows the erased progress line.)
+  const std::string progress = out.substr(0, report);
+  EXPECT_NE(progress.find("evaluation batches"), std::string::npos) << out;
+  EXPECT_NE(progress.find('\r'), std::string::npos) << out;
+  EXPECT_EQ(progress.find('\n'), std::string::npos) << "progress spilled onto several lines: " << out;
 }
 
 }  // namespace

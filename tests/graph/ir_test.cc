@@ -27,6 +27,35 @@ TEST(Graph, InfersAndVerifies) {
   EXPECT_TRUE(VerifyGraph(g).ok());
 }
 
+// Shapes at one binding of the inputs (what a device needs at a batch): the graph is not changed,
+// every value gets concrete dims, constants keep theirs; a wrong count of input shapes is an error.
+TEST(Graph, InferShapesAtABatch) {
+  Graph g;
+  Shape xs{kDynamic, 4};
+  ValueId x = g.AddValue("x", DType::kFloat32, xs);
+  ValueId w = g.AddConstant("w", Tensor(DType::kFloat32, {4, 3}));
+  ValueId y = g.AddValue("y", DType::kFloat32, Shape{});
+  ValueId z = g.AddValue("z", DType::kFloat32, Shape{});
+  g.inputs().push_back(x);
+  g.AddNode("MatMul", "mm", {x, w}, {y});
+  g.AddNode("Relu", "r", {y}, {z});
+  g.outputs().push_back(z);
+  ASSERT_TRUE(InferShapes(g).ok());
+  auto at3 = InferShapesAt(g, {{3, 4}});
+  ASSERT_TRUE(at3.ok()) << at3.status().message();
+  EXPECT_EQ((*at3)[static_cast<size_t>(z)].dims, (std::vector<int64_t>{3, 3}));
+  EXPECT_EQ((*at3)[static_cast<size_t>(y)].dtype, DType::kFloat32);
+  EXPECT_EQ((*at3)[static_cast<size_t>(w)].dims, (std::vector<int64_t>{4, 3}));
+  EXPECT_EQ(g.value(z).shape.dims[0], kDynamic);   // the graph keeps its symbolic batch
+  auto at7 = InferShapesAt(g, {{7, 4}});
+  ASSERT_TRUE(at7.ok());
+  EXPECT_EQ((*at7)[static_cast<size_t>(z)].dims, (std::vector<int64_t>{7, 3}));
+  EXPECT_FALSE(InferShapesAt(g, {}).ok());
+  auto bad = InferShapesAt(g, {{3, 5}});   // K mismatch: the op table's inference names the node
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("mm"), std::string::npos) << bad.status().message();
+}
+
 TEST(Graph, DetectsCycle) {
   Graph g = TwoRelu();
   g.node(0).inputs[0] = 2;  // r1 reads r2's output

@@ -1,6 +1,7 @@
-// The fast CPU device: runs a graph on oneDNN primitives (FP32 and INT8), with prepare-time fusion
-// of convolution chains into post-ops, blocked layouts kept between oneDNN layers, weights packed
-// once, and every intermediate tensor in one arena planned by lifetimes.
+// The fast CPU device: runs a graph on oneDNN primitives (FP32 and INT8): the compiler's fused nodes
+// as one primitive with post-ops (it matches no chains itself: give it a graph compiled by
+// fusions::CompileForDevice, docs/device-contract.md), blocked layouts kept between oneDNN layers,
+// weights packed once, and every intermediate tensor in one arena planned by lifetimes.
 //
 // Ops oneDNN does not cover run through the op table's reference kernel on plain buffers in the
 // same arena (Supports says which; Explain() lists them), so any graph the reference runs, runs here.
@@ -15,12 +16,12 @@
 #include <vector>
 
 #include "devices/device.h"
+#include "graph/memory_planner.h"
 
 namespace edgeinfer::devices {
 
 struct CpuFastOptions {
   int num_threads = 0;                  // 0: every core the process may use
-  bool fuse = true;                     // prepare-time Conv(+BN)(+Add)(+act) / Gemm(+act) matching
   bool winograd = true;                 // Winograd for 3x3 stride-1 FP32 convolutions where oneDNN has it
   bool reject_non_finite_inputs = false;
   bool profile = false;                 // time every step (waits after each); Explain() prints the means
@@ -46,6 +47,9 @@ class CpuFastDevice : public Device {
   // Bytes of the activation arena, of packed weights, and of the shared scratchpad (current plan).
   size_t arena_bytes() const;
   size_t packed_weight_bytes() const;
+  // The current plan's arena as the shared planner placed it (one request per buffer, space "host"),
+  // for CheckMemoryPlan and MemoryTimeline; null before a plan exists.
+  const MemoryPlan* arena_plan() const;
   int num_threads() const { return threads_; }
 
   struct Plan;

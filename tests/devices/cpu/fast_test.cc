@@ -24,6 +24,8 @@
 #include "devices/cpu/fast/fast_device.h"
 #include "devices/cpu/fast/int8_conv.h"
 #include "graph/quant/int8_kernels.h"
+#include "devices/compile_caps.h"
+#include "fusions/compile_for_device.h"
 #include "fusions/pass_list.h"
 #if __has_include("graph/onnx_import.h")
 #include "graph/onnx_import.h"
@@ -69,13 +71,21 @@ struct Builder {
 
 int64_t Rand(std::mt19937& r, int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(r); }
 
-// Runs `b`'s graph on the reference and on the fast device and compares every output.
-void CheckFp32(Builder& b, uint32_t seed, const CpuFastOptions& opts = {}) {
+// Runs `b`'s graph on the reference and on the fast device and compares every output. compile: the
+// device gets the graph after fusions::CompileForDevice (the contract every tool keeps), the
+// reference the graph as built; otherwise the device runs the graph as built, node by node.
+void CheckFp32(Builder& b, uint32_t seed, const CpuFastOptions& opts = {}, bool compile = false) {
   ASSERT_TRUE(InferShapes(*b.g).ok()) << "seed " << seed << ": " << InferShapes(*b.g).message();
   auto ref = RunReference(*b.g, b.feeds);
   ASSERT_TRUE(ref.ok()) << "seed " << seed << ": " << ref.status().message();
+  std::shared_ptr<Graph> dg = b.g;
+  if (compile) {
+    dg = std::make_shared<Graph>(*b.g);
+    Status cs = fusions::CompileForDevice(*dg, CpuFastCompileCapabilities());
+    ASSERT_TRUE(cs.ok()) << "seed " << seed << ": " << cs.message();
+  }
   CpuFastDevice dev(opts);
-  Status st = dev.Prepare(b.g);
+  Status st = dev.Prepare(dg);
   ASSERT_TRUE(st.ok()) << "seed " << seed << ": " << st.message();
   TensorMap out;
   st = dev.Launch(b.feeds, &out);
@@ -92,6 +102,10 @@ void CheckFp32(Builder& b, uint32_t seed, const CpuFastOptions& opts = {}) {
     EXPECT_LE(max_diff, kRelTol * std::max(1.0, max_ref))
         << "seed " << seed << " output " << name << " max|ref| " << max_ref << "\n" << dev.Explain();
   }
+  // The arena the shared planner placed passes its overlap checker.
+  ASSERT_NE(dev.arena_plan(), nullptr);
+  Status mp = CheckMemoryPlan(*dev.arena_plan());
+  EXPECT_TRUE(mp.ok()) << "seed " << seed << ": " << mp.message();
   // A second launch reuses the plan and must give the same bytes.
   TensorMap out2;
   ASSERT_TRUE(dev.Launch(b.feeds, &out2).ok());
@@ -128,8 +142,9 @@ TEST(CpuFast, ConvRandom) {
   }
 }
 
-// The unfused ResNet pattern: Conv -> BatchNormalization -> Add(residual) -> Relu, matched at
-// prepare time into one primitive (BN folded, residual as a post-op).
+// The unfused ResNet pattern: Conv -> BatchNormalization -> Add(residual) -> Relu, compiled for the
+// device (BN folded, one ConvEltwiseAct) and run as one primitive with the residual as a post-op; the
+// same graph uncompiled runs node by node and must agree too.
 TEST(CpuFast, ConvBnAddReluChain) {
   for (uint32_t seed = 20; seed < 26; ++seed) {
     Builder b(seed);
@@ -147,21 +162,49 @@ TEST(CpuFast, ConvBnAddReluChain) {
                                                           : std::vector<ValueId>{y3, b.ConstT(Tensor::FromVector(DType::kFloat32, {}, std::vector<float>{0.f})),
                                                                                  b.ConstT(Tensor::FromVector(DType::kFloat32, {}, std::vector<float>{0.5f}))});
     b.Output(y4);
-    CheckFp32(b, seed);
-    // Structure: the four nodes ran as one primitive with the residual as a post-op.
+    CheckFp32(b, seed, {}, /*compile=*/true);
+    // Structure: the compiler folded the BN and fused Conv+Add+act into one node, which the device
+    // ran as one primitive with the residual as a post-op.
+    auto compiled = std::make_shared<Graph>(*b.g);
+    fusions::CompileReport rep;
+    ASSERT_TRUE(fusions::CompileForDevice(*compiled, CpuFastCompileCapabilities(), &rep).ok());
+    EXPECT_EQ(rep.CountByKind()["FoldBatchNorm"], 1);
+    ASSERT_EQ(rep.CountByKind()["ConvEltwiseAct"], 1);
+    for (const fusions::FusionRecord& f : rep.fusions) {
+      if (f.kind == "ConvEltwiseAct") EXPECT_EQ(f.nodes.back().rfind(seed % 3 ? "Relu" : "Clip", 0), 0u) << f.nodes.back();
+    }
     CpuFastDevice dev;
-    ASSERT_TRUE(dev.Prepare(b.g).ok());
-    EXPECT_NE(dev.Explain().find(std::string("+BatchNormalization+Add+") + (seed % 3 ? "Relu" : "Clip")), std::string::npos)
-        << dev.Explain();
+    ASSERT_TRUE(dev.Prepare(compiled).ok());
+    EXPECT_NE(dev.Explain().find("ConvEltwiseAct"), std::string::npos) << dev.Explain();
     EXPECT_NE(dev.Explain().find("residual:"), std::string::npos) << dev.Explain();
-    CpuFastOptions no_fuse;
-    no_fuse.fuse = false;
-    CheckFp32(b, seed, no_fuse);
+    CheckFp32(b, seed);
   }
 }
 
+// The arena: buffers of a conv chain are planned by the shared planner (graph/memory_planner.h);
+// dead buffers are reused (the arena is below the sum of the buffers, at the planner's lower bound
+// or above it) and the checker finds no overlap.
+TEST(CpuFast, ArenaPlannedByTheSharedPlanner) {
+  Builder b(60);
+  ValueId x = b.Input({1, 8, 12, 12});
+  for (int i = 0; i < 6; ++i) x = b.Op("Conv", {x, b.Const({8, 8, 3, 3}), b.Const({8})}, ConvAttrs(3, 1, 1, 1, 1));
+  b.Output(x);
+  CheckFp32(b, 60);
+  CpuFastDevice dev;
+  ASSERT_TRUE(dev.Prepare(b.g).ok());
+  const MemoryPlan* plan = dev.arena_plan();
+  ASSERT_NE(plan, nullptr);
+  EXPECT_TRUE(CheckMemoryPlan(*plan).ok());
+  int64_t sum = 0;
+  for (const BufferRequest& r : plan->requests) sum += r.size;
+  EXPECT_GE(plan->requests.size(), 6u);
+  EXPECT_LT(static_cast<int64_t>(dev.arena_bytes()), sum) << MemoryTimeline(*plan);
+  EXPECT_GE(static_cast<int64_t>(dev.arena_bytes()), plan->lower_bound[0]);
+}
+
 // ResNet's downsample block: Add(BN(conv_a), BN(conv_b)) -> Relu. Both chains want the Add; one
-// gets it, the other ends at its BatchNormalization (a regression: both claimed it once).
+// gets it, the other ends at its BatchNormalization (a regression: both claimed it once). Compiled
+// and as built.
 TEST(CpuFast, TwoChainsMeetAtOneAdd) {
   for (uint32_t seed = 30; seed < 34; ++seed) {
     Builder b(seed);
@@ -174,6 +217,7 @@ TEST(CpuFast, TwoChainsMeetAtOneAdd) {
     };
     ValueId a = conv_bn(3), d = conv_bn(1);
     b.Output(b.Op("Relu", {b.Op("Add", {a, d})}));
+    CheckFp32(b, seed, {}, /*compile=*/true);
     CheckFp32(b, seed);
   }
 }

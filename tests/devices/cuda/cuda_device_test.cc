@@ -1,6 +1,6 @@
 // Cross-device tests of devices::CudaDevice against devices::RunReference: every op the executor
-// runs, the unfused Conv+BN+Add+act chains it matches at prepare, and whole models, in FP32, FP16 and
-// INT8. Without a GPU (CI) every test skips and says why.
+// runs, unfused Conv+BN+Add+act chains compiled for it (fusions::CompileForDevice), and whole models,
+// in FP32, FP16 and INT8. Without a GPU (CI) every test skips and says why.
 //
 // Tolerances (error = max |gpu - ref| / max |ref| over an output):
 //   FP32            1e-4   cuDNN with FMA math (no TF32) and cuBLAS pedantic: only summation order differs
@@ -19,7 +19,9 @@
 #include <utility>
 
 #include "bench/gpu/cnn_models.h"
+#include "devices/compile_caps.h"
 #include "devices/cpu/reference_executor.h"
+#include "fusions/compile_for_device.h"
 #include "graph/shape_inference.h"
 #ifdef EDGEINFER_HAVE_CUDA
 #include "devices/cuda/cuda_device.h"
@@ -117,12 +119,18 @@ double Error(const Tensor& ref, const Tensor& got, int64_t* mismatches) {
 }
 
 // Runs g on the reference and on the GPU (twice: the eager first run and the CUDA graph replay) and
-// compares every output. exact: integer outputs must match bit for bit.
+// compares every output. exact: integer outputs must match bit for bit. compile: the GPU gets g after
+// fusions::CompileForDevice with the executor's capabilities (what `edgeinfer run` hands it), the
+// reference g as built.
 void CheckAgainstReference(Graph g, const devices::TensorMap& inputs, DType precision, double tol, bool exact = false,
-                           const std::string& what = "") {
+                           const std::string& what = "", bool compile = false) {
   SCOPED_TRACE(what);
   auto ref = devices::RunReference(g, inputs);
   ASSERT_TRUE(ref.ok()) << ref.status().message();
+  if (compile) {
+    Status cs = fusions::CompileForDevice(g, devices::CudaCompileCapabilities());
+    ASSERT_TRUE(cs.ok()) << cs.message();
+  }
   devices::CudaOptions opt;
   opt.float_precision = precision;
   devices::CudaDevice dev(opt);
@@ -132,6 +140,10 @@ void CheckAgainstReference(Graph g, const devices::TensorMap& inputs, DType prec
     devices::TensorMap out;
     s = dev.Launch(inputs, &out);
     ASSERT_TRUE(s.ok()) << s.message();
+    // The arena the shared planner placed passes its overlap checker.
+    ASSERT_NE(dev.ArenaPlan(), nullptr);
+    Status mp = CheckMemoryPlan(*dev.ArenaPlan());
+    EXPECT_TRUE(mp.ok()) << mp.message();
     for (const auto& [name, r] : *ref) {
       ASSERT_TRUE(out.count(name)) << name;
       const Tensor& o = out.at(name);
@@ -244,7 +256,9 @@ TEST(CudaDevice, CudnnGraphConvBiasResidualAct) {
   }
 }
 
-TEST(CudaDevice, UnfusedConvBnAddReluChainIsMatched) {
+// The unfused chains of an imported model: compiled for the GPU (BN folded, Conv+Add+Relu and
+// Conv+Clip fused), then run.
+TEST(CudaDevice, UnfusedConvBnAddReluChainCompiledForTheGpu) {
   REQUIRE_GPU();
   for (DType prec : {DType::kFloat32, DType::kFloat16}) {
     Net n;
@@ -261,7 +275,7 @@ TEST(CudaDevice, UnfusedConvBnAddReluChainIsMatched) {
     n.Out(n.Op("Clip", {c2, n.Const("lo", Tensor::FromVector(DType::kFloat32, {}, std::vector<float>{0.f})),
                         n.Const("hi", Tensor::FromVector(DType::kFloat32, {}, std::vector<float>{0.5f}))}));
     CheckAgainstReference(std::move(n.g), {{"x", RandomTensor(DType::kFloat32, {2, 8, 10, 10}, 7)}, {"r", RandomTensor(DType::kFloat32, {2, 16, 10, 10}, 8)}},
-                          prec, prec == DType::kFloat32 ? kFp32Tol : kFp16OpTol);
+                          prec, prec == DType::kFloat32 ? kFp32Tol : kFp16OpTol, false, "", /*compile=*/true);
   }
 }
 
@@ -525,7 +539,8 @@ TEST(CudaDevice, SliceEveryAxis) {
 
 // Concat in place: a batch-axis Concat of two Conv outputs (each a contiguous, 256-byte-aligned
 // block of the output: 16*8*8 elements, 4 or 2 bytes each), and a [1, anchors, 4] head Concat of two Softmax outputs plus a graph
-// input (which is copied). Numbers against the reference, and Explain says what ran in place.
+// input (which is copied). The compiler marks them (CompileForDevice with the executor's
+// capabilities); numbers against the reference, and Explain says what ran in place.
 TEST(CudaDevice, ConcatInPlaceWhereContiguous) {
   REQUIRE_GPU();
   auto build = [] {
@@ -548,10 +563,12 @@ TEST(CudaDevice, ConcatInPlaceWhereContiguous) {
   };
   devices::TensorMap in = {{"x", RandomTensor(DType::kFloat32, {1, 8, 8, 8}, 63)}, {"h1", RandomTensor(DType::kFloat32, {1, 64, 4}, 64)},
                            {"h2", RandomTensor(DType::kFloat32, {1, 32, 4}, 65)}, {"h3", RandomTensor(DType::kFloat32, {1, 5, 4}, 66)}};
-  CheckAgainstReference(build(), in, DType::kFloat32, kFp32Tol, false, "fp32");
-  CheckAgainstReference(build(), in, DType::kFloat16, kFp16OpTol, false, "fp16");
+  CheckAgainstReference(build(), in, DType::kFloat32, kFp32Tol, false, "fp32", /*compile=*/true);
+  CheckAgainstReference(build(), in, DType::kFloat16, kFp16OpTol, false, "fp16", /*compile=*/true);
+  Graph compiled = build();
+  ASSERT_TRUE(fusions::CompileForDevice(compiled, devices::CudaCompileCapabilities()).ok());
   devices::CudaDevice dev;
-  ASSERT_TRUE(dev.Prepare(std::make_shared<const Graph>(build())).ok());
+  ASSERT_TRUE(dev.Prepare(std::make_shared<const Graph>(std::move(compiled))).ok());
   devices::TensorMap out;
   ASSERT_TRUE(dev.Launch(in, &out).ok());
   int batch_concat = 0, head_concat = 0;

@@ -1,10 +1,10 @@
-#include "runtime/memory_planner.h"
+#include "graph/memory_planner.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-namespace edgeinfer::runtime {
+namespace edgeinfer {
 namespace {
 
 TEST(MemoryPlanner, ReusesMemoryOfDeadBuffers) {
@@ -72,4 +72,4 @@ TEST(MemoryPlanner, RandomSweepIsValidAndNearLowerBound) {
 }
 
 }  // namespace
-}  // namespace edgeinfer::runtime
+}  // namespace edgeinfer

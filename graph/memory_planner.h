@@ -1,5 +1,7 @@
 // The memory planner (STYLE rule 9): a pure function from buffer requests (size, first/last use,
-// allowed memory spaces in preference order, alignment) to placements (space, offset).
+// allowed memory spaces in preference order, alignment) to placements (space, offset). It sits in
+// graph/ (it depends on status.h only) so every layer plans with it: the runtime's target plans
+// (runtime/memory_plan.h) and the devices' arenas (the fast CPU path, the CUDA executor).
 //
 // Algorithm: greedy by size (the arena planner of TFLite): buffers sorted by size, largest first
 // (ties: earlier first use, then id; an explicit priority, when set, comes before size); each goes to the first space in its preference list where a
@@ -18,7 +20,7 @@
 
 #include "graph/status.h"
 
-namespace edgeinfer::runtime {
+namespace edgeinfer {
 
 struct MemorySpace {
   std::string name;         // "dram", "dla0.sram"
@@ -64,4 +66,4 @@ int64_t LiveBytesLowerBound(const std::vector<BufferRequest>& requests);
 // a bar over the steps ("dram  0x000000 +802816  |  ####      | conv1.out").
 std::string MemoryTimeline(const MemoryPlan& plan, int max_width = 64);
 
-}  // namespace edgeinfer::runtime
+}  // namespace edgeinfer

@@ -1,4 +1,4 @@
-#include "runtime/memory_planner.h"
+#include "graph/memory_planner.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,7 +6,7 @@
 #include <numeric>
 #include <sstream>
 
-namespace edgeinfer::runtime {
+namespace edgeinfer {
 
 namespace {
 
@@ -164,4 +164,4 @@ std::string MemoryTimeline(const MemoryPlan& plan, int max_width) {
   return os.str();
 }
 
-}  // namespace edgeinfer::runtime
+}  // namespace edgeinfer
