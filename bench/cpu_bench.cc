@@ -175,7 +175,8 @@ WorkerResult RunEdgeinfer(const Options& o, const std::string& model, int64_t ba
     fusions::CompileReport rep;
     Status s = fusions::RunPipeline(*g, po, &rep);
     if (!s.ok()) { r.error = "compile: " + s.message(); return r; }
-    r.note = "compiled: " + std::to_string(rep.nodes_before) + " -> " + std::to_string(rep.nodes_after) + " nodes";
+    r.note = "compiled: " + std::to_string(rep.nodes_before) + " -> " + std::to_string(rep.nodes_after) + " nodes, " +
+             std::to_string(rep.layers_before) + " -> " + std::to_string(rep.layers_after) + " layers";
   }
   auto graph = std::make_shared<const Graph>(std::move(*g));
   devices::CpuFastOptions fo;
@@ -409,6 +410,7 @@ WorkerResult Spawn(const Options& o, const std::string& engine, const std::strin
 
 struct Diff {
   double max_abs = 0, max_ref = 0, max_rel = 0;
+  int argmax_agree = 0, argmax_rows = 0;   // rows (leading dim) of the first output whose argmax agree
   std::string problem;
 };
 
@@ -423,6 +425,16 @@ Diff Compare(const WorkerResult& a, const WorkerResult& b) {
     for (size_t i = 0; i < ob.data.size(); ++i) {
       ma = std::max(ma, std::fabs(static_cast<double>(it->data[i]) - ob.data[i]));
       mr = std::max(mr, std::fabs(static_cast<double>(ob.data[i])));
+    }
+    if (&ob == &b.outputs.front() && !ob.dims.empty() && ob.dims[0] > 0) {
+      const size_t rows = static_cast<size_t>(ob.dims[0]), per = ob.data.size() / rows;
+      for (size_t r = 0; r < rows && per > 0; ++r) {
+        auto arg = [&](const std::vector<float>& v) {
+          return std::max_element(v.begin() + static_cast<long>(r * per), v.begin() + static_cast<long>((r + 1) * per)) - v.begin();
+        };
+        d.argmax_agree += arg(it->data) == arg(ob.data);
+        ++d.argmax_rows;
+      }
     }
     d.max_abs = std::max(d.max_abs, ma);
     d.max_ref = std::max(d.max_ref, mr);
@@ -536,16 +548,18 @@ int main(int argc, char** argv) {
       }
       const double me = Median(ei.times_ms), mo = Median(ort.times_ms);
       Diff d = Compare(ei, ort);
-      std::printf("%-14s %5lld %10.2f %10.2f %7.3f %10.1f %10.1f %10.2e %10.2e %9.1f %9.1f%s\n", model.c_str(),
+      std::printf("%-14s %5lld %10.2f %10.2f %7.3f %10.1f %10.1f %10.2e %10.2e %9.1f %9.1f  argmax %d/%d%s\n", model.c_str(),
                   static_cast<long long>(b), me, mo, me / mo, 1000.0 * b / me, 1000.0 * b / mo, d.max_abs, d.max_rel,
-                  ei.peak_rss_kb / 1024.0, ort.peak_rss_kb / 1024.0, d.problem.empty() ? "" : ("  " + d.problem).c_str());
+                  ei.peak_rss_kb / 1024.0, ort.peak_rss_kb / 1024.0, d.argmax_agree, d.argmax_rows,
+                  d.problem.empty() ? "" : ("  " + d.problem).c_str());
+      if (o.explain || model.find("qdq") != std::string::npos) std::printf("%-14s %5s   edgeinfer %s\n", model.c_str(), "", ei.note.c_str());
       row.update({{"edgeinfer_median_ms", me}, {"ort_median_ms", mo}, {"ratio", me / mo},
                   {"edgeinfer_min_ms", *std::min_element(ei.times_ms.begin(), ei.times_ms.end())},
                   {"ort_min_ms", *std::min_element(ort.times_ms.begin(), ort.times_ms.end())},
                   {"edgeinfer_img_per_s", 1000.0 * b / me}, {"ort_img_per_s", 1000.0 * b / mo}, {"max_abs_diff", d.max_abs},
                   {"max_rel_diff", d.max_rel}, {"max_abs_ort_output", d.max_ref}, {"edgeinfer_peak_rss_kb", ei.peak_rss_kb},
                   {"ort_peak_rss_kb", ort.peak_rss_kb}, {"edgeinfer_load_ms", ei.load_ms}, {"ort_load_ms", ort.load_ms},
-                  {"edgeinfer_note", ei.note}, {"ort_note", ort.note}});
+                  {"edgeinfer_note", ei.note}, {"ort_note", ort.note}, {"argmax_agree", d.argmax_agree}, {"argmax_rows", d.argmax_rows}});
       if (!d.problem.empty()) row["output_problem"] = d.problem;
       if (ei.soak_runs) {
         row["soak_runs"] = ei.soak_runs;

@@ -70,6 +70,15 @@ struct PassContext {
   // Scales read from an explicitly quantized (Q/DQ) model by convert_qdq; used by quantize_int8
   // when no calibration table was given.
   std::shared_ptr<CalibrationTable> qdq_scales;
+  // The same model's quantization exactly as written (convert_qdq): quantize_int8 takes these
+  // scales as they are instead of amax / 127, and a weight's own per-channel scales instead of
+  // max|w| / 127, so the INT8 graph carries the model's integers.
+  struct QdqExact {
+    std::map<std::string, float> activation;            // value name -> scale
+    std::map<std::string, std::vector<float>> weight;   // float weight constant name -> scales
+    std::map<std::string, int> weight_axis;             // their axis (-1: one scale for the tensor)
+  };
+  std::shared_ptr<QdqExact> qdq_exact;
   std::map<std::string, std::string> options;   // pass options by name (e.g. "mixed_precision_sqnr_db")
 
   void Fused(const std::string& kind, std::vector<std::string> nodes, const std::string& result) {

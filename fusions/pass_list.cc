@@ -15,8 +15,10 @@ const std::vector<PassEntry>& PassList() {
   static const std::vector<PassEntry> list = {
       {"convert_qdq", ConvertQdq,
        "first: an explicitly quantized (Q/DQ) model's scales must be read before folding and fusion hide "
-       "them; activation Q/DQ pairs become recorded scales, quantized weights become float constants that "
-       "quantize_int8 requantizes",
+       "them; activation Q/DQ pairs become exact scales (asymmetric ones widened to symmetric int8, a "
+       "zero-point-at-qmin pair becomes the Relu it was), quantized weights become float constants with "
+       "their own per-channel scales, so that the fusions see plain Conv-Add-Relu chains and quantize_int8 "
+       "(which then runs at any --precision) rebuilds the model's integers",
        std::nullopt},
       {"constant_folding", ConstantFoldingPass,
        "early: later matchers test 'is this input a constant' (BN parameters, Clip bounds, pads)", std::nullopt},
@@ -106,7 +108,9 @@ Status RunPipeline(Graph& g, const PipelineOptions& opts, CompileReport* report)
     ++index;
     if (!opts.stop_before.empty() && opts.stop_before == e.name) break;
     const bool fp16_fallback = opts.int8_fallback_fp16 && precision == Precision::kInt8 && std::string(e.name) == "convert_fp16";
-    if (e.only_for && precision != *e.only_for && !fp16_fallback) continue;
+    // A Q/DQ model implies INT8 for its quantized layers whatever the precision asked for.
+    const bool qdq_int8 = ctx.qdq_scales && std::string(e.name) == "quantize_int8";
+    if (e.only_for && precision != *e.only_for && !fp16_fallback && !qdq_int8) continue;
     if (opts.disabled.count(e.name)) {
       report->notes.push_back(std::string("pass ") + e.name + " disabled");
       continue;
@@ -119,6 +123,11 @@ Status RunPipeline(Graph& g, const PipelineOptions& opts, CompileReport* report)
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     report->passes.push_back({e.name, static_cast<int>(g.NumLiveNodes()), CountLayers(g), ms});
     if (dump_all || opts.dump_after.count(e.name)) EI_RETURN_IF_ERROR(Dump(g, opts.dump_dir, index, e.name));
+  }
+  if (ctx.qdq_scales && precision != Precision::kInt8) {
+    report->precision = Precision::kInt8;
+    report->notes.push_back(std::string("precision ") + PrecisionName(precision) + " was asked: the model's Q/DQ layers run INT8 (its own scales), the rest " +
+                            PrecisionName(precision));
   }
   report->layers_after = CountLayers(g);
   report->nodes_after = static_cast<int>(g.NumLiveNodes());

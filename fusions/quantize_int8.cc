@@ -25,6 +25,9 @@
 //   3. every int8 output gets a DequantizeLinear to its original float name, so float consumers
 //      and graph outputs are unchanged; the ones nobody reads are removed at the end.
 // Scales follow docs/int8-arithmetic.md; refusals say which guard failed and the node stays float.
+// An explicitly quantized (Q/DQ) model's scales (convert_qdq: PassContext::qdq_scales/qdq_exact)
+// come first and are taken exactly, activation and per-channel weight scales alike; a calibration
+// table fills the tensors the model did not quantize.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -48,7 +51,11 @@ struct QVal {
 
 class Quantizer {
  public:
-  Quantizer(Graph& g, PassContext& ctx) : g_(g), ctx_(ctx), table_(ctx.calibration ? ctx.calibration : ctx.qdq_scales.get()) {
+  // A Q/DQ model's own scales come first; a calibration table given as well fills the tensors the
+  // model did not quantize.
+  Quantizer(Graph& g, PassContext& ctx)
+      : g_(g), ctx_(ctx), table_(ctx.qdq_scales ? ctx.qdq_scales.get() : ctx.calibration),
+        fallback_(ctx.qdq_scales ? ctx.calibration : nullptr), exact_(ctx.qdq_exact.get()) {
     auto it = ctx.options.find("int8_exclude");
     if (it != ctx.options.end()) {
       std::stringstream ss(it->second);
@@ -90,18 +97,30 @@ class Quantizer {
   }
 
   float Amax(const std::string& name) const {
-    if (!table_) return -1.f;
-    auto it = table_->amax.find(name);
-    return it == table_->amax.end() ? -1.f : it->second;
+    for (const CalibrationTable* t : {table_, fallback_}) {
+      if (!t) continue;
+      auto it = t->amax.find(name);
+      if (it != t->amax.end()) return it->second;
+    }
+    return -1.f;
   }
   static float ScaleOfAmax(float amax) { return amax > 0.f ? amax / 127.f : 1.f / 127.f; }
+  // The scale of a named tensor whose amax is `amax`: a Q/DQ model's own scale exactly when it
+  // quantized that tensor, else amax / 127.
+  float ScaleOfNamed(const std::string& name, float amax) const {
+    if (exact_) {
+      auto it = exact_->activation.find(name);
+      if (it != exact_->activation.end()) return it->second;
+    }
+    return ScaleOfAmax(amax);
+  }
 
   // The scale an int8 version of float value v has or would have; 0 when unknown.
   float ScaleFor(ValueId v) const {
     auto it = qmap_.find(v);
     if (it != qmap_.end()) return it->second.scale;
     float a = Amax(g_.value(v).name);
-    return a < 0.f ? 0.f : ScaleOfAmax(a);
+    return a < 0.f ? 0.f : ScaleOfNamed(g_.value(v).name, a);
   }
 
   ValueId ScalarConst(const std::string& name, float s) {
@@ -145,13 +164,15 @@ class Quantizer {
 
   // The amax of the Concat that `v` flows into alone (through nested Concats, the outermost's), or
   // -1 when `v` has another use or no Concat reads it.
-  float ConcatAmax(ValueId v) const {
+  float ConcatAmax(ValueId v, std::string* name = nullptr) const {
     if (g_.IsGraphOutput(v) || UseCount(g_, v) != 1) return -1.f;
     std::vector<NodeId> cons = ConsumersOf(g_, v);
     if (cons.size() != 1 || g_.node(cons[0]).op != "Concat") return -1.f;
     const ValueId out = g_.node(cons[0]).outputs[0];
-    const float outer = ConcatAmax(out);
-    return outer >= 0.f ? outer : Amax(g_.value(out).name);
+    const float outer = ConcatAmax(out, name);
+    if (outer >= 0.f) return outer;
+    if (name) *name = g_.value(out).name;
+    return Amax(g_.value(out).name);
   }
 
   // A Concat can only take one scale for all its inputs. When one input comes from a
@@ -223,7 +244,7 @@ class Quantizer {
       // (x_scale / y_scale attributes; docs/int8-arithmetic.md step 5) when it has one.
       const float out_amax = Amax(g_.value(n.outputs[0]).name);
       if (out_amax > 0.f) {
-        const float y_scale = ScaleOfAmax(out_amax);
+        const float y_scale = ScaleOfNamed(g_.value(n.outputs[0]).name, out_amax);
         g_.node(id).attrs.Set("x_scale", in.scale);
         g_.node(id).attrs.Set("y_scale", y_scale);
         QuantizeOutput(id, 0, y_scale);
@@ -267,10 +288,12 @@ class Quantizer {
     if (!(x_scale > 0.f)) return refuse("input '" + g_.value(x).name + "' has no calibrated range");
     // Output scale.
     const ValueId y = n.outputs[0];
-    float y_amax = Amax(n.op == "ConvBiasActPool" ? n.attrs.GetString("pool_input", "") : g_.value(y).name);
+    std::string y_name = n.op == "ConvBiasActPool" ? n.attrs.GetString("pool_input", "") : g_.value(y).name;
+    float y_amax = Amax(y_name);
     if (y_amax < 0.f) {
       std::vector<NodeId> cons = ConsumersOf(g_, y);
       if (cons.size() == 1 && g_.node(cons[0]).op == "Split") {
+        y_name.clear();   // the largest of several ranges: amax / 127
         for (ValueId o : g_.node(cons[0]).outputs) {
           const float c = ConcatAmax(o);
           y_amax = std::max(y_amax, c >= 0.f ? c : Amax(g_.value(o).name));
@@ -279,19 +302,22 @@ class Quantizer {
     }
     // An output that only feeds a Concat takes the Concat's range, so all of the Concat's inputs
     // share one scale and it concatenates int8 values (no Dequantize/Quantize around it).
-    if (const float c = ConcatAmax(y); c >= 0.f && n.op != "ConvBiasActPool") y_amax = c;
+    std::string cat_name;
+    if (const float c = ConcatAmax(y, &cat_name); c >= 0.f && n.op != "ConvBiasActPool") y_amax = c, y_name = cat_name;
     if (y_amax < 0.f) return refuse("output '" + g_.value(y).name + "' has no calibrated range");
     const float branch_scale = n.op != "ConvBiasActPool" ? PreservedBranchScale(y) : 0.f;
-    const float y_scale = branch_scale > 0.f ? branch_scale : ScaleOfAmax(y_amax);
+    const float y_scale = branch_scale > 0.f ? branch_scale : ScaleOfNamed(y_name, y_amax);
     // LUT activation input scale.
     Result<std::optional<ops::ActParams>> act = ops::ParseFusedActivation(n.attrs);
     if (!act.ok()) return act.status();
     float act_in_scale = 0.f;
     if (act.value() && act.value()->kind != ops::ActKind::kRelu && act.value()->kind != ops::ActKind::kClip) {
       float a = -1.f;
-      for (const std::string& name : ActInputs(n)) a = std::max(a, Amax(name));
+      std::string a_name;
+      for (const std::string& name : ActInputs(n))
+        if (Amax(name) > a) a = Amax(name), a_name = name;
       if (a < 0.f) return refuse("the pre-activation tensor of its " + n.attrs.GetString("activation", "") + " has no calibrated range");
-      act_in_scale = ScaleOfAmax(a);
+      act_in_scale = ScaleOfNamed(a_name, a);
     }
     float r_scale = 0.f;
     const bool residual = n.op == "ConvEltwiseAct";
@@ -314,10 +340,21 @@ class Quantizer {
     auto qidx = [&](int64_t ch, int64_t r) -> size_t { return static_cast<size_t>(ch * reduction + r); };
     std::vector<float> w_scale(static_cast<size_t>(channels));
     std::vector<int8_t> wq(wf.size());
+    // A Q/DQ model's own weight scales (per output channel, or one), taken as they are.
+    const std::vector<float>* own = nullptr;
+    if (exact_ && alpha == 1.f) {
+      const std::string& wn = g_.value(n.inputs[1]).name;
+      auto it = exact_->weight.find(wn);
+      const int64_t ch_axis = is_gemm && !tb ? 1 : 0;
+      if (it != exact_->weight.end() &&
+          ((it->second.size() == static_cast<size_t>(channels) && exact_->weight_axis.at(wn) == ch_axis) || it->second.size() == 1))
+        own = &it->second;
+    }
     for (int64_t ch = 0; ch < channels; ++ch) {
       float m = 0.f;
       for (int64_t r = 0; r < reduction; ++r) m = std::max(m, std::fabs(wf[widx(ch, r)]));
-      const float s = m > 0.f ? m / 127.f : 1.f;
+      float s = m > 0.f ? m / 127.f : 1.f;
+      if (own) s = (*own)[own->size() == 1 ? 0 : static_cast<size_t>(ch)];
       w_scale[static_cast<size_t>(ch)] = s;
       for (int64_t r = 0; r < reduction; ++r) wq[qidx(ch, r)] = int8::QuantizeToInt8(wf[widx(ch, r)], s);
     }
@@ -370,6 +407,8 @@ class Quantizer {
   Graph& g_;
   PassContext& ctx_;
   const CalibrationTable* table_;
+  const CalibrationTable* fallback_;
+  const PassContext::QdqExact* exact_;
   std::set<std::string> exclude_;
   std::map<ValueId, QVal> qmap_;
   std::vector<NodeId> dq_nodes_;

@@ -12,6 +12,7 @@
 #include "apps/edgeinfer/commands.h"
 #include "apps/edgeinfer/common.h"
 #include "apps/edgeinfer/compile_common.h"
+#include "fusions/export_qdq.h"
 #include "fusions/pass_list.h"
 #include "graph/onnx_export.h"
 #include "runtime/engine_file.h"
@@ -25,6 +26,7 @@ namespace {
 struct CompileCli {
   CompileArgs args;
   std::string output;
+  std::string onnx_form = "auto";   // -o NAME.onnx: qdq (INT8 graphs by default) or fused
   bool report = false;
   bool verbose = false;
   bool json = false;
@@ -85,7 +87,18 @@ int RunCompile(CompileCli& c) {
   const runtime::PartitionPlan* partition = soc ? compiled->partition.get() : nullptr;
   const std::optional<runtime::EngineFile>& engine = compiled->engine;
   if (!c.output.empty()) {
-    Status s = plan_out ? runtime::WriteEngineFile(*engine, c.output) : ExportOnnx(compiled->graph, c.output);
+    // An INT8 graph written as ONNX is the standard Q/DQ form (fusions/export_qdq.h) unless
+    // --onnx-form fused asks for our fused ops.
+    const bool qdq_out = !plan_out && (c.onnx_form == "qdq" || (c.onnx_form == "auto" && fusions::HasInt8(compiled->graph)));
+    Status s = Status::Ok();
+    if (plan_out) {
+      s = runtime::WriteEngineFile(*engine, c.output);
+    } else if (qdq_out) {
+      auto qdq = fusions::Int8GraphToQdq(compiled->graph);
+      s = qdq.ok() ? ExportOnnx(*qdq, c.output) : qdq.status();
+    } else {
+      s = ExportOnnx(compiled->graph, c.output);
+    }
     if (!s.ok()) return Fail("compile", s);
   }
   const fusions::CompileReport& r = compiled->report;
@@ -168,7 +181,11 @@ void RegisterCompile(CLI::App& app, int* exit_code) {
   sub->add_option("--calib-engine", c->args.calib_engine, "run calibration on 'fast' (oneDNN CPU path, checked against the reference; default) or 'reference'")
       ->check(CLI::IsMember({"fast", "reference"}));
   sub->add_option("--batch", c->args.batch, "bind the symbolic batch to N (default 1)");
-  sub->add_option("-o,--output", c->output, "write an engine file (NAME.plan) or the optimised graph as ONNX (fused ops in domain 'edgeinfer')");
+  sub->add_option("-o,--output", c->output,
+                  "write an engine file (NAME.plan) or the optimised graph as ONNX: an INT8 graph as a standard Q/DQ model "
+                  "(QuantizeLinear/DequantizeLinear with our scales), otherwise with fused ops in domain 'edgeinfer'");
+  sub->add_option("--onnx-form", c->onnx_form, "ONNX written by -o: auto (default: qdq for INT8 graphs), qdq, or fused (domain 'edgeinfer')")
+      ->check(CLI::IsMember({"auto", "qdq", "fused"}));
   sub->add_flag("--report", c->report, "print the fusion report");
   sub->add_flag("--verbose", c->verbose, "print every rewrite and per-pass counts");
   sub->add_flag("--json", c->json, "print one JSON object");

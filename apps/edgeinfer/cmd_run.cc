@@ -14,6 +14,7 @@
 #include "apps/edgeinfer/commands.h"
 #include "apps/edgeinfer/common.h"
 #include "graph/npy.h"
+#include "graph/ops/fused.h"
 #include "runtime/compile.h"
 #include "runtime/device_factory.h"
 #include "runtime/engine_file.h"
@@ -21,6 +22,18 @@
 namespace edgeinfer::apps {
 
 namespace {
+
+// An explicitly quantized (Q/DQ) model as imported: Q/DQ nodes and no fused op. It still needs the
+// compiler (convert_qdq + quantize_int8), although runtime::IsCompiledGraph counts Q/DQ as compiled.
+bool UncompiledQdq(const Graph& g) {
+  bool qdq = false;
+  for (NodeId id : g.NodeIds()) {
+    const std::string& op = g.node(id).op;
+    if (ops::IsFusedOp(op)) return false;
+    qdq = qdq || op == "QuantizeLinear" || op == "DequantizeLinear";
+  }
+  return qdq;
+}
 
 using runtime::EngineClass;
 
@@ -178,7 +191,7 @@ int Run(const RunArgs& a) {
     if (!p.ok()) return Fail("run", p.status());
     soc = std::move(p).value();
   }
-  if (a.engine == "dla" && !runtime::IsCompiledGraph(*g)) {
+  if (a.engine == "dla" && (!runtime::IsCompiledGraph(*g) || UncompiledQdq(*g))) {
     // The DLA has no dynamic shapes: a symbolic batch is bound to 1 unless --batch says otherwise.
     if (a.batch == 0) g = LoadModel(a.model, 1);
     if (!g.ok()) return Fail("run", g.status());
@@ -189,12 +202,13 @@ int Run(const RunArgs& a) {
   } else if (a.engine == "dla") {
     dla_note = "the graph was compiled before (engine file)";
   }
-  if ((a.engine == "gpu" || a.engine == "cpu") && a.plan.empty() && !runtime::IsCompiledGraph(*g)) {
+  if ((a.engine == "gpu" || a.engine == "cpu") && a.plan.empty() && (!runtime::IsCompiledGraph(*g) || UncompiledQdq(*g))) {
     // Devices run the compiler's output (docs/device-contract.md): canonicalise and fuse at FP32
     // (BatchNorm folded, Conv+bias+act(+residual) fused, in-place Concats marked) with the device's
     // needs (runtime::CompileCapabilities), as `edgeinfer compile` would. FP16 storage is the GPU
     // executor's own choice (--precision fp16). The reference engine runs the imported graph as it
-    // is (the golden).
+    // is (the golden). An explicitly quantized (Q/DQ) model becomes the INT8 graph its Q/DQ nodes
+    // describe (fusions/convert_qdq.cc: INT8 at any precision).
     runtime::CompileOptions co;
     co.model_path = a.model;
     co.precision = Precision::kFp32;
