@@ -570,6 +570,7 @@ TEST(CudaDevice, ConcatInPlaceWhereContiguous) {
   CheckAgainstReference(build(), in, DType::kFloat32, kFp32Tol, false, "fp32", /*compile=*/true);
   CheckAgainstReference(build(), in, DType::kFloat16, kFp16OpTol, false, "fp16", /*compile=*/true);
   Graph compiled = build();
+  ASSERT_TRUE(InferShapes(compiled).ok());
   ASSERT_TRUE(fusions::CompileForDevice(compiled, devices::CudaCompileCapabilities()).ok());
   devices::CudaDevice dev;
   ASSERT_TRUE(dev.Prepare(std::make_shared<const Graph>(std::move(compiled))).ok());
